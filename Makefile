@@ -1,0 +1,152 @@
+# ec: build every tool into bin/, the shared code into build/libec.a.
+# Everything is found by wildcard, so a new lib/X.c, cmd/X/, bpf/X.bpf.c,
+# tests/unit/test_X.c or tests/fuzz/fuzz_X.c needs no edit here.
+VERSION := 0.1.0
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+SAN ?= 0
+
+ifeq ($(SAN),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD := build/rel
+SANFLAGS :=
+endif
+GEN := build/gen
+BIN := bin
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
+	  -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lpcap -lnghttp2 -lcjson \
+	  -lwebsockets -lcurl -lssl -lcrypto -lpthread
+
+PROTO_C := $(GEN)/ecaptureq.pb-c.c
+PROTO_H := $(GEN)/ecaptureq.pb-c.h
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_SKEL := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRC))
+GEN_H := $(PROTO_H) $(BPF_SKEL)
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o
+LIBEC := $(BUILD)/libec.a
+
+CMDS := $(notdir $(wildcard cmd/*))
+TOOLS := $(addprefix $(BIN)/,$(CMDS))
+ifeq ($(SAN),1)
+TOOLS := $(addprefix $(BUILD)/bin/,$(CMDS))
+endif
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TEST_TOOLS := $(BUILD)/tests/ec-gen
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_TIME ?= 10
+
+FMT_SRC = $(filter-out %/vmlinux.h,$(shell git ls-files -co --exclude-standard \
+	'*.c' '*.h' 2>/dev/null))
+
+.PHONY: all deps test unit bats asan fuzz bench demo format format-check clean
+all: $(TOOLS) $(TEST_TOOLS) $(UNIT_BIN)
+
+deps:
+	@tests/deps.sh
+
+test: deps
+	$(MAKE) all
+	$(MAKE) format-check
+	$(MAKE) unit
+	$(MAKE) bats
+	$(MAKE) fuzz FUZZ_TIME=$(FUZZ_TIME)
+
+unit: $(UNIT_BIN)
+	@tests/unit/run.sh $(UNIT_BIN)
+
+bats: all
+	@EC_BUILD=$(BUILD) bats --print-output-on-failure tests/bats
+
+asan:
+	$(MAKE) SAN=1 unit
+
+fuzz: $(FUZZ_BIN)
+	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BIN)
+
+bench: all
+	@bench/run.sh
+
+demo:
+	@tests/deps.sh
+	$(MAKE) all
+	@tests/demo.sh
+
+format:
+	clang-format -i $(FMT_SRC)
+
+format-check:
+	@clang-format --dry-run -Werror $(FMT_SRC) && echo "format-check: ok"
+
+clean:
+	rm -rf build bin
+
+# generated code
+$(PROTO_C) $(PROTO_H): proto/ecaptureq.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) --proto_path=proto ecaptureq.proto
+
+$(GEN)/vmlinux.h:
+	@mkdir -p $(GEN)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(GEN)/%.bpf.o: bpf/%.bpf.c $(GEN)/vmlinux.h $(wildcard bpf/*.h)
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+		-I$(GEN) -Ibpf -c $< -o $@
+
+$(GEN)/%.skel.h: $(GEN)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
+
+# objects
+$(BUILD)/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(BUILD)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBEC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+cmd_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
+.SECONDEXPANSION:
+$(BIN)/% $(BUILD)/bin/%: $$(call cmd_objs,$$*) $(LIBEC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/ec-gen: $(BUILD)/tests/gen/ec-gen.o $(LIBEC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
+
+# fuzz targets: lib compiled again by clang with coverage instrumentation
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
+	-fsanitize=fuzzer-no-link,address,undefined
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o
+build/fuzz/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+build/fuzz/lib/%.o: lib/%.c | $(GEN_H)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) | $(GEN_H)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.PRECIOUS: $(GEN)/%.bpf.o $(GEN)/%.skel.h $(BUILD)/%.o
+-include $(shell find build -name '*.d' 2>/dev/null)

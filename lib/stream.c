@@ -1,0 +1,356 @@
+#include "stream.h"
+#include "error.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK (256u << 10)
+
+struct ec_reader {
+	int fd;
+	const char *name;
+	size_t max;
+	uint8_t *buf;
+	size_t cap, start, end; /* valid bytes are buf[start, end) */
+	int eof;
+	uint64_t base;	 /* stream offset of buf[0] */
+	uint64_t index;	 /* index of the current record */
+	uint64_t offset; /* offset of the current record */
+	int have;	 /* a record was returned and must be consumed */
+	size_t consume;	 /* its prefix + body length */
+};
+
+struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
+{
+	struct ec_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->fd = fd;
+	r->name = name ? name : "stdin";
+	r->max = max_record ? max_record : EC_STREAM_MAX_DEFAULT;
+	r->cap = READ_CHUNK * 2;
+	r->buf = malloc(r->cap);
+	if (!r->buf) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void ec_reader_free(struct ec_reader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+/* Make at least want bytes available from start, unless input ends first. */
+static int fill(struct ec_reader *r, size_t want)
+{
+	while (r->end - r->start < want && !r->eof) {
+		if (r->start && r->cap - r->end < READ_CHUNK) {
+			memmove(r->buf, r->buf + r->start, r->end - r->start);
+			r->base += r->start;
+			r->end -= r->start;
+			r->start = 0;
+		}
+		size_t need = want > READ_CHUNK ? want : READ_CHUNK;
+		if (r->cap - r->end < need) {
+			size_t ncap = r->end + need;
+			uint8_t *nb = realloc(r->buf, ncap);
+			if (!nb)
+				return EC_ERR_NOMEM;
+			r->buf = nb;
+			r->cap = ncap;
+		}
+		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return EC_ERR_IO;
+		}
+		if (n == 0)
+			r->eof = 1;
+		r->end += (size_t)n;
+	}
+	return 0;
+}
+
+int ec_varint_decode(const uint8_t *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (size_t i = 0; i < 10; i++) {
+		if (i >= n)
+			return 0;
+		uint8_t b = p[i];
+		if (i == 9 && b > 1)
+			return -1;
+		x |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*v = x;
+			return (int)i + 1;
+		}
+	}
+	return -1;
+}
+
+size_t ec_varint_encode(uint64_t v, uint8_t *out)
+{
+	size_t i = 0;
+	while (v >= 0x80) {
+		out[i++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[i++] = (uint8_t)v;
+	return i;
+}
+
+int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
+{
+	if (r->have) {
+		r->start += r->consume;
+		r->index++;
+		r->have = 0;
+	}
+	r->offset = r->base + r->start;
+	int err = fill(r, 10);
+	if (err)
+		return err;
+	if (r->end == r->start)
+		return 0;
+	uint64_t n;
+	int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
+	if (k == 0)
+		return EC_ERR_TRUNCATED;
+	if (k < 0)
+		return EC_ERR_VARINT;
+	if (n > r->max)
+		return EC_ERR_TOOBIG;
+	err = fill(r, (size_t)k + (size_t)n);
+	if (err)
+		return err;
+	if (r->end - r->start < (size_t)k + n)
+		return EC_ERR_TRUNCATED;
+	*buf = r->buf + r->start + k;
+	*len = (size_t)n;
+	r->have = 1;
+	r->consume = (size_t)k + (size_t)n;
+	return 1;
+}
+
+uint64_t ec_reader_index(const struct ec_reader *r)
+{
+	return r->index;
+}
+
+uint64_t ec_reader_offset(const struct ec_reader *r)
+{
+	return r->offset;
+}
+
+const char *ec_reader_name(const struct ec_reader *r)
+{
+	return r->name;
+}
+
+/*
+ * A plausible record start: protobuf-c writes fields in number order, so a
+ * LogEntry begins with log_type (tag 0x08, value 0..2) or, when log_type is
+ * the default 0, with one of the payload tags. Checking this first keeps
+ * resync cheap on garbage.
+ */
+static int plausible(const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return 1; /* an empty LogEntry is a valid heartbeat */
+	if (p[0] == 0x08)
+		return n >= 2 && p[1] <= 2;
+	return p[0] == 0x12 || p[0] == 0x1a || p[0] == 0x22 || p[0] == 0x80;
+}
+
+uint64_t ec_reader_resync(struct ec_reader *r)
+{
+	uint64_t skipped = 0;
+	r->have = 0; /* a returned record that did not decode is skipped too */
+	r->index++;
+	for (;;) {
+		if (fill(r, 1) || r->end == r->start)
+			return skipped;
+		r->start++;
+		skipped++;
+		if (fill(r, 10))
+			return skipped;
+		if (r->end == r->start)
+			return skipped;
+		uint64_t n;
+		int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
+		if (k <= 0 || n > r->max)
+			continue;
+		if (fill(r, (size_t)k + 2))
+			return skipped;
+		size_t avail = r->end - r->start - (size_t)k;
+		if (!plausible(r->buf + r->start + k, avail < n ? avail : n))
+			continue;
+		if (fill(r, (size_t)k + (size_t)n))
+			return skipped;
+		if (r->end - r->start < (size_t)k + n)
+			continue;
+		EcLogEntry *e = ec_record_decode(r->buf + r->start + k, (size_t)n);
+		if (!e)
+			continue;
+		ec_record_free(e);
+		return skipped;
+	}
+}
+
+void ec_reader_errmsg(const struct ec_reader *r, int err, char *buf, size_t len)
+{
+	const char *hint = "";
+	switch (err) {
+	case EC_ERR_TRUNCATED:
+		hint = "the capture was cut short; use --keep-going to read what is before it";
+		break;
+	case EC_ERR_TOOBIG:
+		hint = "raise --max-record if the record is genuine, or --keep-going to skip it";
+		break;
+	case EC_ERR_VARINT:
+	case EC_ERR_DECODE:
+		hint = "not an ec record stream here; --keep-going skips to the next record";
+		break;
+	case EC_ERR_IO:
+		hint = strerror(errno);
+		break;
+	}
+	snprintf(buf, len, "%s: record %llu at byte offset %llu: %s (%s)", r->name,
+		 (unsigned long long)r->index, (unsigned long long)r->offset, ec_strerror(err),
+		 hint);
+}
+
+EcLogEntry *ec_record_decode(const uint8_t *buf, size_t len)
+{
+	return event__log_entry__unpack(NULL, len, buf);
+}
+
+void ec_record_free(EcLogEntry *e)
+{
+	if (e)
+		event__log_entry__free_unpacked(e, NULL);
+}
+
+struct ec_writer {
+	int fd;
+	uint8_t *buf;
+	size_t cap, len;
+	uint64_t records, bytes;
+	int err;
+};
+
+#define WBUF (256u << 10)
+
+struct ec_writer *ec_writer_new(int fd)
+{
+	struct ec_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->fd = fd;
+	w->cap = WBUF;
+	w->buf = malloc(w->cap);
+	if (!w->buf) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int ec_writer_flush(struct ec_writer *w)
+{
+	size_t off = 0;
+	if (w->err)
+		return w->err;
+	while (off < w->len) {
+		ssize_t n = write(w->fd, w->buf + off, w->len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			w->err = errno == EPIPE ? EC_ERR_PIPE : EC_ERR_IO;
+			return w->err;
+		}
+		off += (size_t)n;
+	}
+	w->len = 0;
+	return 0;
+}
+
+int ec_writer_free(struct ec_writer *w)
+{
+	if (!w)
+		return 0;
+	int err = ec_writer_flush(w);
+	free(w->buf);
+	free(w);
+	return err;
+}
+
+/* Room for n more bytes, flushing or growing as needed. */
+static int reserve(struct ec_writer *w, size_t n)
+{
+	if (w->cap - w->len >= n)
+		return 0;
+	int err = ec_writer_flush(w);
+	if (err)
+		return err;
+	if (w->cap < n) {
+		uint8_t *nb = realloc(w->buf, n);
+		if (!nb)
+			return EC_ERR_NOMEM;
+		w->buf = nb;
+		w->cap = n;
+	}
+	return 0;
+}
+
+int ec_writer_put(struct ec_writer *w, const EcLogEntry *e)
+{
+	if (w->err)
+		return w->err;
+	size_t n = event__log_entry__get_packed_size(e);
+	int err = reserve(w, n + 10);
+	if (err)
+		return err;
+	size_t k = ec_varint_encode(n, w->buf + w->len);
+	event__log_entry__pack(e, w->buf + w->len + k);
+	w->len += k + n;
+	w->records++;
+	w->bytes += k + n;
+	return 0;
+}
+
+int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len)
+{
+	if (w->err)
+		return w->err;
+	int err = reserve(w, len + 10);
+	if (err)
+		return err;
+	size_t k = ec_varint_encode(len, w->buf + w->len);
+	memcpy(w->buf + w->len + k, buf, len);
+	w->len += k + len;
+	w->records++;
+	w->bytes += k + len;
+	return 0;
+}
+
+uint64_t ec_writer_records(const struct ec_writer *w)
+{
+	return w->records;
+}
+
+uint64_t ec_writer_bytes(const struct ec_writer *w)
+{
+	return w->bytes;
+}

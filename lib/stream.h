@@ -1,0 +1,68 @@
+/*
+ * The record stream: varint-length-delimited LogEntry records, the framing
+ * of protobuf's writeDelimitedTo. The reader hands out records in place
+ * (no copy) and knows the index and byte offset of each; the writer
+ * buffers and treats a closed reader as a normal end (EC_ERR_PIPE).
+ */
+#ifndef EC_STREAM_H
+#define EC_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ecaptureq.pb-c.h"
+
+typedef Event__LogEntry EcLogEntry;
+typedef Event__Event EcEvent;
+typedef Event__Heartbeat EcHeartbeat;
+
+#define EC_STREAM_MAX_DEFAULT (16u << 20)
+
+struct ec_reader;
+
+/* Read from fd (not closed by us); name is used in error messages. */
+struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record);
+void ec_reader_free(struct ec_reader *r);
+
+/*
+ * Next record's bytes (without the prefix) in *buf and *len, valid until the
+ * next call. Returns 1 for a record, 0 at a clean end of input, or a
+ * negative ec_error; ec_reader_index/offset then say where.
+ */
+int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len);
+/* The record last returned or failed: its 0-based index and byte offset. */
+uint64_t ec_reader_index(const struct ec_reader *r);
+uint64_t ec_reader_offset(const struct ec_reader *r);
+const char *ec_reader_name(const struct ec_reader *r);
+/*
+ * After an error: skip forward to the next offset where a decodable
+ * record starts (--keep-going). Returns the bytes skipped; the next
+ * ec_reader_next returns that record. At end of input skips the rest.
+ */
+uint64_t ec_reader_resync(struct ec_reader *r);
+/* One stderr-ready line describing err at the current record. */
+void ec_reader_errmsg(const struct ec_reader *r, int err, char *buf, size_t len);
+
+/* Decode record bytes; NULL (EC_ERR_DECODE) when they are not a LogEntry. */
+EcLogEntry *ec_record_decode(const uint8_t *buf, size_t len);
+void ec_record_free(EcLogEntry *e);
+
+struct ec_writer;
+
+struct ec_writer *ec_writer_new(int fd);
+/* Flush, then free. Returns the flush status. */
+int ec_writer_free(struct ec_writer *w);
+/* Append one record; a negative ec_error (EC_ERR_PIPE when the reader left). */
+int ec_writer_put(struct ec_writer *w, const EcLogEntry *e);
+/* Append already-serialized record bytes unchanged (pass-through). */
+int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len);
+int ec_writer_flush(struct ec_writer *w);
+/* Records and bytes written so far. */
+uint64_t ec_writer_records(const struct ec_writer *w);
+uint64_t ec_writer_bytes(const struct ec_writer *w);
+
+/* Varint codec used by the framing: returns bytes used, 0 if incomplete, -1 if bad. */
+int ec_varint_decode(const uint8_t *p, size_t n, uint64_t *v);
+size_t ec_varint_encode(uint64_t v, uint8_t *out);
+
+#endif

@@ -1,0 +1,42 @@
+/* Tiny helpers every command uses (sbase's util). */
+#ifndef EC_UTIL_H
+#define EC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+extern const char *argv0;
+
+/* Call first in main(): sets argv0, ignores SIGPIPE (EPIPE is handled). */
+void ec_init(const char *prog);
+/* "prog: message" on stderr. */
+void ec_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* ec_warn, then exit(status). */
+void ec_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void *ec_xmalloc(size_t n);
+void *ec_xcalloc(size_t n, size_t m);
+void *ec_xrealloc(void *p, size_t n);
+char *ec_xstrdup(const char *s);
+/* Print "prog VERSION" on stdout and exit 0. */
+void ec_version(void) __attribute__((noreturn));
+
+/* Parse an unsigned integer with optional k/M/G suffix (powers of 1024). */
+int ec_parse_size(const char *s, uint64_t *out);
+/* Parse a decimal integer in [min, max]. */
+int ec_parse_int(const char *s, long long min, long long max, long long *out);
+
+/* Base64 (RFC 4648) of n bytes into out, which holds 4*((n+2)/3)+1 bytes. */
+size_t ec_base64(const uint8_t *in, size_t n, char *out);
+/* Nonzero when the bytes are printable text (UTF-8, tabs, newlines). */
+int ec_is_text(const uint8_t *p, size_t n);
+/* Nonzero when the bytes are valid UTF-8 without NULs. */
+int ec_is_utf8(const uint8_t *p, size_t n);
+/* hexdump -C style dump of n bytes to f. */
+void ec_hexdump(FILE *f, const uint8_t *p, size_t n);
+/* ns since the epoch, now (CLOCK_REALTIME). */
+int64_t ec_now_ns(void);
+/* ns since the epoch → "2026-12-02T14:20:31.123456789Z" (buf >= 32). */
+char *ec_fmt_time(int64_t ns, char *buf, size_t len);
+
+#endif

@@ -1,22 +1,189 @@
-/* ec-dump: not built yet; see the README's status table. */
+/* ec-dump: print a record stream as text, hex or JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "error.h"
+#include "format.h"
+#include "record.h"
+#include "stream.h"
 #include "util.h"
+
+static struct {
+	unsigned fmt_flags;
+	int json, events_only, keep_going;
+	long long pid;
+	int type, source;
+	uint64_t max_record;
+	uint64_t skipped_bytes, skipped_regions, records;
+} opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [-h] [--version]\n"
-		"%s is not implemented yet: it does nothing else.\n",
-		argv0, argv0);
+		"usage: %s [-x|--hex] [-j|--json] [-e|--events-only] [--pid PID] [--type TYPE]\n"
+		"       [--source SRC] [--keep-going] [--max-record SIZE] [FILE...]\n"
+		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
+		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
+		"Filters apply to events: --pid, --type (0-5 or unknown, http1-request,\n"
+		"http2-request, http1-response, http2-response, websocket), --source (openssl,\n"
+		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet).\n"
+		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n",
+		argv0);
+	exit(2);
+}
+
+static int selected(const EcLogEntry *e)
+{
+	if (e->payload_case != EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD)
+		return !opt.events_only && opt.pid < 0 && opt.type < 0 && opt.source < 0;
+	const EcEvent *ev = e->event_payload;
+	return (opt.pid < 0 || ev->pid == opt.pid) && (opt.type < 0 || (int)ev->type == opt.type) &&
+	       (opt.source < 0 || (int)ev->source == opt.source);
+}
+
+/* Output errors: EPIPE is a normal end (like head closing the pipe). */
+static void check_out(void)
+{
+	if (!ferror(stdout))
+		return;
+	if (errno == EPIPE)
+		exit(0);
+	ec_die(1, "write to stdout: %s", strerror(errno));
+}
+
+static int dump(int fd, const char *name)
+{
+	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
+	if (!r)
+		ec_die(1, "out of memory");
+	int status = 0;
+	for (;;) {
+		const uint8_t *buf;
+		size_t len;
+		int rc = ec_reader_next(r, &buf, &len);
+		if (rc == 0)
+			break;
+		EcLogEntry *e = NULL;
+		if (rc > 0) {
+			e = ec_record_decode(buf, len);
+			if (!e)
+				rc = EC_ERR_DECODE;
+		}
+		if (rc < 0) {
+			char msg[512];
+			ec_reader_errmsg(r, rc, msg, sizeof msg);
+			fflush(stdout);
+			ec_warn("%s", msg);
+			if (!opt.keep_going || rc == EC_ERR_IO || rc == EC_ERR_NOMEM) {
+				status = 1;
+				break;
+			}
+			opt.skipped_bytes += ec_reader_resync(r);
+			opt.skipped_regions++;
+			continue;
+		}
+		opt.records++;
+		if (selected(e)) {
+			if (opt.json)
+				ec_format_json(stdout, e);
+			else
+				ec_format_text(stdout, e, opt.fmt_flags);
+			check_out();
+		}
+		ec_record_free(e);
+	}
+	ec_reader_free(r);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	if (argc == 2 && !strcmp(argv[1], "--version"))
-		ec_version();
-	usage();
-	return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+	static const struct option lo[] = {{"hex", 0, 0, 'x'},
+					   {"json", 0, 0, 'j'},
+					   {"events-only", 0, 0, 'e'},
+					   {"pid", 1, 0, 'p'},
+					   {"type", 1, 0, 't'},
+					   {"source", 1, 0, 's'},
+					   {"keep-going", 0, 0, 'k'},
+					   {"max-record", 1, 0, 'M'},
+					   {"help", 0, 0, 'h'},
+					   {"version", 0, 0, 'V'},
+					   {0, 0, 0, 0}};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "xjeh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'x':
+			opt.fmt_flags |= EC_FMT_HEX;
+			break;
+		case 'j':
+			opt.json = 1;
+			break;
+		case 'e':
+			opt.events_only = 1;
+			break;
+		case 'p':
+			if (ec_parse_int(optarg, 0, INT64_MAX, &opt.pid))
+				ec_die(2, "--pid: '%s' is not a process id", optarg);
+			break;
+		case 't':
+			if ((opt.type = ec_type_parse(optarg)) < 0)
+				ec_die(
+				    2,
+				    "--type: '%s' is not an event type (0-5 or a name; see --help)",
+				    optarg);
+			break;
+		case 's':
+			if ((opt.source = ec_source_parse(optarg)) < 0)
+				ec_die(2, "--source: unknown source '%s' (see --help)", optarg);
+			break;
+		case 'k':
+			opt.keep_going = 1;
+			break;
+		case 'M':
+			if (ec_parse_size(optarg, &opt.max_record) || !opt.max_record ||
+			    opt.max_record > (1ull << 31))
+				ec_die(2,
+				       "--max-record: '%s' is not a size from 1 to 2G (e.g. 64M)",
+				       optarg);
+			break;
+		case 'V':
+			ec_version();
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	static char obuf[1 << 20];
+	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	int status = 0;
+	if (optind == argc) {
+		status = dump(0, "stdin");
+	} else {
+		for (int i = optind; i < argc && !status; i++) {
+			if (!strcmp(argv[i], "-")) {
+				status = dump(0, "stdin");
+				continue;
+			}
+			int fd = open(argv[i], O_RDONLY);
+			if (fd < 0)
+				ec_die(1, "%s: %s", argv[i], strerror(errno));
+			status = dump(fd, argv[i]);
+			close(fd);
+		}
+	}
+	fflush(stdout);
+	check_out();
+	if (opt.skipped_regions) {
+		ec_warn("skipped %llu bad region(s), %llu bytes; %llu records read",
+			(unsigned long long)opt.skipped_regions,
+			(unsigned long long)opt.skipped_bytes, (unsigned long long)opt.records);
+		status = 1;
+	}
+	return status;
 }

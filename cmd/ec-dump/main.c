@@ -22,9 +22,10 @@ static struct {
 	uint64_t skipped_bytes, skipped_regions, records;
 } opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
 
-static void usage(void)
+/* --help: synopsis on stdout, exit 0; a usage error: on stderr, exit 2. */
+__attribute__((noreturn)) static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: %s [-x|--hex] [-j|--json] [-e|--events-only] [--pid PID] [--type TYPE]\n"
 		"       [--source SRC] [--keep-going] [--max-record SIZE] [FILE...]\n"
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
@@ -34,7 +35,7 @@ static void usage(void)
 		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet).\n"
 		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n",
 		argv0);
-	exit(2);
+	exit(status);
 }
 
 static int selected(const EcLogEntry *e)
@@ -155,8 +156,9 @@ int main(int argc, char **argv)
 		case 'V':
 			ec_version();
 		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	static char obuf[1 << 20];

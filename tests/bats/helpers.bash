@@ -7,6 +7,7 @@ export PATH="$EC_BIN:$EC_BUILD/tests:$PATH"
 FIXTURES=$EC_ROOT/tests/fixtures
 EXPECTED=$EC_ROOT/tests/expected
 
+bats_require_minimum_version 1.5.0
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 

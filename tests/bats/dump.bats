@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# ec-dump: golden output, every bad-input case, filters, pipes.
+
+load helpers
+
+setup() {
+	small=$FIXTURES/gen-small.pb
+	nrec=$(ec-dump --json "$small" | wc -l)
+}
+
+@test "golden files (tests/TESTLIST) match" {
+	run "$EC_ROOT/tests/golden.sh"
+	assert_success
+	assert_output --partial "0 failed"
+}
+
+@test "--version and --help; unknown option is a usage error" {
+	run ec-dump --version
+	assert_success
+	assert_output --regexp '^ec-dump [0-9]+\.[0-9]+'
+	run ec-dump --help
+	assert_success
+	assert_output --partial "usage: ec-dump"
+	run ec-dump --bogus
+	assert_failure 2
+}
+
+@test "stdin and file give the same output; several files concatenate" {
+	a=$(ec-dump < "$small")
+	b=$(ec-dump "$small")
+	[ "$a" = "$b" ]
+	run ec-dump --json "$small" - < "$small"
+	assert_success
+	[ "${#lines[@]}" -eq $((2 * nrec)) ]
+}
+
+@test "truncated file: records before the cut, then exit 1 naming index and offset" {
+	size=$(stat -c %s "$small")
+	head -c $((size - 5)) "$small" > "$BATS_TEST_TMPDIR/cut.pb"
+	run --separate-stderr ec-dump --json "$BATS_TEST_TMPDIR/cut.pb"
+	assert_failure 1
+	[ "${#lines[@]}" -eq $((nrec - 1)) ]
+	[[ $stderr =~ record\ $((nrec - 1))\ at\ byte\ offset\ [0-9]+:\ input\ ends\ inside\ a\ record ]]
+}
+
+@test "garbage input: exit 1 at record 0, byte offset 0" {
+	printf 'this is not a record stream\n' > "$BATS_TEST_TMPDIR/g.pb"
+	run --separate-stderr ec-dump "$BATS_TEST_TMPDIR/g.pb"
+	assert_failure 1
+	[[ $stderr == *"record 0 at byte offset 0"* ]]
+	[[ $stderr == *"--keep-going"* ]]
+}
+
+@test "oversize length: exit 1 with the offset and a hint to raise --max-record" {
+	run --separate-stderr ec-dump --max-record 64 "$small"
+	assert_failure 1
+	[[ $stderr == *"longer than the maximum record size"* ]]
+	[[ $stderr == *"--max-record"* ]]
+	# a length prefix of 2^40 is refused before any allocation
+	printf '\x80\x80\x80\x80\x80\x20' > "$BATS_TEST_TMPDIR/huge.pb"
+	run --separate-stderr ec-dump "$BATS_TEST_TMPDIR/huge.pb"
+	assert_failure 1
+	[[ $stderr == *"byte offset 0"* ]]
+}
+
+@test "undecodable record body: exit 1 naming the record" {
+	{ head -c 200 /dev/zero | tr '\0' '\377' | head -c 3 | { printf '\x03'; cat; }; cat "$small"; } > "$BATS_TEST_TMPDIR/bad.pb"
+	run --separate-stderr ec-dump "$BATS_TEST_TMPDIR/bad.pb"
+	assert_failure 1
+	[[ $stderr == *"record 0 at byte offset 0: record is not a valid LogEntry"* ]]
+}
+
+@test "--keep-going skips a bad region, prints the rest and counts what it skipped" {
+	size=$(stat -c %s "$small")
+	half=$((size / 2))
+	{ head -c "$half" "$small"; printf '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'; cat "$small"; } > "$BATS_TEST_TMPDIR/mid.pb"
+	run --separate-stderr ec-dump --json --keep-going "$BATS_TEST_TMPDIR/mid.pb"
+	assert_failure 1
+	[[ $stderr == *"skipped 1 bad region(s)"* ]]
+	# everything of the intact second copy is there
+	[ "${#lines[@]}" -ge "$nrec" ]
+	[ "$(printf '%s\n' "${lines[@]}" | tail -n "$nrec")" = "$(ec-dump --json "$small")" ]
+}
+
+@test "ec-dump | head -1 exits 0 quietly" {
+	big=$BATS_TEST_TMPDIR/big.pb
+	ec-gen --records 20000 > "$big"
+	run bash -c "ec-dump '$big' | head -1; echo \"status=\${PIPESTATUS[0]}\""
+	assert_success
+	assert_line "status=0"
+	refute_output --partial "Broken pipe"
+}
+
+@test "--json lines parse with jq and carry proto field names" {
+	run bash -c "ec-dump --json '$small' | jq -e -s 'length > 0 and all(.log_type)'"
+	assert_success
+	run bash -c "ec-dump --json -e '$small' | jq -r '.event_payload | [.pid, .pname, .source, .direction, .conn_id] | @tsv' | head -1"
+	assert_success
+	assert_output --regexp '^[0-9]+	[a-z0-9]+	SOURCE_OPENSSL	DIRECTION_(READ|WRITE)	[0-9]+$'
+	# binary payloads are base64 and say so
+	run bash -c "ec-dump --json -e '$FIXTURES/gen-binary.pb' | jq -r 'select(.event_payload.payload_encoding==\"base64\") | .event_payload.payload' | head -1 | base64 -d | wc -c"
+	assert_success
+	[ "$output" -gt 0 ]
+}
+
+@test "filters: --pid, --type, --source select events only" {
+	pid=$(ec-dump --json -e "$small" | jq -r '.event_payload.pid' | head -1)
+	run bash -c "ec-dump --json --pid $pid '$small' | jq -r '.event_payload.pid' | sort -u"
+	assert_output "$pid"
+	run bash -c "ec-dump --json --source gotls '$small' | wc -l"
+	assert_output "0"
+	run bash -c "ec-dump --json --type unknown '$small' | jq -r .log_type | sort -u"
+	assert_output "LOG_TYPE_EVENT"
+	run ec-dump --type 9 "$small"
+	assert_failure 2
+	run ec-dump --pid abc "$small"
+	assert_failure 2
+}
+
+@test "a missing file is a runtime error" {
+	run ec-dump /nonexistent/x.pb
+	assert_failure 1
+	assert_output --partial "/nonexistent/x.pb: No such file"
+}

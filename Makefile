@@ -137,7 +137,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
 
 # fuzz targets: lib compiled again by clang with coverage instrumentation
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
-	-fsanitize=fuzzer-no-link,address,undefined
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o
 build/fuzz/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)
@@ -148,5 +148,5 @@ build/fuzz/lib/%.o: lib/%.c | $(GEN_H)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) | $(GEN_H)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-.PRECIOUS: $(GEN)/%.bpf.o $(GEN)/%.skel.h $(BUILD)/%.o
+.SECONDARY:
 -include $(shell find build -name '*.d' 2>/dev/null)

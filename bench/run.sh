@@ -1,0 +1,11 @@
+#!/bin/sh
+# make bench: every bench/bench-*.sh, one after the other (they share the
+# generated stream). Figures are ratios measured in the same run.
+set -u
+cd "$(dirname "$0")/.."
+status=0
+for b in bench/bench-*.sh; do
+	echo "== $b"
+	sh "$b" || { echo "$b failed" >&2; status=1; }
+done
+exit $status

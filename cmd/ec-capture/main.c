@@ -1,22 +1,48 @@
-/* ec-capture: not built yet; see the README's status table. */
+/* ec-capture: capture plaintext with eBPF and write it as records. */
 #include <stdio.h>
 #include <string.h>
 
+#include "modules.h"
 #include "util.h"
 
-static void usage(void)
+static const struct {
+	const char *name;
+	int (*main)(int, char **);
+	const char *help;
+} cmds[] = {
+    {"tls", tls_main, "OpenSSL/BoringSSL SSL_read/SSL_write plaintext"},
+    {"openssl", tls_main, "alias of tls"},
+    {"boringssl", tls_main, "alias of tls (source boringssl)"},
+};
+
+static void usage(FILE *f)
 {
-	fprintf(stderr,
-		"usage: %s [-h] [--version]\n"
-		"%s is not implemented yet: it does nothing else.\n",
+	fprintf(f,
+		"usage: %s MODULE [options]   (records on stdout: pipe them, e.g. | ec-dump)\n"
+		"       %s -h | --help | --version\n"
+		"modules:\n",
 		argv0, argv0);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "'%s MODULE --help' lists a module's options.\n", argv0);
 }
 
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	if (argc == 2 && !strcmp(argv[1], "--version"))
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version"))
 		ec_version();
-	usage();
-	return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].main(argc - 1, argv + 1);
+	ec_warn("unknown module '%s' (try: tls, openssl, boringssl; see --help)", argv[1]);
+	return 2;
 }

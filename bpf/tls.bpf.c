@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ec-capture tls: plaintext of OpenSSL/BoringSSL SSL_read/SSL_write.
+ *
+ * Entry uprobes stash the call's buffer per thread; tp_btf/sys_enter notes
+ * the fd of the socket syscall made inside the call; the return probe emits
+ * the bytes actually transferred, split in TLS_CHUNK pieces, with the
+ * connection's 4-tuple from a CO-RE walk fd -> file -> socket -> sock.
+ * tp_btf/inet_sock_set_state turns TCP_CLOSE into a close event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "tls.h"
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+/* x86_64 syscall numbers whose first argument is the fd */
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* One SSL call in progress on a thread. */
+struct active {
+	__u64 ssl;
+	__u64 buf;
+	__u64 nbytes_ptr; /* size_t * of the _ex calls, 0 otherwise */
+	__s32 fd;	  /* from a syscall inside the call, -1 until then */
+	__u32 dir;
+	__u32 depth; /* nested SSL calls on the same thread */
+	__u32 pad;
+};
+
+struct ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct conn {
+	__u64 id;
+	__u64 seq[2];
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__s32 fd;
+	__u16 family;
+	__u16 sport;
+	__u16 dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	char comm[TLS_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} tls_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tls_cfg);
+} tls_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[TLS_COMM_LEN]);
+	__type(value, __u32);
+} tls_comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_lost SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct active);
+} tls_active SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, __s32);
+} tls_ssl_fd SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct conn);
+} tls_conns SEC(".maps");
+
+/* Scratch for building one event (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, sizeof(struct tls_event) + TLS_CHUNK);
+} tls_scratch SEC(".maps");
+
+__u64 next_conn_id = 0;
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&tls_lost, &zero);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline __u64 wakeup_flags(const struct tls_cfg *cfg)
+{
+	__u64 want = cfg ? cfg->wakeup_bytes : 0;
+	if (want && bpf_ringbuf_query(&tls_events, BPF_RB_AVAIL_DATA) >= want)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Does the current task pass the pid/uid/comm filters? */
+static __always_inline int wanted(void)
+{
+	__u32 zero = 0;
+	struct tls_cfg *cfg = bpf_map_lookup_elem(&tls_config, &zero);
+	if (!cfg)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (cfg->pid && (__u32)(pid_tgid >> 32) != cfg->pid)
+		return 0;
+	if (cfg->uid_set && (__u32)bpf_get_current_uid_gid() != cfg->uid)
+		return 0;
+	char comm[TLS_COMM_LEN] = {};
+	bpf_get_current_comm(comm, sizeof(comm));
+	__u32 *mark = bpf_map_lookup_elem(&tls_comms, comm);
+	if (mark && *mark == TLS_COMM_IGNORE)
+		return 0;
+	if (cfg->n_target && !(mark && *mark == TLS_COMM_TARGET))
+		return 0;
+	return 1;
+}
+
+static __always_inline int enter(__u32 dir, void *ssl, const void *buf, __u64 nbytes_ptr)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
+	if (a) { /* SSL_write_ex -> SSL_write style nesting: keep the outer call */
+		a->depth++;
+		return 0;
+	}
+	if (!wanted())
+		return 0;
+	struct active n = {
+	    .ssl = (__u64)ssl,
+	    .buf = (__u64)buf,
+	    .nbytes_ptr = nbytes_ptr,
+	    .fd = -1,
+	    .dir = dir,
+	    .depth = 1,
+	};
+	bpf_map_update_elem(&tls_active, &tid, &n, BPF_ANY);
+	return 0;
+}
+
+/* The struct sock * behind fd of the current task, 0 if not a socket. */
+static __always_inline struct sock *fd_sock(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if (fd < 0 || (unsigned int)fd >= max)
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return 0;
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
+{
+	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (c->family == AF_INET) {
+		BPF_CORE_READ_INTO(c->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(c->daddr, sk, __sk_common.skc_daddr);
+	} else if (c->family == AF_INET6) {
+		BPF_CORE_READ_INTO(c->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(c->daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+struct emit_ctx {
+	struct tls_cfg *cfg;
+	__u64 buf;
+	__u64 len; /* bytes to emit (after --truncate) */
+	__u64 seq0;
+};
+
+static long emit_chunk(__u64 i, struct emit_ctx *c)
+{
+	__u32 zero = 0;
+	__u64 off = i * TLS_CHUNK;
+	if (off >= c->len)
+		return 1;
+	struct tls_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!e)
+		return 1;
+	__u64 n = c->len - off;
+	if (n > TLS_CHUNK)
+		n = TLS_CHUNK;
+	barrier_var(n);
+	if (n > TLS_CHUNK)
+		return 1;
+	e->seq = c->seq0 + i;
+	e->offset = off;
+	e->len = n;
+	e->ts_ns = bpf_ktime_get_ns();
+	if (bpf_probe_read_user(e->data, n, (const void *)(c->buf + off))) {
+		count_lost(); /* unreadable buffer: the chunk is lost, say so */
+		return 0;
+	}
+	__u64 size = sizeof(*e) + n;
+	barrier_var(size);
+	if (size > sizeof(*e) + TLS_CHUNK)
+		return 1;
+	if (bpf_ringbuf_output(&tls_events, e, size, wakeup_flags(c->cfg)))
+		count_lost();
+	return 0;
+}
+
+static __always_inline int leave(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
+	if (!a)
+		return 0;
+	if (a->depth > 1) {
+		a->depth--;
+		return 0;
+	}
+	struct active st = *a;
+	bpf_map_delete_elem(&tls_active, &tid);
+
+	long ret = PT_REGS_RC(ctx);
+	__u64 len = 0;
+	if (st.nbytes_ptr) {
+		if (ret != 1)
+			return 0;
+		if (bpf_probe_read_user(&len, sizeof(len), (const void *)st.nbytes_ptr))
+			return 0;
+	} else {
+		if (ret <= 0)
+			return 0;
+		len = ret;
+	}
+	if (!len)
+		return 0;
+
+	/* the fd: from this call's syscall, else the last one seen for this SSL* */
+	__s32 fd = st.fd;
+	struct ssl_key sk_key = {.ssl = st.ssl, .tgid = pid_tgid >> 32};
+	if (fd >= 0) {
+		bpf_map_update_elem(&tls_ssl_fd, &sk_key, &fd, BPF_ANY);
+	} else {
+		__s32 *pfd = bpf_map_lookup_elem(&tls_ssl_fd, &sk_key);
+		if (pfd)
+			fd = *pfd;
+	}
+
+	__u32 zero = 0;
+	struct tls_cfg *cfg = bpf_map_lookup_elem(&tls_config, &zero);
+	struct tls_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!cfg || !e)
+		return 0;
+
+	__u64 emit = len;
+	__u32 truncated = 0;
+	if (cfg->truncate && emit > cfg->truncate) {
+		emit = cfg->truncate;
+		truncated = 1;
+	}
+	__u64 nchunks = (emit + TLS_CHUNK - 1) / TLS_CHUNK;
+
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = TLS_KIND_DATA;
+	e->dir = st.dir;
+	e->pid = pid_tgid >> 32;
+	e->tid = tid;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->fd = fd;
+	e->call_len = len;
+	e->truncated = truncated;
+	e->ssl = st.ssl;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	__u64 seq0 = 0;
+	struct sock *sk = fd >= 0 ? fd_sock(fd) : 0;
+	if (sk) {
+		__u64 key = (__u64)sk;
+		struct conn *c = bpf_map_lookup_elem(&tls_conns, &key);
+		if (!c) {
+			struct conn n = {};
+			n.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
+			n.pid = e->pid;
+			n.tid = tid;
+			n.uid = e->uid;
+			n.fd = fd;
+			__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
+			fill_tuple(&n, sk);
+			bpf_map_update_elem(&tls_conns, &key, &n, BPF_NOEXIST);
+			c = bpf_map_lookup_elem(&tls_conns, &key);
+		}
+		if (c) {
+			e->conn_id = c->id;
+			e->family = c->family;
+			e->sport = c->sport;
+			e->dport = c->dport;
+			__builtin_memcpy(e->saddr, c->saddr, sizeof(e->saddr));
+			__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
+			__u32 d = st.dir == TLS_DIR_WRITE ? 1 : 0;
+			seq0 = __sync_fetch_and_add(&c->seq[d], nchunks);
+		}
+	}
+
+	struct emit_ctx ec = {.cfg = cfg, .buf = st.buf, .len = emit, .seq0 = seq0};
+	if (nchunks > TLS_MAX_CHUNKS)
+		nchunks = TLS_MAX_CHUNKS;
+	bpf_loop(nchunks, emit_chunk, &ec, 0);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return enter(TLS_DIR_WRITE, ssl, buf, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return enter(TLS_DIR_READ, ssl, buf, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return enter(TLS_DIR_WRITE, ssl, buf, (__u64)written);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return enter(TLS_DIR_READ, ssl, buf, (__u64)readbytes);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_return)
+{
+	return leave(ctx);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	switch (id) {
+	case NR_READ:
+	case NR_WRITE:
+	case NR_READV:
+	case NR_WRITEV:
+	case NR_SENDTO:
+	case NR_RECVFROM:
+	case NR_SENDMSG:
+	case NR_RECVMSG:
+		break;
+	default:
+		return 0;
+	}
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
+	if (!a)
+		return 0;
+	a->fd = (__s32)BPF_CORE_READ(regs, di);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate != TCP_CLOSE)
+		return 0;
+	__u64 key = (__u64)sk;
+	struct conn *c = bpf_map_lookup_elem(&tls_conns, &key);
+	if (!c)
+		return 0;
+	__u32 zero = 0;
+	struct tls_cfg *cfg = bpf_map_lookup_elem(&tls_config, &zero);
+	struct tls_event *e = bpf_ringbuf_reserve(&tls_events, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		bpf_map_delete_elem(&tls_conns, &key);
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = TLS_KIND_CLOSE;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->conn_id = c->id;
+	e->pid = c->pid;
+	e->tid = c->tid;
+	e->uid = c->uid;
+	e->fd = c->fd;
+	e->family = c->family;
+	e->sport = c->sport;
+	e->dport = c->dport;
+	__builtin_memcpy(e->saddr, c->saddr, sizeof(e->saddr));
+	__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
+	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+	bpf_map_delete_elem(&tls_conns, &key);
+	bpf_ringbuf_submit(e, wakeup_flags(cfg));
+	return 0;
+}

@@ -1,0 +1,8 @@
+/* ec-capture's modules: one NAME_main per subcommand. */
+#ifndef EC_CAPTURE_MODULES_H
+#define EC_CAPTURE_MODULES_H
+
+/* `ec-capture tls|openssl|boringssl [options]`; argv[0] is the subcommand. */
+int tls_main(int argc, char **argv);
+
+#endif

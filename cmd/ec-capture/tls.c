@@ -1,0 +1,541 @@
+/*
+ * ec-capture tls: load bpf/tls.bpf.c, hook the library's SSL_read/SSL_write
+ * (and the _ex variants), and turn ring-buffer events into Event records.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "error.h"
+#include "libfind.h"
+#include "modules.h"
+#include "record.h"
+#include "tls.h"
+#include "tls.skel.h"
+#include "util.h"
+
+#define MAX_LINKS 16
+#define MAX_NAMES 32
+
+struct tls_opts {
+	long pid;
+	long uid;
+	int uid_set;
+	char *targets[MAX_NAMES];
+	int ntargets;
+	char *ignores[MAX_NAMES];
+	int nignores;
+	uint64_t truncate;
+	const char *libssl;
+	const char *keylogfile;
+	uint64_t ringbuf;
+	unsigned heartbeat;
+	int force;
+	int debug;
+	int source; /* Event__Source */
+};
+
+struct tls_run {
+	struct tls_opts o;
+	struct tls_bpf *skel;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct ec_capture *cap;
+	int ncpus;
+};
+
+static int debug_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!debug_libbpf && level != LIBBPF_WARN)
+		return 0;
+	if (!debug_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void usage(FILE *f, const char *cmd)
+{
+	fprintf(f,
+		"usage: %s %s [options] > out.pb   (or | ec-dump)\n"
+		"Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.\n"
+		"  -p, --pid PID              only this process (also finds its libssl)\n"
+		"  -u, --uid UID              only this user id\n"
+		"  -t, --target-process N,..  only these commands (comm, 15 chars)\n"
+		"  -i, --ignore-process N,..  never these commands\n"
+		"  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
+		"  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
+		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
+		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
+		"  -f, --force                write records even when stdout is a terminal\n"
+		"  -d, --debug                libbpf and verifier messages on stderr\n"
+		"  -h, --help                 this help\n"
+		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
+		argv0, cmd);
+}
+
+static int split_names(char *arg, char **names, int *n, const char *opt)
+{
+	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
+		if (!*s)
+			continue;
+		if (*n >= MAX_NAMES) {
+			ec_warn("%s: more than %d names", opt, MAX_NAMES);
+			return -1;
+		}
+		if (strlen(s) >= TLS_COMM_LEN)
+			ec_warn("%s: '%s' is longer than %d characters: the kernel's comm is cut, "
+				"matching '%.*s'",
+				opt, s, TLS_COMM_LEN - 1, TLS_COMM_LEN - 1, s);
+		names[(*n)++] = s;
+	}
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct tls_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"pid", required_argument, 0, 'p'},
+	    {"uid", required_argument, 0, 'u'},
+	    {"target-process", required_argument, 0, 't'},
+	    {"ignore-process", required_argument, 0, 'i'},
+	    {"truncate", required_argument, 0, 'T'},
+	    {"libssl", required_argument, 0, 'l'},
+	    {"ringbuf", required_argument, 0, 'r'},
+	    {"heartbeat", required_argument, 0, 'b'},
+	    {"force", no_argument, 0, 'f'},
+	    {"debug", no_argument, 0, 'd'},
+	    {"help", no_argument, 0, 'h'},
+	    {0, 0, 0, 0},
+	};
+	long long v;
+	int c;
+	const char *cmd = argv[0];
+
+	o->ringbuf = 8u << 20;
+	o->heartbeat = 15;
+	o->source = strcmp(cmd, "boringssl") ? EVENT__SOURCE__SOURCE_OPENSSL
+					     : EVENT__SOURCE__SOURCE_BORINGSSL;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:r:b:fdh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (ec_parse_int(optarg, 1, 0x7fffffff, &v)) {
+				ec_warn("--pid: '%s' is not a process id (a number > 0)", optarg);
+				return 2;
+			}
+			o->pid = (long)v;
+			break;
+		case 'u':
+			if (ec_parse_int(optarg, 0, 0xfffffffe, &v)) {
+				ec_warn("--uid: '%s' is not a user id (a number >= 0)", optarg);
+				return 2;
+			}
+			o->uid = (long)v;
+			o->uid_set = 1;
+			break;
+		case 't':
+			if (split_names(optarg, o->targets, &o->ntargets, "--target-process"))
+				return 2;
+			break;
+		case 'i':
+			if (split_names(optarg, o->ignores, &o->nignores, "--ignore-process"))
+				return 2;
+			break;
+		case 'T':
+			if (ec_parse_size(optarg, &o->truncate)) {
+				ec_warn("--truncate: '%s' is not a size (e.g. 4096, 64k)", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			o->libssl = optarg;
+			break;
+		case 'r':
+			if (ec_parse_size(optarg, &o->ringbuf) || o->ringbuf < 4096 ||
+			    o->ringbuf > (1ull << 30)) {
+				ec_warn("--ringbuf: '%s' is not a size from 4k to 1G", optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			if (ec_parse_int(optarg, 0, 86400, &v)) {
+				ec_warn("--heartbeat: '%s' is not a number of seconds (0-86400)",
+					optarg);
+				return 2;
+			}
+			o->heartbeat = (unsigned)v;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'd':
+			o->debug = 1;
+			break;
+		case 'h':
+			usage(stdout, cmd);
+			exit(0);
+		case ':':
+			ec_warn("%s: option %s needs a value (see --help)", cmd, argv[optind - 1]);
+			return 2;
+		default:
+			ec_warn("%s: unknown option '%s' (see --help)", cmd, argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		ec_warn("%s: unexpected argument '%s' (see --help)", cmd, argv[optind]);
+		return 2;
+	}
+	return 0;
+}
+
+/* A startup fact: on stderr and as a process-log record. */
+static void say(struct tls_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct tls_run *r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", argv0, buf);
+	if (r->cap)
+		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
+}
+
+static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
+{
+	if (family == 2)
+		inet_ntop(AF_INET, a, out, (socklen_t)len);
+	else if (family == 10)
+		inet_ntop(AF_INET6, a, out, (socklen_t)len);
+	else
+		out[0] = '\0';
+}
+
+static int on_event(void *ctx, const void *data, size_t size)
+{
+	struct tls_run *r = ctx;
+	const struct tls_event *te = data;
+	if (size < sizeof *te || te->len > size - sizeof *te)
+		return 0; /* not ours: ignore rather than misread */
+
+	char comm[TLS_COMM_LEN + 1], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], uuid[96];
+	memcpy(comm, te->comm, TLS_COMM_LEN);
+	comm[TLS_COMM_LEN] = '\0';
+	fmt_addr(te->family, te->saddr, src, sizeof src);
+	fmt_addr(te->family, te->daddr, dst, sizeof dst);
+	snprintf(uuid, sizeof uuid, "%u_%u_%s_%d_%u", te->pid, te->tid, comm, te->fd, te->dir);
+
+	EcEvent ev = EVENT__EVENT__INIT;
+	ev.timestamp = ec_capture_walltime(te->ts_ns);
+	ev.uuid = uuid;
+	ev.src_ip = src;
+	ev.src_port = te->sport;
+	ev.dst_ip = dst;
+	ev.dst_port = te->dport;
+	ev.pid = te->pid;
+	ev.pname = comm;
+	ev.tid = te->tid;
+	ev.uid = te->uid;
+	ev.fd = te->fd;
+	ev.conn_id = te->conn_id;
+	ev.source = (Event__Source)r->o.source;
+	if (te->kind == TLS_KIND_CLOSE) {
+		ev.closed = 1;
+		snprintf(uuid, sizeof uuid, "%u_%u_%s_%d_0", te->pid, te->tid, comm, te->fd);
+	} else if (te->kind == TLS_KIND_DATA) {
+		ev.direction = te->dir == TLS_DIR_READ ? EVENT__DIRECTION__DIRECTION_READ
+						       : EVENT__DIRECTION__DIRECTION_WRITE;
+		ev.length = te->len;
+		ev.payload.data = (uint8_t *)te->data;
+		ev.payload.len = te->len;
+		ev.seq = te->seq;
+		if (te->truncated) {
+			ev.truncated = 1;
+			ev.orig_length = te->call_len;
+		}
+	} else {
+		return 0;
+	}
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = &ev;
+	int err = ec_writer_put(ec_capture_writer(r->cap), &e);
+	if (err)
+		return err;
+	ec_capture_count(r->cap, te->len);
+	return 0;
+}
+
+static uint64_t read_lost(void *ctx)
+{
+	struct tls_run *r = ctx;
+	uint64_t vals[1024] = {0}, sum = 0;
+	uint32_t zero = 0;
+	if (r->ncpus <= 0 || r->ncpus > 1024)
+		return 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.tls_lost), &zero, vals))
+		return 0;
+	for (int i = 0; i < r->ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+/* Write the filters into the maps (usable again while running). */
+static int apply_filters(struct tls_run *r)
+{
+	struct tls_cfg cfg = {0};
+	uint32_t zero = 0;
+	cfg.pid = (uint32_t)r->o.pid;
+	cfg.uid = (uint32_t)r->o.uid;
+	cfg.uid_set = (uint32_t)r->o.uid_set;
+	cfg.n_target = (uint32_t)r->o.ntargets;
+	cfg.truncate = r->o.truncate;
+	cfg.wakeup_bytes = r->o.ringbuf / 4;
+	int cfd = bpf_map__fd(r->skel->maps.tls_comms);
+	char key[TLS_COMM_LEN], next[TLS_COMM_LEN];
+	while (bpf_map_get_next_key(cfd, NULL, next) == 0)
+		bpf_map_delete_elem(cfd, next);
+	for (int i = 0; i < r->o.nignores; i++) {
+		uint32_t v = TLS_COMM_IGNORE;
+		memset(key, 0, sizeof key);
+		strncpy(key, r->o.ignores[i], TLS_COMM_LEN - 1);
+		if (bpf_map_update_elem(cfd, key, &v, BPF_ANY))
+			return -errno;
+	}
+	for (int i = 0; i < r->o.ntargets; i++) {
+		uint32_t v = TLS_COMM_TARGET;
+		memset(key, 0, sizeof key);
+		strncpy(key, r->o.targets[i], TLS_COMM_LEN - 1);
+		if (bpf_map_update_elem(cfd, key, &v, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tls_config), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int attach_uprobe(struct tls_run *r, struct bpf_program *prog, const char *path,
+			 const char *sym, int ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = sym, .retprobe = ret);
+	if (r->nlinks >= MAX_LINKS)
+		return -E2BIG;
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
+	if (!l)
+		return -errno;
+	r->links[r->nlinks++] = l;
+	return 0;
+}
+
+static int attach_all(struct tls_run *r, const char *path)
+{
+	struct {
+		const char *sym;
+		struct bpf_program *prog;
+		int required;
+	} hooks[] = {
+	    {"SSL_write", r->skel->progs.ssl_write_enter, 1},
+	    {"SSL_read", r->skel->progs.ssl_read_enter, 1},
+	    {"SSL_write_ex", r->skel->progs.ssl_write_ex_enter, 0},
+	    {"SSL_read_ex", r->skel->progs.ssl_read_ex_enter, 0},
+	};
+	char done[256] = "";
+	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++) {
+		int err = attach_uprobe(r, hooks[i].prog, path, hooks[i].sym, 0);
+		if (!err)
+			err = attach_uprobe(r, r->skel->progs.ssl_return, path, hooks[i].sym, 1);
+		if (err == -ENOENT && !hooks[i].required) {
+			say(r, "%s: not in %s, not hooked", hooks[i].sym, path);
+			continue;
+		}
+		if (err) {
+			if (err == -ENOENT)
+				ec_warn("symbol %s not found in %s: is it an OpenSSL/BoringSSL "
+					"libssl? (give the right one with --libssl)",
+					hooks[i].sym, path);
+			else
+				ec_warn("cannot attach uprobe to %s in %s: %s", hooks[i].sym, path,
+					strerror(-err));
+			return err;
+		}
+		strcat(done, done[0] ? ", " : "");
+		strcat(done, hooks[i].sym);
+	}
+	struct bpf_link *l = bpf_program__attach(r->skel->progs.sys_enter);
+	if (!l) {
+		ec_warn("cannot attach tp_btf/sys_enter: %s", strerror(errno));
+		return -errno;
+	}
+	r->links[r->nlinks++] = l;
+	l = bpf_program__attach(r->skel->progs.sock_state);
+	if (!l) {
+		ec_warn("cannot attach tp_btf/inet_sock_set_state: %s", strerror(errno));
+		return -errno;
+	}
+	r->links[r->nlinks++] = l;
+	say(r, "hooked %s (entry and return) in %s; sys_enter, inet_sock_set_state", done, path);
+	return 0;
+}
+
+static void detach_all(struct tls_run *r)
+{
+	for (int i = r->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(r->links[i]);
+	r->nlinks = 0;
+}
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	uint64_t p = 4096;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static void describe_filters(struct tls_run *r, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (r->o.pid)
+		n += (size_t)snprintf(buf + n, len - n, " pid=%ld", r->o.pid);
+	if (r->o.uid_set && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " uid=%ld", r->o.uid);
+	for (int i = 0; i < r->o.ntargets && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " target=%s", r->o.targets[i]);
+	for (int i = 0; i < r->o.nignores && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " ignore=%s", r->o.ignores[i]);
+	if (r->o.truncate && n < len)
+		snprintf(buf + n, len - n, " truncate=%llu", (unsigned long long)r->o.truncate);
+	if (!buf[0])
+		snprintf(buf, len, " none");
+}
+
+int tls_main(int argc, char **argv)
+{
+	struct tls_run run, *r = &run;
+	char path[4096], msg[4352], version[128], filters[1024];
+	int err, status = 1;
+
+	memset(r, 0, sizeof *r);
+	if ((err = parse_args(argc, argv, &r->o)))
+		return err;
+	debug_libbpf = r->o.debug;
+	libbpf_set_print(libbpf_print);
+
+	if (isatty(STDOUT_FILENO) && !r->o.force) {
+		ec_warn("stdout is a terminal and records are binary: pipe them (%s tls | ec-dump) "
+			"or redirect (> out.pb); --force writes anyway",
+			argv0);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		ec_warn("needs root (BPF and uprobes): run it with sudo");
+		return 1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		ec_warn("no kernel BTF at /sys/kernel/btf/vmlinux (%s): needs a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y",
+			strerror(errno));
+		return 1;
+	}
+	if (r->o.pid && kill((pid_t)r->o.pid, 0) != 0 && errno == ESRCH) {
+		ec_warn("--pid %ld: no such process", r->o.pid);
+		return 1;
+	}
+	if (ec_libfind_ssl(r->o.libssl, (pid_t)r->o.pid, path, sizeof path, msg, sizeof msg)) {
+		ec_warn("%s", msg);
+		return 1;
+	}
+	if (ec_libfind_version(path, version, sizeof version))
+		snprintf(version, sizeof version, "unknown version");
+	if (!strncmp(version, "BoringSSL", 9))
+		r->o.source = EVENT__SOURCE__SOURCE_BORINGSSL;
+
+	struct ec_capture_opts co = {
+	    .origin = "ec-capture",
+	    .heartbeat_s = r->o.heartbeat,
+	    .tty_counters = -1,
+	};
+	r->cap = ec_capture_new(STDOUT_FILENO, &co);
+	if (!r->cap) {
+		ec_warn("cannot set up the output: %s", strerror(errno));
+		return 1;
+	}
+	struct utsname u;
+	uname(&u);
+	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
+	say(r, "library %s (%s)", path, version);
+
+	r->skel = tls_bpf__open();
+	if (!r->skel) {
+		ec_warn("cannot open the BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	r->o.ringbuf = pow2_at_least(r->o.ringbuf);
+	bpf_map__set_max_entries(r->skel->maps.tls_events, (uint32_t)r->o.ringbuf);
+	if ((err = tls_bpf__load(r->skel))) {
+		ec_warn("cannot load the BPF programs: %s%s", strerror(-err),
+			r->o.debug ? " (verifier log above)"
+				   : "; run with --debug to see the verifier's log");
+		goto cleanup;
+	}
+	r->ncpus = libbpf_num_possible_cpus();
+	if ((err = apply_filters(r))) {
+		ec_warn("cannot write the filter maps: %s", strerror(-err));
+		goto cleanup;
+	}
+	describe_filters(r, filters, sizeof filters);
+	say(r, "filters:%s", filters);
+	if (attach_all(r, path))
+		goto cleanup;
+	err = ec_capture_add_ringbuf(r->cap, bpf_map__fd(r->skel->maps.tls_events), on_event, r);
+	if (err) {
+		ec_warn("cannot poll the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+	ec_capture_set_lost(r->cap, read_lost, r);
+	ec_capture_handle_signals();
+	if (ec_writer_flush(ec_capture_writer(r->cap)) == EC_ERR_IO) {
+		ec_warn("cannot write to stdout: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	err = ec_capture_run(r->cap);
+	if (err) {
+		ec_warn("capture stopped: %s", ec_strerror(err));
+		goto cleanup;
+	}
+	status = 0;
+cleanup:
+	detach_all(r);
+	if (r->cap) {
+		uint64_t ev = ec_capture_events(r->cap), lost = r->skel ? read_lost(r) : 0;
+		if (status == 0)
+			fprintf(stderr,
+				"%s: stopped: %llu events, %llu lost, all probes detached\n", argv0,
+				(unsigned long long)ev, (unsigned long long)lost);
+		err = ec_capture_free(r->cap);
+		if (err && err != EC_ERR_PIPE && status == 0) {
+			ec_warn("cannot write to stdout: %s", ec_strerror(err));
+			status = 1;
+		}
+	}
+	tls_bpf__destroy(r->skel);
+	return status;
+}

@@ -214,11 +214,11 @@ static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
 {
 	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (c->family == AF_INET) {
-		BPF_CORE_READ_INTO(c->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(c->daddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(c->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(c->daddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (c->family == AF_INET6) {
-		BPF_CORE_READ_INTO(c->saddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(c->daddr, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(c->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(c->daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		return;
 	}
@@ -279,7 +279,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 	struct active st = *a;
 	bpf_map_delete_elem(&tls_active, &tid);
 
-	long ret = PT_REGS_RC(ctx);
+	int ret = (int)PT_REGS_RC(ctx); /* SSL_* return int: rax's top half is junk */
 	__u64 len = 0;
 	if (st.nbytes_ptr) {
 		if (ret != 1)

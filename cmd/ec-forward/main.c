@@ -1,22 +1,385 @@
-/* ec-forward: not built yet; see the README's status table. */
+/*
+ * ec-forward: replay the HTTP requests of an ec-parse stream through an
+ * intercepting proxy (Burp, mitmproxy, ZAP) or to a target, with libcurl.
+ * Results become process-log records on stdout; a summary goes to stderr.
+ */
+#include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include "error.h"
+#include "forward.h"
+#include "record.h"
+#include "replay.h"
+#include "stream.h"
 #include "util.h"
 
-static void usage(void)
+static void usage(int status)
 {
-	fprintf(stderr,
-		"usage: %s [-h] [--version]\n"
-		"%s is not implemented yet: it does nothing else.\n",
-		argv0, argv0);
+	fprintf(
+	    status ? stderr : stdout,
+	    "usage: %s [--proxy URL | --target URL] [options] < parsed.pb > results.pb\n"
+	    "Replays every HTTP request (types 1 and 2) of an ec-parse stream with libcurl.\n"
+	    "\n"
+	    "  -p, --proxy URL        send through this HTTP proxy (https requests use CONNECT)\n"
+	    "  -t, --target URL       send to URL's scheme and host:port (and path prefix)\n"
+	    "                         instead of the captured Host / :authority\n"
+	    "      --plain            send http:// (the proxy sees absolute-form requests)\n"
+	    "  -k, --insecure         do not verify TLS certificates (target and proxy)\n"
+	    "      --keep-host        with --target, send the captured Host header\n"
+	    "  -c, --concurrency N    requests in flight (default 4)\n"
+	    "      --timeout SECS     per request, 0 = none (default 30)\n"
+	    "      --rate N[/s]       start at most N requests per second\n"
+	    "  filters (all must match):\n"
+	    "      --method M[,M..]   request method(s)\n"
+	    "      --host GLOB        host or host:port (fnmatch, case-insensitive)\n"
+	    "      --path GLOB        path with query (fnmatch; * matches /)\n"
+	    "      --content-type GLOB  request media type, e.g. 'application/*'\n"
+	    "      --pid N            process id      --pname GLOB  process name\n"
+	    "  -n, --dry-run          print each request as curl would send it; send nothing\n"
+	    "      --tee              copy every input record to stdout too\n"
+	    "  -h, --help             --version\n"
+	    "\n"
+	    "Headers are replayed as captured, COOKIES AND AUTHORIZATION INCLUDED; hop-by-hop\n"
+	    "headers (Connection and those it names, Keep-Alive, Proxy-*, TE, Trailer,\n"
+	    "Transfer-Encoding, Upgrade), HTTP/2 pseudo-headers, Content-Length and Expect are\n"
+	    "dropped (curl writes its own Host and Content-Length). Responses are not replayed,\n"
+	    "WebSocket frames are counted and skipped. Each result (status, time, error) is a\n"
+	    "process-log record on stdout (read it with ec-dump; text on a terminal). A failed\n"
+	    "replay never stops the stream; the exit status is 1 if any failed, 2 on bad usage.\n"
+	    "Proxy environment variables are ignored: use --proxy.\n",
+	    argv0);
+	exit(status);
+}
+
+struct state {
+	pthread_mutex_t mu;
+	struct ec_writer *w; /* NULL when results go out as text */
+	int werr;	     /* first write error */
+	uint64_t answered, failed, sent;
+};
+
+static void emit(struct state *st, const char *line)
+{
+	pthread_mutex_lock(&st->mu);
+	if (!st->w) {
+		printf("%s\n", line);
+		fflush(stdout);
+	} else if (!st->werr) {
+		int err = ec_record_log(st->w, "%s", line);
+		if (!err)
+			err = ec_writer_flush(st->w);
+		if (err)
+			st->werr = err;
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+static void done(const struct ec_replay_result *res, void *arg)
+{
+	struct state *st = arg;
+	char line[2048];
+	if (res->ok)
+		snprintf(line, sizeof line,
+			 "ec-forward: record %llu %s %s -> %ld HTTP/%s, %llu bytes in %.3f s",
+			 (unsigned long long)res->id, res->req->method, res->url, res->status,
+			 res->http, (unsigned long long)res->bytes, res->secs);
+	else
+		snprintf(line, sizeof line,
+			 "ec-forward: record %llu %s %s failed: %s (curl error %d) after %.3f s",
+			 (unsigned long long)res->id, res->req->method, res->url, res->error,
+			 res->curl_code, res->secs);
+	pthread_mutex_lock(&st->mu);
+	if (res->ok)
+		st->answered++;
+	else
+		st->failed++;
+	pthread_mutex_unlock(&st->mu);
+	emit(st, line);
+}
+
+static long long num(const char *s, const char *what, long long min, long long max)
+{
+	long long v;
+	if (ec_parse_int(s, min, max, &v))
+		ec_die(2, "%s: '%s' is not a number in [%lld, %lld]", what, s, min, max);
+	return v;
+}
+
+static double real(const char *s, const char *what, const char *suffix)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0 || v > 1e9 || (*end && strcmp(end, suffix)))
+		ec_die(2, "%s: '%s' is not a non-negative number%s%s", what, s,
+		       *suffix ? " (optionally followed by " : "", *suffix ? "/s)" : "");
+	return v;
+}
+
+static double cpu_secs(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	if (argc == 2 && !strcmp(argv[1], "--version"))
-		ec_version();
-	usage();
-	return argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 2;
+	enum {
+		O_PLAIN = 256,
+		O_KEEPHOST,
+		O_TIMEOUT,
+		O_RATE,
+		O_METHOD,
+		O_HOST,
+		O_PATH,
+		O_CTYPE,
+		O_PID,
+		O_PNAME,
+		O_TEE,
+		O_VERSION,
+	};
+	static const struct option lo[] = {{"proxy", 1, 0, 'p'},
+					   {"target", 1, 0, 't'},
+					   {"plain", 0, 0, O_PLAIN},
+					   {"insecure", 0, 0, 'k'},
+					   {"keep-host", 0, 0, O_KEEPHOST},
+					   {"concurrency", 1, 0, 'c'},
+					   {"timeout", 1, 0, O_TIMEOUT},
+					   {"rate", 1, 0, O_RATE},
+					   {"method", 1, 0, O_METHOD},
+					   {"host", 1, 0, O_HOST},
+					   {"path", 1, 0, O_PATH},
+					   {"content-type", 1, 0, O_CTYPE},
+					   {"pid", 1, 0, O_PID},
+					   {"pname", 1, 0, O_PNAME},
+					   {"dry-run", 0, 0, 'n'},
+					   {"tee", 0, 0, O_TEE},
+					   {"help", 0, 0, 'h'},
+					   {"version", 0, 0, O_VERSION},
+					   {0, 0, 0, 0}};
+	struct ec_replay_opts ro = {.concurrency = 4, .timeout_ms = 30000};
+	struct ec_fwd_filter f = {0};
+	int dry = 0, tee = 0, ch;
+	while ((ch = getopt_long(argc, argv, "p:t:kc:nh", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			ro.proxy = optarg;
+			break;
+		case 't':
+			ro.target = optarg;
+			break;
+		case O_PLAIN:
+			ro.plain = 1;
+			break;
+		case 'k':
+			ro.insecure = 1;
+			break;
+		case O_KEEPHOST:
+			ro.keep_host = 1;
+			break;
+		case 'c':
+			ro.concurrency = (unsigned)num(optarg, "--concurrency", 1, 1024);
+			break;
+		case O_TIMEOUT:
+			ro.timeout_ms = (long)(real(optarg, "--timeout", "") * 1000);
+			break;
+		case O_RATE:
+			ro.rate = real(optarg, "--rate", "/s");
+			break;
+		case O_METHOD:
+			f.methods = optarg;
+			break;
+		case O_HOST:
+			f.host = optarg;
+			break;
+		case O_PATH:
+			f.path = optarg;
+			break;
+		case O_CTYPE:
+			f.content_type = optarg;
+			break;
+		case O_PID:
+			f.pid = num(optarg, "--pid", 1, INT64_MAX);
+			break;
+		case O_PNAME:
+			f.pname = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case O_TEE:
+			tee = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case O_VERSION:
+			ec_version();
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		ec_die(2, "unexpected argument '%s'; input is read from stdin (see --help)",
+		       argv[optind]);
+	if (dry && tee)
+		ec_die(2, "--dry-run prints text; it cannot be combined with --tee");
+	if (tee && isatty(1))
+		ec_die(2, "--tee writes binary records; pipe stdout into ec-dump or a file");
+	if (ro.plain && ro.target && !strncasecmp(ro.target, "https:", 6))
+		ec_die(2, "--plain sends http://, but --target is https://; drop one");
+
+	struct state st = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct ec_replay *rp = NULL;
+	char msg[512];
+	if (!dry) {
+		if (!isatty(1))
+			st.w = ec_writer_new(1);
+		rp = ec_replay_new(&ro, done, &st, msg, sizeof msg);
+		if (!rp)
+			ec_die(2, "%s", msg);
+	}
+	struct ec_reader *rd = ec_reader_new(0, "stdin", 0);
+	if (!rd)
+		ec_die(1, "out of memory");
+	uint64_t requests = 0, filtered = 0, unreplayable = 0, bad = 0, responses = 0, ws = 0;
+	int64_t t0 = ec_now_ns();
+	double cpu0 = cpu_secs();
+	int rerr = 0;
+	const uint8_t *buf;
+	size_t len;
+	for (;;) {
+		pthread_mutex_lock(&st.mu);
+		int werr = st.werr;
+		pthread_mutex_unlock(&st.mu);
+		if (werr)
+			break;
+		int k = ec_reader_next(rd, &buf, &len);
+		if (k <= 0) {
+			rerr = k;
+			break;
+		}
+		uint64_t idx = ec_reader_index(rd);
+		if (tee) {
+			pthread_mutex_lock(&st.mu);
+			if (!st.werr)
+				st.werr = ec_writer_put_raw(st.w, buf, len);
+			pthread_mutex_unlock(&st.mu);
+		}
+		EcLogEntry *e = ec_record_decode(buf, len);
+		if (!e) {
+			rerr = EC_ERR_DECODE;
+			break;
+		}
+		const EcEvent *ev = e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD
+					? e->event_payload
+					: NULL;
+		if (!ev || (ev->type != 1 && ev->type != 2)) {
+			if (ev && (ev->type == 3 || ev->type == 4))
+				responses++;
+			else if (ev && ev->type == 5)
+				ws++;
+			ec_record_free(e);
+			continue;
+		}
+		requests++;
+		struct ec_fwd_request r;
+		char why[512], line[1024];
+		int err = ec_fwd_from_event(&r, ev, why, sizeof why);
+		if (err) {
+			snprintf(line, sizeof line,
+				 "ec-forward: record %llu (offset %llu, type %u): %s request: %s",
+				 (unsigned long long)idx, (unsigned long long)ec_reader_offset(rd),
+				 ev->type,
+				 err == EC_ERR_UNSUPPORTED ? "not replaying the"
+							   : "cannot rebuild the",
+				 why);
+			if (err == EC_ERR_UNSUPPORTED) {
+				unreplayable++;
+			} else {
+				bad++;
+				ec_warn("%s", line + strlen("ec-forward: "));
+			}
+			if (!dry)
+				emit(&st, line);
+			ec_record_free(e);
+			continue;
+		}
+		if (!ec_fwd_match(&f, ev, &r)) {
+			filtered++;
+			ec_fwd_request_free(&r);
+			ec_record_free(e);
+			continue;
+		}
+		if (dry) {
+			char *url = ec_fwd_url(&r, ro.target, ro.plain, why, sizeof why);
+			if (!url)
+				ec_die(2, "%s", why);
+			printf("* record %llu: pid %lld %s, conn %llu, %s from %s\n* %s %s%s%s\n",
+			       (unsigned long long)idx, (long long)ev->pid,
+			       ev->pname ? ev->pname : "", (unsigned long long)ev->conn_id,
+			       ev->type == 2 ? "HTTP/2" : "HTTP/1", r.from, r.method, url,
+			       ro.proxy ? " via " : "", ro.proxy ? ro.proxy : "");
+			ec_fwd_print(stdout, &r, url, ro.keep_host && ro.target);
+			putchar('\n');
+			free(url);
+			ec_fwd_request_free(&r);
+			st.sent++;
+		} else if (ec_replay_submit(rp, &r, idx, NULL, why, sizeof why)) {
+			ec_die(2, "%s", why);
+		} else {
+			st.sent++;
+		}
+		ec_record_free(e);
+	}
+	if (rp)
+		ec_replay_finish(rp);
+	double secs = (double)(ec_now_ns() - t0) / 1e9, cpu = cpu_secs() - cpu0;
+	int status = 0;
+	if (rerr < 0) {
+		ec_reader_errmsg(rd, rerr, msg, sizeof msg);
+		ec_warn("%s", msg);
+		status = 1;
+	}
+	if (st.w) {
+		int err = ec_writer_free(st.w);
+		if (!st.werr)
+			st.werr = err;
+	}
+	if (st.werr && st.werr != EC_ERR_PIPE) {
+		ec_warn("writing results to stdout: %s", ec_strerror(st.werr));
+		status = 1;
+	}
+	if (dry)
+		fprintf(stderr,
+			"ec-forward: dry run: %llu of %llu requests printed, %llu filtered out, "
+			"%llu not replayable, %llu unparsable; %llu responses, %llu WebSocket "
+			"frames skipped\n",
+			(unsigned long long)st.sent, (unsigned long long)requests,
+			(unsigned long long)filtered, (unsigned long long)unreplayable,
+			(unsigned long long)bad, (unsigned long long)responses,
+			(unsigned long long)ws);
+	else
+		fprintf(stderr,
+			"ec-forward: %llu of %llu requests replayed: %llu answered, %llu failed; "
+			"%llu filtered out, %llu not replayable, %llu unparsable; %llu responses, "
+			"%llu WebSocket frames skipped; %.1f req/s, %.0f us CPU/request\n",
+			(unsigned long long)st.sent, (unsigned long long)requests,
+			(unsigned long long)st.answered, (unsigned long long)st.failed,
+			(unsigned long long)filtered, (unsigned long long)unreplayable,
+			(unsigned long long)bad, (unsigned long long)responses,
+			(unsigned long long)ws, secs > 0 ? (double)st.sent / secs : 0.0,
+			st.sent ? cpu * 1e6 / (double)st.sent : 0.0);
+	ec_replay_free(rp);
+	ec_reader_free(rd);
+	if (st.failed || bad)
+		status = 1;
+	return status;
 }

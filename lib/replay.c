@@ -23,6 +23,7 @@ struct job {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	uint64_t bytes;
+	int64_t t_start; /* mono_ns when handed to curl */
 	char errbuf[CURL_ERROR_SIZE];
 	struct job *next;
 };
@@ -177,14 +178,12 @@ static void finish(struct ec_replay *rp, struct job *j, CURLcode code)
 {
 	struct ec_replay_result res = {.id = j->id, .user = j->user, .req = &j->req, .url = j->url};
 	long status = 0, ver = 0;
-	curl_off_t us = 0;
 	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(j->easy, CURLINFO_HTTP_VERSION, &ver);
-	curl_easy_getinfo(j->easy, CURLINFO_TOTAL_TIME_T, &us);
 	res.ok = code == CURLE_OK;
 	res.status = res.ok ? status : 0;
 	res.http = http_name(ver);
-	res.secs = (double)us / 1e6;
+	res.secs = (double)(mono_ns() - j->t_start) / 1e9; /* includes waiting for a connection */
 	res.bytes = j->bytes;
 	res.curl_code = (int)code;
 	res.error = res.ok ? NULL : j->errbuf[0] ? j->errbuf : curl_easy_strerror(code);
@@ -241,6 +240,7 @@ static void *worker(void *arg)
 		while (start) {
 			struct job *j = start;
 			start = j->next;
+			j->t_start = mono_ns();
 			if (job_setup(rp, j) || curl_multi_add_handle(rp->multi, j->easy)) {
 				pthread_mutex_lock(&rp->mu);
 				rp->running--;

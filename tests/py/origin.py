@@ -25,6 +25,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else b""
         if self.server.log_path:
             rec = {"method": self.command, "path": self.path,
+                   "peer": self.client_address[1],
                    "version": self.request_version,
                    "headers": [[k, v] for k, v in self.headers.items()],
                    "body": base64.b64encode(body).decode()}

@@ -164,7 +164,8 @@ static cJSON *json_event(const EcEvent *ev)
 	size_t n = ev->payload.len;
 	if (ec_is_utf8(p, n)) {
 		char *s = ec_xmalloc(n + 1);
-		memcpy(s, p, n);
+		if (n)
+			memcpy(s, p, n);
 		s[n] = 0;
 		cJSON_AddStringToObject(o, "payload", s);
 		cJSON_AddStringToObject(o, "payload_encoding", "utf8");

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK (256u << 10)
+#define READ_CHUNK (128u << 10)
 
 struct ec_reader {
 	int fd;
@@ -32,7 +32,7 @@ struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
 	r->fd = fd;
 	r->name = name ? name : "stdin";
 	r->max = max_record ? max_record : EC_STREAM_MAX_DEFAULT;
-	r->cap = READ_CHUNK * 2;
+	r->cap = READ_CHUNK;
 	r->buf = malloc(r->cap);
 	if (!r->buf) {
 		free(r);

@@ -1,0 +1,53 @@
+/* TLS key log: which struct offsets fit a TLS library, and NSS key log lines
+ * from the raw key material the BPF side read (bpf/tls_keys.h).
+ * docs/TLS-KEYS.md explains the table and how a row is produced. */
+#ifndef EC_SSLKEYS_H
+#define EC_SSLKEYS_H
+
+#include <stddef.h>
+
+#include "tls_keys.h"
+
+/* One row of the offsets table (lib/sslkeys_rows.h): struct layouts checked
+ * for the library versions first..last (inclusive, "3.0.22", "1.1.1w"). */
+struct ec_sslkeys_row {
+	const char *name; /* "openssl-3.0" */
+	const char *first;
+	const char *last;
+	struct tls_ssl_offsets off;
+};
+
+/* Longest NSS key log line ec_sslkeys_lines produces, with its NUL. */
+#define EC_SSLKEYS_LINE_MAX 256
+
+/* The version string of the TLS library at libpath, e.g. "OpenSSL 3.0.22 25
+ * Aug 2026", "BoringSSL" or "LibreSSL 3.8.2", copied into ver (NUL-terminated,
+ * cut to len).  OpenSSL 3's libssl carries no version string: the libcrypto
+ * beside it (same directory, "libssl" in the name replaced by "libcrypto") is
+ * read then.  EC_ERR_IO: cannot open or map the file (errno set);
+ * EC_ERR_NOTFOUND: no version string; EC_ERR_INVAL: bad arguments. */
+int ec_sslkeys_version(const char *libpath, char *ver, size_t len);
+/* The same search in the n bytes at buf (a mapped library, a test buffer). */
+int ec_sslkeys_version_buf(const void *buf, size_t n, char *ver, size_t len);
+
+/* The row whose version range holds the version in ver (a string as from
+ * ec_sslkeys_version); NULL when the library or version has no row. */
+const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver);
+
+/* All rows, for --help and docs; *n gets the count. */
+const struct ec_sslkeys_row *ec_sslkeys_rows(size_t *n);
+
+/* The NSS key log lines (no newline) for one connection's key material:
+ * TLS 1.0-1.2 "CLIENT_RANDOM <random> <master>"; TLS 1.3
+ * CLIENT_HANDSHAKE_TRAFFIC_SECRET and SERVER_HANDSHAKE_TRAFFIC_SECRET (stored,
+ * or derived from handshake_secret and handshake_traffic_hash with
+ * HKDF-Expand-Label), CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 and
+ * EXPORTER_SECRET, each only when its secret is present (not all zeros).
+ * on_line is called once per line; a nonzero return stops and is returned.
+ * Returns the number of lines (> 0), or EC_ERR_PROTO when the material is
+ * unusable (unknown version, all-zero random or secrets, bad master key
+ * length, unknown TLS 1.3 cipher suite), EC_ERR_INVAL for NULL arguments. */
+int ec_sslkeys_lines(const struct tls_keys *k, int (*on_line)(const char *line, void *ctx),
+		     void *ctx);
+
+#endif

@@ -15,6 +15,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "tls.h"
+#include "tls_keys.bpf.h"
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -126,6 +127,23 @@ struct {
 	__uint(value_size, sizeof(struct tls_event) + TLS_CHUNK);
 } tls_scratch SEC(".maps");
 
+/* Key log: the offsets row of the hooked library (key 0; all zero = off) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tls_ssl_offsets);
+} tls_offsets SEC(".maps");
+
+/* Key log: first 8 bytes of the client random whose keys were sent per SSL*
+ * (an SSL* address reused by a new connection has a new random) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, __u64);
+} tls_keys_sent SEC(".maps");
+
 __u64 next_conn_id = 0;
 
 static __always_inline void count_lost(void)
@@ -224,6 +242,48 @@ static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
 	}
 	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+/* Once per connection (SSL* + client random), after its first successful
+ * SSL_read/SSL_write: the handshake is done, the secrets are in place. */
+static __always_inline void emit_keys(const struct ssl_key *sk_key, const struct tls_event *d,
+				      const struct tls_cfg *cfg)
+{
+	__u32 zero = 0;
+	struct tls_ssl_offsets *off = bpf_map_lookup_elem(&tls_offsets, &zero);
+	if (!off || !off->session)
+		return;
+	__u64 rnd = 0, *sent = bpf_map_lookup_elem(&tls_keys_sent, sk_key);
+	const char *s3 = (const char *)sk_key->ssl + off->s3;
+	if (off->flags & TLS_OFF_S3_PTR) {
+		s3 = 0;
+		if (bpf_probe_read_user(&s3, sizeof(s3), (const char *)sk_key->ssl + off->s3))
+			return;
+	}
+	if (!s3 || bpf_probe_read_user(&rnd, sizeof(rnd), s3 + off->s3_client_random) || !rnd)
+		return;
+	if (sent && *sent == rnd)
+		return;
+	struct tls_event *e =
+	    bpf_ringbuf_reserve(&tls_events, sizeof(*e) + sizeof(struct tls_keys), 0);
+	if (!e) {
+		count_lost();
+		return;
+	}
+	__builtin_memcpy(e, d, sizeof(*e));
+	e->kind = TLS_KIND_KEYS;
+	e->len = sizeof(struct tls_keys);
+	e->seq = 0;
+	e->offset = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	struct tls_keys *k = (struct tls_keys *)e->data;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (tls_read_keys((const void *)sk_key->ssl, off, k)) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	bpf_map_update_elem(&tls_keys_sent, sk_key, &rnd, BPF_ANY);
+	bpf_ringbuf_submit(e, wakeup_flags(cfg));
 }
 
 struct emit_ctx {
@@ -359,6 +419,8 @@ static __always_inline int leave(struct pt_regs *ctx)
 			seq0 = __sync_fetch_and_add(&c->seq[d], nchunks);
 		}
 	}
+
+	emit_keys(&sk_key, e, cfg);
 
 	struct emit_ctx ec = {.cfg = cfg, .buf = st.buf, .len = emit, .seq0 = seq0};
 	if (nchunks > TLS_MAX_CHUNKS)

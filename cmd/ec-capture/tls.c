@@ -21,6 +21,7 @@
 #include "libfind.h"
 #include "modules.h"
 #include "record.h"
+#include "sslkeys.h"
 #include "tls.h"
 #include "tls.skel.h"
 #include "util.h"
@@ -53,6 +54,8 @@ struct tls_run {
 	int nlinks;
 	struct ec_capture *cap;
 	int ncpus;
+	const struct ec_sslkeys_row *row; /* key log offsets; NULL = no keys */
+	FILE *keylog;			  /* --keylogfile */
 };
 
 static int debug_libbpf;
@@ -77,6 +80,7 @@ static void usage(FILE *f, const char *cmd)
 		"  -i, --ignore-process N,..  never these commands\n"
 		"  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
 		"  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
+		"  -k, --keylogfile FILE      also append the NSS key log lines to FILE\n"
 		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
 		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 		"  -f, --force                write records even when stdout is a terminal\n"
@@ -113,6 +117,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	    {"ignore-process", required_argument, 0, 'i'},
 	    {"truncate", required_argument, 0, 'T'},
 	    {"libssl", required_argument, 0, 'l'},
+	    {"keylogfile", required_argument, 0, 'k'},
 	    {"ringbuf", required_argument, 0, 'r'},
 	    {"heartbeat", required_argument, 0, 'b'},
 	    {"force", no_argument, 0, 'f'},
@@ -129,7 +134,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	o->source = strcmp(cmd, "boringssl") ? EVENT__SOURCE__SOURCE_OPENSSL
 					     : EVENT__SOURCE__SOURCE_BORINGSSL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:r:b:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:k:r:b:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (ec_parse_int(optarg, 1, 0x7fffffff, &v)) {
@@ -162,6 +167,9 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			break;
 		case 'l':
 			o->libssl = optarg;
+			break;
+		case 'k':
+			o->keylogfile = optarg;
 			break;
 		case 'r':
 			if (ec_parse_size(optarg, &o->ringbuf) || o->ringbuf < 4096 ||
@@ -226,12 +234,45 @@ static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
 		out[0] = '\0';
 }
 
+/* One NSS key log line: a key-log record, and a line of --keylogfile. */
+static int on_keyline(const char *line, void *ctx)
+{
+	struct tls_run *r = ctx;
+	int err = ec_record_keylog(ec_capture_writer(r->cap), line);
+	if (err)
+		return err;
+	if (r->keylog && (fprintf(r->keylog, "%s\n", line) < 0 || fflush(r->keylog))) {
+		ec_warn("--keylogfile: cannot write: %s", strerror(errno));
+		return EC_ERR_IO;
+	}
+	return 0;
+}
+
+static int on_keys(struct tls_run *r, const struct tls_event *te)
+{
+	struct tls_keys k;
+	if (te->len != sizeof k)
+		return 0;
+	memcpy(&k, te->data, sizeof k);
+	int n = ec_sslkeys_lines(&k, on_keyline, r);
+	if (n == EC_ERR_PROTO) {
+		if (r->o.debug)
+			ec_warn("pid %u: key material of SSL* 0x%llx unusable (TLS version 0x%x, "
+				"read 0x%x): no key log lines",
+				te->pid, (unsigned long long)te->ssl, k.version, k.valid);
+		return 0;
+	}
+	return n < 0 ? n : 0;
+}
+
 static int on_event(void *ctx, const void *data, size_t size)
 {
 	struct tls_run *r = ctx;
 	const struct tls_event *te = data;
 	if (size < sizeof *te || te->len > size - sizeof *te)
 		return 0; /* not ours: ignore rather than misread */
+	if (te->kind == TLS_KIND_KEYS)
+		return on_keys(r, te);
 
 	char comm[TLS_COMM_LEN + 1], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], uuid[96];
 	memcpy(comm, te->comm, TLS_COMM_LEN);
@@ -481,6 +522,23 @@ int tls_main(int argc, char **argv)
 	uname(&u);
 	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
 	say(r, "library %s (%s)", path, version);
+	r->row = ec_sslkeys_find_row(version);
+	if (r->row)
+		say(r, "key log: offsets row %s (%s..%s)%s%s", r->row->name, r->row->first,
+		    r->row->last, r->o.keylogfile ? ", appended to " : "",
+		    r->o.keylogfile ? r->o.keylogfile : "");
+	else
+		say(r,
+		    "key log: no offsets row for %s: no TLS keys (docs/TLS-KEYS.md says how to "
+		    "add one)",
+		    version);
+	if (r->o.keylogfile) {
+		r->keylog = fopen(r->o.keylogfile, "ae");
+		if (!r->keylog) {
+			ec_warn("--keylogfile %s: %s", r->o.keylogfile, strerror(errno));
+			goto cleanup;
+		}
+	}
 
 	r->skel = tls_bpf__open();
 	if (!r->skel) {
@@ -496,6 +554,14 @@ int tls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	r->ncpus = libbpf_num_possible_cpus();
+	if (r->row) {
+		uint32_t zero = 0;
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tls_offsets), &zero, &r->row->off,
+					BPF_ANY)) {
+			ec_warn("cannot write the key log offsets map: %s", strerror(errno));
+			goto cleanup;
+		}
+	}
 	if ((err = apply_filters(r))) {
 		ec_warn("cannot write the filter maps: %s", strerror(-err));
 		goto cleanup;
@@ -537,5 +603,9 @@ cleanup:
 		}
 	}
 	tls_bpf__destroy(r->skel);
+	if (r->keylog && fclose(r->keylog) && status == 0) {
+		ec_warn("--keylogfile %s: %s", r->o.keylogfile, strerror(errno));
+		status = 1;
+	}
 	return status;
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env bats
+# ec-capture tls key log: the NSS lines read out of libssl with BPF decrypt a
+# packet capture of the same connections (tshark), TLS 1.3 and 1.2.
+
+load helpers
+
+setup_file() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+}
+
+teardown() {
+	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
+	bg_stop_all
+}
+
+# ec-capture tls OPTIONS... in the background, records in $T/out.pb, log in
+# $T/cap.err; returns once the probes are attached.
+keys_cap_start() {
+	T=$BATS_TEST_TMPDIR
+	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
+	CAP_PID=$!
+	EC_PIDS="${EC_PIDS:-} $CAP_PID"
+	local i
+	for i in $(seq 1 200); do
+		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/cap.err" >&2
+	return 1
+}
+
+keys_cap_stop() {
+	sleep 0.1
+	kill -INT "$CAP_PID"
+	local i
+	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$CAP_PID"
+	local rc=$?
+	CAP_PID=
+	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
+}
+
+# tcpdump on lo for one port, packet-buffered; returns once it listens.
+pcap_start() { # PORT FILE
+	tcpdump -i lo -U -s 0 -w "$2" "tcp port $1" 2>"$BATS_TEST_TMPDIR/tcpdump.err" &
+	TCPDUMP_PID=$!
+	EC_PIDS="${EC_PIDS:-} $TCPDUMP_PID"
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'listening on' "$BATS_TEST_TMPDIR/tcpdump.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/tcpdump.err" >&2
+	return 1
+}
+
+pcap_stop() {
+	sleep 0.2
+	kill -INT "$TCPDUMP_PID"
+	local i
+	for i in $(seq 1 60); do kill -0 "$TCPDUMP_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$TCPDUMP_PID" || true
+}
+
+# The HTTP request URIs tshark can read in PCAP with key log KEYLOG.
+uris() { # PCAP KEYLOG
+	tshark -n -r "$1" -o "tls.keylog_file:$2" -Y http.request \
+		-T fields -e http.request.uri 2>/dev/null | sort
+}
+
+@test "keys: tshark decrypts TLS 1.3 and TLS 1.2 with --keylogfile" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	pcap_start "$port" "$T/lo.pcap"
+	keys_cap_start --keylogfile "$T/keys.log"
+	grep -q 'key log: offsets row openssl-3.0' "$T/cap.err"
+	curl -sk --http1.1 --tlsv1.3 "https://127.0.0.1:$port/v13" -o "$T/b13"
+	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/v12" -o "$T/b12"
+	keys_cap_stop
+	pcap_stop
+	grep -q 's_server' "$T/b13"
+	grep -q 'Protocol  : TLSv1.3' "$T/b13"
+	grep -q 'Protocol  : TLSv1.2' "$T/b12"
+
+	# the lines: 5 for the TLS 1.3 connection, CLIENT_RANDOM for the 1.2 one
+	for l in CLIENT_HANDSHAKE_TRAFFIC_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET \
+		CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0 EXPORTER_SECRET CLIENT_RANDOM; do
+		grep -Eq "^$l [0-9a-f]{64} [0-9a-f]{64,96}\$" "$T/keys.log"
+	done
+	# the same lines as key-log records on stdout
+	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' |
+		sort -u)" = "$(sort -u "$T/keys.log")" ]
+
+	# without the keys tshark sees no HTTP; with them both requests
+	: >"$T/empty.log"
+	[ -z "$(uris "$T/lo.pcap" "$T/empty.log")" ]
+	[ "$(uris "$T/lo.pcap" "$T/keys.log" | tr '\n' ' ')" = "/v12 /v13 " ]
+}
+
+@test "keys: a library version without an offsets row says so and captures without keys" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	# a copy of libssl whose libcrypto sibling claims another version
+	cp "$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')" \
+		"$T/libssl.so.3"
+	printf '\0OpenSSL 3.0.1 14 Dec 2021\0' >"$T/libcrypto.so.3"
+	keys_cap_start --libssl "$T/libssl.so.3" --keylogfile "$T/keys.log"
+	keys_cap_stop
+	grep -q 'key log: no offsets row for OpenSSL 3.0.1 14 Dec 2021' "$T/cap.err"
+	[ ! -s "$T/keys.log" ]
+}
+
+@test "keys: --keylogfile that cannot be opened is a one-line error, exit 1" {
+	require_root
+	run ec-capture tls --keylogfile /nonexistent/dir/keys.log
+	assert_failure 1
+	assert_output --partial "--keylogfile /nonexistent/dir/keys.log: No such file or directory"
+}

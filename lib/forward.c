@@ -183,6 +183,9 @@ static int parse_start(struct ec_fwd_request *r, uint32_t type, const uint8_t *l
 		       char **target, char *msg, size_t msglen)
 {
 	size_t i = 0;
+	if (len >= 5 && !memcmp(l, "HTTP/", 5))
+		return fail(msg, msglen, EC_ERR_PROTO, 0,
+			    "a status line: this is a response, not a request");
 	while (i < len && is_tchar(l[i]))
 		i++;
 	if (i == 0 || i >= len || l[i] != ' ')

@@ -1,0 +1,604 @@
+#include "http1.h"
+#include "cursor.h"
+#include "error.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+/* Parser states, named after what the next bytes are. */
+enum state {
+	S_HEAD,	      /* start line and headers, up to the empty line */
+	S_BODY_LEN,   /* Content-Length body bytes */
+	S_CHUNK_SIZE, /* chunk-size line */
+	S_CHUNK_DATA, /* chunk bytes */
+	S_CHUNK_END,  /* CRLF after a chunk */
+	S_TRAILER,    /* trailer lines up to the empty line */
+	S_BODY_EOF,   /* body until the input ends */
+	S_DONE,	      /* a message is complete */
+};
+
+struct ec_http1 {
+	enum state st;
+	size_t max_body;
+	int busy;
+	uint64_t left;	 /* bytes left in a Content-Length body or chunk */
+	size_t scanned;	 /* head bytes already searched for the empty line */
+	uint8_t *buf;	 /* head, then body */
+	size_t len, cap; /* bytes in buf */
+	uint8_t *trl;	 /* trailer lines */
+	size_t trl_len, trl_cap;
+	struct ec_http1_msg msg;
+	char err[128];
+};
+
+struct ec_http1 *ec_http1_new(size_t max_body)
+{
+	struct ec_http1 *h = calloc(1, sizeof *h);
+	if (h)
+		h->max_body = max_body;
+	return h;
+}
+
+void ec_http1_free(struct ec_http1 *h)
+{
+	if (!h)
+		return;
+	free(h->buf);
+	free(h->trl);
+	free(h);
+}
+
+void ec_http1_reset(struct ec_http1 *h)
+{
+	h->st = S_HEAD;
+	h->busy = 0;
+	h->left = 0;
+	h->scanned = 0;
+	h->len = 0;
+	h->trl_len = 0;
+	memset(&h->msg, 0, sizeof h->msg);
+	/* a big message's memory goes back; small buffers are kept */
+	if (h->cap > 2048) {
+		free(h->buf);
+		h->buf = NULL;
+		h->cap = 0;
+	}
+	if (h->trl_cap > 1024) {
+		free(h->trl);
+		h->trl = NULL;
+		h->trl_cap = 0;
+	}
+}
+
+int ec_http1_done(const struct ec_http1 *h)
+{
+	return h->st == S_DONE;
+}
+
+int ec_http1_busy(const struct ec_http1 *h)
+{
+	return h->busy;
+}
+
+const char *ec_http1_error(const struct ec_http1 *h)
+{
+	return h->err;
+}
+
+static int put(uint8_t **b, size_t *len, size_t *cap, const uint8_t *p, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t nc = *cap ? *cap : 512;
+		while (nc < *len + n)
+			nc *= 2;
+		uint8_t *nb = realloc(*b, nc);
+		if (!nb)
+			return EC_ERR_NOMEM;
+		*b = nb;
+		*cap = nc;
+	}
+	memcpy(*b + *len, p, n);
+	*len += n;
+	return 0;
+}
+
+static const char *const methods[] = {
+    "GET",    "HEAD",	  "POST",	"PUT",	 "DELETE", "CONNECT", "OPTIONS", "TRACE",
+    "PATCH",  "PROPFIND", "PROPPATCH",	"MKCOL", "COPY",   "MOVE",    "LOCK",	 "UNLOCK",
+    "REPORT", "SEARCH",	  "MKCALENDAR", "PURGE", "LINK",   "UNLINK"};
+
+int ec_http1_looks_like(const uint8_t *p, size_t n)
+{
+	static const char resp[] = "HTTP/1.";
+	size_t k = n < 7 ? n : 7;
+	if (!memcmp(p, resp, k))
+		return n < 7 ? -1 : 1;
+	int maybe = 0;
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+		size_t m = strlen(methods[i]);
+		if (n > m) {
+			if (!memcmp(p, methods[i], m) && p[m] == ' ')
+				return 1;
+		} else if (!memcmp(p, methods[i], n)) {
+			maybe = 1;
+		}
+	}
+	return maybe ? -1 : 0;
+}
+
+size_t ec_http1_find_start(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (ec_http1_looks_like(p + i, n - i) == 1)
+			return i;
+		const uint8_t *q = memchr(p + i, '\n', n - i);
+		if (!q)
+			break;
+		i = (size_t)(q - p) + 1;
+	}
+	return n;
+}
+
+static int is_tchar(uint8_t c)
+{
+	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static void trim(const uint8_t **v, size_t *n)
+{
+	while (*n && (**v == ' ' || **v == '\t')) {
+		(*v)++;
+		(*n)--;
+	}
+	while (*n && ((*v)[*n - 1] == ' ' || (*v)[*n - 1] == '\t'))
+		(*n)--;
+}
+
+static int name_is(const uint8_t *name, size_t n, const char *want)
+{
+	return strlen(want) == n && !strncasecmp((const char *)name, want, n);
+}
+
+/* Does the comma-separated list v contain token t (case-insensitive)? */
+static int has_token(const uint8_t *v, size_t n, const char *t, int last_only)
+{
+	size_t tl = strlen(t);
+	int found = 0;
+	while (n) {
+		const uint8_t *c = memchr(v, ',', n);
+		size_t k = c ? (size_t)(c - v) : n;
+		const uint8_t *e = v;
+		size_t el = k;
+		trim(&e, &el);
+		found = el == tl && !strncasecmp((const char *)e, t, tl);
+		if (found && !last_only)
+			return 1;
+		v += k;
+		n -= k;
+		if (n) {
+			v++;
+			n--;
+		}
+	}
+	return found;
+}
+
+struct head_info {
+	int have_len, chunked, te, upgrade_ws;
+	uint64_t clen;
+};
+
+static int fail(struct ec_http1 *h, int err, const char *what)
+{
+	snprintf(h->err, sizeof h->err, "%s", what);
+	return err;
+}
+
+/* Parse one header line into hi. */
+static int header_line(struct ec_http1 *h, const uint8_t *l, size_t n, struct head_info *hi)
+{
+	if (n && (l[0] == ' ' || l[0] == '\t'))
+		return 0; /* obsolete line folding: part of the previous value */
+	const uint8_t *colon = memchr(l, ':', n);
+	if (!colon || colon == l)
+		return fail(h, EC_ERR_PROTO, "header line without a name and ':'");
+	size_t nl = (size_t)(colon - l);
+	for (size_t i = 0; i < nl; i++)
+		if (!is_tchar(l[i]))
+			return fail(h, EC_ERR_PROTO, "invalid character in a header name");
+	const uint8_t *v = colon + 1;
+	size_t vl = n - nl - 1;
+	trim(&v, &vl);
+	if (name_is(l, nl, "content-length")) {
+		uint64_t x = 0;
+		if (!vl)
+			return fail(h, EC_ERR_PROTO, "empty Content-Length");
+		for (size_t i = 0; i < vl; i++) {
+			if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - 9) / 10)
+				return fail(h, EC_ERR_PROTO, "Content-Length is not a number");
+			x = x * 10 + (uint64_t)(v[i] - '0');
+		}
+		if (hi->have_len && hi->clen != x)
+			return fail(h, EC_ERR_PROTO, "two different Content-Length values");
+		hi->have_len = 1;
+		hi->clen = x;
+	} else if (name_is(l, nl, "transfer-encoding")) {
+		hi->te = 1;
+		hi->chunked = has_token(v, vl, "chunked", 1);
+	} else if (name_is(l, nl, "upgrade")) {
+		hi->upgrade_ws = has_token(v, vl, "websocket", 0);
+	} else if (name_is(l, nl, "content-encoding")) {
+		size_t k = vl < sizeof h->msg.encoding - 1 ? vl : sizeof h->msg.encoding - 1;
+		for (size_t i = 0; i < k; i++)
+			h->msg.encoding[i] = (char)tolower(v[i]);
+		h->msg.encoding[k] = 0;
+	}
+	return 0;
+}
+
+/* The head is p[0, n) (ending with its empty line): parse it, pick the body framing. */
+static int parse_head(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned req_flags)
+{
+	struct ec_cur c;
+	const uint8_t *l;
+	size_t ll;
+	struct head_info hi = {0};
+	struct ec_http1_msg *m = &h->msg;
+
+	ec_cur_init(&c, p, n);
+	if (ec_cur_line(&c, &l, &ll))
+		return fail(h, EC_ERR_PROTO, "no start line");
+	if (ll >= 12 && !memcmp(l, "HTTP/1.", 7)) {
+		if (!isdigit(l[7]) || l[8] != ' ' || !isdigit(l[9]) || !isdigit(l[10]) ||
+		    !isdigit(l[11]) || (ll > 12 && l[12] != ' '))
+			return fail(h, EC_ERR_PROTO, "malformed status line");
+		m->kind = EC_HTTP1_RESPONSE;
+		m->status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
+	} else {
+		const uint8_t *sp = memchr(l, ' ', ll);
+		size_t ml = sp ? (size_t)(sp - l) : 0;
+		if (!ml || ml >= sizeof m->method)
+			return fail(h, EC_ERR_PROTO, "malformed request line (no method)");
+		for (size_t i = 0; i < ml; i++)
+			if (!is_tchar(l[i]))
+				return fail(h, EC_ERR_PROTO, "invalid character in the method");
+		if (ll < ml + 10 || memcmp(l + ll - 9, " HTTP/1.", 8) || !isdigit(l[ll - 1]))
+			return fail(h, EC_ERR_PROTO, "request line does not end in HTTP/1.x");
+		m->kind = EC_HTTP1_REQUEST;
+		memcpy(m->method, l, ml);
+		m->method[ml] = 0;
+	}
+	while (!ec_cur_line(&c, &l, &ll) && ll) {
+		int err = header_line(h, l, ll, &hi);
+		if (err)
+			return err;
+	}
+	h->left = 0;
+	if (m->kind == EC_HTTP1_REQUEST) {
+		if (hi.upgrade_ws)
+			m->flags |= EC_HTTP1_UPGRADE_WS;
+		if (hi.te && !hi.chunked)
+			return fail(h, EC_ERR_PROTO, "request Transfer-Encoding without chunked");
+		if (hi.chunked) {
+			h->st = S_CHUNK_SIZE;
+		} else if (hi.have_len && hi.clen) {
+			h->st = S_BODY_LEN;
+			h->left = hi.clen;
+		} else {
+			h->st = S_DONE;
+		}
+		return 0;
+	}
+	int s = m->status;
+	if (s >= 100 && s < 200) {
+		if (s == 101) {
+			m->flags |= EC_HTTP1_TUNNEL;
+			if (hi.upgrade_ws)
+				m->flags |= EC_HTTP1_UPGRADE_WS;
+		} else {
+			m->flags |= EC_HTTP1_INFO;
+		}
+		h->st = S_DONE;
+	} else if ((req_flags & EC_HTTP1_REQ_CONNECT) && s >= 200 && s < 300) {
+		m->flags |= EC_HTTP1_TUNNEL;
+		h->st = S_DONE;
+	} else if ((req_flags & EC_HTTP1_REQ_HEAD) || s == 204 || s == 304) {
+		h->st = S_DONE;
+	} else if (hi.chunked) {
+		h->st = S_CHUNK_SIZE;
+	} else if (hi.te) {
+		h->st = S_BODY_EOF;
+	} else if (hi.have_len) {
+		h->left = hi.clen;
+		h->st = hi.clen ? S_BODY_LEN : S_DONE;
+	} else {
+		h->st = S_BODY_EOF;
+	}
+	return 0;
+}
+
+/* Keep body bytes up to max_body; count all of them. */
+static int body(struct ec_http1 *h, const uint8_t *p, size_t n)
+{
+	uint64_t kept = h->len - h->msg.head_len;
+	h->msg.body_len += n;
+	if (kept + n > h->max_body) {
+		h->msg.flags |= EC_HTTP1_CUT;
+		n = kept < h->max_body ? (size_t)(h->max_body - kept) : 0;
+	}
+	return n ? put(&h->buf, &h->len, &h->cap, p, n) : 0;
+}
+
+/* Put the trailer lines before the head's empty line. */
+static int place_trailers(struct ec_http1 *h)
+{
+	if (!h->trl_len)
+		return 0;
+	size_t hl = h->msg.head_len;
+	size_t eol = hl >= 2 && h->buf[hl - 2] == '\r' ? 2 : 1; /* the empty line */
+	size_t at = hl - eol, tail = h->len - at;
+	/* grow by appending the trailers, then rotate them into place */
+	int err = put(&h->buf, &h->len, &h->cap, h->trl, h->trl_len);
+	if (err)
+		return err;
+	memmove(h->buf + at + h->trl_len, h->buf + at, tail);
+	memcpy(h->buf + at, h->trl, h->trl_len);
+	h->msg.head_len += h->trl_len;
+	h->msg.flags |= EC_HTTP1_TRAILERS;
+	return 0;
+}
+
+static int finish_msg(struct ec_http1 *h)
+{
+	int err = place_trailers(h);
+	h->st = S_DONE;
+	h->msg.data = h->buf;
+	h->msg.len = h->len;
+	return err;
+}
+
+long ec_http1_feed(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned req_flags)
+{
+	struct ec_cur c;
+	ec_cur_init(&c, p, n);
+	while (h->st != S_DONE && ec_cur_left(&c)) {
+		const uint8_t *l = NULL;
+		size_t ll = 0, d;
+		size_t at = c.off;
+		int err;
+		switch (h->st) {
+		case S_HEAD: {
+			/* empty lines before a message are tolerated */
+			uint8_t b;
+			if (!h->busy && !ec_cur_peek(&c, 0, &b) && (b == '\r' || b == '\n')) {
+				if (b == '\n' || (!ec_cur_peek(&c, 1, &b) && b == '\n')) {
+					ec_cur_line(&c, &l, &ll);
+					h->scanned = 0;
+					continue;
+				}
+				if (!EC_CUR_HAVE(&c, 2))
+					return (long)c.off;
+			}
+			int like = ec_http1_looks_like(ec_cur_ptr(&c), ec_cur_left(&c));
+			if (like == 0)
+				return at ? (long)at
+					  : fail(h, EC_ERR_PROTO,
+						 "not an HTTP/1 start line (method or HTTP/1.x)");
+			/* search for the empty line ending the head */
+			const uint8_t *s = ec_cur_ptr(&c);
+			size_t avail = ec_cur_left(&c), end = 0;
+			size_t from = h->scanned > 2 ? h->scanned - 2 : 0;
+			for (size_t i = from; i < avail;) {
+				const uint8_t *q = memchr(s + i, '\n', avail - i);
+				if (!q)
+					break;
+				size_t k = (size_t)(q - s) + 1;
+				if (k < avail && s[k] == '\n') {
+					end = k + 1;
+					break;
+				}
+				if (k + 1 < avail && s[k] == '\r' && s[k + 1] == '\n') {
+					end = k + 2;
+					break;
+				}
+				if (k + 1 >= avail)
+					break;
+				i = k;
+			}
+			if (!end) {
+				h->scanned = avail;
+				if (avail > EC_HTTP1_MAX_HEAD)
+					return fail(h, EC_ERR_TOOBIG, "head longer than 64 KiB");
+				return (long)at;
+			}
+			if (end > EC_HTTP1_MAX_HEAD)
+				return fail(h, EC_ERR_TOOBIG, "head longer than 64 KiB");
+			h->scanned = 0;
+			memset(&h->msg, 0, sizeof h->msg);
+			h->len = 0;
+			err = parse_head(h, s, end, req_flags);
+			if (err)
+				return at ? (long)at : err;
+			err = put(&h->buf, &h->len, &h->cap, s, end);
+			if (err)
+				return err;
+			h->msg.head_len = end;
+			h->busy = 1;
+			ec_cur_skip(&c, end);
+			if (h->st == S_DONE)
+				finish_msg(h);
+			break;
+		}
+		case S_BODY_LEN:
+			d = ec_cur_left(&c) < h->left ? ec_cur_left(&c) : (size_t)h->left;
+			ec_cur_bytes(&c, d, &l);
+			if ((err = body(h, l, d)))
+				return err;
+			h->left -= d;
+			if (!h->left)
+				finish_msg(h);
+			break;
+		case S_CHUNK_SIZE: {
+			if (ec_cur_line(&c, &l, &ll)) {
+				if (ec_cur_left(&c) > 1024)
+					return fail(h, EC_ERR_PROTO, "chunk-size line too long");
+				return (long)at;
+			}
+			uint64_t x = 0;
+			size_t i = 0;
+			for (; i < ll && isxdigit(l[i]); i++) {
+				if (x >> 59)
+					return fail(h, EC_ERR_PROTO, "chunk size too large");
+				x = x * 16 + (uint64_t)(isdigit(l[i]) ? l[i] - '0'
+								      : (tolower(l[i]) - 'a' + 10));
+			}
+			if (!i || (i < ll && l[i] != ';' && l[i] != ' ' && l[i] != '\t'))
+				return fail(h, EC_ERR_PROTO, "chunk size is not hexadecimal");
+			h->msg.flags |= EC_HTTP1_DECHUNKED;
+			h->left = x;
+			h->st = x ? S_CHUNK_DATA : S_TRAILER;
+			break;
+		}
+		case S_CHUNK_DATA:
+			d = ec_cur_left(&c) < h->left ? ec_cur_left(&c) : (size_t)h->left;
+			ec_cur_bytes(&c, d, &l);
+			if ((err = body(h, l, d)))
+				return err;
+			h->left -= d;
+			if (!h->left)
+				h->st = S_CHUNK_END;
+			break;
+		case S_CHUNK_END: {
+			uint8_t b0, b1;
+			ec_cur_peek(&c, 0, &b0);
+			if (b0 == '\n') {
+				ec_cur_skip(&c, 1);
+			} else if (b0 == '\r') {
+				if (ec_cur_peek(&c, 1, &b1))
+					return (long)at;
+				if (b1 != '\n')
+					return fail(h, EC_ERR_PROTO, "chunk not followed by CRLF");
+				ec_cur_skip(&c, 2);
+			} else {
+				return fail(h, EC_ERR_PROTO, "chunk not followed by CRLF");
+			}
+			h->st = S_CHUNK_SIZE;
+			break;
+		}
+		case S_TRAILER:
+			if (ec_cur_line(&c, &l, &ll)) {
+				if (ec_cur_left(&c) + h->trl_len > EC_HTTP1_MAX_HEAD)
+					return fail(h, EC_ERR_TOOBIG,
+						    "trailers longer than 64 KiB");
+				return (long)at;
+			}
+			if (!ll) {
+				if ((err = finish_msg(h)))
+					return err;
+				break;
+			}
+			if (!memchr(l, ':', ll))
+				return fail(h, EC_ERR_PROTO, "trailer line without ':'");
+			if (h->trl_len + (c.off - at) > EC_HTTP1_MAX_HEAD)
+				return fail(h, EC_ERR_TOOBIG, "trailers longer than 64 KiB");
+			if ((err = put(&h->trl, &h->trl_len, &h->trl_cap, p + at, c.off - at)))
+				return err;
+			break;
+		case S_BODY_EOF:
+			d = ec_cur_left(&c);
+			ec_cur_bytes(&c, d, &l);
+			if ((err = body(h, l, d)))
+				return err;
+			break;
+		case S_DONE:
+			break;
+		}
+	}
+	return (long)c.off;
+}
+
+int ec_http1_finish(struct ec_http1 *h)
+{
+	if (h->st == S_BODY_EOF) {
+		h->msg.flags |= EC_HTTP1_EOF_BODY;
+		finish_msg(h);
+		return 1;
+	}
+	return h->st == S_DONE;
+}
+
+const struct ec_http1_msg *ec_http1_message(struct ec_http1 *h)
+{
+	/* an incomplete message: what is known so far */
+	if (h->st != S_DONE) {
+		h->msg.data = h->buf;
+		h->msg.len = h->len;
+	}
+	return &h->msg;
+}
+
+int ec_http1_inflate(const uint8_t *in, size_t n, int gzip, size_t max, uint8_t **out,
+		     size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	/* 15+32: zlib or gzip header detected; raw deflate is tried after */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int wbits = attempt == 0 ? 15 + 32 : -15;
+		if (attempt == 1 && gzip)
+			break;
+		memset(&z, 0, sizeof z);
+		if (inflateInit2(&z, wbits) != Z_OK)
+			return EC_ERR_NOMEM;
+		size_t cap = n * 4 + 256 < max ? n * 4 + 256 : max;
+		uint8_t *o = malloc(cap ? cap : 1);
+		if (!o) {
+			inflateEnd(&z);
+			return EC_ERR_NOMEM;
+		}
+		z.next_in = (uint8_t *)in;
+		z.avail_in = (uInt)n;
+		size_t len = 0;
+		int rc;
+		for (;;) {
+			if (len == cap) {
+				if (cap >= max) {
+					free(o);
+					inflateEnd(&z);
+					return EC_ERR_TOOBIG;
+				}
+				size_t nc = cap * 2 < max ? cap * 2 : max;
+				uint8_t *no = realloc(o, nc);
+				if (!no) {
+					free(o);
+					inflateEnd(&z);
+					return EC_ERR_NOMEM;
+				}
+				o = no;
+				cap = nc;
+			}
+			z.next_out = o + len;
+			z.avail_out = (uInt)(cap - len);
+			rc = inflate(&z, Z_NO_FLUSH);
+			len = cap - z.avail_out;
+			if (rc == Z_STREAM_END)
+				break;
+			if (rc != Z_OK && !(rc == Z_BUF_ERROR && z.avail_out == 0))
+				break;
+			if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0)
+				break; /* input ended inside the stream */
+		}
+		inflateEnd(&z);
+		if (rc == Z_STREAM_END) {
+			*out = o;
+			*outlen = len;
+			return 0;
+		}
+		free(o);
+	}
+	return EC_ERR_PROTO;
+}

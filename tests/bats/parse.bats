@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# ec-parse: typed messages out of generated capture streams, pass-through,
+# desync after gaps, bounds (--max-conns, --max-body), bad input.
+
+load helpers
+
+setup() {
+	h1=$BATS_TEST_TMPDIR/h1.pb
+	ec-gen --seed 3 --total-conns 40 --conns 6 --max-body 3000 --heartbeat 25 > "$h1"
+}
+
+# Drop record number $1 (0-based) of a record stream on stdin.
+drop_record() {
+	python3 -c '
+import sys
+data = sys.stdin.buffer.read(); out = bytearray(); i = pos = 0
+drop = int(sys.argv[1])
+while pos < len(data):
+    n = shift = 0; start = pos
+    while True:
+        b = data[pos]; pos += 1; n |= (b & 0x7f) << shift; shift += 7
+        if not b & 0x80: break
+    if i != drop: out += data[start:pos + n]
+    pos += n; i += 1
+sys.stdout.buffer.write(out)' "$1"
+}
+
+@test "--version, --help, usage errors" {
+	run ec-parse --version
+	assert_success
+	assert_output --regexp '^ec-parse [0-9]+\.[0-9]+'
+	run ec-parse --help
+	assert_success
+	assert_output --partial "--max-conns"
+	run ec-parse --bogus
+	assert_failure 2
+	run ec-parse --max-body lots
+	assert_failure 2
+	assert_output --partial "--max-body: 'lots' is not a size"
+	run ec-parse --idle-timeout 0
+	assert_failure 2
+}
+
+@test "HTTP/1.1 keep-alive: one request and one response per exchange, nothing untyped" {
+	ec-parse --stats < "$h1" > "$BATS_TEST_TMPDIR/out.pb" 2> "$BATS_TEST_TMPDIR/stats"
+	req=$(ec-dump -e "$BATS_TEST_TMPDIR/out.pb" | grep -c ' http1-request len=')
+	resp=$(ec-dump -e "$BATS_TEST_TMPDIR/out.pb" | grep -c ' http1-response len=')
+	[ "$req" -gt 40 ]
+	[ "$req" = "$resp" ]
+	# the generator's requests, counted in the raw bytes
+	want=$(ec-dump -e "$h1" | grep -cE '^(GET|POST) /')
+	[ "$want" -le "$req" ]
+	grep -q ', 0 untyped' "$BATS_TEST_TMPDIR/stats"
+	grep -q 'desync 0, seq gaps 0' "$BATS_TEST_TMPDIR/stats"
+	# every chunked response is de-chunked and says so
+	run sh -c "ec-dump -e '$BATS_TEST_TMPDIR/out.pb' | grep -c 'note=\"dechunked\"'"
+	[ "$output" -gt 0 ]
+	run sh -c "ec-dump '$BATS_TEST_TMPDIR/out.pb' | grep -cE '^[0-9a-f]+\r?$'"
+	[ "$output" = 0 ]
+}
+
+@test "logs, key-log lines and heartbeats pass through unchanged and in order" {
+	ec-dump "$h1" | grep '^-- ' > "$BATS_TEST_TMPDIR/in.txt"
+	ec-parse < "$h1" | ec-dump | grep '^-- ' | grep -v 'origin=ec-parse' > "$BATS_TEST_TMPDIR/out.txt"
+	[ -s "$BATS_TEST_TMPDIR/in.txt" ]
+	diff "$BATS_TEST_TMPDIR/in.txt" "$BATS_TEST_TMPDIR/out.txt"
+	# one ec-parse heartbeat after each incoming heartbeat
+	a=$(ec-dump "$h1" | grep -c '^-- heartbeat')
+	b=$(ec-parse < "$h1" | ec-dump | grep -c 'origin=ec-parse')
+	[ "$a" = "$b" ]
+}
+
+@test "parsing twice changes nothing (typed events pass through)" {
+	ec-parse < "$h1" > "$BATS_TEST_TMPDIR/once.pb"
+	ec-parse < "$BATS_TEST_TMPDIR/once.pb" | ec-dump | grep -v 'origin=ec-parse' > "$BATS_TEST_TMPDIR/b.txt"
+	ec-dump "$BATS_TEST_TMPDIR/once.pb" | grep -v 'origin=ec-parse' > "$BATS_TEST_TMPDIR/a.txt"
+	diff "$BATS_TEST_TMPDIR/a.txt" "$BATS_TEST_TMPDIR/b.txt"
+}
+
+@test "a missing event: desync as type 0, then messages again" {
+	# the record holding seq 1 of a direction that goes on to seq 2
+	idx=$(ec-dump --json "$h1" | python3 -c '
+import json, sys
+recs = [json.loads(l).get("event_payload", {}) for l in sys.stdin]
+key = lambda e: (e.get("conn_id"), e.get("direction"))
+later = {key(e) for e in recs if e.get("seq") == 2}
+print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in later))')
+	drop_record "$idx" < "$h1" > "$BATS_TEST_TMPDIR/gap.pb"
+	run sh -c "ec-parse --stats < '$BATS_TEST_TMPDIR/gap.pb' 2>'$BATS_TEST_TMPDIR/stats' | ec-dump -e"
+	assert_success
+	assert_output --partial "desync"
+	assert_output --partial "events missing before seq"
+	grep -q 'seq gaps 1' "$BATS_TEST_TMPDIR/stats"
+	# typed messages continue after the gap
+	last=$(echo "$output" | grep -E ' http1-(request|response) len=' | tail -1)
+	[ -n "$last" ]
+}
+
+@test "--max-conns evicts the least recent connection, says so in logs and heartbeats" {
+	ec-gen --seed 5 --total-conns 30 --conns 8 --heartbeat 50 > "$BATS_TEST_TMPDIR/many.pb"
+	run sh -c "ec-parse --max-conns 2 --stats < '$BATS_TEST_TMPDIR/many.pb' 2>'$BATS_TEST_TMPDIR/stats' | ec-dump"
+	assert_success
+	assert_output --partial "connections evicted so far (--max-conns 2)"
+	assert_output --regexp "dropped=[1-9][0-9]* origin=ec-parse"
+	grep -qE 'evicted [1-9]' "$BATS_TEST_TMPDIR/stats"
+	grep -q 'peak connections 2' "$BATS_TEST_TMPDIR/stats"
+}
+
+@test "--max-body cuts long bodies and marks them truncated" {
+	run sh -c "ec-parse --max-body 100 < '$h1' | ec-dump --json -e"
+	assert_success
+	assert_output --partial '"truncated":true'
+	assert_output --partial 'body cut at 100 of'
+}
+
+@test "bad input: one-line error with the byte offset; --keep-going goes on" {
+	printf 'garbage that is not a record stream' > "$BATS_TEST_TMPDIR/bad.pb"
+	run sh -c "ec-parse < '$BATS_TEST_TMPDIR/bad.pb' > /dev/null"
+	assert_failure 1
+	assert_output --partial "byte offset 0"
+	cat "$h1" "$BATS_TEST_TMPDIR/bad.pb" "$h1" > "$BATS_TEST_TMPDIR/mixed.pb"
+	run sh -c "ec-parse --keep-going < '$BATS_TEST_TMPDIR/mixed.pb' 2>/dev/null | ec-dump -e | grep -c http1-request"
+	[ "$output" -gt 80 ]
+	run ec-parse /nonexistent/file.pb
+	assert_failure 1
+	assert_output --partial "/nonexistent/file.pb"
+}
+
+@test "refuses to write records to a terminal" {
+	run script -qec "ec-parse < '$h1'" /dev/null
+	assert_output --partial "refusing to write binary records to a terminal"
+}

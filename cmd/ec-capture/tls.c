@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -434,10 +435,28 @@ static int attach_all(struct tls_run *r, const char *path)
 	return 0;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Each uprobe's release waits for an RCU grace period (~130 ms here):
+ * release them all at once from threads so stopping takes one period.
+ */
 static void detach_all(struct tls_run *r)
 {
-	for (int i = r->nlinks - 1; i >= 0; i--)
-		bpf_link__destroy(r->links[i]);
+	pthread_t th[MAX_LINKS];
+	int started[MAX_LINKS] = {0};
+	for (int i = 0; i < r->nlinks; i++)
+		started[i] = pthread_create(&th[i], NULL, destroy_link, r->links[i]) == 0;
+	for (int i = 0; i < r->nlinks; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(r->links[i]);
+	}
 	r->nlinks = 0;
 }
 

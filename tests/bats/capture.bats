@@ -134,3 +134,160 @@ s_server_start() { # PORT [ADDR]
 	assert_failure 1
 	assert_output --partial "no such process"
 }
+
+@test "curl --http2 -> nghttpd: the connection preface and frames, both sides" {
+	require_root
+	port=$(free_port)
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	echo "hello over h2" >"$BATS_TEST_TMPDIR/www/index.html"
+	bg_start nghttpd -a 127.0.0.1 -d "$BATS_TEST_TMPDIR/www" "$port" \
+		"$BATS_FILE_TMPDIR/key.pem" "$BATS_FILE_TMPDIR/cert.pem"
+	wait_port "$port"
+	cap_start
+	run curl -sk --http2 "https://127.0.0.1:$port/index.html"
+	assert_output "hello over h2"
+	cap_stop
+	# curl writes the preface first on its connection
+	first=$(events | jq -r 'select(.pname=="curl" and .direction=="DIRECTION_WRITE" and .seq==0) | .payload' |
+		head -1 | base64 -d | head -c 24 | od -An -c | tr -d ' \n')
+	[ "$first" = 'PRI*HTTP/2.0\r\n\r\nSM\r\n\r\n' ]
+	# nghttpd reads the same bytes, on the other end of the same 4-tuple
+	srv=$(events | jq -c 'select(.pname=="nghttpd" and .direction=="DIRECTION_READ" and .seq==0)')
+	[ "$(jq -r .src_port <<<"$srv")" = "$port" ]
+	jq -r .payload <<<"$srv" | base64 -d | head -c 24 | grep -q 'PRI \* HTTP/2.0'
+	# walk the frames nghttpd wrote: SETTINGS (4), then HEADERS (1) and DATA (0)
+	events | jq -r 'select(.pname=="nghttpd" and .direction=="DIRECTION_WRITE") | .payload' >"$T/w64"
+	/usr/bin/python3 -c '
+import base64, sys
+b = b"".join(base64.b64decode(l) for l in open(sys.argv[1]))
+i, types = 0, []
+while i + 9 <= len(b):
+    n = int.from_bytes(b[i:i + 3], "big")
+    types.append(b[i + 3])
+    i += 9 + n
+assert i == len(b), "frames do not tile the written bytes"
+print(" ".join(map(str, types)))' "$T/w64" >"$T/types"
+	grep -Eq '^4 .*1 .*0' "$T/types"
+	# the DATA that curl read carries the body
+	events | jq -r 'select(.pname=="curl" and .direction=="DIRECTION_READ") | .payload' |
+		while read -r p; do base64 -d <<<"$p"; done | grep -aq 'hello over h2'
+}
+
+# A client held at a gate (a fifo) so its pid is known before it runs.
+gated_curl() { # FIFO URL OUT
+	bash -c 'read -r _ <"$0"; exec curl -sk "$1" -o "$2"' "$@" &
+	EC_PIDS="${EC_PIDS:-} $!"
+	GATED=$!
+}
+
+@test "--pid captures one process and excludes a concurrent second client" {
+	require_root
+	port=$(free_port)
+	s_server_start "$port"
+	mkfifo "$BATS_TEST_TMPDIR/gate"
+	gated_curl "$BATS_TEST_TMPDIR/gate" "https://127.0.0.1:$port/mine" "$BATS_TEST_TMPDIR/a"
+	pa=$GATED
+	cap_start --pid "$pa"
+	curl -sk "https://127.0.0.1:$port/other" -o "$BATS_TEST_TMPDIR/b" &
+	pb=$!
+	echo go >"$BATS_TEST_TMPDIR/gate"
+	wait "$pa"
+	wait "$pb"
+	cap_stop
+	grep -q 's_server' "$BATS_TEST_TMPDIR/b" # the second client did run
+	[ "$(events | jq -r .pid | sort -u)" = "$pa" ]
+	events | jq -r .payload | grep -q '^GET /mine HTTP/1.1'
+	grep -q "filters: pid=$pa" "$BATS_TEST_TMPDIR/cap.err"
+}
+
+@test "--target-process and --ignore-process select by command name" {
+	require_root
+	port=$(free_port)
+	s_server_start "$port"
+	ln -s "$(command -v curl)" "$BATS_TEST_TMPDIR/curl2"
+	for mode in target ignore; do
+		if [ $mode = target ]; then cap_start --target-process nosuch,curl; else cap_start --ignore-process curl2; fi
+		curl -sk "https://127.0.0.1:$port/one" -o /dev/null &
+		p1=$!
+		"$BATS_TEST_TMPDIR/curl2" -sk "https://127.0.0.1:$port/two" -o "$BATS_TEST_TMPDIR/two" &
+		p2=$!
+		wait "$p1"
+		wait "$p2"
+		cap_stop
+		grep -q 's_server' "$BATS_TEST_TMPDIR/two"
+		[ "$(events | jq -r .pname | sort -u)" = curl ]
+		[ "$(events | jq -r .pid | sort -u)" = "$p1" ]
+	done
+}
+
+@test "IPv6: curl -> s_server on ::1" {
+	require_root
+	port=$(free_port)
+	s_server_start "$port" '[::1]'
+	cap_start
+	curl -sk "https://[::1]:$port/six" -o /dev/null &
+	cpid=$!
+	wait "$cpid"
+	cap_stop
+	req=$(events | jq -c "select(.pid==$cpid and .direction==\"DIRECTION_WRITE\")" | head -1)
+	[ "$(jq -r .src_ip <<<"$req")" = ::1 ]
+	[ "$(jq -r .dst_ip <<<"$req")" = ::1 ]
+	[ "$(jq -r .dst_port <<<"$req")" = "$port" ]
+	jq -r .payload <<<"$req" | grep -q '^GET /six HTTP/1.1'
+}
+
+@test "a 100 kB SSL_write_ex is split into 16 KiB events with continuous seq; --truncate cuts" {
+	require_root
+	port=$(free_port)
+	s_server_start "$port"
+	cat >"$BATS_TEST_TMPDIR/big.py" <<'PY'
+import socket, ssl, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+req = b"GET /big HTTP/1.0\r\nX-Fill: " + b"0123456789" * 10000 + b"\r\n\r\n"
+open(out, "wb").write(req)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+s.sendall(req)
+while s.recv(65536):
+    pass
+PY
+	cap_start
+	/usr/bin/python3 "$BATS_TEST_TMPDIR/big.py" "$port" "$BATS_TEST_TMPDIR/sent"
+	cap_stop
+	events | jq -c 'select(.direction=="DIRECTION_WRITE" and .pname=="python3")' >"$T/w"
+	[ "$(wc -l <"$T/w")" = 7 ] # 100031 bytes = 6 x 16384 + 1743
+	[ "$(jq -r .seq <"$T/w" | tr '\n' ' ')" = "0 1 2 3 4 5 6 " ]
+	[ "$(jq -r .length <"$T/w" | sort -n | tail -1)" = 16384 ]
+	jq -j .payload <"$T/w" >"$T/got"
+	cmp "$T/got" "$BATS_TEST_TMPDIR/sent"
+
+	cap_start --truncate 100
+	/usr/bin/python3 "$BATS_TEST_TMPDIR/big.py" "$port" "$BATS_TEST_TMPDIR/sent"
+	cap_stop
+	w=$(events | jq -c 'select(.direction=="DIRECTION_WRITE" and .pname=="python3")')
+	[ "$(wc -l <<<"$w")" = 1 ]
+	[ "$(jq -r .length <<<"$w")" = 100 ]
+	[ "$(jq -r .truncated <<<"$w")" = true ]
+	[ "$(jq -r .orig_length <<<"$w")" = 100031 ]
+}
+
+@test "start/stop 20 times: every link and program of ours is gone, same fd count" {
+	require_root
+	fds=
+	for i in $(seq 1 20); do
+		cap_start --heartbeat 0
+		links=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^link_id:/{print $2}' | sort -u)
+		progs=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
+		n=$(ls /proc/"$CAP_PID"/fd | wc -l)
+		[ -n "$links" ] && [ -n "$progs" ]
+		[ -z "$fds" ] || [ "$n" = "$fds" ]
+		fds=$n
+		cap_stop
+		now_links=$(bpftool link list -j | jq -r '.[].id')
+		now_progs=$(bpftool prog list -j | jq -r '.[].id')
+		for l in $links; do ! grep -qx "$l" <<<"$now_links"; done
+		for p in $progs; do ! grep -qx "$p" <<<"$now_progs"; done
+	done
+}

@@ -596,6 +596,7 @@ int tls_main(int argc, char **argv)
 	}
 	ec_capture_set_lost(r->cap, read_lost, r);
 	ec_capture_handle_signals();
+	say(r, "capturing (stop with SIGINT or SIGTERM)");
 	if (ec_writer_flush(ec_capture_writer(r->cap)) == EC_ERR_IO) {
 		ec_warn("cannot write to stdout: %s", strerror(errno));
 		goto cleanup;

@@ -22,7 +22,7 @@ cap_start() {
 	EC_PIDS="${EC_PIDS:-} $CAP_PID"
 	local i
 	for i in $(seq 1 200); do
-		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
+		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
 		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05
 	done

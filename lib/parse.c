@@ -1,6 +1,7 @@
 #include "parse.h"
 #include "error.h"
 #include "http1.h"
+#include "http2.h"
 #include "reasm.h"
 #include "record.h"
 #include "util.h"
@@ -13,6 +14,7 @@
 enum proto {
 	P_UNKNOWN = 0, /* not decided: each event is tried again */
 	P_H1,
+	P_H2,
 	P_OPAQUE, /* a tunnel (CONNECT, 101 to something else): bytes as type 0 */
 };
 
@@ -20,6 +22,7 @@ enum proto {
 
 struct pdir {
 	struct ec_http1 *h1;
+	struct ec_h2 *h2;
 	struct ec_mark start; /* first fragment of the message in progress */
 	int desync;	      /* lost sync: wait for a message start */
 	int hold;	      /* after an Upgrade/CONNECT request: wait for the answer */
@@ -342,6 +345,115 @@ static size_t h1_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 	return off;
 }
 
+/* ---- HTTP/2 ---- */
+
+static struct ec_h2 *h2_of(struct ec_parse *P, struct pdir *pd)
+{
+	if (!pd->h2 && !(pd->h2 = ec_h2_new(P->o.max_body, P->o.max_buffer)))
+		ec_die(1, "out of memory");
+	return pd->h2;
+}
+
+static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
+{
+	struct ec_h2 *h2 = ((struct pconn *)c->user)->d[di].h2;
+	const struct ec_h2_msg *msg = ec_h2_message(h2);
+	char note[200] = "", tmp[96];
+	struct out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
+	o.type = msg->kind == EC_H2_REQUEST ? 2 : msg->kind == EC_H2_RESPONSE ? 4 : 0;
+	if (msg->flags & EC_H2_INCOMPLETE) {
+		o.type = 0;
+		o.desync = desync;
+		addnote(note, sizeof note, why ? why : "incomplete");
+	}
+	if (msg->kind == EC_H2_UNKNOWN)
+		addnote(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
+	if (msg->flags & EC_H2_EVICTED)
+		addnote(note, sizeof note, "over 128 open streams");
+	if (msg->flags & EC_H2_PUSH)
+		addnote(note, sizeof note, "promised by PUSH_PROMISE");
+	if (msg->flags & EC_H2_RESET) {
+		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
+		addnote(note, sizeof note, tmp);
+	}
+	if (msg->flags & EC_H2_TRAILERS)
+		addnote(note, sizeof note, "trailers");
+	if (msg->flags & EC_H2_CUT) {
+		snprintf(tmp, sizeof tmp, "body cut at %zu of %llu bytes", msg->len - msg->head_len,
+			 (unsigned long long)msg->body_len);
+		addnote(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->head_len + msg->body_len;
+		count_cut(P, "an HTTP/2 body", P->o.max_body);
+	}
+	o.a = msg->data;
+	o.an = msg->len;
+	o.note = note;
+	emit(P, c, di, &o);
+	ec_h2_release(h2);
+}
+
+/* Every open stream of a direction out as type 0. */
+static void h2_flush(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
+{
+	struct ec_h2 *h2 = ((struct pconn *)c->user)->d[di].h2;
+	if (!h2)
+		return;
+	if (ec_h2_done(h2))
+		emit_h2(P, c, di, why, desync);
+	while (ec_h2_flush(h2))
+		emit_h2(P, c, di, why, desync);
+}
+
+static size_t h2_consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
+			 size_t off)
+{
+	struct pconn *pc = c->user;
+	struct pdir *pd = &pc->d[di];
+	struct ec_h2 *h2 = h2_of(P, pd);
+	while (off < s->n && pc->proto == P_H2 && !P->err) {
+		if (pd->desync) {
+			/* resynchronise where a frame header is plausible */
+			if (s->n - off < 9)
+				break;
+			if (!ec_h2_plausible_frame(s->p + off, s->n - off)) {
+				type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
+				      "HTTP/2: not at a frame boundary");
+				return s->n;
+			}
+			pd->desync = 0;
+		}
+		struct ec_mark m = mark_at(s, off);
+		long k = ec_h2_feed(h2, s->p + off, s->n - off, &m);
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			char note[200];
+			snprintf(note, sizeof note, "HTTP/2: %s", ec_h2_error(h2));
+			h2_flush(P, c, di, note, 1);
+			type0(P, c, di, m, s->p + off, s->n - off, NULL, 0, 1, note);
+			ec_h2_reset(h2);
+			pd->desync = 1;
+			return s->n;
+		}
+		off += (size_t)k;
+		struct pdir *od = &pc->d[!di];
+		long ts = ec_h2_take_table_setting(h2);
+		if (ts >= 0 && ec_h2_table_size(h2_of(P, od), (size_t)ts))
+			ec_die(1, "out of memory");
+		uint32_t rst = ec_h2_take_reset(h2);
+		if (rst && od->h2 && ec_h2_abort(od->h2, rst))
+			emit_h2(P, c, !di, NULL, 0);
+		if (ec_h2_done(h2)) {
+			emit_h2(P, c, di, NULL, 0);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
 /* ---- protocol detection ---- */
 
 static size_t detect(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
@@ -350,6 +462,17 @@ static size_t detect(struct ec_parse *P, struct ec_rconn *c, int di, const struc
 	struct pconn *pc = c->user;
 	const uint8_t *p = s->p + off;
 	size_t n = s->n - off;
+	size_t k = n < EC_H2_PREFACE_LEN ? n : EC_H2_PREFACE_LEN;
+	if (!memcmp(p, EC_H2_PREFACE, k)) {
+		if (k < EC_H2_PREFACE_LEN)
+			return off; /* too short to tell */
+		pc->proto = P_H2;
+		return off;
+	}
+	if (n >= 9 && p[3] == 4 && ec_h2_plausible_frame(p, n)) {
+		pc->proto = P_H2; /* a server's SETTINGS before the client's preface */
+		return off;
+	}
 	int h1 = ec_http1_looks_like(p, n);
 	if (h1 == 1) {
 		pc->proto = P_H1;
@@ -377,6 +500,9 @@ static size_t consume(struct ec_parse *P, struct ec_rconn *c, int di, const stru
 		case P_H1:
 			off = h1_consume(P, c, di, s, off);
 			break;
+		case P_H2:
+			off = h2_consume(P, c, di, s, off);
+			break;
 		case P_OPAQUE:
 			type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 0,
 			      "tunnel");
@@ -394,6 +520,8 @@ static void reset_dir(struct pdir *pd)
 {
 	if (pd->h1)
 		ec_http1_reset(pd->h1);
+	if (pd->h2)
+		ec_h2_reset(pd->h2);
 }
 
 /* Emit what a direction knows as type 0 (desync when sync is lost) and reset it. */
@@ -406,6 +534,7 @@ static void give_up(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_
 	const uint8_t *a = NULL;
 	size_t an = 0;
 	struct ec_mark m = rd->len ? ec_reasm_mark_at(rd, 0) : extra_m ? *extra_m : pd->start;
+	h2_flush(P, c, di, note, desync);
 	if (pd->h1 && ec_http1_busy(pd->h1)) {
 		const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
 		a = msg->data;
@@ -499,8 +628,10 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 		if (c->dir[di].have_meta)
 			flush_dir(P, c, di, why);
 	}
-	for (int di = 0; di < 2; di++)
+	for (int di = 0; di < 2; di++) {
 		ec_http1_free(pc->d[di].h1);
+		ec_h2_free(pc->d[di].h2);
+	}
 	free(pc);
 	c->user = NULL;
 }
@@ -567,7 +698,8 @@ static void lose_all(struct ec_rconn *c, void *arg)
 		return;
 	for (int di = 0; di < 2; di++) {
 		struct pdir *pd = &pc->d[di];
-		if (c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)))
+		if (c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)) ||
+		    (pd->h2 && ec_h2_open_streams(pd->h2)))
 			give_up(P, c, di, NULL, 0, NULL, 1, "the capture reported lost events");
 	}
 }

@@ -59,6 +59,21 @@ sys.stdout.buffer.write(out)' "$1"
 	[ "$output" = 0 ]
 }
 
+@test "HTTP/2: HPACK through nghttp2, one request and one response per stream" {
+	ec-gen --seed 4 --total-conns 30 --conns 5 --h2 100 > "$BATS_TEST_TMPDIR/h2.pb"
+	ec-parse --stats < "$BATS_TEST_TMPDIR/h2.pb" > "$BATS_TEST_TMPDIR/out.pb" 2> "$BATS_TEST_TMPDIR/stats"
+	ec-dump -e "$BATS_TEST_TMPDIR/out.pb" > "$BATS_TEST_TMPDIR/out.txt"
+	req=$(grep -c ' http2-request len=.* stream=' "$BATS_TEST_TMPDIR/out.txt")
+	resp=$(grep -c ' http2-response len=.* stream=' "$BATS_TEST_TMPDIR/out.txt")
+	[ "$req" -gt 30 ]
+	[ "$req" = "$resp" ]
+	grep -q ', 0 untyped' "$BATS_TEST_TMPDIR/stats"
+	grep -qE '^GET /[^ ]* HTTP/2.0' "$BATS_TEST_TMPDIR/out.txt"
+	grep -q '^:authority: ' "$BATS_TEST_TMPDIR/out.txt"
+	grep -q '^HTTP/2.0 200' "$BATS_TEST_TMPDIR/out.txt"
+	grep -q '^content-length: ' "$BATS_TEST_TMPDIR/out.txt"
+}
+
 @test "logs, key-log lines and heartbeats pass through unchanged and in order" {
 	ec-dump "$h1" | grep '^-- ' > "$BATS_TEST_TMPDIR/in.txt"
 	ec-parse < "$h1" | ec-dump | grep '^-- ' | grep -v 'origin=ec-parse' > "$BATS_TEST_TMPDIR/out.txt"

@@ -1,0 +1,588 @@
+#include "http2.h"
+#include "cursor.h"
+#include "error.h"
+
+#include <nghttp2/nghttp2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum ftype {
+	F_DATA = 0,
+	F_HEADERS = 1,
+	F_PRIORITY = 2,
+	F_RST_STREAM = 3,
+	F_SETTINGS = 4,
+	F_PUSH_PROMISE = 5,
+	F_PING = 6,
+	F_GOAWAY = 7,
+	F_WINDOW_UPDATE = 8,
+	F_CONTINUATION = 9,
+};
+
+#define FL_END_STREAM 0x1
+#define FL_ACK 0x1
+#define FL_END_HEADERS 0x4
+#define FL_PADDED 0x8
+#define FL_PRIORITY 0x20
+
+#define MAX_TABLE (64u << 10) /* the largest HPACK table we follow */
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+struct stream {
+	uint32_t sid;
+	enum ec_h2_kind kind;
+	struct ec_mark start;
+	int have_head;
+	struct buf head; /* start line + header lines */
+	struct buf body;
+	uint64_t body_len;
+	unsigned flags;
+};
+
+struct ec_h2 {
+	nghttp2_hd_inflater *inf;
+	size_t max_body, max_frame;
+	int preface_done;
+	/* a header block in progress (HEADERS/PUSH_PROMISE + CONTINUATION) */
+	int hb_active, hb_end_stream;
+	uint32_t hb_sid, hb_promised;
+	struct ec_mark hb_mark;
+	struct buf hb;
+	struct stream *streams;
+	size_t nstreams, cap_streams;
+	/* the message handed out */
+	int done;
+	struct stream out;
+	struct ec_h2_msg msg;
+	uint32_t reset_sid;
+	long table_setting;
+	char err[160];
+};
+
+static int bput(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t nc = b->cap ? b->cap : 256;
+		while (nc < b->len + n)
+			nc *= 2;
+		uint8_t *np = realloc(b->p, nc);
+		if (!np)
+			return EC_ERR_NOMEM;
+		b->p = np;
+		b->cap = nc;
+	}
+	if (n)
+		memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static void bfree(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+struct ec_h2 *ec_h2_new(size_t max_body, size_t max_frame)
+{
+	struct ec_h2 *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	if (nghttp2_hd_inflate_new(&h->inf)) {
+		free(h);
+		return NULL;
+	}
+	h->max_body = max_body;
+	h->max_frame = max_frame < (1u << 24) - 1 ? max_frame : (1u << 24) - 1;
+	h->table_setting = -1;
+	return h;
+}
+
+static void stream_free(struct stream *s)
+{
+	bfree(&s->head);
+	bfree(&s->body);
+}
+
+void ec_h2_free(struct ec_h2 *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->nstreams; i++)
+		stream_free(&h->streams[i]);
+	free(h->streams);
+	stream_free(&h->out);
+	bfree(&h->hb);
+	nghttp2_hd_inflate_del(h->inf);
+	free(h);
+}
+
+void ec_h2_reset(struct ec_h2 *h)
+{
+	for (size_t i = 0; i < h->nstreams; i++)
+		stream_free(&h->streams[i]);
+	h->nstreams = 0;
+	stream_free(&h->out);
+	h->done = 0;
+	bfree(&h->hb);
+	h->hb_active = 0;
+	nghttp2_hd_inflater *inf;
+	if (!nghttp2_hd_inflate_new(&inf)) {
+		nghttp2_hd_inflate_del(h->inf);
+		h->inf = inf;
+	}
+	h->preface_done = 1;
+}
+
+int ec_h2_done(const struct ec_h2 *h)
+{
+	return h->done;
+}
+
+const char *ec_h2_error(const struct ec_h2 *h)
+{
+	return h->err;
+}
+
+size_t ec_h2_open_streams(const struct ec_h2 *h)
+{
+	return h->nstreams;
+}
+
+uint32_t ec_h2_take_reset(struct ec_h2 *h)
+{
+	uint32_t s = h->reset_sid;
+	h->reset_sid = 0;
+	return s;
+}
+
+long ec_h2_take_table_setting(struct ec_h2 *h)
+{
+	long v = h->table_setting;
+	h->table_setting = -1;
+	return v;
+}
+
+int ec_h2_table_size(struct ec_h2 *h, size_t size)
+{
+	if (size > MAX_TABLE)
+		size = MAX_TABLE;
+	return nghttp2_hd_inflate_change_table_size(h->inf, size) ? EC_ERR_NOMEM : 0;
+}
+
+static int fail(struct ec_h2 *h, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct ec_h2 *h, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(h->err, sizeof h->err, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static struct stream *find(struct ec_h2 *h, uint32_t sid)
+{
+	for (size_t i = 0; i < h->nstreams; i++)
+		if (h->streams[i].sid == sid)
+			return &h->streams[i];
+	return NULL;
+}
+
+/* Hand stream s (moved, not in the table) out as the message. */
+static void out_msg(struct ec_h2 *h, struct stream *s, unsigned flags)
+{
+	stream_free(&h->out);
+	h->out = *s;
+	h->out.flags |= flags;
+	struct stream *o = &h->out;
+	size_t head_len = o->head.len + 2;
+	/* head, empty line, body: one buffer */
+	if (bput(&o->head, "\r\n", 2) || bput(&o->head, o->body.p, o->body.len)) {
+		o->head.len = 0; /* out of memory: an empty message */
+		head_len = 0;
+	}
+	h->msg.kind = o->kind;
+	h->msg.stream_id = o->sid;
+	h->msg.start = o->start;
+	h->msg.data = o->head.p;
+	h->msg.len = o->head.len;
+	h->msg.head_len = head_len;
+	h->msg.body_len = o->body_len;
+	h->msg.flags = o->flags;
+	h->msg.error_code = 0;
+	bfree(&o->body);
+	h->done = 1;
+}
+
+/* Take stream s out of the table as the message. */
+static void finish(struct ec_h2 *h, struct stream *s, unsigned flags)
+{
+	struct stream t = *s;
+	size_t i = (size_t)(s - h->streams);
+	memmove(&h->streams[i], &h->streams[i + 1], (h->nstreams - i - 1) * sizeof *s);
+	h->nstreams--;
+	out_msg(h, &t, flags);
+}
+
+const struct ec_h2_msg *ec_h2_message(const struct ec_h2 *h)
+{
+	return &h->msg;
+}
+
+void ec_h2_release(struct ec_h2 *h)
+{
+	stream_free(&h->out);
+	memset(&h->out, 0, sizeof h->out);
+	memset(&h->msg, 0, sizeof h->msg);
+	h->done = 0;
+}
+
+/* Room for a new stream: when full the oldest goes out first (1). */
+static int make_room(struct ec_h2 *h, uint32_t sid)
+{
+	if (h->nstreams < EC_H2_MAX_STREAMS || find(h, sid))
+		return 0;
+	finish(h, &h->streams[0], EC_H2_EVICTED | EC_H2_INCOMPLETE);
+	return 1;
+}
+
+/* The stream for sid, created when absent (make_room was called). */
+static struct stream *get(struct ec_h2 *h, uint32_t sid, const struct ec_mark *m)
+{
+	struct stream *s = find(h, sid);
+	if (s)
+		return s;
+	if (h->nstreams == EC_H2_MAX_STREAMS)
+		return NULL;
+	if (h->nstreams == h->cap_streams) {
+		size_t nc = h->cap_streams ? h->cap_streams * 2 : 4;
+		struct stream *ns = realloc(h->streams, nc * sizeof *ns);
+		if (!ns)
+			return NULL;
+		h->streams = ns;
+		h->cap_streams = nc;
+	}
+	s = &h->streams[h->nstreams++];
+	memset(s, 0, sizeof *s);
+	s->sid = sid;
+	s->start = *m;
+	return s;
+}
+
+int ec_h2_abort(struct ec_h2 *h, uint32_t sid)
+{
+	struct stream *s = find(h, sid);
+	if (!s || h->done)
+		return 0;
+	finish(h, s, EC_H2_RESET);
+	return 1;
+}
+
+int ec_h2_flush(struct ec_h2 *h)
+{
+	if (h->done || !h->nstreams)
+		return 0;
+	finish(h, &h->streams[0], EC_H2_INCOMPLETE);
+	return 1;
+}
+
+int ec_h2_plausible_frame(const uint8_t *p, size_t n)
+{
+	struct ec_cur c;
+	uint32_t len, sid;
+	uint8_t type, flags;
+	ec_cur_init(&c, p, n);
+	if (ec_cur_be24(&c, &len) || ec_cur_u8(&c, &type) || ec_cur_u8(&c, &flags) ||
+	    ec_cur_be32(&c, &sid))
+		return 0;
+	sid &= 0x7fffffff;
+	switch (type) {
+	case F_SETTINGS:
+		return sid == 0 && len % 6 == 0 && len <= 6 * 64 && !(flags & ~FL_ACK);
+	case F_PING:
+		return sid == 0 && len == 8;
+	case F_GOAWAY:
+		return sid == 0 && len >= 8 && len <= 16384;
+	case F_WINDOW_UPDATE:
+		return len == 4;
+	case F_HEADERS:
+	case F_DATA:
+		return sid != 0 && len <= 16384;
+	case F_RST_STREAM:
+		return sid != 0 && len == 4;
+	default:
+		return 0;
+	}
+}
+
+/* Decode the header block in h->hb for stream sid; render its fields. */
+static int decode_block(struct ec_h2 *h, struct buf *lines, char *method, size_t mcap, char *path,
+			size_t pcap, char *status, size_t scap)
+{
+	static const uint8_t empty[1];
+	const uint8_t *in = h->hb.p ? h->hb.p : empty;
+	size_t left = h->hb.len;
+	method[0] = path[0] = status[0] = 0;
+	for (;;) {
+		nghttp2_nv nv;
+		int fl = 0;
+		ssize_t rv = nghttp2_hd_inflate_hd2(h->inf, &nv, &fl, in, left, 1);
+		if (rv < 0)
+			return fail(h, EC_ERR_PROTO, "HPACK: %s", nghttp2_strerror((int)rv));
+		in += rv;
+		left -= (size_t)rv;
+		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
+			if (bput(lines, nv.name, nv.namelen) || bput(lines, ": ", 2) ||
+			    bput(lines, nv.value, nv.valuelen) || bput(lines, "\r\n", 2))
+				return EC_ERR_NOMEM;
+			char *dst = NULL;
+			size_t cap = 0;
+			if (nv.namelen == 7 && !memcmp(nv.name, ":method", 7)) {
+				dst = method;
+				cap = mcap;
+			} else if (nv.namelen == 5 && !memcmp(nv.name, ":path", 5)) {
+				dst = path;
+				cap = pcap;
+			} else if (nv.namelen == 7 && !memcmp(nv.name, ":status", 7)) {
+				dst = status;
+				cap = scap;
+			}
+			if (dst) {
+				size_t k = nv.valuelen < cap - 1 ? nv.valuelen : cap - 1;
+				memcpy(dst, nv.value, k);
+				dst[k] = 0;
+			}
+		}
+		if (fl & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(h->inf);
+			break;
+		}
+		if (!(fl & NGHTTP2_HD_INFLATE_EMIT) && left == 0)
+			return fail(h, EC_ERR_PROTO, "HPACK: header block ends inside a field");
+	}
+	return 0;
+}
+
+/* A complete header block: a stream's head, its trailers, or a promise. */
+static int end_block(struct ec_h2 *h)
+{
+	char method[32], path[2048], status[8];
+	struct buf lines = {0};
+	h->hb_active = 0;
+	int err = decode_block(h, &lines, method, sizeof method, path, sizeof path, status,
+			       sizeof status);
+	bfree(&h->hb);
+	if (err) {
+		bfree(&lines);
+		/* the HPACK context is gone: start over with an empty table */
+		nghttp2_hd_inflater *inf;
+		if (!nghttp2_hd_inflate_new(&inf)) {
+			nghttp2_hd_inflate_del(h->inf);
+			h->inf = inf;
+		}
+		return err;
+	}
+	struct stream tmp, *s;
+	uint32_t sid = h->hb_promised ? h->hb_promised : h->hb_sid;
+	if (h->hb_promised) {
+		memset(&tmp, 0, sizeof tmp);
+		tmp.sid = sid;
+		tmp.start = h->hb_mark;
+		s = &tmp;
+	} else if (!(s = get(h, sid, &h->hb_mark))) {
+		bfree(&lines);
+		return EC_ERR_NOMEM;
+	}
+	if (!s->have_head) {
+		char start[2100];
+		int k;
+		if (method[0]) {
+			s->kind = EC_H2_REQUEST;
+			k = snprintf(start, sizeof start, "%s %s HTTP/2.0\r\n", method, path);
+		} else {
+			s->kind = EC_H2_RESPONSE;
+			k = snprintf(start, sizeof start, "HTTP/2.0 %s\r\n",
+				     status[0] ? status : "?");
+		}
+		err = bput(&s->head, start, (size_t)k);
+		s->have_head = 1;
+	} else {
+		s->flags |= EC_H2_TRAILERS;
+	}
+	if (!err)
+		err = bput(&s->head, lines.p, lines.len);
+	bfree(&lines);
+	if (h->hb_promised) {
+		/* the promised request is complete as promised */
+		if (err)
+			stream_free(&tmp);
+		else
+			out_msg(h, &tmp, EC_H2_PUSH);
+		return err;
+	}
+	if (err)
+		return err;
+	if (s->kind == EC_H2_RESPONSE && status[0] == '1' && !(s->flags & EC_H2_TRAILERS))
+		finish(h, s, EC_H2_INFO); /* interim: the final head starts afresh */
+	else if (h->hb_end_stream)
+		finish(h, s, 0);
+	return 0;
+}
+
+static int data_frame(struct ec_h2 *h, uint32_t sid, uint8_t flags, const uint8_t *p, size_t n,
+		      const struct ec_mark *m)
+{
+	struct stream *s = get(h, sid, m);
+	if (!s)
+		return EC_ERR_NOMEM;
+	s->body_len += n;
+	size_t room = s->body.len < h->max_body ? h->max_body - s->body.len : 0;
+	if (n > room)
+		s->flags |= EC_H2_CUT;
+	if (bput(&s->body, p, n < room ? n : room))
+		return EC_ERR_NOMEM;
+	if (flags & FL_END_STREAM)
+		finish(h, s, 0);
+	return 0;
+}
+
+long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mark *m)
+{
+	struct ec_cur c;
+	uint32_t len, sid;
+	uint8_t type, flags;
+	if (h->done)
+		return 0;
+	if (!h->preface_done) {
+		size_t k = n < EC_H2_PREFACE_LEN ? n : EC_H2_PREFACE_LEN;
+		if (!memcmp(p, EC_H2_PREFACE, k)) {
+			if (n < EC_H2_PREFACE_LEN)
+				return 0;
+			h->preface_done = 1;
+			return EC_H2_PREFACE_LEN;
+		}
+		h->preface_done = 1; /* the server's direction: frames from the start */
+	}
+	ec_cur_init(&c, p, n);
+	if (ec_cur_be24(&c, &len) || ec_cur_u8(&c, &type) || ec_cur_u8(&c, &flags) ||
+	    ec_cur_be32(&c, &sid))
+		return 0;
+	sid &= 0x7fffffff;
+	if (len > h->max_frame)
+		return fail(h, EC_ERR_TOOBIG, "frame of %u bytes is over the buffer limit", len);
+	const uint8_t *pl;
+	if (ec_cur_bytes(&c, len, &pl))
+		return 0;
+	long used = (long)(9 + len);
+	struct ec_cur f;
+	ec_cur_init(&f, pl, len);
+	if (h->hb_active && (type != F_CONTINUATION || sid != h->hb_sid))
+		return fail(h, EC_ERR_PROTO, "frame type %u inside a header block", type);
+	uint8_t pad = 0;
+	uint32_t v32 = 0;
+	int err = 0;
+	switch (type) {
+	case F_DATA:
+	case F_HEADERS:
+	case F_PUSH_PROMISE:
+		if (!sid)
+			return fail(h, EC_ERR_PROTO, "frame type %u on stream 0", type);
+		if (type != F_PUSH_PROMISE && make_room(h, sid))
+			return 0; /* the oldest stream went out first: come again */
+		if ((flags & FL_PADDED) && ec_cur_u8(&f, &pad))
+			return fail(h, EC_ERR_PROTO, "padded frame type %u without a pad length",
+				    type);
+		if (type == F_HEADERS && (flags & FL_PRIORITY) && ec_cur_skip(&f, 5))
+			return fail(h, EC_ERR_PROTO, "HEADERS too short for its priority");
+		if (type == F_PUSH_PROMISE) {
+			if (ec_cur_be32(&f, &v32))
+				return fail(h, EC_ERR_PROTO, "PUSH_PROMISE too short");
+			h->hb_promised = v32 & 0x7fffffff;
+		} else if (type == F_HEADERS) {
+			h->hb_promised = 0;
+		}
+		if (pad > ec_cur_left(&f))
+			return fail(h, EC_ERR_PROTO, "padding longer than frame type %u", type);
+		{
+			size_t k = ec_cur_left(&f) - pad;
+			const uint8_t *d = ec_cur_ptr(&f);
+			if (type == F_DATA) {
+				err = data_frame(h, sid, flags, d, k, m);
+				break;
+			}
+			if (k > h->max_frame)
+				return fail(h, EC_ERR_TOOBIG, "header block too long");
+			h->hb.len = 0;
+			if ((err = bput(&h->hb, d, k)))
+				break;
+			h->hb_active = 1;
+			h->hb_sid = sid;
+			h->hb_mark = *m;
+			h->hb_end_stream = type == F_HEADERS && (flags & FL_END_STREAM);
+			if (flags & FL_END_HEADERS)
+				err = end_block(h);
+		}
+		break;
+	case F_CONTINUATION:
+		if (!h->hb_active)
+			return fail(h, EC_ERR_PROTO, "CONTINUATION without HEADERS");
+		if (h->hb.len + len > h->max_frame)
+			return fail(h, EC_ERR_TOOBIG, "header block too long");
+		if ((err = bput(&h->hb, pl, len)))
+			break;
+		if (flags & FL_END_HEADERS)
+			err = end_block(h);
+		break;
+	case F_SETTINGS:
+		if (sid || len % 6 || ((flags & FL_ACK) && len))
+			return fail(h, EC_ERR_PROTO, "malformed SETTINGS (%u bytes)", len);
+		while (ec_cur_left(&f)) {
+			uint16_t id = 0;
+			ec_cur_be16(&f, &id);
+			ec_cur_be32(&f, &v32);
+			if (id == NGHTTP2_SETTINGS_HEADER_TABLE_SIZE)
+				h->table_setting = v32;
+		}
+		break;
+	case F_PING:
+		if (sid || len != 8)
+			return fail(h, EC_ERR_PROTO, "malformed PING (%u bytes)", len);
+		break;
+	case F_GOAWAY:
+		if (sid || len < 8)
+			return fail(h, EC_ERR_PROTO, "malformed GOAWAY (%u bytes)", len);
+		break;
+	case F_WINDOW_UPDATE:
+		if (len != 4)
+			return fail(h, EC_ERR_PROTO, "malformed WINDOW_UPDATE (%u bytes)", len);
+		break;
+	case F_PRIORITY:
+		if (!sid || len != 5)
+			return fail(h, EC_ERR_PROTO, "malformed PRIORITY (%u bytes)", len);
+		break;
+	case F_RST_STREAM:
+		if (!sid || len != 4)
+			return fail(h, EC_ERR_PROTO, "malformed RST_STREAM (%u bytes)", len);
+		ec_cur_be32(&f, &v32);
+		h->reset_sid = sid;
+		{
+			struct stream *s = find(h, sid);
+			if (s) {
+				finish(h, s, EC_H2_RESET);
+				h->msg.error_code = v32;
+			}
+		}
+		break;
+	default:
+		break; /* unknown frame types are ignored (RFC 9113 4.1) */
+	}
+	return err ? err : used;
+}

@@ -1,0 +1,98 @@
+/*
+ * HTTP/2 frame parser for one direction of a connection: the client
+ * preface, DATA, HEADERS, CONTINUATION, SETTINGS, PING, RST_STREAM, GOAWAY,
+ * WINDOW_UPDATE, PRIORITY, PUSH_PROMISE (padding handled). Header blocks
+ * are decoded by nghttp2's HPACK inflater (nghttp2_hd_inflate_hd2), one per
+ * direction, never by hand. Each stream's message ends at END_STREAM and is
+ * rendered as text: "METHOD PATH HTTP/2.0" or "HTTP/2.0 STATUS", every
+ * header field as received ("name: value", pseudo-headers included,
+ * trailers after them), an empty line, then the DATA bytes. Frame headers
+ * and fields are read through lib/cursor.h.
+ */
+#ifndef EC_HTTP2_H
+#define EC_HTTP2_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reasm.h"
+
+#define EC_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define EC_H2_PREFACE_LEN 24
+
+enum ec_h2_kind {
+	EC_H2_UNKNOWN = 0, /* DATA without a HEADERS seen */
+	EC_H2_REQUEST = 1,
+	EC_H2_RESPONSE = 2,
+};
+
+/* Flags of a message. */
+#define EC_H2_CUT 0x01	      /* body longer than max_body: cut */
+#define EC_H2_RESET 0x02      /* ended by RST_STREAM, not END_STREAM */
+#define EC_H2_PUSH 0x04	      /* request promised by PUSH_PROMISE */
+#define EC_H2_INFO 0x08	      /* 1xx interim response */
+#define EC_H2_TRAILERS 0x10   /* a trailer block was rendered */
+#define EC_H2_INCOMPLETE 0x20 /* flushed before its end (ec_h2_flush) */
+#define EC_H2_EVICTED 0x40    /* pushed out by too many open streams */
+
+/* Open streams kept per direction. */
+#define EC_H2_MAX_STREAMS 128
+
+struct ec_h2_msg {
+	enum ec_h2_kind kind;
+	uint32_t stream_id;
+	struct ec_mark start; /* fragment of the stream's first frame */
+	const uint8_t *data;
+	size_t len, head_len;
+	uint64_t body_len; /* DATA bytes received, before any cut */
+	unsigned flags;
+	uint32_t error_code; /* RST_STREAM's */
+};
+
+struct ec_h2;
+
+/*
+ * max_body: DATA bytes kept per message; max_frame: the longest frame
+ * accepted (and the header block limit).
+ */
+struct ec_h2 *ec_h2_new(size_t max_body, size_t max_frame);
+void ec_h2_free(struct ec_h2 *h);
+
+/*
+ * Parse at most one frame (or the preface) from p; m is the fragment of
+ * p's first byte. Returns bytes consumed: 0 when the frame is not complete
+ * yet (offer it again with more bytes). A frame that ends a message leaves
+ * ec_h2_done set; take the message, ec_h2_release it, and go on. Errors:
+ * EC_ERR_PROTO (framing or HPACK broken; ec_h2_error says why; the
+ * direction must resynchronise), EC_ERR_TOOBIG (frame over max_frame).
+ */
+long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mark *m);
+int ec_h2_done(const struct ec_h2 *h);
+const struct ec_h2_msg *ec_h2_message(const struct ec_h2 *h);
+void ec_h2_release(struct ec_h2 *h);
+const char *ec_h2_error(const struct ec_h2 *h);
+
+/*
+ * After the input ended: hand out the next incomplete stream as a message
+ * (EC_H2_INCOMPLETE); 0 when none is left.
+ */
+int ec_h2_flush(struct ec_h2 *h);
+/* The peer reset stream sid: its message here ends (1) if open. */
+int ec_h2_abort(struct ec_h2 *h, uint32_t sid);
+/* A RST_STREAM this direction sent last feed (0 if none), cleared on read. */
+uint32_t ec_h2_take_reset(struct ec_h2 *h);
+/*
+ * SETTINGS_HEADER_TABLE_SIZE this direction announced last feed (-1 if
+ * none), cleared on read: the other direction's inflater may be sent
+ * tables that large (ec_h2_table_size).
+ */
+long ec_h2_take_table_setting(struct ec_h2 *h);
+int ec_h2_table_size(struct ec_h2 *h, size_t size);
+/* Forget everything (after lost sync), with a fresh HPACK inflater. */
+void ec_h2_reset(struct ec_h2 *h);
+/* Streams open now. */
+size_t ec_h2_open_streams(const struct ec_h2 *h);
+/* Whether p could be a frame header: type known, sizes and stream id sane. */
+int ec_h2_plausible_frame(const uint8_t *p, size_t n);
+
+#endif

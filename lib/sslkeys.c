@@ -13,9 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/kdf.h>
-#include <openssl/params.h>
 
 #include "error.h"
 
@@ -303,18 +302,19 @@ static const char *tls13_hash(uint32_t id, size_t *len)
 	return NULL;
 }
 
-/* RFC 8446 7.1 HKDF-Expand-Label(secret, label, context, n) */
+/* RFC 8446 7.1 HKDF-Expand-Label(secret, label, context, n), with
+ * libcrypto's HKDF in expand-only mode (the EVP_PKEY interface, which
+ * OpenSSL 1.1.1 and 3.x both have) */
 static int hkdf_expand_label(const char *md, const uint8_t *secret, size_t n, const char *label,
 			     const uint8_t *context, size_t clen, uint8_t *out)
 {
 	uint8_t info[2 + 1 + 255 + 1 + 255];
-	size_t llen = 6 + strlen(label), ilen = 0;
-	OSSL_PARAM params[5];
-	EVP_KDF *kdf;
-	EVP_KDF_CTX *kctx;
-	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, ok;
+	size_t llen = 6 + strlen(label), ilen = 0, outlen = n;
+	const EVP_MD *digest = EVP_get_digestbyname(md);
+	EVP_PKEY_CTX *pctx;
+	int ok;
 
-	if (llen > 255 || clen > 255)
+	if (!digest || llen > 255 || clen > 255)
 		return -1;
 	info[ilen++] = (uint8_t)(n >> 8);
 	info[ilen++] = (uint8_t)n;
@@ -326,21 +326,17 @@ static int hkdf_expand_label(const char *md, const uint8_t *secret, size_t n, co
 	memcpy(info + ilen, context, clen);
 	ilen += clen;
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (!kdf)
+	pctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	if (!pctx)
 		return -1;
-	kctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
-	if (!kctx)
-		return -1;
-	params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)md, 0);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, n);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, ilen);
-	params[4] = OSSL_PARAM_construct_end();
-	ok = EVP_KDF_derive(kctx, out, n, params);
-	EVP_KDF_CTX_free(kctx);
-	return ok == 1 ? 0 : -1;
+	ok = EVP_PKEY_derive_init(pctx) > 0 &&
+	     EVP_PKEY_CTX_hkdf_mode(pctx, EVP_PKEY_HKDEF_MODE_EXPAND_ONLY) > 0 &&
+	     EVP_PKEY_CTX_set_hkdf_md(pctx, digest) > 0 &&
+	     EVP_PKEY_CTX_set1_hkdf_key(pctx, secret, (int)n) > 0 &&
+	     EVP_PKEY_CTX_add1_hkdf_info(pctx, info, (int)ilen) > 0 &&
+	     EVP_PKEY_derive(pctx, out, &outlen) > 0 && outlen == n;
+	EVP_PKEY_CTX_free(pctx);
+	return ok ? 0 : -1;
 }
 
 static int tls12_lines(const struct tls_keys *k, int (*on_line)(const char *, void *), void *ctx)

@@ -8,7 +8,7 @@ static const struct ec_sslkeys_row ec_sslkeys_table[] = {
      * tests/unit/test_sslkeys.c */
     {
 	.name = "openssl-3.0",
-	.first = "3.0.22",
+	.first = "3.0.20",
 	.last = "3.0.22",
 	.off =
 	    {
@@ -26,6 +26,56 @@ static const struct ec_sslkeys_row ec_sslkeys_table[] = {
 		.client_app_traffic_secret = 1860,
 		.server_app_traffic_secret = 1924,
 		.exporter_master_secret = 1988,
+	    },
+    },
+    /* OpenSSL 1.1.1w  11 Sep 2023, by tools/ssl-offsets/gen.sh; Debian 11
+     * libssl1.1 1.1.1w-0+deb11u1 checked with tests/unit/test_sslkeys.c
+     * built against it (docs/TLS-KEYS.md) */
+    {
+	.name = "openssl-1.1",
+	.first = "1.1.1w",
+	.last = "1.1.1w",
+	.off =
+	    {
+		.flags = TLS_OFF_S3_PTR,
+		.version = 0,
+		.s3 = 168,
+		.s3_client_random = 184,
+		.session = 1296,
+		.sess_master_key_length = 8,
+		.sess_master_key = 80,
+		.sess_cipher = 496,
+		.cipher_id = 24,
+		.handshake_secret = 380,
+		.handshake_traffic_hash = 764,
+		.client_app_traffic_secret = 828,
+		.server_app_traffic_secret = 892,
+		.exporter_master_secret = 956,
+	    },
+    },
+    /* OpenSSL 3.5.7 9 Jun 2026, by tools/ssl-offsets/gen.sh from Debian 13's
+     * source; Debian 13 libssl3t64 3.5.9-1~deb13u1 checked with
+     * tests/unit/test_sslkeys.c (run under Debian 13's glibc) */
+    {
+	.name = "openssl-3.5",
+	.first = "3.5.7",
+	.last = "3.5.9",
+	.off =
+	    {
+		.flags = 0,
+		.version = 72,
+		.s3 = 352,
+		.s3_client_random = 40,
+		.session = 2304,
+		.sess_master_key_length = 8,
+		.sess_master_key = 80,
+		.sess_cipher = 760,
+		.cipher_id = 24,
+		.handshake_secret = 1468,
+		.handshake_traffic_hash = 1852,
+		.client_app_traffic_secret = 1916,
+		.server_app_traffic_secret = 1980,
+		.exporter_master_secret = 2044,
 	    },
     },
 };

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -98,8 +99,18 @@ static void make_cert(void)
 
 	if (cert)
 		return;
+#if OPENSSL_VERSION_NUMBER < 0x30000000L
+	/* built against 1.1.1 to check a 1.1.1 row (docs/TLS-KEYS.md) */
+	EC_KEY *ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+	assert_non_null(ec);
+	assert_int_equal(EC_KEY_generate_key(ec), 1);
+	pkey = EVP_PKEY_new();
+	assert_non_null(pkey);
+	EVP_PKEY_assign_EC_KEY(pkey, ec);
+#else
 	pkey = EVP_EC_gen("P-256");
 	assert_non_null(pkey);
+#endif
 	cert = X509_new();
 	assert_non_null(cert);
 	X509_set_version(cert, 2);
@@ -431,6 +442,18 @@ static void test_find_row(void **state)
 	r = ec_sslkeys_find_row("OpenSSL 3.0.22 25 Aug 2026");
 	assert_non_null(r);
 	assert_string_equal(r->name, "openssl-3.0");
+	r = ec_sslkeys_find_row("OpenSSL 3.0.21 1 Jan 2026"); /* inside the range */
+	assert_non_null(r);
+	assert_string_equal(r->name, "openssl-3.0");
+	r = ec_sslkeys_find_row("OpenSSL 1.1.1w  11 Sep 2023");
+	assert_non_null(r);
+	assert_true(r->off.flags & TLS_OFF_S3_PTR);
+	r = ec_sslkeys_find_row("OpenSSL 3.5.8 1 Jul 2026");
+	assert_non_null(r);
+	assert_string_equal(r->name, "openssl-3.5");
+	assert_null(ec_sslkeys_find_row("OpenSSL 1.1.1v  1 Aug 2023")); /* letter order */
+	assert_null(ec_sslkeys_find_row("OpenSSL 1.1.1"));
+	assert_null(ec_sslkeys_find_row("OpenSSL 3.5.10 1 Jan 2027"));
 	assert_null(ec_sslkeys_find_row("OpenSSL 3.0.2 1 Jan 2022"));
 	assert_null(ec_sslkeys_find_row("OpenSSL 0.9.8 x"));
 	assert_null(ec_sslkeys_find_row("OpenSSL 3.0"));

@@ -17,7 +17,7 @@
 #error "OpenSSL before 1.1.1 has no TLS 1.3 secrets: not supported"
 #endif
 
-#ifdef SSL_CONNECTION_FROM_SSL
+#ifdef SSL_TYPE_SSL_CONNECTION
 /* 3.2 and later: SSL * of a TLS connection points at struct ssl_connection_st,
  * whose first member is the public struct ssl_st */
 typedef struct ssl_connection_st conn_t;

@@ -15,7 +15,7 @@ teardown() {
 }
 
 # ec-capture tls OPTIONS... in the background, records in $T/out.pb, log in
-# $T/cap.err; returns once the probes are attached.
+# $T/cap.err; returns once it captures (probes attached, signals handled).
 keys_cap_start() {
 	T=$BATS_TEST_TMPDIR
 	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
@@ -23,7 +23,7 @@ keys_cap_start() {
 	EC_PIDS="${EC_PIDS:-} $CAP_PID"
 	local i
 	for i in $(seq 1 200); do
-		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
+		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
 		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05
 	done

@@ -1,0 +1,71 @@
+/*
+ * Records → pcapng. Plaintext capture events become synthesized
+ * Ethernet/IPv4-or-IPv6/TCP packets: per connection a three-way handshake,
+ * sequence and acknowledgement numbers that follow the bytes in each
+ * direction, IP and TCP checksums, segments of at most one MSS (1460 bytes
+ * over IPv4, 1440 over IPv6) and a FIN exchange at the close marker. Each
+ * packet carries a comment naming the process (pid, tid, comm, uid, fd,
+ * source). Key-log records become Decryption Secrets Blocks written before
+ * the next packet (and lines in an optional key log file); packet records
+ * (RECORD_KIND_PACKET) are copied as they are onto their own interface.
+ */
+#ifndef EC_SYNTH_H
+#define EC_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pcapng.h"
+#include "stream.h"
+
+/* TCP payload per synthesized segment: 1500-byte MTU minus headers. */
+#define EC_SYNTH_MSS4 1460u
+#define EC_SYNTH_MSS6 1440u
+/* Connections tracked at once; the least recently started is forgotten. */
+#define EC_SYNTH_MAX_CONNS (1u << 16)
+
+struct ec_synth_stats {
+	uint64_t events;	  /* events turned into packets */
+	uint64_t packets;	  /* EPBs written (synthesized + copied) */
+	uint64_t conns;		  /* handshakes synthesized */
+	uint64_t closes;	  /* FIN exchanges synthesized */
+	uint64_t keylines;	  /* key log lines written */
+	uint64_t raw_packets;	  /* RECORD_KIND_PACKET records copied */
+	uint64_t skipped_typed;	  /* rendered events (type != 0): not wire bytes */
+	uint64_t skipped_notuple; /* no usable addresses/ports or direction */
+	uint64_t skipped_bad;	  /* malformed packet or key-log records */
+	uint64_t evicted;	  /* connections forgotten at EC_SYNTH_MAX_CONNS */
+};
+
+struct ec_synth;
+
+/*
+ * Write into out (not freed by us). keylog_fd >= 0 also receives every key
+ * log line (NSS key log format, one line each); -1 for none.
+ */
+struct ec_synth *ec_synth_new(struct ec_pcapng *out, int keylog_fd);
+/*
+ * End of input: send every connection's pending bytes and key-log lines
+ * (connections without a close marker get no FIN: their end was not seen).
+ */
+int ec_synth_finish(struct ec_synth *s);
+/* ec_synth_finish, then free (the pcapng writer is not flushed or freed). */
+int ec_synth_free(struct ec_synth *s);
+
+/*
+ * Process one record. Records that cannot become packets (heartbeats,
+ * process logs, rendered events, events without a 4-tuple) are counted and
+ * skipped, not errors. Returns 0 or a negative ec_error from the output.
+ */
+int ec_synth_record(struct ec_synth *s, const EcLogEntry *e);
+
+/* Write pending key-log lines as a DSB now. */
+int ec_synth_flush_keys(struct ec_synth *s);
+
+const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s);
+
+/* Internet checksum (RFC 1071) helpers, exposed for tests. */
+uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n);
+uint16_t ec_csum_fold(uint64_t sum);
+
+#endif

@@ -66,7 +66,7 @@ int ec_pcapng_flush(struct ec_pcapng *w);
 
 /*
  * Nonzero when fd is a pipe or socket (a live reader such as
- * `wireshark -k -i -`): callers then flush after each unit of input.
+ * `wireshark -k -i -`): callers may flush after each unit of live input.
  */
 int ec_pcapng_live(const struct ec_pcapng *w);
 

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +46,9 @@ struct conn {
 	uint8_t *pend; /* EC_SYNTH_MSS4 bytes + COMMENT_LEN, allocated on first use */
 	uint16_t npend;
 	uint8_t pend_from;
-	int64_t pend_ts;
+	int64_t pend_ts;    /* timestamp of the newest pending byte */
+	int64_t pend_since; /* capture time the oldest pending byte arrived */
+	struct conn *dnext, *dprev;
 };
 
 struct raw_if {
@@ -59,13 +63,17 @@ struct ec_synth {
 	struct conn **tab;
 	size_t nb, count;
 	struct conn *oldest, *newest;
-	struct conn *last; /* connection of the last data event (live flushing) */
+	struct conn *dhead, *dtail; /* connections with pending bytes, oldest first */
+	int live;
 	uint8_t *keys;
 	size_t nkeys, capkeys;
 	struct raw_if raw[MAX_RAW_IFS];
 	int nraw;
 	struct ec_synth_stats st;
 	char comment[COMMENT_LEN];
+	/* set by ec_synth_open: what ec_synth_close closes */
+	struct ec_pcapng *own_out;
+	int own_fd, own_keylog_fd;
 };
 
 /* ---- checksums ---- */
@@ -142,6 +150,19 @@ static struct conn **slot(struct ec_synth *s, uint64_t key)
 	return pp;
 }
 
+static void dirty_unlink(struct ec_synth *s, struct conn *c)
+{
+	if (c->dprev)
+		c->dprev->dnext = c->dnext;
+	else if (s->dhead == c)
+		s->dhead = c->dnext;
+	if (c->dnext)
+		c->dnext->dprev = c->dprev;
+	else if (s->dtail == c)
+		s->dtail = c->dprev;
+	c->dnext = c->dprev = NULL;
+}
+
 static void conn_remove(struct ec_synth *s, struct conn *c)
 {
 	struct conn **pp = slot(s, c->key);
@@ -156,6 +177,7 @@ static void conn_remove(struct ec_synth *s, struct conn *c)
 	else
 		s->newest = c->older;
 	s->count--;
+	dirty_unlink(s, c);
 	free(c->pend);
 	free(c);
 }
@@ -418,6 +440,7 @@ static int flush_pending(struct ec_synth *s, struct conn *c)
 		return 0;
 	size_t n = c->npend;
 	c->npend = 0;
+	dirty_unlink(s, c);
 	return segment(s, c, c->pend_from, TH_ACK | TH_PSH, c->pend, n, c->pend_ts,
 		       (const char *)c->pend + EC_SYNTH_MSS4);
 }
@@ -448,6 +471,16 @@ static int append(struct ec_synth *s, struct conn *c, int from, const uint8_t *p
 		}
 		if (!c->pend && !(c->pend = malloc(EC_SYNTH_MSS4 + COMMENT_LEN)))
 			return EC_ERR_NOMEM;
+		if (!c->npend) { /* now pending: join the end of the dirty list */
+			c->pend_since = ts;
+			c->dprev = s->dtail;
+			c->dnext = NULL;
+			if (s->dtail)
+				s->dtail->dnext = c;
+			else
+				s->dhead = c;
+			s->dtail = c;
+		}
 		size_t take = mss - c->npend < n ? mss - c->npend : n;
 		memcpy(c->pend + c->npend, p, take);
 		c->npend = (uint16_t)(c->npend + take);
@@ -462,6 +495,8 @@ static int append(struct ec_synth *s, struct conn *c, int from, const uint8_t *p
 				return rc;
 			memmove(c->pend, c->pend + k, mss - k);
 			c->npend = (uint16_t)(mss - k);
+			if (!c->npend)
+				dirty_unlink(s, c);
 		}
 	}
 	return 0;
@@ -487,7 +522,6 @@ static int data_event(struct ec_synth *s, const EcEvent *ev)
 	uint64_t key = conn_key(ev);
 	struct conn *c = *slot(s, key);
 	make_comment(s, ev);
-	s->last = NULL;
 	if (ev->closed)
 		return c ? close_conn(s, c, ev->timestamp) : 0;
 	int local_write = ev->direction == EVENT__DIRECTION__DIRECTION_WRITE;
@@ -513,7 +547,6 @@ static int data_event(struct ec_synth *s, const EcEvent *ev)
 	}
 	if (c->seq[from] - c->acked[!from] >= ACK_EVERY)
 		rc = segment(s, c, !from, TH_ACK, NULL, 0, ev->timestamp + 1, s->comment);
-	s->last = c;
 	s->st.events++;
 	return rc;
 }
@@ -609,6 +642,8 @@ static int keylog(struct ec_synth *s, const char *line)
 
 int ec_synth_flush_keys(struct ec_synth *s)
 {
+	if (!s->out)
+		s->nkeys = 0; /* key log file only */
 	if (!s->nkeys)
 		return 0;
 	int rc = ec_pcapng_dsb(s->out, EC_PCAPNG_SECRETS_TLS, s->keys, s->nkeys);
@@ -623,6 +658,8 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 	if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG &&
 	    e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG)
 		rc = keylog(s, e->run_log ? e->run_log : "");
+	else if (!s->out)
+		return 0;
 	else if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD && e->event_payload) {
 		const EcEvent *ev = e->event_payload;
 		if (e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_PACKET)
@@ -632,13 +669,17 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 		else
 			rc = data_event(s, ev);
 	}
-	if (rc == 0 && ec_pcapng_live(s->out)) {
-		/* a live reader gets every record's packets now */
-		if (s->last && (rc = flush_pending(s, s->last)) == 0)
-			s->last = NULL;
-		if (rc == 0 && (rc = ec_synth_flush_keys(s)) == 0)
-			rc = ec_pcapng_flush(s->out);
-	}
+	/* records carry the clock: bytes pending longer than EC_SYNTH_HOLD_NS go out */
+	int64_t now = 0;
+	if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD && e->event_payload)
+		now = e->event_payload->timestamp;
+	else if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD &&
+		 e->heartbeat_payload)
+		now = e->heartbeat_payload->timestamp;
+	while (rc == 0 && now && s->dhead && now - s->dhead->pend_since > EC_SYNTH_HOLD_NS)
+		rc = flush_pending(s, s->dhead);
+	if (rc == 0 && s->live && (rc = ec_synth_flush_keys(s)) == 0)
+		rc = ec_pcapng_flush(s->out); /* a live reader gets every record's packets now */
 	return rc;
 }
 
@@ -650,6 +691,7 @@ struct ec_synth *ec_synth_new(struct ec_pcapng *out, int keylog_fd)
 	s->out = out;
 	s->keylog_fd = keylog_fd;
 	s->synth_if = -1;
+	s->own_fd = s->own_keylog_fd = -1;
 	s->nb = 1024;
 	s->tab = calloc(s->nb, sizeof *s->tab);
 	if (!s->tab) {
@@ -680,7 +722,84 @@ int ec_synth_free(struct ec_synth *s)
 	return rc;
 }
 
+void ec_synth_input(struct ec_synth *s, int fd)
+{
+	struct stat st;
+	s->live = s->out && ec_pcapng_live(s->out) && fstat(fd, &st) == 0 &&
+		  (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
 const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s)
 {
 	return &s->st;
+}
+
+static int open_out(const char *path, const char *what, char *err, size_t len)
+{
+	if (!strcmp(path, "-")) {
+		if (isatty(1)) {
+			snprintf(err, len,
+				 "%s -: refusing to write binary output to a terminal; "
+				 "redirect it or pipe it (e.g. into wireshark -k -i -)",
+				 what);
+			return -1;
+		}
+		return 1;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		snprintf(err, len, "%s %s: %s", what, path, strerror(errno));
+	return fd;
+}
+
+struct ec_synth *ec_synth_open(const char *pcapng, const char *keylog, char *err, size_t len)
+{
+	int pfd = -1, kfd = -1;
+	struct ec_pcapng *out = NULL;
+	struct ec_synth *s = NULL;
+	if (keylog && (kfd = open_out(keylog, "--keylog", err, len)) < 0)
+		goto fail;
+	if (pcapng && (pfd = open_out(pcapng, "--pcapng", err, len)) < 0)
+		goto fail;
+	if (pcapng && !(out = ec_pcapng_new(pfd, "ec-dump " EC_VERSION)))
+		goto nomem;
+	if (!(s = ec_synth_new(out, kfd)))
+		goto nomem;
+	s->own_out = out;
+	s->own_fd = pfd;
+	s->own_keylog_fd = kfd;
+	return s;
+nomem:
+	snprintf(err, len, "out of memory");
+fail:
+	ec_pcapng_free(out);
+	if (pfd > 1)
+		close(pfd);
+	if (kfd > 1)
+		close(kfd);
+	return NULL;
+}
+
+int ec_synth_close(struct ec_synth *s, char *note, size_t len)
+{
+	struct ec_synth_stats st = s->st;
+	struct ec_pcapng *out = s->own_out;
+	int pfd = s->own_fd, kfd = s->own_keylog_fd;
+	int rc = ec_synth_free(s);
+	int rc2 = ec_pcapng_free(out);
+	rc = rc ? rc : rc2;
+	if (pfd > 1 && close(pfd) && !rc)
+		rc = EC_ERR_IO;
+	if (kfd > 1 && close(kfd) && !rc)
+		rc = EC_ERR_IO;
+	note[0] = 0;
+	if (st.skipped_typed || st.skipped_notuple || st.skipped_bad)
+		snprintf(note, len,
+			 "skipped %llu rendered event(s) (ec-parse output is not wire bytes: "
+			 "give ec-capture's records), %llu event(s) without an address pair "
+			 "or direction, %llu bad packet/key-log record(s)",
+			 (unsigned long long)st.skipped_typed,
+			 (unsigned long long)st.skipped_notuple,
+			 (unsigned long long)st.skipped_bad);
+	return rc;
 }

@@ -21,6 +21,12 @@
 /* TCP payload per synthesized segment: 1500-byte MTU minus headers. */
 #define EC_SYNTH_MSS4 1460u
 #define EC_SYNTH_MSS6 1440u
+/*
+ * Bytes of a direction wait (coalesced into full segments) until the other
+ * direction speaks, the connection closes, input ends, or a record's
+ * timestamp (events, heartbeats) is this much later than their arrival.
+ */
+#define EC_SYNTH_HOLD_NS 50000000ll
 /* Connections tracked at once; the least recently started is forgotten. */
 #define EC_SYNTH_MAX_CONNS (1u << 16)
 
@@ -40,8 +46,8 @@ struct ec_synth_stats {
 struct ec_synth;
 
 /*
- * Write into out (not freed by us). keylog_fd >= 0 also receives every key
- * log line (NSS key log format, one line each); -1 for none.
+ * Write into out (not freed by us; NULL: key log lines only). keylog_fd >= 0
+ * also receives every key log line (NSS key log format); -1 for none.
  */
 struct ec_synth *ec_synth_new(struct ec_pcapng *out, int keylog_fd);
 /*
@@ -59,10 +65,30 @@ int ec_synth_free(struct ec_synth *s);
  */
 int ec_synth_record(struct ec_synth *s, const EcLogEntry *e);
 
+/*
+ * Say where the records come from. Reading a pipe, socket or terminal (a
+ * live capture) while writing to a pipe or socket (wireshark -k -i -)
+ * flushes the output after every record. The packets are the same either
+ * way: they depend on the records only.
+ */
+void ec_synth_input(struct ec_synth *s, int fd);
+
 /* Write pending key-log lines as a DSB now. */
 int ec_synth_flush_keys(struct ec_synth *s);
 
 const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s);
+
+/*
+ * For `ec-dump --pcapng PATH --keylog PATH`: open the outputs (either path
+ * may be NULL; "-" is stdout, refused when it is a terminal) and a
+ * synthesizer writing to them. NULL with a one-line reason in err.
+ */
+struct ec_synth *ec_synth_open(const char *pcapng, const char *keylog, char *err, size_t len);
+/*
+ * Finish, flush and close what ec_synth_open opened, then free. note gets
+ * a remark about skipped records ("" if none). Returns the first error.
+ */
+int ec_synth_close(struct ec_synth *s, char *note, size_t len);
 
 /* Internet checksum (RFC 1071) helpers, exposed for tests. */
 uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n);

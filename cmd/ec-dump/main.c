@@ -11,6 +11,7 @@
 #include "format.h"
 #include "record.h"
 #include "stream.h"
+#include "synth.h"
 #include "util.h"
 
 static struct {
@@ -20,6 +21,8 @@ static struct {
 	int type, source;
 	uint64_t max_record;
 	uint64_t skipped_bytes, skipped_regions, records;
+	const char *pcapng, *keylog;
+	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
 } opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
 
 /* --help: synopsis on stdout, exit 0; a usage error: on stderr, exit 2. */
@@ -27,13 +30,17 @@ __attribute__((noreturn)) static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: %s [-x|--hex] [-j|--json] [-e|--events-only] [--pid PID] [--type TYPE]\n"
-		"       [--source SRC] [--keep-going] [--max-record SIZE] [FILE...]\n"
+		"       [--source SRC] [--keep-going] [--max-record SIZE]\n"
+		"       [--pcapng OUT] [--keylog OUT] [FILE...]\n"
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
 		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
 		"Filters apply to events: --pid, --type (0-5 or unknown, http1-request,\n"
 		"http2-request, http1-response, http2-response, websocket), --source (openssl,\n"
 		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet).\n"
-		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n",
+		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n"
+		"--pcapng OUT writes pcapng instead of text ('-' is stdout): events become\n"
+		"TCP packets, key-log records a Decryption Secrets Block (docs/PCAPNG.md).\n"
+		"--keylog OUT writes the key-log records as an NSS key log file.\n",
 		argv0);
 	exit(status);
 }
@@ -57,12 +64,24 @@ static void check_out(void)
 	ec_die(1, "write to stdout: %s", strerror(errno));
 }
 
+static void synth_record(const EcLogEntry *e)
+{
+	int err = ec_synth_record(opt.synth, e);
+	if (err == EC_ERR_PIPE)
+		exit(0);
+	if (err)
+		ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
+		       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+}
+
 static int dump(int fd, const char *name)
 {
 	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
 	if (!r)
 		ec_die(1, "out of memory");
 	int status = 0;
+	if (opt.synth)
+		ec_synth_input(opt.synth, fd);
 	for (;;) {
 		const uint8_t *buf;
 		size_t len;
@@ -89,7 +108,11 @@ static int dump(int fd, const char *name)
 			continue;
 		}
 		opt.records++;
-		if (selected(e)) {
+		if (opt.synth) {
+			/* keys always pass the filters: later packets may need them */
+			if (selected(e) || e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG)
+				synth_record(e);
+		} else if (selected(e)) {
 			if (opt.json)
 				ec_format_json(stdout, e);
 			else
@@ -113,6 +136,8 @@ int main(int argc, char **argv)
 					   {"source", 1, 0, 's'},
 					   {"keep-going", 0, 0, 'k'},
 					   {"max-record", 1, 0, 'M'},
+					   {"pcapng", 1, 0, 'P'},
+					   {"keylog", 1, 0, 'K'},
 					   {"help", 0, 0, 'h'},
 					   {"version", 0, 0, 'V'},
 					   {0, 0, 0, 0}};
@@ -153,6 +178,12 @@ int main(int argc, char **argv)
 				       "--max-record: '%s' is not a size from 1 to 2G (e.g. 64M)",
 				       optarg);
 			break;
+		case 'P':
+			opt.pcapng = optarg;
+			break;
+		case 'K':
+			opt.keylog = optarg;
+			break;
 		case 'V':
 			ec_version();
 		case 'h':
@@ -163,6 +194,10 @@ int main(int argc, char **argv)
 	}
 	static char obuf[1 << 20];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	char msg[512];
+	if ((opt.pcapng || opt.keylog) &&
+	    !(opt.synth = ec_synth_open(opt.pcapng, opt.keylog, msg, sizeof msg)))
+		ec_die(1, "%s", msg);
 	int status = 0;
 	if (optind == argc) {
 		status = dump(0, "stdin");
@@ -178,6 +213,14 @@ int main(int argc, char **argv)
 			status = dump(fd, argv[i]);
 			close(fd);
 		}
+	}
+	if (opt.synth) {
+		int err = ec_synth_close(opt.synth, msg, sizeof msg);
+		if (err && err != EC_ERR_PIPE)
+			ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
+			       ec_strerror(err));
+		if (*msg)
+			ec_warn("%s", msg);
 	}
 	fflush(stdout);
 	check_out();

@@ -184,26 +184,30 @@ int ec_pcapng_idb(struct ec_pcapng *w, uint16_t linktype, uint32_t snaplen, cons
 	return (int)w->nif++;
 }
 
-int ec_pcapng_epbv(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const struct iovec *iov,
-		   int n, uint32_t origlen, uint32_t flags, const char *comment)
+uint8_t *ec_pcapng_epb_begin(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, size_t caplen,
+			     uint32_t origlen, uint32_t flags, const char *comment, int *err)
 {
-	if (w->err)
-		return w->err;
-	if (ifid >= w->nif || n < 0)
-		return EC_ERR_INVAL;
-	size_t caplen = 0;
-	for (int i = 0; i < n; i++)
-		caplen += iov[i].iov_len;
-	if (caplen > EC_PCAPNG_MAX_PACKET)
-		return EC_ERR_TOOBIG;
+	*err = w->err;
+	if (*err)
+		return NULL;
+	if (ifid >= w->nif) {
+		*err = EC_ERR_INVAL;
+		return NULL;
+	}
+	if (caplen > EC_PCAPNG_MAX_PACKET) {
+		*err = EC_ERR_TOOBIG;
+		return NULL;
+	}
 	if (origlen < caplen)
 		origlen = (uint32_t)caplen;
 	size_t cn = str_opt_len(comment);
 	size_t opts = (cn ? opt_size(cn) : 0) + (flags ? opt_size(4) : 0);
 	size_t total = 28 + pad4(caplen) + (opts ? opts + 4 : 0) + 4;
 	uint8_t *p = reserve(w, total), *b = p;
-	if (!p)
-		return w->err;
+	if (!p) {
+		*err = w->err;
+		return NULL;
+	}
 	uint64_t ts = ts_ns < 0 ? 0 : (uint64_t)ts_ns;
 	p = put32(p, EC_PCAPNG_EPB);
 	p = put32(p, (uint32_t)total);
@@ -212,11 +216,8 @@ int ec_pcapng_epbv(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const stru
 	p = put32(p, (uint32_t)ts);
 	p = put32(p, (uint32_t)caplen);
 	p = put32(p, origlen);
-	for (int i = 0; i < n; i++) {
-		if (iov[i].iov_len)
-			memcpy(p, iov[i].iov_base, iov[i].iov_len);
-		p += iov[i].iov_len;
-	}
+	uint8_t *data = p;
+	p += caplen;
 	memset(p, 0, pad4(caplen) - caplen);
 	p += pad4(caplen) - caplen;
 	if (opts) {
@@ -227,7 +228,28 @@ int ec_pcapng_epbv(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const stru
 		p = put32(p, OPT_ENDOFOPT);
 	}
 	p = put32(p, (uint32_t)total);
+	/* committed now: nothing is written out before the caller's next call */
 	commit(w, (size_t)(p - b));
+	return data;
+}
+
+int ec_pcapng_epbv(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const struct iovec *iov,
+		   int n, uint32_t origlen, uint32_t flags, const char *comment)
+{
+	if (n < 0)
+		return EC_ERR_INVAL;
+	size_t caplen = 0;
+	for (int i = 0; i < n; i++)
+		caplen += iov[i].iov_len;
+	int err;
+	uint8_t *p = ec_pcapng_epb_begin(w, ifid, ts_ns, caplen, origlen, flags, comment, &err);
+	if (!p)
+		return err;
+	for (int i = 0; i < n; i++) {
+		if (iov[i].iov_len)
+			memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
+	}
 	return 0;
 }
 

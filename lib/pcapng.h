@@ -55,6 +55,12 @@ int ec_pcapng_idb(struct ec_pcapng *w, uint16_t linktype, uint32_t snaplen, cons
  */
 int ec_pcapng_epbv(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const struct iovec *iov,
 		   int n, uint32_t origlen, uint32_t flags, const char *comment);
+/*
+ * The same without a copy: returns where the caplen data bytes go (the
+ * caller writes all of them before its next call on w), or NULL with *err.
+ */
+uint8_t *ec_pcapng_epb_begin(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, size_t caplen,
+			     uint32_t origlen, uint32_t flags, const char *comment, int *err);
 int ec_pcapng_epb(struct ec_pcapng *w, uint32_t ifid, int64_t ts_ns, const uint8_t *pkt, size_t len,
 		  uint32_t origlen, uint32_t flags, const char *comment);
 

@@ -92,6 +92,8 @@ int ec_synth_close(struct ec_synth *s, char *note, size_t len);
 
 /* Internet checksum (RFC 1071) helpers, exposed for tests. */
 uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n);
+/* ec_csum_add over src while copying it to dst. */
+uint64_t ec_csum_copy(uint64_t sum, void *dst, const void *src, size_t n);
 uint16_t ec_csum_fold(uint64_t sum);
 
 #endif

@@ -756,8 +756,9 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 		now = e->heartbeat_payload->timestamp;
 	while (rc == 0 && now && s->dhead && now - s->dhead->pend_since > EC_SYNTH_HOLD_NS)
 		rc = flush_pending(s, s->dhead);
-	if (rc == 0 && s->live && (rc = ec_synth_flush_keys(s)) == 0)
-		rc = ec_pcapng_flush(s->out); /* a live reader gets every record's packets now */
+	/* a live reader gets every record's packets now (keys go with the next packet) */
+	if (rc == 0 && s->live)
+		rc = ec_pcapng_flush(s->out);
 	return rc;
 }
 

@@ -419,3 +419,19 @@ int ec_sslkeys_lines(const struct tls_keys *k, int (*on_line)(const char *line, 
 	}
 	return EC_ERR_PROTO;
 }
+
+int ec_sslkeys_seen(struct ec_sslkeys_seen *s, const char *line)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->hash[i] == h)
+			return 1;
+	s->hash[s->next] = h;
+	s->next = (s->next + 1) % EC_SSLKEYS_SEEN_MAX;
+	if (s->n < EC_SSLKEYS_SEEN_MAX)
+		s->n++;
+	return 0;
+}

@@ -5,6 +5,7 @@
 #define EC_SSLKEYS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tls_keys.h"
 
@@ -49,5 +50,17 @@ const struct ec_sslkeys_row *ec_sslkeys_rows(size_t *n);
  * length, unknown TLS 1.3 cipher suite), EC_ERR_INVAL for NULL arguments. */
 int ec_sslkeys_lines(const struct tls_keys *k, int (*on_line)(const char *line, void *ctx),
 		     void *ctx);
+
+/* The last lines written, to drop repeats: both ends of a connection on one
+ * machine are hooked, and give the same lines.  Zero it to start. */
+#define EC_SSLKEYS_SEEN_MAX 4096
+struct ec_sslkeys_seen {
+	uint64_t hash[EC_SSLKEYS_SEEN_MAX]; /* FNV-1a of each line */
+	size_t n, next;
+};
+
+/* 1 when line is among the last EC_SSLKEYS_SEEN_MAX distinct lines (a
+ * repeat), else 0 after remembering it in place of the oldest. */
+int ec_sslkeys_seen(struct ec_sslkeys_seen *s, const char *line);
 
 #endif

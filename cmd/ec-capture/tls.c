@@ -57,6 +57,7 @@ struct tls_run {
 	int ncpus;
 	const struct ec_sslkeys_row *row; /* key log offsets; NULL = no keys */
 	FILE *keylog;			  /* --keylogfile */
+	struct ec_sslkeys_seen seen;	  /* key log lines already written */
 };
 
 static int debug_libbpf;
@@ -239,6 +240,8 @@ static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
 static int on_keyline(const char *line, void *ctx)
 {
 	struct tls_run *r = ctx;
+	if (ec_sslkeys_seen(&r->seen, line))
+		return 0; /* the other end of the same connection */
 	int err = ec_record_keylog(ec_capture_writer(r->cap), line);
 	if (err)
 		return err;

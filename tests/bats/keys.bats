@@ -122,3 +122,29 @@ uris() { # PCAP KEYLOG
 	assert_failure 1
 	assert_output --partial "--keylogfile /nonexistent/dir/keys.log: No such file or directory"
 }
+
+@test "keys: both ends hooked (curl --http2 -> nghttpd): each line once, tshark reads HTTP/2" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	mkdir -p "$T/www"
+	echo "hello keys" >"$T/www/index.html"
+	bg_start nghttpd -a 127.0.0.1 -d "$T/www" "$port" \
+		"$BATS_FILE_TMPDIR/key.pem" "$BATS_FILE_TMPDIR/cert.pem"
+	wait_port "$port"
+	pcap_start "$port" "$T/lo.pcap"
+	keys_cap_start --keylogfile "$T/keys.log"
+	run curl -sk --http2 "https://127.0.0.1:$port/index.html"
+	assert_output "hello keys"
+	keys_cap_stop
+	pcap_stop
+	# both processes were captured, so both read the same secrets
+	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.event_payload) | .event_payload.pname' |
+		sort -u | tr '\n' ' ')" = "curl nghttpd " ]
+	[ "$(wc -l <"$T/keys.log")" = 5 ]
+	[ -z "$(sort "$T/keys.log" | uniq -d)" ]
+	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' |
+		wc -l)" = 5 ]
+	[ "$(tshark -n -r "$T/lo.pcap" -o "tls.keylog_file:$T/keys.log" -Y http2.header \
+		-T fields -e http2.header.value 2>/dev/null | grep -c /index.html)" -ge 1 ]
+}

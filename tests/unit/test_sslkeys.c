@@ -606,6 +606,26 @@ static void test_lines_tls13_rfc8448(void **state)
 	free(k);
 }
 
+static void test_seen(void **state)
+{
+	static struct ec_sslkeys_seen seen;
+	char line[64];
+
+	(void)state;
+	assert_int_equal(ec_sslkeys_seen(&seen, "CLIENT_RANDOM aa bb"), 0);
+	assert_int_equal(ec_sslkeys_seen(&seen, "CLIENT_RANDOM aa bb"), 1);
+	assert_int_equal(ec_sslkeys_seen(&seen, "CLIENT_RANDOM aa bc"), 0);
+	/* the oldest is forgotten once EC_SSLKEYS_SEEN_MAX others came */
+	for (int i = 0; i < EC_SSLKEYS_SEEN_MAX - 2; i++) {
+		snprintf(line, sizeof(line), "EXPORTER_SECRET %d x", i);
+		assert_int_equal(ec_sslkeys_seen(&seen, line), 0);
+	}
+	assert_int_equal(ec_sslkeys_seen(&seen, "CLIENT_RANDOM aa bb"), 1);
+	assert_int_equal(ec_sslkeys_seen(&seen, "another"), 0);
+	assert_int_equal(ec_sslkeys_seen(&seen, "CLIENT_RANDOM aa bb"), 0);
+	assert_int_equal(ec_sslkeys_seen(&seen, "EXPORTER_SECRET 4093 x"), 1);
+}
+
 static void test_layout(void **state)
 {
 	(void)state;
@@ -619,6 +639,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_layout),
+	    cmocka_unit_test(test_seen),
 	    cmocka_unit_test(test_find_row),
 	    cmocka_unit_test(test_version_installed),
 	    cmocka_unit_test_setup_teardown(test_version_files, setup_tmp, teardown_tmp),

@@ -5,6 +5,7 @@
 #include "reasm.h"
 #include "record.h"
 #include "util.h"
+#include "ws.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ enum proto {
 	P_UNKNOWN = 0, /* not decided: each event is tried again */
 	P_H1,
 	P_H2,
+	P_WS,
 	P_OPAQUE, /* a tunnel (CONNECT, 101 to something else): bytes as type 0 */
 };
 
@@ -23,6 +25,7 @@ enum proto {
 struct pdir {
 	struct ec_http1 *h1;
 	struct ec_h2 *h2;
+	struct ec_ws *ws;
 	struct ec_mark start; /* first fragment of the message in progress */
 	int desync;	      /* lost sync: wait for a message start */
 	int hold;	      /* after an Upgrade/CONNECT request: wait for the answer */
@@ -287,7 +290,7 @@ static void h1_done(struct ec_parse *P, struct ec_rconn *c, int di)
 		return;
 	reqq_pop(pc);
 	if (flags & EC_HTTP1_TUNNEL)
-		pc->proto = P_OPAQUE;
+		pc->proto = (flags & EC_HTTP1_UPGRADE_WS) ? P_WS : P_OPAQUE;
 	struct pdir *od = &pc->d[!di];
 	if (od->hold) {
 		od->hold = 0;
@@ -454,6 +457,78 @@ static size_t h2_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 	return off;
 }
 
+/* ---- WebSocket ---- */
+
+static void emit_ws(struct ec_parse *P, struct ec_rconn *c, int di)
+{
+	struct pdir *pd = &((struct pconn *)c->user)->d[di];
+	const struct ec_ws_msg *msg = ec_ws_message(pd->ws);
+	char note[160] = "", tmp[96];
+	struct out o = {.type = 5, .m = pd->start, .ws_opcode = msg->opcode, .ws_fin = msg->fin};
+	if (msg->flags & EC_WS_COMPRESSED)
+		addnote(note, sizeof note, "compressed (permessage-deflate), not inflated");
+	if (msg->flags & EC_WS_CUT) {
+		snprintf(tmp, sizeof tmp, "payload cut at %zu of %llu bytes", msg->len,
+			 (unsigned long long)msg->payload_len);
+		addnote(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->payload_len;
+		count_cut(P, "a WebSocket payload", P->o.max_body);
+	}
+	o.a = msg->data;
+	o.an = msg->len;
+	o.note = note;
+	/* an empty frame (a bare ping, an empty text) is still a frame */
+	if (!o.an) {
+		o.a = (const uint8_t *)"";
+	}
+	emit(P, c, di, &o);
+	ec_ws_reset(pd->ws);
+}
+
+static size_t ws_consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
+			 size_t off)
+{
+	struct pconn *pc = c->user;
+	struct pdir *pd = &pc->d[di];
+	if (!pd->ws && !(pd->ws = ec_ws_new(P->o.max_body)))
+		ec_die(1, "out of memory");
+	while (off < s->n && pc->proto == P_WS && !P->err) {
+		if (pd->desync) {
+			int ok = ec_ws_plausible(s->p + off, s->n - off);
+			if (ok < 0)
+				break;
+			if (!ok) {
+				type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
+				      "WebSocket: not at a frame boundary");
+				return s->n;
+			}
+			pd->desync = 0;
+		}
+		int was_busy = ec_ws_busy(pd->ws);
+		long k = ec_ws_feed(pd->ws, s->p + off, s->n - off);
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
+			      ec_ws_error(pd->ws));
+			ec_ws_reset(pd->ws);
+			pd->desync = 1;
+			return s->n;
+		}
+		if (!was_busy && (k > 0 || ec_ws_done(pd->ws)))
+			pd->start = mark_at(s, off);
+		off += (size_t)k;
+		if (ec_ws_done(pd->ws)) {
+			emit_ws(P, c, di);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
 /* ---- protocol detection ---- */
 
 static size_t detect(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
@@ -503,6 +578,9 @@ static size_t consume(struct ec_parse *P, struct ec_rconn *c, int di, const stru
 		case P_H2:
 			off = h2_consume(P, c, di, s, off);
 			break;
+		case P_WS:
+			off = ws_consume(P, c, di, s, off);
+			break;
 		case P_OPAQUE:
 			type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 0,
 			      "tunnel");
@@ -522,6 +600,8 @@ static void reset_dir(struct pdir *pd)
 		ec_http1_reset(pd->h1);
 	if (pd->h2)
 		ec_h2_reset(pd->h2);
+	if (pd->ws)
+		ec_ws_reset(pd->ws);
 }
 
 /* Emit what a direction knows as type 0 (desync when sync is lost) and reset it. */
@@ -537,6 +617,11 @@ static void give_up(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_
 	h2_flush(P, c, di, note, desync);
 	if (pd->h1 && ec_http1_busy(pd->h1)) {
 		const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
+		a = msg->data;
+		an = msg->len;
+		m = pd->start;
+	} else if (pd->ws && ec_ws_busy(pd->ws)) {
+		const struct ec_ws_msg *msg = ec_ws_message(pd->ws);
 		a = msg->data;
 		an = msg->len;
 		m = pd->start;
@@ -585,6 +670,14 @@ static void run(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_t *p
 
 /* ---- connections ---- */
 
+/* A direction holds bytes or part of a message. */
+static int dir_busy(const struct ec_rconn *c, int di)
+{
+	const struct pdir *pd = &((const struct pconn *)c->user)->d[di];
+	return c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)) ||
+	       (pd->ws && ec_ws_busy(pd->ws)) || (pd->h2 && ec_h2_open_streams(pd->h2));
+}
+
 static void flush_dir(struct ec_parse *P, struct ec_rconn *c, int di, enum ec_reasm_why why)
 {
 	struct pconn *pc = c->user;
@@ -600,7 +693,9 @@ static void flush_dir(struct ec_parse *P, struct ec_rconn *c, int di, enum ec_re
 		ec_http1_reset(pd->h1);
 		return;
 	}
-	give_up(P, c, di, NULL, 0, NULL, why == EC_REASM_EVICT || why == EC_REASM_IDLE, notes[why]);
+	if (dir_busy(c, di))
+		give_up(P, c, di, NULL, 0, NULL, why == EC_REASM_EVICT || why == EC_REASM_IDLE,
+			notes[why]);
 }
 
 static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
@@ -631,6 +726,7 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 	for (int di = 0; di < 2; di++) {
 		ec_http1_free(pc->d[di].h1);
 		ec_h2_free(pc->d[di].h2);
+		ec_ws_free(pc->d[di].ws);
 	}
 	free(pc);
 	c->user = NULL;
@@ -696,12 +792,9 @@ static void lose_all(struct ec_rconn *c, void *arg)
 	struct pconn *pc = c->user;
 	if (!pc)
 		return;
-	for (int di = 0; di < 2; di++) {
-		struct pdir *pd = &pc->d[di];
-		if (c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)) ||
-		    (pd->h2 && ec_h2_open_streams(pd->h2)))
+	for (int di = 0; di < 2; di++)
+		if (dir_busy(c, di))
 			give_up(P, c, di, NULL, 0, NULL, 1, "the capture reported lost events");
-	}
 }
 
 static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, size_t rawlen)
@@ -723,6 +816,11 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 		return;
 	}
 	P->st.bytes += ev->payload.len;
+	/* connections idle too long go first, so output stays in time order */
+	if (P->now - P->last_sweep > 1000000000ll) {
+		ec_reasm_expire(P->r, P->now, P->o.idle_ns);
+		P->last_sweep = P->now;
+	}
 	struct ec_rconn *c = ec_reasm_lookup(P->r, ev, 1);
 	if (!c)
 		ec_die(1, "out of memory");
@@ -745,10 +843,6 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 	run(P, c, di, ev->payload.data, ev->payload.len, &m);
 	if (ev->truncated)
 		give_up(P, c, di, NULL, 0, NULL, 1, "event truncated by the capture");
-	if (P->now - P->last_sweep > 1000000000ll) {
-		ec_reasm_expire(P->r, P->now, P->o.idle_ns);
-		P->last_sweep = P->now;
-	}
 }
 
 static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)

@@ -1,0 +1,319 @@
+/* lib/parse: the filter end to end on hand-built capture events. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "error.h"
+#include "parse.h"
+#include "record.h"
+#include "stream.h"
+
+#define W EVENT__DIRECTION__DIRECTION_WRITE
+#define R EVENT__DIRECTION__DIRECTION_READ
+
+struct rig {
+	FILE *f;
+	struct ec_writer *w;
+	struct ec_parse *p;
+	uint64_t seq[16][3];
+	EcLogEntry *out[64];
+	int nout;
+};
+
+static void rig_open(struct rig *g, const struct ec_parse_opts *o)
+{
+	memset(g, 0, sizeof *g);
+	g->f = tmpfile();
+	assert_non_null(g->f);
+	g->w = ec_writer_new(fileno(g->f));
+	struct ec_parse_opts d;
+	ec_parse_opts_default(&d);
+	g->p = ec_parse_new(o ? o : &d, g->w);
+}
+
+static void feed(struct rig *g, const EcLogEntry *e)
+{
+	size_t n = event__log_entry__get_packed_size(e);
+	uint8_t *b = malloc(n ? n : 1);
+	event__log_entry__pack(e, b);
+	assert_int_equal(ec_parse_record(g->p, b, n), 0);
+	free(b);
+}
+
+static void ev(struct rig *g, uint64_t conn, int dir, int64_t ts, const void *p, size_t n)
+{
+	EcEvent e = EVENT__EVENT__INIT;
+	e.timestamp = ts;
+	e.pid = 100;
+	e.pname = "curl";
+	e.tid = 101;
+	e.fd = 3;
+	e.src_ip = "127.0.0.1";
+	e.src_port = 40000;
+	e.dst_ip = "127.0.0.1";
+	e.dst_port = 443;
+	e.source = EVENT__SOURCE__SOURCE_OPENSSL;
+	e.direction = dir;
+	e.conn_id = conn;
+	e.seq = g->seq[conn][dir]++;
+	e.payload.data = (uint8_t *)p;
+	e.payload.len = n;
+	e.length = (uint32_t)n;
+	e.closed = !p;
+	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
+	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	le.event_payload = &e;
+	feed(g, &le);
+}
+
+static void evs(struct rig *g, uint64_t conn, int dir, int64_t ts, const char *s)
+{
+	ev(g, conn, dir, ts, s, strlen(s));
+}
+
+/* Finish, read every output record back. */
+static void rig_done(struct rig *g)
+{
+	assert_int_equal(ec_parse_finish(g->p), 0);
+	ec_parse_free(g->p);
+	assert_int_equal(ec_writer_free(g->w), 0);
+	rewind(g->f);
+	struct ec_reader *r = ec_reader_new(fileno(g->f), "out", 0);
+	const uint8_t *b;
+	size_t n;
+	while (ec_reader_next(r, &b, &n) == 1) {
+		assert_true(g->nout < 64);
+		g->out[g->nout] = ec_record_decode(b, n);
+		assert_non_null(g->out[g->nout]);
+		g->nout++;
+	}
+	ec_reader_free(r);
+	fclose(g->f);
+}
+
+static void rig_free(struct rig *g)
+{
+	for (int i = 0; i < g->nout; i++)
+		ec_record_free(g->out[i]);
+}
+
+/* The i-th output event that is not a close marker. */
+static const EcEvent *nth(const struct rig *g, int i)
+{
+	for (int k = 0; k < g->nout; k++) {
+		const EcLogEntry *e = g->out[k];
+		if (e->payload_case != EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD ||
+		    e->event_payload->closed)
+			continue;
+		if (i-- == 0)
+			return e->event_payload;
+	}
+	fail_msg("no output event %d", i);
+	return NULL;
+}
+
+static int count_events(const struct rig *g)
+{
+	int n = 0;
+	for (int k = 0; k < g->nout; k++)
+		if (g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD &&
+		    !g->out[k]->event_payload->closed)
+			n++;
+	return n;
+}
+
+static void assert_payload(const EcEvent *e, const char *s)
+{
+	if (e->payload.len != strlen(s) || memcmp(e->payload.data, s, e->payload.len))
+		fail_msg("payload \"%.*s\" != \"%s\"", (int)e->payload.len,
+			 (const char *)e->payload.data, s);
+}
+
+static void test_split_message_keeps_first_fragment(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_open(&g, NULL);
+	evs(&g, 1, W, 1000, "GET / HT");
+	evs(&g, 1, W, 2000, "TP/1.1\r\nHost: a\r\n");
+	evs(&g, 1, W, 3000, "\r\nGET /2 HTTP/1.1\r\n\r\n");
+	rig_done(&g);
+	assert_int_equal(count_events(&g), 2);
+	const EcEvent *e = nth(&g, 0);
+	assert_int_equal(e->type, 1);
+	assert_int_equal(e->timestamp, 1000);
+	assert_int_equal(e->first_seq, 0);
+	assert_int_equal(e->tid, 101);
+	assert_string_equal(e->pname, "curl");
+	assert_int_equal(e->conn_id, 1);
+	assert_payload(e, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	e = nth(&g, 1);
+	assert_int_equal(e->timestamp, 3000);
+	assert_int_equal(e->first_seq, 2);
+	rig_free(&g);
+}
+
+static void test_websocket_upgrade(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_open(&g, NULL);
+	/* the client's first frame comes right behind its request: held until the 101 */
+	static const uint8_t hello[] = "GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n"
+				       "Connection: Upgrade\r\n\r\n"
+				       "\x81\x82\x01\x02\x03\x04"
+				       "\x69\x6b";
+	ev(&g, 2, W, 10, hello, sizeof hello - 1);
+	evs(&g, 2, R, 20,
+	    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+	    "Connection: Upgrade\r\n\r\n\x81\x05hello");
+	ev(&g, 2, R, 30, "\x89\x00", 2);
+	ev(&g, 2, W, 40, "\x88\x80\0\0\0\0", 6);
+	ev(&g, 2, W, 50, NULL, 0);
+	rig_done(&g);
+	assert_int_equal(count_events(&g), 6);
+	assert_int_equal(nth(&g, 0)->type, 1);
+	assert_int_equal(nth(&g, 1)->type, 3);
+	/* the held client frame first (it was sent first), unmasked */
+	const EcEvent *e = nth(&g, 2);
+	assert_int_equal(e->type, 5);
+	assert_int_equal(e->direction, W);
+	assert_int_equal(e->ws_opcode, 1);
+	assert_true(e->ws_fin);
+	assert_payload(e, "hi");
+	e = nth(&g, 3);
+	assert_int_equal(e->type, 5);
+	assert_int_equal(e->direction, R);
+	assert_payload(e, "hello");
+	assert_int_equal(nth(&g, 4)->ws_opcode, 9);
+	assert_int_equal(nth(&g, 5)->ws_opcode, 8);
+	rig_free(&g);
+}
+
+static void test_decode_gzip(void **state)
+{
+	(void)state;
+	const char *text = "compressed body compressed body compressed body";
+	uint8_t gz[256];
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (uint8_t *)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = gz;
+	z.avail_out = sizeof gz;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t gzlen = sizeof gz - z.avail_out;
+	deflateEnd(&z);
+	char resp[512];
+	int k = snprintf(resp, sizeof resp,
+			 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+			 gzlen);
+	memcpy(resp + k, gz, gzlen);
+	struct ec_parse_opts o;
+	ec_parse_opts_default(&o);
+	o.decode_body = 1;
+	struct rig g;
+	rig_open(&g, &o);
+	evs(&g, 3, W, 1, "GET /z HTTP/1.1\r\n\r\n");
+	ev(&g, 3, R, 2, resp, (size_t)k + gzlen);
+	rig_done(&g);
+	const EcEvent *e = nth(&g, 1);
+	assert_int_equal(e->type, 3);
+	assert_string_equal(e->note, "decoded gzip");
+	assert_int_equal(e->payload.len, (size_t)k + strlen(text));
+	assert_memory_equal(e->payload.data + k, text, strlen(text));
+	rig_free(&g);
+	/* a bound under the inflated size keeps the raw body and says so */
+	o.max_body = 20;
+	rig_open(&g, &o);
+	evs(&g, 3, W, 1, "GET /z HTTP/1.1\r\n\r\n");
+	ev(&g, 3, R, 2, resp, (size_t)k + gzlen);
+	rig_done(&g);
+	assert_non_null(strstr(nth(&g, 1)->note, "body"));
+	rig_free(&g);
+}
+
+static void test_close_and_untyped(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_open(&g, NULL);
+	evs(&g, 4, W, 1, "GET /old HTTP/1.0\r\n\r\n");
+	evs(&g, 4, R, 2, "HTTP/1.0 200 OK\r\n\r\nuntil ");
+	evs(&g, 4, R, 3, "close");
+	ev(&g, 4, W, 4, NULL, 0);
+	ev(&g, 5, W, 5, "\x16\x03\x01 not http", 12);
+	rig_done(&g);
+	assert_int_equal(count_events(&g), 3);
+	const EcEvent *e = nth(&g, 1);
+	assert_int_equal(e->type, 3);
+	assert_payload(e, "HTTP/1.0 200 OK\r\n\r\nuntil close");
+	assert_non_null(strstr(e->note, "connection's end"));
+	e = nth(&g, 2);
+	assert_int_equal(e->type, 0);
+	assert_false(e->desync);
+	assert_int_equal(e->payload.len, 12);
+	rig_free(&g);
+}
+
+static void test_loss_report_and_idle(void **state)
+{
+	(void)state;
+	struct ec_parse_opts o;
+	ec_parse_opts_default(&o);
+	o.idle_ns = 5000000000ll;
+	struct rig g;
+	rig_open(&g, &o);
+	evs(&g, 6, W, 1000, "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n01234");
+	EcHeartbeat hb = EVENT__HEARTBEAT__INIT;
+	hb.events_lost = 3;
+	hb.origin = "ec-capture";
+	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
+	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT;
+	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD;
+	le.heartbeat_payload = &hb;
+	feed(&g, &le);
+	evs(&g, 7, W, 2000, "PUT /b HTTP/1.1\r\nContent-Length: 10\r\n\r\n0");
+	/* 10 s later in stream time: connection 7 is idle past 5 s */
+	evs(&g, 8, W, 12000002000ll, "GET /c HTTP/1.1\r\n\r\n");
+	evs(&g, 8, W, 12000003000ll, "GET /d HTTP/1.1\r\n\r\n");
+	rig_done(&g);
+	/* in order: the heartbeat, ec-parse's heartbeat, the desync, the idle flush */
+	const EcEvent *e = nth(&g, 0);
+	assert_int_equal(e->type, 0);
+	assert_true(e->desync);
+	assert_string_equal(e->note, "the capture reported lost events");
+	assert_int_equal(e->timestamp, 1000);
+	e = nth(&g, 1);
+	assert_int_equal(e->type, 0);
+	assert_non_null(strstr(e->note, "idle timeout"));
+	assert_int_equal(e->conn_id, 7);
+	assert_int_equal(nth(&g, 2)->type, 1);
+	int hbs = 0;
+	for (int i = 0; i < g.nout; i++)
+		if (g.out[i]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD)
+			hbs++;
+	assert_int_equal(hbs, 2);
+	rig_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_split_message_keeps_first_fragment),
+	    cmocka_unit_test(test_websocket_upgrade),
+	    cmocka_unit_test(test_decode_gzip),
+	    cmocka_unit_test(test_close_and_untyped),
+	    cmocka_unit_test(test_loss_report_and_idle),
+	};
+	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
+}

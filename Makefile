@@ -148,5 +148,6 @@ build/fuzz/lib/%.o: lib/%.c | $(GEN_H)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) | $(GEN_H)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-.PRECIOUS: $(BUILD)/%.o build/fuzz/%.o $(GEN)/%.bpf.o $(GEN)/%.skel.h
+.SECONDARY: $(FUZZ_OBJ)
+.PRECIOUS: $(BUILD)/%.o $(GEN)/%.bpf.o $(GEN)/%.skel.h
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -13,6 +13,8 @@ static const struct {
     {"tls", tls_main, "OpenSSL/BoringSSL SSL_read/SSL_write plaintext"},
     {"openssl", tls_main, "alias of tls"},
     {"boringssl", tls_main, "alias of tls (source boringssl)"},
+    {"bash", bash_main, "command lines of interactive bash, with return codes"},
+    {"zsh", zsh_main, "command lines of interactive zsh (line editor)"},
 };
 
 static void usage(FILE *f)

@@ -5,4 +5,8 @@
 /* `ec-capture tls|openssl|boringssl [options]`; argv[0] is the subcommand. */
 int tls_main(int argc, char **argv);
 
+/* Modules on the shared runner (lib/modrun.c); see docs/MODULES.md. */
+int bash_main(int argc, char **argv);
+int zsh_main(int argc, char **argv);
+
 #endif

@@ -186,17 +186,17 @@ static int scan(const uint8_t *p, size_t n, int text)
 	const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
 	size_t i = 0;
 	while (i < n) {
-		/* fast path: 8 plain printable ASCII bytes at a time */
-		if (n - i >= 8) {
-			uint64_t w;
+		/* fast path: runs of 8 plain printable ASCII bytes */
+		while (n - i >= 8) {
+			uint64_t w, del;
 			memcpy(&w, p + i, 8);
-			uint64_t del = w ^ (0x7f * ones);
-			if (!(w & hi) && !((w - 0x20 * ones) & ~w & hi) &&
-			    !((del - ones) & ~del & hi)) {
-				i += 8;
-				continue;
-			}
+			del = w ^ (0x7f * ones);
+			if ((w & hi) | ((w - 0x20 * ones) & ~w & hi) | ((del - ones) & ~del & hi))
+				break;
+			i += 8;
 		}
+		if (i >= n)
+			break;
 		uint8_t c = p[i];
 		if (c < 0x80) {
 			if (c == 0 || (text && ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||

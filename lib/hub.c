@@ -72,7 +72,7 @@ struct ec_msg *ec_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len
 	m->t_in = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	m->len = len;
 	m->data = m->buf + h->l.headroom;
-	if (len)
+	if (buf && len)
 		memcpy(m->data, buf, len);
 	return m;
 }

@@ -54,7 +54,8 @@ struct ec_hub *ec_hub_new(const struct ec_hub_limits *l);
 /* Frees the hub, every client still joined and every message. */
 void ec_hub_free(struct ec_hub *h);
 
-/* A message holding a copy of buf (one reference, for the caller). */
+/* A message holding a copy of buf, or len bytes to fill when buf is NULL
+ * (one reference, for the caller). */
 struct ec_msg *ec_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len);
 void ec_msg_ref(struct ec_msg *m);
 void ec_msg_unref(struct ec_msg *m);

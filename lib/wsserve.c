@@ -568,7 +568,21 @@ static void http_body(struct pss *p, const void *in, size_t len)
 	p->body[p->blen] = 0;
 }
 
-static int http_write(struct lws *wsi, struct pss *p)
+static void http_clear(struct ec_serve *s, struct pss *p)
+{
+	orphan_job(s, p);
+	free(p->body);
+	free(p->resp);
+	p->body = NULL;
+	p->resp = NULL;
+	p->blen = 0;
+	p->too_big = 0;
+	p->allow = NULL;
+	p->close_after = 0;
+	p->route[0] = 0;
+}
+
+static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 {
 	if (!p->resp)
 		return 0;
@@ -592,25 +606,12 @@ static int http_write(struct lws *wsi, struct pss *p)
 	if (lws_finalize_write_http_header(wsi, start, &q, end))
 		return -1;
 	int n = lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL);
-	free(p->resp);
-	p->resp = NULL;
-	if (n < 0 || p->close_after)
+	int close_after = p->close_after;
+	/* done with this transaction; completing it may free p */
+	http_clear(s, p);
+	if (n < 0 || close_after)
 		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
-static void http_clear(struct ec_serve *s, struct pss *p)
-{
-	orphan_job(s, p);
-	free(p->body);
-	free(p->resp);
-	p->body = NULL;
-	p->resp = NULL;
-	p->blen = 0;
-	p->too_big = 0;
-	p->allow = NULL;
-	p->close_after = 0;
-	p->route[0] = 0;
 }
 
 /* ---- WebSocket clients ---- */
@@ -648,7 +649,7 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		struct ec_msg *m = p->batch[p->bi++];
 		int n = lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY);
 		ec_msg_unref(m);
-		if (n < (int)m->len && n < 0)
+		if (n < 0)
 			return -1;
 		p->sent++;
 		if (lws_send_pipe_choked(wsi))
@@ -775,12 +776,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		}
 		handle_config(s, wsi, p);
 		return 0;
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		int rc = http_write(wsi, p);
-		if (!p->resp && !p->job)
-			http_clear(s, p);
-		return rc;
-	}
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return p ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (p && p->kind == PSS_HTTP)

@@ -1,0 +1,351 @@
+#!/usr/bin/env bats
+# ec-serve (eCaptureQ WebSocket stream + remote config API) and ec-ctl.
+
+load helpers
+
+PY=/usr/bin/python3
+WSC=$EC_ROOT/tests/py/ws_client.py
+FAKE=$EC_ROOT/tests/py/fake_control.py
+PACE=$EC_ROOT/tests/py/pace.py
+
+setup_file() {
+	ec-gen --records 2000 >"$BATS_FILE_TMPDIR/small.pb"
+	ec-gen --records 100000 >"$BATS_FILE_TMPDIR/big.pb"
+}
+
+teardown() {
+	exec 7>&- 2>/dev/null || true
+	bg_stop_all
+}
+
+# Start ec-serve reading the FIFO $T/in (held open on fd 7) with extra options;
+# $WS / $API are the ports, $SERVE_PID its pid, stderr in $T/serve.err.
+serve_start() {
+	T=$BATS_TEST_TMPDIR
+	WS=$(free_port)
+	API=$(free_port)
+	while [ "$API" = "$WS" ]; do API=$(free_port); done
+	mkfifo "$T/in"
+	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" "$@" \
+		<"$T/in" >"$T/serve.out" 2>"$T/serve.err" 7>&- &
+	SERVE_PID=$!
+	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
+	exec 7>"$T/in"
+	wait_port "$WS"
+	wait_port "$API"
+}
+
+# Wait (bounded) until the status shows N clients.
+wait_clients() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(curl -s "${@:2}" "http://127.0.0.1:$API/status" | jq .clients)" = "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "never saw $1 clients" >&2
+	return 1
+}
+
+# Close the input; wait (bounded) for ec-serve to exit; its status in $SERVE_RC.
+serve_finish() {
+	exec 7>&-
+	local i
+	for i in $(seq 1 300); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+	SERVE_RC=0
+	wait "$SERVE_PID" || SERVE_RC=$?
+}
+
+client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.json
+	local name=$1
+	shift
+	$PY "$WSC" "ws://127.0.0.1:$WS/" "$@" >"$T/$name.json" 2>"$T/$name.err" 7>&- &
+	EC_PIDS="${EC_PIDS:-} $!"
+	eval "PID_$name=$!"
+}
+
+@test "ec-serve, ec-ctl: --help, --version, bad usage exits 2 with a reason" {
+	run ec-serve --help
+	assert_success
+	assert_output --partial "--capture-control"
+	run ec-serve --version
+	assert_success
+	run ec-serve --heartbeat 0
+	assert_failure 2
+	assert_output --partial "--heartbeat \"0\""
+	run ec-serve --ws nonsense
+	assert_failure 2
+	assert_output --partial "expected HOST:PORT"
+	run ec-serve --tls-cert x.pem
+	assert_failure 2
+	run ec-ctl --help
+	assert_success
+	for m in tls openssl boringssl gotls gnutls nss nspr bash mysqld postgres postgress; do
+		assert_output --partial "$m"
+	done
+	for f in libssl elfpath gnutls nspr bashpath mysqldpath postgrespath target-process \
+		ignore-process per-cpu-map-size truncate-size; do
+		assert_output --partial -- "--$f"
+	done
+	run ec-ctl zsh --pid 1
+	assert_failure 2
+	run ec-ctl tls --pid x
+	assert_failure 2
+	assert_output --partial "expected a whole number"
+	run ec-ctl tls --pid 1 --server http://a --control /b
+	assert_failure 2
+}
+
+@test "ec-serve: listening on a port in use fails with exit 1" {
+	port=$(free_port)
+	bg_start $PY -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$port)); s.listen(); time.sleep(30)"
+	wait_port "$port"
+	run ec-serve --ws "127.0.0.1:$port" --listen off </dev/null
+	assert_failure 1
+	assert_output --partial "cannot listen"
+}
+
+@test "WebSocket: replay, live records as LogEntry messages, heartbeat, polite close at end" {
+	serve_start --heartbeat 1 --drain 5
+	client_bg c1 --until-close --timeout 30
+	client_bg c2 --until-close --timeout 30
+	wait_clients 2
+	cat "$BATS_FILE_TMPDIR/small.pb" >&7
+	sleep 1.3 # a heartbeat falls due while the stream is open
+	serve_finish
+	[ "$SERVE_RC" = 0 ] || { cat "$T/serve.err"; false; }
+	wait "$PID_c1"
+	wait "$PID_c2"
+	events=$(ec-dump -j "$BATS_FILE_TMPDIR/small.pb" | jq -c 'select(.event_payload)' | wc -l)
+	logs=$(ec-dump -j "$BATS_FILE_TMPDIR/small.pb" | jq -c 'select(.run_log)' | wc -l)
+	[ "$events" -gt 1000 ]
+	for c in c1 c2; do
+		run jq -r '"\(.events) \(.logs + .keylogs) \(.undecodable) \(.closed) \(.close_code) \(.close_reason)"' "$T/$c.json"
+		# ec-serve's own 3 startup logs come first (the replay), then the stream's
+		assert_output "$events $((logs + 3)) 0 true 1000 end of stream"
+		run jq -r '.first_logs[0], .first_logs[1]' "$T/$c.json"
+		assert_line --index 0 --regexp 'ec-serve: AppName=ec-serve Version='
+		assert_line --index 1 --partial "Listen for eCaptureQ=ws://127.0.0.1:$WS/"
+		# a heartbeat from ec-serve counting the events
+		run jq -r '.heartbeat_msgs | length' "$T/$c.json"
+		[ "$output" -ge 1 ]
+		run jq -r '.heartbeat_count' "$T/$c.json"
+		assert_output "$events"
+	done
+	# the pids seen equal the stream's
+	want=$(ec-dump -j "$BATS_FILE_TMPDIR/small.pb" | jq -r 'select(.event_payload) | .event_payload.pid' | sort | uniq -c | awk '{print $2":"$1}' | sort)
+	got=$(jq -r '.pids | to_entries[] | "\(.key):\(.value)"' "$T/c1.json" | sort)
+	[ "$want" = "$got" ]
+}
+
+@test "WebSocket: a late client gets the last 128 process logs first, then a heartbeat" {
+	serve_start --heartbeat 1
+	ec-gen --total-conns 300 --records 4000 >"$T/logs.pb"
+	nlogs=$(ec-dump -j "$T/logs.pb" | jq -c 'select(.run_log)' | wc -l)
+	[ "$nlogs" -gt 128 ]
+	cat "$T/logs.pb" >&7
+	total=$(($(ec-dump -j "$T/logs.pb" | wc -l) + 3))
+	for i in $(seq 1 100); do
+		[ "$(curl -s "http://127.0.0.1:$API/status" | jq .records)" = "$total" ] && break
+		sleep 0.1
+	done
+	run $PY "$WSC" "ws://127.0.0.1:$WS/" --heartbeats 1 --timeout 10
+	assert_success
+	echo "$output" >"$T/late.json"
+	run jq -r '"\(.logs + .keylogs) \(.events)"' "$T/late.json"
+	assert_output "128 0"
+	ec-dump -j "$T/logs.pb" | jq -r 'select(.run_log) | .run_log' | tail -128 >"$T/want"
+	jq -r '.first_logs[]' "$T/late.json" >"$T/got"
+	diff "$T/want" "$T/got"
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+}
+
+@test "config API: the seeds' curl example is relayed to capture, its answer passed through" {
+	T=$BATS_TEST_TMPDIR
+	bg_start $PY "$FAKE" "$T/ctl.sock" --log "$T/ctl.log"
+	wait_file "$T/ctl.sock" || true
+	for i in $(seq 1 100); do [ -S "$T/ctl.sock" ] && break; sleep 0.05; done
+	serve_start --capture-control "$T/ctl.sock"
+	body='{"pid":0,"uid":0,"debug":false,"hex":false,"btf":0,"per_cpu_map_size":1024,"truncate_size":0,"filters":{"target_process":["nginx","curl"],"ignore_process":["ecapture"]}}'
+	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API/tls" \
+		-H "Content-Type: application/json" -d "$body"
+	assert_output '{"code": 0, "module_type": "tls", "msg": "applied by fake capture", "data": null} 200'
+	run cat "$T/ctl.log"
+	assert_output "/tls $body"
+	# aliases reach capture under the route asked for
+	run curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$API/postgress" -d '{"pid":12}'
+	assert_output 200
+	run tail -1 "$T/ctl.log"
+	assert_output '/postgress {"pid":12}'
+	# ec-ctl through ec-serve and straight to the control socket
+	run ec-ctl tls --pid 1234 --server "http://127.0.0.1:$API"
+	assert_success
+	assert_output "tls: applied by fake capture"
+	run tail -1 "$T/ctl.log"
+	assert_output '/tls {"pid":1234}'
+	run ec-ctl tls --target-process nginx,curl --ignore-process ec-capture --control "$T/ctl.sock" --json
+	assert_success
+	assert_output '{"code": 0, "module_type": "tls", "msg": "applied by fake capture", "data": null}'
+	run tail -1 "$T/ctl.log"
+	assert_output '/tls {"filters":{"target_process":["nginx","curl"],"ignore_process":["ec-capture"]}}'
+	run ec-ctl bash --uid 1000 --bashpath /bin/bash --server "http://127.0.0.1:$API"
+	assert_success
+	run tail -1 "$T/ctl.log"
+	assert_output '/bash {"uid":1000,"bashpath":"/bin/bash"}'
+	# invalid configs never reach capture
+	n=$(wc -l <"$T/ctl.log")
+	run ec-ctl tls --pid -1 --server "http://127.0.0.1:$API"
+	assert_failure 1
+	assert_output --partial 'code 5 (RespConfigCheckFailed, HTTP 400): field "pid": -1 is too small'
+	[ "$(wc -l <"$T/ctl.log")" = "$n" ]
+}
+
+@test "config API: capture's refusals and garbage are reported, not hidden" {
+	T=$BATS_TEST_TMPDIR
+	bg_start $PY "$FAKE" "$T/ctl.sock" --log "$T/ctl.log" --code 5
+	for i in $(seq 1 100); do [ -S "$T/ctl.sock" ] && break; sleep 0.05; done
+	serve_start --capture-control "$T/ctl.sock"
+	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API/tls" -d '{"pid":7}'
+	assert_output '{"code": 5, "module_type": "tls", "msg": "fake capture refused", "data": null} 400'
+	run ec-ctl tls --pid 7 --server "http://127.0.0.1:$API"
+	assert_failure 1
+	assert_output --partial "fake capture refused"
+	bg_start $PY "$FAKE" "$T/bad.sock" --log "$T/bad.log" --garbage
+	for i in $(seq 1 100); do [ -S "$T/bad.sock" ] && break; sleep 0.05; done
+	run ec-ctl tls --pid 7 --control "$T/bad.sock"
+	assert_failure 1
+	assert_output --partial "not a config API answer"
+}
+
+@test "config API: codes 4, 5, 6 and HTTP 404, 405, 413, status JSON" {
+	serve_start --capture-control "$BATS_TEST_TMPDIR/nobody.sock"
+	post() { curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API$1" -d "$2"; }
+	run post /tls '{"pid": 1'
+	assert_output --regexp '^\{"code":4,"module_type":"tls","msg":"malformed JSON at byte [0-9]+ of 9; send a JSON object","data":null\} 400$'
+	run post /tls '{"pid":"12"}'
+	assert_output --partial '"code":4,'
+	assert_output --partial ' 400'
+	run post /gotls '{"pid":-5}'
+	assert_output '{"code":5,"module_type":"gotls","msg":"field \"pid\": -5 is too small; give 0 (all processes) or a process id up to 4194304","data":null} 400'
+	# valid, but capture is not running
+	run post /tls '{"pid":0}'
+	assert_output --regexp '^\{"code":6,"module_type":"tls","msg":"capture not reachable: unix socket .*nobody.sock: .*","data":null\} 503$'
+	run ec-ctl tls --pid 0 --server "http://127.0.0.1:$API"
+	assert_failure 1
+	assert_output --partial "code 6 (RespSendToChanFailed, HTTP 503): capture not reachable"
+	run post /zsh '{}'
+	assert_output --partial '"code":3,'
+	assert_output --partial ' 404'
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/tls"
+	assert_output 405
+	run curl -s -D - -o /dev/null -X PUT "http://127.0.0.1:$API/tls" -d '{}'
+	assert_output --regexp 'HTTP/1.1 405'
+	assert_output --regexp '[Aa]llow: POST'
+	head -c 100000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
+	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API/tls" --data-binary @"$BATS_TEST_TMPDIR/big.json"
+	assert_output --partial ' 413'
+	assert_output --partial 'over the limit of 65536 bytes'
+	# the server still works after all that
+	run curl -s "http://127.0.0.1:$API/status"
+	assert_success
+	run jq -r '"\(.version) \(.clients) \(.stdin) \(.capture_control | test("nobody.sock"))"' <<<"$output"
+	assert_output "0.1.0 0 open true"
+	run curl -s "http://127.0.0.1:$API/"
+	assert_output --partial '"records":3,'
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+}
+
+@test "token: missing or wrong token gets 401 on config routes, status and the WebSocket" {
+	T=$BATS_TEST_TMPDIR
+	bg_start $PY "$FAKE" "$T/ctl.sock" --log "$T/ctl.log"
+	for i in $(seq 1 100); do [ -S "$T/ctl.sock" ] && break; sleep 0.05; done
+	EC_TOKEN=s3cret serve_start --capture-control "$T/ctl.sock"
+	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API/tls" -d '{"pid":0}'
+	assert_output --partial ' 401'
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "http://127.0.0.1:$API/status"
+	assert_output 401
+	run curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer s3cret' "http://127.0.0.1:$API/tls" -d '{"pid":0}'
+	assert_output 200
+	run ec-ctl tls --pid 0 --server "http://127.0.0.1:$API"
+	assert_failure 1
+	run ec-ctl tls --pid 0 --server "http://127.0.0.1:$API" --token s3cret
+	assert_success
+	EC_TOKEN=s3cret run ec-ctl status --server "http://127.0.0.1:$API"
+	assert_success
+	assert_output --partial '"version":"0.1.0"'
+	run $PY "$WSC" "ws://127.0.0.1:$WS/" --timeout 5
+	assert_failure 2
+	assert_output '{"error": "status", "status": 401}'
+	run $PY "$WSC" "ws://127.0.0.1:$WS/" --token nope --timeout 5
+	assert_output '{"error": "status", "status": 401}'
+	client_bg ok --token s3cret --until-close --timeout 20
+	wait_clients 1 -H 'Authorization: Bearer s3cret'
+	cat "$BATS_FILE_TMPDIR/small.pb" >&7
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	wait "$PID_ok"
+	run jq -r .closed "$T/ok.json"
+	assert_output true
+	# nothing unauthorized reached capture
+	[ "$(wc -l <"$T/ctl.log")" = 2 ]
+}
+
+@test "stalled client: others receive all 100000 records, its drops are counted, memory bounded" {
+	serve_start --heartbeat 1 --drain 2 --queue 100000 --queue-bytes 24M
+	client_bg f1 --until-close --timeout 60
+	client_bg f2 --until-close --timeout 60
+	client_bg stall --stall 60
+	wait_clients 3
+	# about 12 000 records/s: what a Python client keeps up with on a busy machine
+	$PY "$PACE" --rate 9e6 "$BATS_FILE_TMPDIR/big.pb" >&7
+	hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
+	stat=$(curl -s "http://127.0.0.1:$API/status")
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	wait "$PID_f1"
+	wait "$PID_f2"
+	records=$(ec-dump -j "$BATS_FILE_TMPDIR/big.pb" | wc -l)
+	[ "$records" = 100000 ]
+	cat "$T/serve.err" "$T"/f?.err
+	jq -c '{messages,events,heartbeat_dropped,timeout,closed}' "$T"/f?.json
+	for c in f1 f2; do
+		# all records, plus ec-serve's 3 startup logs and its heartbeats
+		run jq -r '.messages - (.heartbeat_msgs | length) - 3' "$T/$c.json"
+		assert_output 100000
+		run jq -r '.heartbeat_dropped | max' "$T/$c.json"
+		assert_output 0
+	done
+	dropped=$(jq .dropped <<<"$stat")
+	echo "VmHWM ${hwm} kB, dropped $dropped, stream $(stat -c %s "$BATS_FILE_TMPDIR/big.pb") bytes"
+	[ "$dropped" -gt 10000 ]
+	grep -q "dropped" "$T/serve.err" || true
+	# the stream is 74 MB: holding it would need far more than the 24 MB queue
+	[ "$hwm" -lt 60000 ]
+}
+
+@test "--tee copies the stream to stdout unchanged while serving" {
+	serve_start --tee
+	client_bg c --until-close --timeout 20
+	wait_clients 1
+	cat "$BATS_FILE_TMPDIR/small.pb" >&7
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	cmp "$BATS_FILE_TMPDIR/small.pb" "$T/serve.out"
+	wait "$PID_c"
+}
+
+@test "a broken input stream: one-line error with the offset, clients closed, exit 1" {
+	serve_start
+	client_bg c --until-close --timeout 20
+	wait_clients 1
+	head -c 3000 "$BATS_FILE_TMPDIR/small.pb" >&7
+	printf '\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' >&7
+	serve_finish
+	[ "$SERVE_RC" = 1 ]
+	run cat "$T/serve.err"
+	assert_output --regexp 'offset [0-9]+'
+	wait "$PID_c"
+	run jq -r '"\(.closed) \(.close_code)"' "$T/c.json"
+	assert_output "true 1000"
+}

@@ -15,6 +15,7 @@ static const struct {
     {"boringssl", tls_main, "alias of tls (source boringssl)"},
     {"bash", bash_main, "command lines of interactive bash, with return codes"},
     {"zsh", zsh_main, "command lines of interactive zsh (line editor)"},
+    {"gotls", gotls_main, "Go crypto/tls plaintext and keys (stripped binaries too)"},
 };
 
 static void usage(FILE *f)

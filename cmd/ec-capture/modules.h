@@ -9,4 +9,7 @@ int tls_main(int argc, char **argv);
 int bash_main(int argc, char **argv);
 int zsh_main(int argc, char **argv);
 
+/* `ec-capture gotls --elfpath BIN | --pid PID [options]`. */
+int gotls_main(int argc, char **argv);
+
 #endif

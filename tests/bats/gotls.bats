@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# ec-capture gotls on Go HTTPS programs built here with Debian's golang-go:
+# unstripped, stripped (-s -w: functions from .gopclntab) and PIE.
+
+load helpers
+
+GOSRC=$BATS_TEST_DIRNAME/../go/gotls-peer.go
+
+setup_file() {
+	B=$BATS_FILE_TMPDIR
+	export GOCACHE=$B/gocache GOPATH=$B/gopath GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$B/key.pem" -out "$B/cert.pem" 2>/dev/null
+	# the PIE build recompiles the standard library: start it first, in the background
+	(go build -buildmode=pie -o "$B/peer-pie" "$GOSRC" >"$B/pie.log" 2>&1 && touch "$B/pie.ok"
+	 touch "$B/pie.done") </dev/null >/dev/null 2>&1 &
+	echo $! >"$B/pie.pid"
+	go build -o "$B/peer" "$GOSRC"
+	go build -ldflags="-s -w" -o "$B/peer-stripped" "$GOSRC"
+}
+
+teardown_file() {
+	local p
+	p=$(cat "$BATS_FILE_TMPDIR/pie.pid" 2>/dev/null) || return 0
+	pkill -TERM -P "$p" 2>/dev/null || true
+	kill -TERM "$p" 2>/dev/null || true
+}
+
+teardown() {
+	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
+	bg_stop_all
+}
+
+# ec-capture gotls with the given options, records in $T/out.pb, log in $T/cap.err.
+cap_start() {
+	T=$BATS_TEST_TMPDIR
+	ec-capture gotls "$@" >"$T/out.pb" 2>"$T/cap.err" &
+	CAP_PID=$!
+	EC_PIDS="${EC_PIDS:-} $CAP_PID"
+	local i
+	for i in $(seq 1 200); do
+		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/cap.err" >&2
+	return 1
+}
+
+cap_stop() {
+	sleep 0.2
+	kill -INT "$CAP_PID"
+	local i
+	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$CAP_PID"
+	local rc=$?
+	CAP_PID=
+	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
+}
+
+events() {
+	ec-dump --json "$T/out.pb" | jq -c 'select(.event_payload) | .event_payload'
+}
+
+server_start() { # BIN PORT
+	bg_start "$1" server "127.0.0.1:$2" "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
+		</dev/null >/dev/null 2>&1
+	SERVER_PID=$(cat "$BATS_TEST_TMPDIR/last.pid")
+	wait_port "$2"
+}
+
+# One request from the client BIN to the server on PORT: checks the request and the
+# response on both sides (pids, 4-tuples, connection ids). Sets CLIENT_PID.
+check_one_request() { # BIN PORT
+	local bin=$1 port=$2
+	"$bin" client "https://127.0.0.1:$port" 1 >"$T/client.out" &
+	CLIENT_PID=$!
+	wait "$CLIENT_PID"
+	grep -qx 'hello from go server, path /req0' "$T/client.out"
+	cap_stop
+	req=$(events | jq -c "select(.pid==$CLIENT_PID and .direction==\"DIRECTION_WRITE\" and (.payload|startswith(\"GET /req0 HTTP/1.1\r\n\")))")
+	[ "$(wc -l <<<"$req")" = 1 ]
+	[ "$(jq -r .source <<<"$req")" = SOURCE_GOTLS ]
+	[ "$(jq -r .dst_ip <<<"$req")" = 127.0.0.1 ]
+	[ "$(jq -r .src_ip <<<"$req")" = 127.0.0.1 ]
+	[ "$(jq -r .dst_port <<<"$req")" = "$port" ]
+	[ "$(jq -r .fd <<<"$req")" -gt 2 ]
+	conn=$(jq -r .conn_id <<<"$req")
+	sport=$(jq -r .src_port <<<"$req")
+	[ "$conn" -gt 0 ] && [ "$sport" -gt 0 ] && [ "$sport" != "$port" ]
+	resp=$(events | jq -c "select(.pid==$CLIENT_PID and .direction==\"DIRECTION_READ\" and (.payload|startswith(\"HTTP/1.1 200 OK\r\n\")))")
+	[ "$(jq -r .conn_id <<<"$resp")" = "$conn" ]
+	[ "$(jq -r .src_port <<<"$resp")" = "$sport" ]
+	jq -r .payload <<<"$resp" | grep -q 'hello from go server, path /req0'
+	# the server's side of the same connection: local port = PORT, remote = the client's
+	sreq=$(events | jq -c "select(.pid==$SERVER_PID and .direction==\"DIRECTION_READ\" and (.payload|startswith(\"GET /req0 HTTP/1.1\r\n\")))")
+	[ "$(jq -r .src_port <<<"$sreq")" = "$port" ]
+	[ "$(jq -r .dst_port <<<"$sreq")" = "$sport" ]
+	sresp=$(events | jq -c "select(.pid==$SERVER_PID and .direction==\"DIRECTION_WRITE\" and (.payload|startswith(\"HTTP/1.1 200 OK\r\n\")))")
+	[ "$(jq -r .dst_port <<<"$sresp")" = "$sport" ]
+}
+
+@test "gotls --dry-run: Read's RETs are objdump's; a stripped binary resolves from the pclntab" {
+	B=$BATS_FILE_TMPDIR
+	run ec-capture gotls --elfpath "$B/peer" --dry-run
+	assert_success
+	assert_output --partial "register ABI, symbols from symtab"
+	objdump -d --no-show-raw-insn --disassemble='crypto/tls.(*Conn).Read' "$B/peer" |
+		awk '$2 == "ret" || $2 == "retq" { sub(":", "", $1); print "0x" $1 }' >"$BATS_TEST_TMPDIR/want"
+	[ -s "$BATS_TEST_TMPDIR/want" ]
+	grep -o 'Read RET at 0x[0-9a-f]*' <<<"$output" | awk '{print $4}' >"$BATS_TEST_TMPDIR/got"
+	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+	# --pclntab ignores .symtab: the same addresses
+	sym=$(grep 'at 0x' <<<"$output")
+	run ec-capture gotls --elfpath "$B/peer" --dry-run --pclntab
+	assert_success
+	[ "$(grep 'at 0x' <<<"$output")" = "$sym" ]
+	run ec-capture gotls --elfpath "$B/peer-stripped" --dry-run
+	assert_success
+	assert_output --partial "symbols from pclntab (.symtab absent, pclntab 1.18)"
+	assert_output --regexp "program .*: go1\.[0-9]+"
+	[ "$(grep -c 'Read RET at' <<<"$output")" = "$(wc -l <"$BATS_TEST_TMPDIR/want")" ]
+}
+
+@test "gotls: request and response of a Go client and server, pids, 4-tuple; the key log decrypts tshark's capture" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	bg_start tcpdump -i lo -U -w "$T/lo.pcap" "tcp port $port" 2>"$T/tcpdump.err"
+	for i in $(seq 1 100); do grep -q listening "$T/tcpdump.err" && break; sleep 0.05; done
+	server_start "$B/peer" "$port"
+	cap_start --elfpath "$B/peer" --keylogfile "$T/keys.log"
+	check_one_request "$B/peer" "$port"
+	# key log records, and the same lines in the file
+	ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' >"$T/rec.keys"
+	grep -q '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]\{64\} [0-9a-f]\{64,96\}$' "$T/rec.keys"
+	diff <(sort "$T/rec.keys") <(sort "$T/keys.log")
+	grep -q "symbols from symtab" "$T/cap.err"
+	bg_stop_all
+	# tshark decrypts the request with the keys, and cannot without them
+	run tshark -r "$T/lo.pcap" -o "tls.keylog_file:$T/keys.log" -Y http -T fields -e http.request.uri
+	assert_success
+	assert_output --partial /req0
+	run tshark -r "$T/lo.pcap" -Y http -T fields -e http.request.uri
+	refute_output --partial /req0
+}
+
+@test "gotls --pid on a stripped server: its binary from /proc/PID/exe, only its events" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	server_start "$B/peer-stripped" "$port"
+	cap_start --pid "$SERVER_PID"
+	grep -q "symbols from pclntab (.symtab absent" "$T/cap.err"
+	"$B/peer-stripped" client "https://127.0.0.1:$port" 3 >"$T/client.out"
+	[ "$(wc -l <"$T/client.out")" = 3 ]
+	cap_stop
+	# the server's three requests and responses, nothing of the client (same binary)
+	[ "$(events | jq -r .pid | sort -u)" = "$SERVER_PID" ]
+	for i in 0 1 2; do
+		events | jq -c "select(.direction==\"DIRECTION_READ\" and (.payload|startswith(\"GET /req$i HTTP/1.1\r\n\")) and .src_port==$port)" | grep -q .
+		events | jq -c "select(.direction==\"DIRECTION_WRITE\" and (.payload|contains(\"path /req$i\n\")))" | grep -q .
+	done
+	# key lines come from the server's writeKeyLog too
+	ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' | grep -q '^SERVER_TRAFFIC_SECRET_0 '
+}
+
+@test "gotls: 50 concurrent requests, every one captured on both sides, nothing lost" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	server_start "$B/peer" "$port"
+	cap_start --elfpath "$B/peer"
+	"$B/peer" client "https://127.0.0.1:$port" 50 >"$T/client.out" &
+	cpid=$!
+	wait "$cpid"
+	[ "$(sort -u "$T/client.out" | wc -l)" = 50 ]
+	kill -0 "$SERVER_PID"
+	cap_stop
+	events | jq -r "select(.pid==$cpid and .direction==\"DIRECTION_WRITE\") | .payload | capture(\"^GET /(?<p>req[0-9]+) \").p" | sort -u >"$T/sent"
+	events | jq -r "select(.pid==$SERVER_PID and .direction==\"DIRECTION_READ\") | .payload | capture(\"^GET /(?<p>req[0-9]+) \").p" | sort -u >"$T/got"
+	events | jq -r "select(.pid==$cpid and .direction==\"DIRECTION_READ\") | .payload | capture(\"path /(?<p>req[0-9]+)\").p" | sort -u >"$T/resp"
+	seq 0 49 | sed 's/^/req/' | sort >"$T/want"
+	diff "$T/want" "$T/sent"
+	diff "$T/want" "$T/got"
+	diff "$T/want" "$T/resp"
+	grep -q ' 0 lost' "$T/cap.err"
+}
+
+@test "gotls on a PIE build" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	for i in $(seq 1 3000); do [ -e "$B/pie.done" ] && break; sleep 0.1; done
+	[ -e "$B/pie.ok" ] || { cat "$B/pie.log" >&2; false; }
+	file "$B/peer-pie" | grep -q 'pie executable'
+	port=$(free_port)
+	server_start "$B/peer-pie" "$port"
+	cap_start --elfpath "$B/peer-pie"
+	check_one_request "$B/peer-pie" "$port"
+}
+
+@test "gotls usage and runtime errors" {
+	run ec-capture gotls
+	assert_failure 2
+	assert_output --partial "give --elfpath BIN or --pid PID"
+	run ec-capture gotls --elfpath
+	assert_failure 2
+	assert_output --partial "needs a value"
+	run ec-capture gotls --elfpath /bin/true --abi middle
+	assert_failure 2
+	assert_output --partial "--abi: 'middle'"
+	run ec-capture gotls --help
+	assert_success
+	assert_output --partial "--keylogfile"
+	run ec-capture gotls --elfpath /nonexistent/prog --dry-run
+	assert_failure 1
+	assert_output --partial "/nonexistent/prog: No such file or directory"
+	run ec-capture gotls --elfpath /bin/true --dry-run
+	assert_failure 1
+	assert_output --partial "no Go version found"
+	run ec-capture gotls --elfpath /bin/true --dry-run --abi reg
+	assert_failure 1
+	assert_output --partial "function crypto/tls.(*Conn).writeRecordLocked not found"
+	run ec-capture gotls --pid 2147483646 --dry-run
+	assert_failure 1
+	assert_output --partial "no such process"
+	run ec-capture gotls --elfpath "$BATS_TEST_DIRNAME/gotls.bats" --dry-run
+	assert_failure 1
+	assert_output --partial "not an ELF file"
+}

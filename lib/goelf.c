@@ -90,7 +90,7 @@ int ec_pclntab_find(const uint8_t *t, size_t len, uint64_t text_start, const cha
 	if (rd(t, len, 8, p, &nfunc) || nfunc > MAX_NFUNC)
 		return EC_ERR_PROTO;
 
-	if (fmt[2] == '1' || fmt[2] == '2') { /* 1.18, 1.20: 32-bit offsets from textStart */
+	if (!strcmp(fmt, "1.18") || !strcmp(fmt, "1.20")) { /* 32-bit offsets from textStart */
 		uint64_t tstart, nameoff, pcln;
 		if (rd(t, len, 8 + 2 * p, p, &tstart) || rd(t, len, 8 + 3 * p, p, &nameoff) ||
 		    rd(t, len, 8 + 7 * p, p, &pcln))
@@ -117,7 +117,7 @@ int ec_pclntab_find(const uint8_t *t, size_t len, uint64_t text_start, const cha
 
 	/* 1.2 and 1.16: pointer-sized entries {entry, funcoff} */
 	uint64_t functab, nameoff, funcbase;
-	if (fmt[2] == '2') { /* "1.2" */
+	if (!strcmp(fmt, "1.2")) {
 		functab = 8 + p;
 		nameoff = 0;
 		funcbase = 0;

@@ -37,6 +37,8 @@ static __always_inline int tls_read_keys(const void *ssl, const struct tls_ssl_o
 	out->master_key_len = 0;
 	if (!p || TLS_KEYS_READ(&out->version, sizeof(out->version), p + off->version))
 		return -1;
+	if (flags & TLS_OFF_VERSION_U16)
+		out->version &= 0xffff;
 
 	/* s3.client_random (TLS 1.2 CLIENT_RANDOM; the 1.3 lines are keyed by it too) */
 	if (flags & TLS_OFF_S3_PTR) {
@@ -50,11 +52,24 @@ static __always_inline int tls_read_keys(const void *ssl, const struct tls_ssl_o
 		out->valid |= TLS_KEYS_HAVE_RANDOM;
 
 	/* session->master_key (TLS 1.2) and session->cipher->id (1.3 hash) */
-	if (TLS_KEYS_READ(&sess, sizeof(sess), p + off->session))
+	if (flags & TLS_OFF_SESS_IN_S3) {
+		if (!s3 || TLS_KEYS_READ(&sess, sizeof(sess), s3 + off->session))
+			sess = 0;
+	} else if (TLS_KEYS_READ(&sess, sizeof(sess), p + off->session)) {
 		sess = 0;
+	}
 	if (sess) {
-		if (!TLS_KEYS_READ(&mklen, sizeof(mklen), sess + off->sess_master_key_length) &&
-		    mklen > 0 && mklen <= TLS_KEYS_MASTER_LEN &&
+		if (flags & TLS_OFF_MKLEN_U32) {
+			__u32 len32 = 0;
+			if (TLS_KEYS_READ(&len32, sizeof(len32),
+					  sess + off->sess_master_key_length))
+				len32 = 0;
+			mklen = len32;
+		} else if (TLS_KEYS_READ(&mklen, sizeof(mklen),
+					 sess + off->sess_master_key_length)) {
+			mklen = 0;
+		}
+		if (mklen > 0 && mklen <= TLS_KEYS_MASTER_LEN &&
 		    !TLS_KEYS_READ(out->master_key, TLS_KEYS_MASTER_LEN,
 				   sess + off->sess_master_key)) {
 			out->master_key_len = (__u32)mklen;
@@ -66,8 +81,9 @@ static __always_inline int tls_read_keys(const void *ssl, const struct tls_ssl_o
 			out->valid |= TLS_KEYS_HAVE_CIPHER;
 	}
 
-	/* TLS 1.3 secrets, stored in the connection object */
-	if (!TLS_KEYS_READ(out->handshake_secret, TLS_KEYS_SECRET_LEN, p + off->handshake_secret) &&
+	/* TLS 1.3 secrets, stored in the connection object (or in s3) */
+	if (!(flags & TLS_OFF_NO_HS) &&
+	    !TLS_KEYS_READ(out->handshake_secret, TLS_KEYS_SECRET_LEN, p + off->handshake_secret) &&
 	    !TLS_KEYS_READ(out->handshake_traffic_hash, TLS_KEYS_SECRET_LEN,
 			   p + off->handshake_traffic_hash))
 		out->valid |= TLS_KEYS_HAVE_HS;
@@ -77,12 +93,22 @@ static __always_inline int tls_read_keys(const void *ssl, const struct tls_ssl_o
 	    !TLS_KEYS_READ(out->server_hs_traffic, TLS_KEYS_SECRET_LEN,
 			   p + off->server_hs_traffic_secret))
 		out->valid |= TLS_KEYS_HAVE_HS_TRAFFIC;
-	if (!TLS_KEYS_READ(out->client_app_traffic, TLS_KEYS_SECRET_LEN,
-			   p + off->client_app_traffic_secret) &&
-	    !TLS_KEYS_READ(out->server_app_traffic, TLS_KEYS_SECRET_LEN,
-			   p + off->server_app_traffic_secret) &&
+	const char *app = p;
+	__u32 coff = off->client_app_traffic_secret, soff = off->server_app_traffic_secret;
+	if (flags & TLS_OFF_TRAFFIC_RW) {
+		__u8 bits = 0;
+		app = s3;
+		if (!s3 || TLS_KEYS_READ(&bits, sizeof(bits), p + off->server))
+			return 0;
+		if (bits & off->server_mask) { /* the server writes with the server secret */
+			coff = off->server_app_traffic_secret;
+			soff = off->client_app_traffic_secret;
+		}
+	}
+	if (!TLS_KEYS_READ(out->client_app_traffic, TLS_KEYS_SECRET_LEN, app + coff) &&
+	    !TLS_KEYS_READ(out->server_app_traffic, TLS_KEYS_SECRET_LEN, app + soff) &&
 	    !TLS_KEYS_READ(out->exporter_secret, TLS_KEYS_SECRET_LEN,
-			   p + off->exporter_master_secret))
+			   app + off->exporter_master_secret))
 		out->valid |= TLS_KEYS_HAVE_APP;
 	return 0;
 }

@@ -18,8 +18,20 @@
 #define TLS_KEYS_SECRET_LEN 64 /* EVP_MAX_MD_SIZE */
 
 /* struct tls_ssl_offsets.flags */
-#define TLS_OFF_S3_PTR 0x1     /* ssl_st.s3 is a pointer (1.1.1), not inline (3.x) */
-#define TLS_OFF_HS_SECRETS 0x2 /* client/server handshake traffic secrets are stored */
+#define TLS_OFF_S3_PTR 0x1	/* ssl_st.s3 is a pointer (1.1.1, BoringSSL), not inline (3.x) */
+#define TLS_OFF_HS_SECRETS 0x2	/* client/server handshake traffic secrets are stored */
+#define TLS_OFF_VERSION_U16 0x4 /* ssl version is a uint16_t (BoringSSL), not an int */
+#define TLS_OFF_SESS_IN_S3                                                                         \
+	0x8		       /* session: a pointer in s3, not in ssl (BoringSSL's                \
+				* s3->established_session) */
+#define TLS_OFF_MKLEN_U32 0x10 /* master key length is an int, not a size_t */
+#define TLS_OFF_NO_HS 0x20     /* no handshake_secret/handshake_traffic_hash to read */
+#define TLS_OFF_TRAFFIC_RW                                                                         \
+	0x40 /* TLS 1.3 secrets in s3 by direction (BoringSSL):                                    \
+	      * client_app_traffic_secret = s3 write secret,                                       \
+	      * server_app_traffic_secret = s3 read secret,                                        \
+	      * swapped when the server bit is set;                                                \
+	      * exporter_master_secret in s3 too */
 
 /* Byte offsets inside the library's private structs.  An offset is relative to
  * the struct named in its comment; "ssl" is the SSL * the hooked function got
@@ -42,6 +54,8 @@ struct tls_ssl_offsets {
 	__u32 client_app_traffic_secret; /* ssl: CLIENT_TRAFFIC_SECRET_0 */
 	__u32 server_app_traffic_secret; /* ssl: SERVER_TRAFFIC_SECRET_0 */
 	__u32 exporter_master_secret;	 /* ssl: EXPORTER_SECRET */
+	__u32 server;			 /* ssl: byte holding the server bit (TRAFFIC_RW) */
+	__u32 server_mask;		 /* the bit in that byte */
 };
 
 /* struct tls_keys.valid: which parts were read without a fault */

@@ -217,25 +217,24 @@ static int cmp_ver(const struct ver *a, const struct ver *b)
 const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver)
 {
 	struct ver v, first, last;
-	int boring;
 
-	if (!ver)
-		return NULL;
-	boring = strstr(ver, "BoringSSL") != NULL;
-	if (!boring && (strncmp(ver, "OpenSSL ", 8) != 0 || parse_ver(ver, &v) < 0))
+	if (!ver || strncmp(ver, "OpenSSL ", 8) != 0 || parse_ver(ver, &v) < 0)
 		return NULL;
 	for (size_t i = 0; i < NROWS; i++) {
 		const struct ec_sslkeys_row *r = &ec_sslkeys_table[i];
-		if (boring) {
-			if (strncmp(r->name, "boringssl", 9) == 0)
-				return r;
-			continue;
-		}
 		if (parse_ver(r->first, &first) < 0 || parse_ver(r->last, &last) < 0)
-			continue;
+			continue; /* a row without a version range (BoringSSL) */
 		if (cmp_ver(&v, &first) >= 0 && cmp_ver(&v, &last) <= 0)
 			return r;
 	}
+	return NULL;
+}
+
+const struct ec_sslkeys_row *ec_sslkeys_row_by_name(const char *name)
+{
+	for (size_t i = 0; name && i < NROWS; i++)
+		if (strcmp(ec_sslkeys_table[i].name, name) == 0)
+			return &ec_sslkeys_table[i];
 	return NULL;
 }
 

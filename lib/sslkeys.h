@@ -31,9 +31,13 @@ int ec_sslkeys_version(const char *libpath, char *ver, size_t len);
 /* The same search in the n bytes at buf (a mapped library, a test buffer). */
 int ec_sslkeys_version_buf(const void *buf, size_t n, char *ver, size_t len);
 
-/* The row whose version range holds the version in ver (a string as from
- * ec_sslkeys_version); NULL when the library or version has no row. */
+/* The row whose version range holds the OpenSSL version in ver (a string as
+ * from ec_sslkeys_version); NULL when the library or version has no row.
+ * BoringSSL carries no version: its rows are only found by name. */
 const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver);
+
+/* The row called name ("openssl-3.0", "boringssl-android13"), or NULL. */
+const struct ec_sslkeys_row *ec_sslkeys_row_by_name(const char *name);
 
 /* All rows, for --help and docs; *n gets the count. */
 const struct ec_sslkeys_row *ec_sslkeys_rows(size_t *n);

@@ -78,4 +78,33 @@ static const struct ec_sslkeys_row ec_sslkeys_table[] = {
 		.exporter_master_secret = 2044,
 	    },
     },
+    /* BoringSSL 1530333b25589ee4d4d52b10e78ee55dd82f6dcd (Android 13, Debian 12's
+     * android-libboringssl 13.0.0+r24-2), printed by offsetof() over its
+     * ssl/internal.h; checked with tools/ssl-offsets/check-boringssl.c.
+     * BoringSSL has no version string: this row is used only when asked for
+     * by name.  Its handshake secrets live in s3->hs, freed after the
+     * handshake: TLS 1.3 gives the traffic and exporter secrets only. */
+    {
+	.name = "boringssl-android13",
+	.first = "",
+	.last = "",
+	.off =
+	    {
+		.flags = TLS_OFF_S3_PTR | TLS_OFF_VERSION_U16 | TLS_OFF_SESS_IN_S3 |
+			 TLS_OFF_MKLEN_U32 | TLS_OFF_NO_HS | TLS_OFF_TRAFFIC_RW,
+		.version = 16,
+		.s3 = 48,
+		.s3_client_random = 48,
+		.session = 456, /* s3->established_session */
+		.sess_master_key_length = 12,
+		.sess_master_key = 16,
+		.sess_cipher = 208,
+		.cipher_id = 16,
+		.client_app_traffic_secret = 280, /* s3->write_traffic_secret */
+		.server_app_traffic_secret = 328, /* s3->read_traffic_secret */
+		.exporter_master_secret = 376,	  /* s3->exporter_secret */
+		.server = 164,
+		.server_mask = 0x1,
+	    },
+    },
 };

@@ -41,6 +41,7 @@ struct tls_opts {
 	uint64_t truncate;
 	const char *libssl;
 	const char *keylogfile;
+	const char *keys_row; /* --keys-row: offsets row by name */
 	uint64_t ringbuf;
 	unsigned heartbeat;
 	int force;
@@ -83,6 +84,8 @@ static void usage(FILE *f, const char *cmd)
 		"  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
 		"  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
 		"  -k, --keylogfile FILE      also append the NSS key log lines to FILE\n"
+		"  -K, --keys-row NAME        struct offsets row for the keys (default: by the\n"
+		"                             library's version; BoringSSL needs one)\n"
 		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
 		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 		"  -f, --force                write records even when stdout is a terminal\n"
@@ -120,6 +123,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	    {"truncate", required_argument, 0, 'T'},
 	    {"libssl", required_argument, 0, 'l'},
 	    {"keylogfile", required_argument, 0, 'k'},
+	    {"keys-row", required_argument, 0, 'K'},
 	    {"ringbuf", required_argument, 0, 'r'},
 	    {"heartbeat", required_argument, 0, 'b'},
 	    {"force", no_argument, 0, 'f'},
@@ -136,7 +140,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	o->source = strcmp(cmd, "boringssl") ? EVENT__SOURCE__SOURCE_OPENSSL
 					     : EVENT__SOURCE__SOURCE_BORINGSSL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:k:r:b:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:k:K:r:b:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (ec_parse_int(optarg, 1, 0x7fffffff, &v)) {
@@ -172,6 +176,20 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			break;
 		case 'k':
 			o->keylogfile = optarg;
+			break;
+		case 'K':
+			if (!ec_sslkeys_row_by_name(optarg)) {
+				size_t n;
+				const struct ec_sslkeys_row *rows = ec_sslkeys_rows(&n);
+				char names[512] = "";
+				for (size_t i = 0; i < n; i++)
+					snprintf(names + strlen(names),
+						 sizeof names - strlen(names), "%s%s",
+						 i ? ", " : "", rows[i].name);
+				ec_warn("--keys-row: no row '%s' (rows: %s)", optarg, names);
+				return 2;
+			}
+			o->keys_row = optarg;
 			break;
 		case 'r':
 			if (ec_parse_size(optarg, &o->ringbuf) || o->ringbuf < 4096 ||
@@ -544,15 +562,18 @@ int tls_main(int argc, char **argv)
 	uname(&u);
 	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
 	say(r, "library %s (%s)", path, version);
-	r->row = ec_sslkeys_find_row(version);
+	r->row =
+	    r->o.keys_row ? ec_sslkeys_row_by_name(r->o.keys_row) : ec_sslkeys_find_row(version);
 	if (r->row)
-		say(r, "key log: offsets row %s (%s..%s)%s%s", r->row->name, r->row->first,
-		    r->row->last, r->o.keylogfile ? ", appended to " : "",
+		say(r, "key log: offsets row %s (%s%s%s)%s%s", r->row->name,
+		    r->row->first[0] ? r->row->first : "chosen by --keys-row",
+		    r->row->first[0] ? ".." : "", r->row->last,
+		    r->o.keylogfile ? ", appended to " : "",
 		    r->o.keylogfile ? r->o.keylogfile : "");
 	else
 		say(r,
-		    "key log: no offsets row for %s: no TLS keys (docs/TLS-KEYS.md says how to "
-		    "add one)",
+		    "key log: no offsets row for %s: no TLS keys (--keys-row NAME picks one; "
+		    "docs/TLS-KEYS.md says how to add one)",
 		    version);
 	if (r->o.keylogfile) {
 		r->keylog = fopen(r->o.keylogfile, "ae");

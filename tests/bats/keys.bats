@@ -42,9 +42,9 @@ keys_cap_stop() {
 	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
 }
 
-# tcpdump on lo for one port, packet-buffered; returns once it listens.
+# tcpdump on lo for one port, each packet written at once; returns once it listens.
 pcap_start() { # PORT FILE
-	tcpdump -i lo -U -s 0 -w "$2" "tcp port $1" 2>"$BATS_TEST_TMPDIR/tcpdump.err" &
+	tcpdump -i lo --immediate-mode -U -s 0 -w "$2" "tcp port $1" 2>"$BATS_TEST_TMPDIR/tcpdump.err" &
 	TCPDUMP_PID=$!
 	EC_PIDS="${EC_PIDS:-} $TCPDUMP_PID"
 	local i
@@ -147,4 +147,44 @@ uris() { # PCAP KEYLOG
 		wc -l)" = 5 ]
 	[ "$(tshark -n -r "$T/lo.pcap" -o "tls.keylog_file:$T/keys.log" -Y http2.header \
 		-T fields -e http2.header.value 2>/dev/null | grep -c /index.html)" -ge 1 ]
+}
+
+@test "keys: BoringSSL (bssl-tool client) with --keys-row: its own SSLKEYLOGFILE has our lines" {
+	require_root
+	command -v bssl-tool >/dev/null || skip "bssl-tool (android-boringssl) not installed"
+	T=$BATS_TEST_TMPDIR
+	lib=/usr/lib/x86_64-linux-gnu/android/libssl.so.0
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	pcap_start "$port" "$T/lo.pcap"
+	keys_cap_start --libssl "$lib" --keys-row boringssl-android13 --keylogfile "$T/keys.log"
+	grep -q 'library .* (BoringSSL)' "$T/cap.err"
+	grep -q 'key log: offsets row boringssl-android13 (chosen by --keys-row)' "$T/cap.err"
+	for v in tls1.3 tls1.2; do
+		printf 'GET /%s HTTP/1.0\r\n\r\n' $v |
+			SSLKEYLOGFILE="$T/bssl.log" timeout 10 bssl-tool client \
+				-connect "127.0.0.1:$port" -max-version $v >"$T/out.$v" 2>&1
+	done
+	keys_cap_stop
+	pcap_stop
+	grep -q 'Version: TLSv1.3' "$T/out.tls1.3"
+	grep -q 'Version: TLSv1.2' "$T/out.tls1.2"
+	# TLS 1.3: the traffic and exporter secrets (the handshake ones are gone
+	# with BoringSSL's handshake object); TLS 1.2: CLIENT_RANDOM
+	for l in CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0 EXPORTER_SECRET CLIENT_RANDOM; do
+		[ "$(grep -c "^$l " "$T/keys.log")" = 1 ]
+	done
+	[ "$(wc -l <"$T/keys.log")" = 4 ]
+	# every line is one BoringSSL logged itself
+	[ "$(grep -c -x -F -f "$T/bssl.log" "$T/keys.log")" = 4 ]
+	# and the TLS 1.2 request decrypts
+	uris "$T/lo.pcap" "$T/keys.log" | grep -qx /tls1.2
+}
+
+@test "keys: --keys-row with an unknown name is a usage error listing the rows" {
+	run ec-capture tls --keys-row nosuch
+	assert_failure 2
+	assert_output --partial "--keys-row: no row 'nosuch' (rows: openssl-3.0"
 }

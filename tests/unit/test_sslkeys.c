@@ -431,6 +431,7 @@ static void test_find_row(void **state)
 	for (size_t i = 0; i < n; i++) {
 		char ver[64];
 		assert_non_null(rows[i].name);
+		assert_ptr_equal(ec_sslkeys_row_by_name(rows[i].name), &rows[i]);
 		if (strncmp(rows[i].name, "boringssl", 9) == 0)
 			continue;
 		snprintf(ver, sizeof(ver), "OpenSSL %s", rows[i].first);
@@ -460,6 +461,12 @@ static void test_find_row(void **state)
 	assert_null(ec_sslkeys_find_row("3.0.22"));
 	assert_null(ec_sslkeys_find_row(""));
 	assert_null(ec_sslkeys_find_row(NULL));
+	assert_null(ec_sslkeys_find_row("BoringSSL")); /* by name only */
+	r = ec_sslkeys_row_by_name("boringssl-android13");
+	assert_non_null(r);
+	assert_true(r->off.flags & TLS_OFF_TRAFFIC_RW);
+	assert_null(ec_sslkeys_row_by_name("openssl-9.9"));
+	assert_null(ec_sslkeys_row_by_name(NULL));
 }
 
 /* --- lines from synthetic material --------------------------------------- */
@@ -632,7 +639,7 @@ static void test_layout(void **state)
 	/* the event layout the BPF side and user space share */
 	assert_int_equal(sizeof(struct tls_keys), 544);
 	assert_int_equal(offsetof(struct tls_keys, client_random), 16);
-	assert_int_equal(sizeof(struct tls_ssl_offsets), 16 * 4);
+	assert_int_equal(sizeof(struct tls_ssl_offsets), 18 * 4);
 }
 
 int main(void)

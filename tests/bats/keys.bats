@@ -64,6 +64,13 @@ pcap_stop() {
 	wait "$TCPDUMP_PID" || true
 }
 
+# The client randoms of the connections in PCAP, one a line (a
+# HelloRetryRequest makes the client send its random twice).
+client_randoms() { # PCAP
+	tshark -n -r "$1" -Y 'tls.handshake.type==1' -T fields -e tls.handshake.random 2>/dev/null |
+		sort -u
+}
+
 # The HTTP request URIs tshark can read in PCAP with key log KEYLOG.
 uris() { # PCAP KEYLOG
 	tshark -n -r "$1" -o "tls.keylog_file:$2" -Y http.request \
@@ -88,10 +95,14 @@ uris() { # PCAP KEYLOG
 	grep -q 'Protocol  : TLSv1.3' "$T/b13"
 	grep -q 'Protocol  : TLSv1.2' "$T/b12"
 
-	# the lines: 5 for the TLS 1.3 connection, CLIENT_RANDOM for the 1.2 one
+	# the lines of these two connections: 5 for TLS 1.3, CLIENT_RANDOM for 1.2
+	client_randoms "$T/lo.pcap" >"$T/rnd"
+	[ "$(wc -l <"$T/rnd")" = 2 ]
+	grep -F -f "$T/rnd" "$T/keys.log" >"$T/ours.log"
+	[ "$(wc -l <"$T/ours.log")" = 6 ]
 	for l in CLIENT_HANDSHAKE_TRAFFIC_SECRET SERVER_HANDSHAKE_TRAFFIC_SECRET \
 		CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0 EXPORTER_SECRET CLIENT_RANDOM; do
-		grep -Eq "^$l [0-9a-f]{64} [0-9a-f]{64,96}\$" "$T/keys.log"
+		grep -Eq "^$l [0-9a-f]{64} [0-9a-f]{64,96}\$" "$T/ours.log"
 	done
 	# the same lines as key-log records on stdout
 	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' |
@@ -138,13 +149,17 @@ uris() { # PCAP KEYLOG
 	assert_output "hello keys"
 	keys_cap_stop
 	pcap_stop
-	# both processes were captured, so both read the same secrets
-	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.event_payload) | .event_payload.pname' |
+	# both processes were captured (other programs on the machine may be
+	# too: look at this port's connection only), so both read its secrets
+	[ "$(ec-dump --json "$T/out.pb" | jq -r "select(.event_payload) | .event_payload |
+		select(.src_port==$port or .dst_port==$port) | .pname" |
 		sort -u | tr '\n' ' ')" = "curl nghttpd " ]
-	[ "$(wc -l <"$T/keys.log")" = 5 ]
+	rnd=$(client_randoms "$T/lo.pcap")
+	[ -n "$rnd" ] && [ "$(wc -l <<<"$rnd")" = 1 ]
+	[ "$(grep -c " $rnd " "$T/keys.log")" = 5 ]
 	[ -z "$(sort "$T/keys.log" | uniq -d)" ]
 	[ "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' |
-		wc -l)" = 5 ]
+		grep -c " $rnd ")" = 5 ]
 	[ "$(tshark -n -r "$T/lo.pcap" -o "tls.keylog_file:$T/keys.log" -Y http2.header \
 		-T fields -e http2.header.value 2>/dev/null | grep -c /index.html)" -ge 1 ]
 }
@@ -173,12 +188,15 @@ uris() { # PCAP KEYLOG
 	grep -q 'Version: TLSv1.2' "$T/out.tls1.2"
 	# TLS 1.3: the traffic and exporter secrets (the handshake ones are gone
 	# with BoringSSL's handshake object); TLS 1.2: CLIENT_RANDOM
+	client_randoms "$T/lo.pcap" >"$T/rnd"
+	[ "$(wc -l <"$T/rnd")" = 2 ]
+	grep -F -f "$T/rnd" "$T/keys.log" >"$T/ours.log"
 	for l in CLIENT_TRAFFIC_SECRET_0 SERVER_TRAFFIC_SECRET_0 EXPORTER_SECRET CLIENT_RANDOM; do
-		[ "$(grep -c "^$l " "$T/keys.log")" = 1 ]
+		[ "$(grep -c "^$l " "$T/ours.log")" = 1 ]
 	done
-	[ "$(wc -l <"$T/keys.log")" = 4 ]
+	[ "$(wc -l <"$T/ours.log")" = 4 ]
 	# every line is one BoringSSL logged itself
-	[ "$(grep -c -x -F -f "$T/bssl.log" "$T/keys.log")" = 4 ]
+	[ "$(grep -c -x -F -f "$T/bssl.log" "$T/ours.log")" = 4 ]
 	# and the TLS 1.2 request decrypts
 	uris "$T/lo.pcap" "$T/keys.log" | grep -qx /tls1.2
 }

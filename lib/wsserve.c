@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WS_BATCH 64		   /* messages popped per writable callback */
+#define WS_BATCH 64		   /* messages popped from the hub at once */
+#define WS_COALESCE (64u << 10)	   /* bytes of frames sent in one write */
 #define MAX_RELAYS 4		   /* config relays in flight */
 #define BODY_DRAIN_MAX (16u << 20) /* oversize bodies up to this are read, then 413 */
 
@@ -74,6 +75,7 @@ struct pss {
 	struct ec_hub_client *hc;
 	struct ec_msg *batch[WS_BATCH];
 	size_t bi, bn;
+	uint8_t *out; /* LWS_PRE + WS_COALESCE bytes for coalesced frames */
 	uint64_t sent;
 	char peer[64];
 	/* HTTP */
@@ -637,21 +639,72 @@ static void ws_list_del(struct ec_serve *s, struct pss *p)
 	s->nws--;
 }
 
+/*
+ * RFC 6455 5.2 header of an unmasked, final, binary frame (server to
+ * client) of n payload bytes; returns its length (2, 4 or 10).
+ */
+static size_t ws_frame_header(uint8_t *h, uint64_t n)
+{
+	h[0] = 0x82; /* FIN, opcode 2 */
+	if (n < 126) {
+		h[1] = (uint8_t)n;
+		return 2;
+	}
+	if (n <= 0xffff) {
+		h[1] = 126;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		return 4;
+	}
+	h[1] = 127;
+	for (int i = 0; i < 8; i++)
+		h[2 + i] = (uint8_t)(n >> (56 - 8 * i));
+	return 10;
+}
+
+/*
+ * Send queued records. Small messages are framed together into one buffer
+ * and handed to lws as raw bytes (LWS_WRITE_RAW: lws sends them as they
+ * are, buffering what the socket does not take), so a busy client costs one
+ * send() per WS_COALESCE bytes instead of one per record; a record larger
+ * than the buffer goes out alone through lws' own framing. Whole frames
+ * only, so lws' pings, pongs and close frames still fall between frames.
+ */
 static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 {
 	for (;;) {
-		if (p->bi == p->bn) {
-			p->bi = 0;
-			p->bn = ec_hub_pop(s->hub, p->hc, p->batch, WS_BATCH);
-			if (!p->bn)
+		size_t used = 0;
+		uint8_t *out = p->out + LWS_PRE;
+		for (;;) {
+			if (p->bi == p->bn) {
+				p->bi = 0;
+				p->bn = ec_hub_pop(s->hub, p->hc, p->batch, WS_BATCH);
+				if (!p->bn)
+					break;
+			}
+			struct ec_msg *m = p->batch[p->bi];
+			if (used + 10 + m->len > WS_COALESCE)
 				break;
+			used += ws_frame_header(out + used, m->len);
+			memcpy(out + used, m->data, m->len);
+			used += m->len;
+			p->bi++;
+			p->sent++;
+			ec_msg_unref(m);
 		}
-		struct ec_msg *m = p->batch[p->bi++];
-		int n = lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY);
-		ec_msg_unref(m);
-		if (n < 0)
-			return -1;
-		p->sent++;
+		if (used) {
+			if (lws_write(wsi, out, used, LWS_WRITE_RAW) < 0)
+				return -1;
+		} else if (p->bi < p->bn) {
+			struct ec_msg *m = p->batch[p->bi++];
+			int n = lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY);
+			ec_msg_unref(m);
+			if (n < 0)
+				return -1;
+			p->sent++;
+		} else {
+			break; /* nothing queued */
+		}
 		if (lws_send_pipe_choked(wsi))
 			break;
 	}
@@ -678,6 +731,8 @@ static void ws_closed(struct ec_serve *s, struct pss *p)
 			(unsigned long long)ec_hub_dropped(s->hub, p->hc));
 	ec_hub_leave(s->hub, p->hc);
 	p->hc = NULL;
+	free(p->out);
+	p->out = NULL;
 	ws_list_del(s, p);
 	if (s->draining && !s->nws)
 		s->quit = 1;
@@ -804,6 +859,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		p->kind = PSS_WS;
 		p->wsi = wsi;
 		lws_get_peer_simple(wsi, p->peer, sizeof p->peer);
+		p->out = ec_xmalloc(LWS_PRE + WS_COALESCE);
 		p->hc = ec_hub_join(s->hub, p);
 		ws_list_add(s, p);
 		if (s->o->verbose)

@@ -882,3 +882,61 @@ int ec_synth_close(struct ec_synth *s, char *note, size_t len)
 			 (unsigned long long)st.skipped_bad);
 	return rc;
 }
+
+static uint16_t rd16be(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+int ec_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_tuple *t)
+{
+	size_t off = 0;
+	uint16_t et;
+	memset(t, 0, sizeof *t);
+	if (linktype == EC_LINKTYPE_ETHERNET) {
+		if (n < 14)
+			return EC_ERR_PROTO;
+		et = rd16be(p + 12);
+		off = 14;
+		for (int tags = 0; tags < 2 && (et == 0x8100 || et == 0x88a8); tags++) {
+			if (n - off < 4)
+				return EC_ERR_PROTO;
+			et = rd16be(p + off + 2);
+			off += 4;
+		}
+	} else if (linktype == EC_LINKTYPE_RAW) {
+		if (n < 1)
+			return EC_ERR_PROTO;
+		et = (p[0] >> 4) == 6 ? 0x86dd : 0x0800;
+	} else {
+		return EC_ERR_PROTO;
+	}
+	size_t l4;
+	if (et == 0x0800) {
+		if (n - off < 20 || (p[off] >> 4) != 4 || p[off + 9] != 6)
+			return EC_ERR_PROTO;
+		size_t ihl = (size_t)(p[off] & 0xf) * 4;
+		if (ihl < 20 || rd16be(p + off + 6) & 0x1fff) /* no header, or a later fragment */
+			return EC_ERR_PROTO;
+		t->family = 4;
+		memcpy(t->src, p + off + 12, 4);
+		memcpy(t->dst, p + off + 16, 4);
+		l4 = off + ihl;
+	} else if (et == 0x86dd) {
+		if (n - off < 40 || (p[off] >> 4) != 6 || p[off + 6] != 6)
+			return EC_ERR_PROTO; /* extension headers are not followed */
+		t->family = 6;
+		memcpy(t->src, p + off + 8, 16);
+		memcpy(t->dst, p + off + 24, 16);
+		l4 = off + 40;
+	} else {
+		return EC_ERR_PROTO;
+	}
+	if (l4 > n || n - l4 < 4) {
+		t->family = 0;
+		return EC_ERR_PROTO;
+	}
+	t->sport = rd16be(p + l4);
+	t->dport = rd16be(p + l4 + 2);
+	return 0;
+}

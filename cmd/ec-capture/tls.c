@@ -21,6 +21,7 @@
 #include "error.h"
 #include "libfind.h"
 #include "modules.h"
+#include "pcap.h"
 #include "record.h"
 #include "sslkeys.h"
 #include "tls.h"
@@ -46,7 +47,8 @@ struct tls_opts {
 	unsigned heartbeat;
 	int force;
 	int debug;
-	int source; /* Event__Source */
+	int source;		 /* Event__Source */
+	struct pktcap_opts pcap; /* --pcap FILE --ifname IF [FILTER] */
 };
 
 struct tls_run {
@@ -59,6 +61,7 @@ struct tls_run {
 	const struct ec_sslkeys_row *row; /* key log offsets; NULL = no keys */
 	FILE *keylog;			  /* --keylogfile */
 	struct ec_sslkeys_seen seen;	  /* key log lines already written */
+	struct pktcap *pcap;		  /* --pcap */
 };
 
 static int debug_libbpf;
@@ -75,7 +78,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f, const char *cmd)
 {
 	fprintf(f,
-		"usage: %s %s [options] > out.pb   (or | ec-dump)\n"
+		"usage: %s %s [options] [--pcap FILE --ifname IF [FILTER...]] > out.pb\n"
 		"Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.\n"
 		"  -p, --pid PID              only this process (also finds its libssl)\n"
 		"  -u, --uid UID              only this user id\n"
@@ -90,6 +93,10 @@ static void usage(FILE *f, const char *cmd)
 		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 		"  -f, --force                write records even when stdout is a terminal\n"
 		"  -d, --debug                libbpf and verifier messages on stderr\n"
+		"      --pcap FILE            also write IF's packets (TC) to FILE as pcapng with\n"
+		"                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
+		"      --ifname IF            the interface for --pcap\n"
+		"      --snaplen N            bytes kept per packet (default and most 65535)\n"
 		"  -h, --help                 this help\n"
 		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
 		argv0, cmd);
@@ -128,6 +135,9 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	    {"heartbeat", required_argument, 0, 'b'},
 	    {"force", no_argument, 0, 'f'},
 	    {"debug", no_argument, 0, 'd'},
+	    {"pcap", required_argument, 0, 'P'},
+	    {"ifname", required_argument, 0, 'N'},
+	    {"snaplen", required_argument, 0, 'S'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -137,6 +147,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 
 	o->ringbuf = 8u << 20;
 	o->heartbeat = 15;
+	o->pcap.snaplen = 65535;
 	o->source = strcmp(cmd, "boringssl") ? EVENT__SOURCE__SOURCE_OPENSSL
 					     : EVENT__SOURCE__SOURCE_BORINGSSL;
 	opterr = 0;
@@ -211,6 +222,20 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			break;
 		case 'd':
 			o->debug = 1;
+			o->pcap.debug = 1;
+			break;
+		case 'P':
+			o->pcap.path = optarg;
+			break;
+		case 'N':
+			o->pcap.ifname = optarg;
+			break;
+		case 'S':
+			if (ec_parse_int(optarg, 64, 65535, &v)) {
+				ec_warn("--snaplen: '%s' is not a number from 64 to 65535", optarg);
+				return 2;
+			}
+			o->pcap.snaplen = (uint32_t)v;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -223,8 +248,19 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			return 2;
 		}
 	}
-	if (optind < argc) {
+	if (optind < argc && o->pcap.path) { /* the pcap filter, as tcpdump takes it */
+		size_t n = 1;
+		for (int i = optind; i < argc; i++)
+			n += strlen(argv[i]) + 1;
+		o->pcap.filter = ec_xcalloc(1, n);
+		for (int i = optind; i < argc; i++)
+			strcat(strcat(o->pcap.filter, i > optind ? " " : ""), argv[i]);
+	} else if (optind < argc) {
 		ec_warn("%s: unexpected argument '%s' (see --help)", cmd, argv[optind]);
+		return 2;
+	}
+	if (o->pcap.ifname && !o->pcap.path) {
+		ec_warn("%s: --ifname is for --pcap FILE (see --help)", cmd);
 		return 2;
 	}
 	return 0;
@@ -261,6 +297,8 @@ static int on_keyline(const char *line, void *ctx)
 	if (ec_sslkeys_seen(&r->seen, line))
 		return 0; /* the other end of the same connection */
 	int err = ec_record_keylog(ec_capture_writer(r->cap), line);
+	if (!err)
+		err = pktcap_keyline(r->pcap, line);
 	if (err)
 		return err;
 	if (r->keylog && (fprintf(r->keylog, "%s\n", line) < 0 || fflush(r->keylog))) {
@@ -295,6 +333,7 @@ static int on_event(void *ctx, const void *data, size_t size)
 		return 0; /* not ours: ignore rather than misread */
 	if (te->kind == TLS_KIND_KEYS)
 		return on_keys(r, te);
+	pktcap_note_conn(r->pcap, te);
 
 	char comm[TLS_COMM_LEN + 1], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], uuid[96];
 	memcpy(comm, te->comm, TLS_COMM_LEN);
@@ -539,6 +578,9 @@ int tls_main(int argc, char **argv)
 		ec_warn("--pid %ld: no such process", r->o.pid);
 		return 1;
 	}
+	if (r->o.pcap.path && !(r->pcap = pktcap_open(&r->o.pcap, &status)))
+		return status;
+	status = 1;
 	if (ec_libfind_ssl(r->o.libssl, (pid_t)r->o.pid, path, sizeof path, msg, sizeof msg)) {
 		ec_warn("%s", msg);
 		return 1;
@@ -619,6 +661,8 @@ int tls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	ec_capture_set_lost(r->cap, read_lost, r);
+	if (r->pcap && pktcap_attach(r->pcap, r->cap))
+		goto cleanup;
 	ec_capture_handle_signals();
 	say(r, "capturing (stop with SIGINT or SIGTERM)");
 	if (ec_writer_flush(ec_capture_writer(r->cap)) == EC_ERR_IO) {
@@ -634,6 +678,10 @@ int tls_main(int argc, char **argv)
 	status = 0;
 cleanup:
 	detach_all(r);
+	if ((err = pktcap_close(r->pcap)) && err != EC_ERR_PIPE && status == 0) {
+		ec_warn("--pcap %s: %s", r->o.pcap.path, ec_strerror(err));
+		status = 1;
+	}
 	if (r->cap) {
 		uint64_t ev = ec_capture_events(r->cap), lost = r->skel ? read_lost(r) : 0;
 		if (status == 0)

@@ -1,0 +1,469 @@
+/*
+ * ec-capture tls --pcap: TC clsact programs (bpf/tc.bpf.c) copy packets into
+ * a ring buffer; here they are filtered with a libpcap-compiled filter
+ * (pcap_offline_filter, in user space), held for PCAP_HOLD_NS so that the
+ * TLS keys of their connection — known only once the handshake is done —
+ * reach the file first, then written to pcapng and to the record stream.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "pcap.h"
+#include "pcapfilter.h"
+#include "pcapng.h"
+#include "record.h"
+#include "synth.h"
+#include "tc.h"
+#include "tc.skel.h"
+#include "util.h"
+
+/* A packet waits this long (capture clock) before it is written. */
+#define PCAP_HOLD_NS 1000000000ull
+/* ... unless this much is held: then the oldest go out early. */
+#define PCAP_HOLD_BYTES (64u << 20)
+/* Direct-mapped cache of 4-tuple -> process, from the TLS events. */
+#define OWNERS 65536
+
+#define PCAP_ERR_LEN 512
+#define ARPHRD_ETHER 1
+#define ARPHRD_LOOPBACK 772
+#define ARPHRD_NONE 65534
+
+struct held {
+	struct held *next;
+	uint64_t ts_ns;
+	uint32_t len, caplen, ifindex, egress;
+	uint8_t data[];
+};
+
+struct owner {
+	struct ec_tuple t; /* src = the process's end */
+	uint64_t conn_id;
+	uint32_t pid, tid, uid;
+	int32_t fd;
+	char comm[TLS_COMM_LEN + 1];
+};
+
+struct pktcap {
+	struct pktcap_opts o;
+	int ifindex, loopback;
+	uint32_t linktype;
+	int fd;
+	struct ec_pcapng *png;
+	struct ec_synth *synth;
+	struct pcapfilter *filter;
+	struct tc_bpf *skel;
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts in, eg;
+	int hook_created, in_attached, eg_attached;
+	struct ec_capture *cap;
+	struct held *head, *tail;
+	size_t held_bytes;
+	struct owner *owners;
+	uint64_t seen, filtered, written;
+	int err;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static int dev_type(const char *ifname)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/sys/class/net/%s/type", ifname);
+	FILE *f = fopen(path, "re");
+	int type = -1;
+	if (f) {
+		if (fscanf(f, "%d", &type) != 1)
+			type = -1;
+		fclose(f);
+	}
+	return type;
+}
+
+struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
+{
+	*status = 2;
+	if (!o->ifname) {
+		ec_warn("--pcap needs --ifname IF: the interface to capture on (e.g. lo, eth0)");
+		return NULL;
+	}
+	if (o->snaplen < 64 || o->snaplen > TC_SNAP_MAX) {
+		ec_warn("--snaplen: %u is not from 64 to %u", o->snaplen, TC_SNAP_MAX);
+		return NULL;
+	}
+	struct pktcap *p = ec_xcalloc(1, sizeof *p);
+	p->o = *o;
+	p->fd = -1;
+	*status = 1;
+	p->ifindex = (int)if_nametoindex(o->ifname);
+	if (!p->ifindex) {
+		ec_warn("--ifname %s: %s (see ip link)", o->ifname, strerror(errno));
+		goto fail;
+	}
+	int type = dev_type(o->ifname);
+	if (type == ARPHRD_ETHER || type == ARPHRD_LOOPBACK) {
+		p->linktype = EC_LINKTYPE_ETHERNET;
+		p->loopback = type == ARPHRD_LOOPBACK;
+	} else if (type == ARPHRD_NONE) {
+		p->linktype = EC_LINKTYPE_RAW; /* tun, wireguard: packets start at IP */
+	} else {
+		ec_warn("--ifname %s: device type %d is neither Ethernet, loopback nor raw IP",
+			o->ifname, type);
+		goto fail;
+	}
+	char msg[PCAP_ERR_LEN];
+	if (o->filter && *o->filter &&
+	    !(p->filter = pcapfilter_new(p->linktype, o->snaplen, o->filter, msg, sizeof msg))) {
+		ec_warn("filter '%s': %s (pcap-filter(7) syntax, e.g. 'tcp port 443')", o->filter,
+			msg);
+		*status = 2;
+		goto fail;
+	}
+	p->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (p->fd < 0) {
+		ec_warn("--pcap %s: %s", o->path, strerror(errno));
+		goto fail;
+	}
+	p->png = ec_pcapng_new(p->fd, "ec-capture " EC_VERSION);
+	p->synth = p->png ? ec_synth_new(p->png, -1) : NULL;
+	if (!p->synth || ec_pcapng_flush(p->png)) {
+		ec_warn("--pcap %s: cannot write: %s", o->path, strerror(errno));
+		goto fail;
+	}
+	p->owners = ec_xcalloc(OWNERS, sizeof *p->owners);
+	return p;
+fail:
+	pktcap_close(p);
+	return NULL;
+}
+
+static uint32_t tuple_slot(const struct ec_tuple *t)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *b = (const uint8_t *)t;
+	for (size_t i = 0; i < sizeof *t; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return (uint32_t)(h ^ (h >> 32)) % OWNERS;
+}
+
+void pktcap_note_conn(struct pktcap *p, const struct tls_event *te)
+{
+	if (!p || te->kind != TLS_KIND_DATA || (te->family != 2 && te->family != 10))
+		return;
+	struct ec_tuple t;
+	memset(&t, 0, sizeof t);
+	t.family = te->family == 2 ? 4 : 6;
+	memcpy(t.src, te->saddr, t.family == 4 ? 4 : 16);
+	memcpy(t.dst, te->daddr, t.family == 4 ? 4 : 16);
+	t.sport = te->sport;
+	t.dport = te->dport;
+	struct owner *o = &p->owners[tuple_slot(&t)];
+	o->t = t;
+	o->conn_id = te->conn_id;
+	o->pid = te->pid;
+	o->tid = te->tid;
+	o->uid = te->uid;
+	o->fd = te->fd;
+	memcpy(o->comm, te->comm, TLS_COMM_LEN);
+	o->comm[TLS_COMM_LEN] = 0;
+}
+
+/* The process at the packet's source end, else at its destination end. */
+static const struct owner *owner_of(struct pktcap *p, const struct ec_tuple *t)
+{
+	const struct owner *o = &p->owners[tuple_slot(t)];
+	if (o->pid && !memcmp(&o->t, t, sizeof *t))
+		return o;
+	struct ec_tuple r = *t;
+	memcpy(r.src, t->dst, 16);
+	memcpy(r.dst, t->src, 16);
+	r.sport = t->dport;
+	r.dport = t->sport;
+	o = &p->owners[tuple_slot(&r)];
+	return o->pid && !memcmp(&o->t, &r, sizeof r) ? o : NULL;
+}
+
+/* One held packet: a RECORD_KIND_PACKET record and an EPB. */
+static int write_held(struct pktcap *p, const struct held *h)
+{
+	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", uuid[96] = "";
+	EcEvent ev = EVENT__EVENT__INIT;
+	struct ec_tuple t;
+	if (ec_packet_tuple(p->linktype, h->data, h->caplen, &t) == 0) {
+		int af = t.family == 4 ? AF_INET : AF_INET6;
+		inet_ntop(af, t.src, src, sizeof src);
+		inet_ntop(af, t.dst, dst, sizeof dst);
+		ev.src_port = t.sport;
+		ev.dst_port = t.dport;
+		const struct owner *o = owner_of(p, &t);
+		if (o) {
+			ev.pid = o->pid;
+			ev.tid = o->tid;
+			ev.uid = o->uid;
+			ev.fd = o->fd;
+			ev.pname = (char *)o->comm;
+			ev.conn_id = o->conn_id;
+			snprintf(uuid, sizeof uuid, "%u_%u_%s_%d_0", o->pid, o->tid, o->comm,
+				 o->fd);
+		}
+	}
+	ev.timestamp = ec_capture_walltime(h->ts_ns);
+	ev.uuid = uuid;
+	ev.src_ip = src;
+	ev.dst_ip = dst;
+	ev.length = h->caplen;
+	ev.payload.data = (uint8_t *)h->data;
+	ev.payload.len = h->caplen;
+	ev.source = EVENT__SOURCE__SOURCE_PACKET;
+	ev.link_type = p->linktype;
+	ev.ifindex = h->ifindex;
+	ev.egress = h->egress != 0;
+	if (h->len > h->caplen) {
+		ev.truncated = 1;
+		ev.orig_length = h->len;
+	}
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = &ev;
+	e.record_kind = EVENT__RECORD_KIND__RECORD_KIND_PACKET;
+	int err = ec_writer_put(ec_capture_writer(p->cap), &e);
+	if (!err)
+		err = ec_synth_record(p->synth, &e);
+	if (!err)
+		p->written++;
+	return err;
+}
+
+/* Write what has been held long enough (everything when all is set). */
+static int release(struct pktcap *p, int all)
+{
+	uint64_t now = mono_ns();
+	int err = 0;
+	while (p->head && !err &&
+	       (all || p->held_bytes > PCAP_HOLD_BYTES || p->head->ts_ns + PCAP_HOLD_NS <= now)) {
+		struct held *h = p->head;
+		p->head = h->next;
+		if (!p->head)
+			p->tail = NULL;
+		p->held_bytes -= sizeof *h + h->caplen;
+		err = write_held(p, h);
+		free(h);
+	}
+	if (!err)
+		err = ec_pcapng_flush(p->png);
+	return err;
+}
+
+static int on_tick(void *ctx)
+{
+	struct pktcap *p = ctx;
+	int err = release(p, 0);
+	if (err && !p->err) {
+		p->err = err;
+		ec_warn("--pcap %s: %s", p->o.path,
+			err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+	}
+	return err;
+}
+
+static int on_packet(void *ctx, const void *data, size_t size)
+{
+	struct pktcap *p = ctx;
+	const struct tc_pkt *tp = data;
+	if (size < sizeof *tp || tp->caplen > size - sizeof *tp || tp->caplen > tp->len)
+		return 0; /* not ours: ignore rather than misread */
+	p->seen++;
+	if (p->filter && !pcapfilter_match(p->filter, tp->data, tp->caplen, tp->len)) {
+		p->filtered++;
+		return 0;
+	}
+	struct held *h = malloc(sizeof *h + tp->caplen);
+	if (!h)
+		return EC_ERR_NOMEM;
+	h->next = NULL;
+	h->ts_ns = tp->ts_ns;
+	h->len = tp->len;
+	h->caplen = tp->caplen;
+	h->ifindex = tp->ifindex;
+	h->egress = tp->egress;
+	memcpy(h->data, tp->data, tp->caplen);
+	if (p->tail)
+		p->tail->next = h;
+	else
+		p->head = h;
+	p->tail = h;
+	p->held_bytes += sizeof *h + h->caplen;
+	return p->held_bytes > PCAP_HOLD_BYTES ? release(p, 0) : 0;
+}
+
+int pktcap_keyline(struct pktcap *p, const char *line)
+{
+	if (!p)
+		return 0;
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG;
+	e.run_log = (char *)line;
+	e.record_kind = EVENT__RECORD_KIND__RECORD_KIND_KEYLOG;
+	int err = ec_synth_record(p->synth, &e);
+	if (!err)
+		err = ec_synth_flush_keys(p->synth);
+	if (!err)
+		err = ec_pcapng_flush(p->png);
+	return err;
+}
+
+static uint64_t tc_lost(struct pktcap *p)
+{
+	uint64_t vals[1024] = {0}, sum = 0;
+	uint32_t zero = 0;
+	int n = libbpf_num_possible_cpus();
+	if (!p->skel || n <= 0 || n > 1024 ||
+	    bpf_map_lookup_elem(bpf_map__fd(p->skel->maps.tc_lost), &zero, vals))
+		return 0;
+	for (int i = 0; i < n; i++)
+		sum += vals[i];
+	return sum;
+}
+
+int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
+{
+	int err;
+	p->cap = cap;
+	p->skel = tc_bpf__open();
+	if (!p->skel) {
+		ec_warn("cannot open the TC BPF object: %s", strerror(errno));
+		return EC_ERR_IO;
+	}
+	p->skel->rodata->snaplen = p->o.snaplen;
+	p->skel->rodata->skip_ingress = (uint32_t)p->loopback;
+	int ncpus = libbpf_num_possible_cpus();
+	bpf_map__set_max_entries(p->skel->maps.tc_scratch, ncpus > 0 ? (uint32_t)ncpus : 1);
+	if ((err = tc_bpf__load(p->skel))) {
+		ec_warn("cannot load the TC BPF programs: %s%s", strerror(-err),
+			p->o.debug ? "" : "; run with --debug to see the verifier's log");
+		return EC_ERR_IO;
+	}
+	memset(&p->hook, 0, sizeof p->hook);
+	p->hook.sz = sizeof p->hook;
+	p->hook.ifindex = p->ifindex;
+	p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&p->hook);
+	if (err && err != -EEXIST) {
+		ec_warn("--ifname %s: cannot add a clsact qdisc: %s", p->o.ifname, strerror(-err));
+		return EC_ERR_IO;
+	}
+	p->hook_created = err == 0;
+	struct {
+		struct bpf_tc_opts *opts;
+		int *attached;
+		enum bpf_tc_attach_point ap;
+		struct bpf_program *prog;
+		const char *name;
+	} at[] = {{&p->in, &p->in_attached, BPF_TC_INGRESS, p->skel->progs.tc_ingress, "ingress"},
+		  {&p->eg, &p->eg_attached, BPF_TC_EGRESS, p->skel->progs.tc_egress, "egress"}};
+	for (int i = 0; i < 2; i++) {
+		memset(at[i].opts, 0, sizeof *at[i].opts);
+		at[i].opts->sz = sizeof *at[i].opts;
+		at[i].opts->prog_fd = bpf_program__fd(at[i].prog);
+		p->hook.attach_point = at[i].ap;
+		if ((err = bpf_tc_attach(&p->hook, at[i].opts))) {
+			ec_warn("--ifname %s: cannot attach the TC %s program: %s", p->o.ifname,
+				at[i].name, strerror(-err));
+			return EC_ERR_IO;
+		}
+		*at[i].attached = 1;
+	}
+	if (ec_capture_add_ringbuf(cap, bpf_map__fd(p->skel->maps.tc_packets), on_packet, p)) {
+		ec_warn("cannot poll the packet ring buffer: %s", strerror(errno));
+		return EC_ERR_IO;
+	}
+	ec_capture_set_tick(cap, on_tick, p);
+	ec_record_log(ec_capture_writer(cap),
+		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s clsact qdisc",
+		      p->o.path, p->o.ifname, p->ifindex,
+		      p->linktype == EC_LINKTYPE_ETHERNET ? "Ethernet" : "raw IP", p->o.snaplen,
+		      p->o.filter ? p->o.filter : "", p->hook_created ? "created a" : "existing");
+	fprintf(stderr, "%s: pcap: %s on %s, %s clsact qdisc%s%s\n", argv0, p->o.path, p->o.ifname,
+		p->hook_created ? "created a" : "using the existing",
+		p->o.filter ? ", filter: " : "", p->o.filter ? p->o.filter : "");
+	return 0;
+}
+
+static void detach(struct pktcap *p)
+{
+	struct {
+		struct bpf_tc_opts *opts;
+		int *attached;
+		enum bpf_tc_attach_point ap;
+		const char *name;
+	} at[] = {{&p->in, &p->in_attached, BPF_TC_INGRESS, "ingress"},
+		  {&p->eg, &p->eg_attached, BPF_TC_EGRESS, "egress"}};
+	for (int i = 0; i < 2; i++) {
+		if (!*at[i].attached)
+			continue;
+		p->hook.attach_point = at[i].ap;
+		at[i].opts->prog_fd = 0;
+		at[i].opts->prog_id = 0;
+		at[i].opts->flags = 0;
+		int err = bpf_tc_detach(&p->hook, at[i].opts);
+		if (err)
+			ec_warn("--ifname %s: cannot detach the TC %s program: %s", p->o.ifname,
+				at[i].name, strerror(-err));
+		*at[i].attached = 0;
+	}
+	if (p->hook_created) {
+		p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		int err = bpf_tc_hook_destroy(&p->hook);
+		if (err)
+			ec_warn("--ifname %s: cannot remove the clsact qdisc we added: %s",
+				p->o.ifname, strerror(-err));
+		p->hook_created = 0;
+	}
+}
+
+int pktcap_close(struct pktcap *p)
+{
+	if (!p)
+		return 0;
+	detach(p);
+	int err = p->err;
+	if (p->cap && !err)
+		err = release(p, 1);
+	while (p->head) {
+		struct held *h = p->head;
+		p->head = h->next;
+		free(h);
+	}
+	if (p->cap)
+		fprintf(stderr,
+			"%s: pcap: %llu packets written to %s, %llu filtered out, %llu lost\n",
+			argv0, (unsigned long long)p->written, p->o.path,
+			(unsigned long long)p->filtered, (unsigned long long)tc_lost(p));
+	int e2 = ec_synth_free(p->synth);
+	int e3 = ec_pcapng_free(p->png);
+	err = err ? err : e2 ? e2 : e3;
+	if (p->fd >= 0 && close(p->fd) && !err)
+		err = EC_ERR_IO;
+	pcapfilter_free(p->filter);
+	tc_bpf__destroy(p->skel);
+	free(p->owners);
+	free(p);
+	return err;
+}

@@ -1,0 +1,48 @@
+/*
+ * ec-capture tls --pcap FILE --ifname IF [FILTER]: the real (encrypted)
+ * packets of an interface from TC clsact programs (bpf/tc.bpf.c), written
+ * to pcapng with the TLS key log in Decryption Secrets Blocks and each
+ * packet's process in a comment; the same packets go to the record stream
+ * as RECORD_KIND_PACKET events. See docs/PCAPNG.md.
+ */
+#ifndef EC_CAPTURE_PCAP_H
+#define EC_CAPTURE_PCAP_H
+
+#include <stdint.h>
+
+#include "capture.h"
+#include "tls.h"
+
+struct pktcap_opts {
+	const char *path;   /* --pcap FILE */
+	const char *ifname; /* --ifname IF */
+	char *filter;	    /* pcap filter expression, NULL: every packet */
+	uint32_t snaplen;   /* bytes kept per packet */
+	int debug;
+};
+
+struct pktcap;
+
+/*
+ * Check the options, compile the filter and create FILE (before any BPF).
+ * NULL after a one-line error on stderr; *status is then the exit code.
+ */
+struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status);
+/*
+ * Load bpf/tc.bpf.c, attach it to IF's ingress and egress (creating the
+ * clsact qdisc when there is none) and poll its ring buffer through cap.
+ * Negative ec_error after a one-line error on stderr.
+ */
+int pktcap_attach(struct pktcap *p, struct ec_capture *cap);
+/* A TLS event: remember which process owns its 4-tuple (packet comments). */
+void pktcap_note_conn(struct pktcap *p, const struct tls_event *te);
+/* A key log line: into a Decryption Secrets Block at once. */
+int pktcap_keyline(struct pktcap *p, const char *line);
+/*
+ * Detach the programs, remove the clsact qdisc if we created it, write the
+ * packets still held, close FILE, free. Safe on NULL and after a failed
+ * pcap_attach. Returns 0 or a negative ec_error (output).
+ */
+int pktcap_close(struct pktcap *p);
+
+#endif

@@ -31,6 +31,8 @@
 #define PCAP_HOLD_NS 1000000000ull
 /* ... unless this much is held: then the oldest go out early. */
 #define PCAP_HOLD_BYTES (64u << 20)
+/* The packet ring buffer (every packet of IF is copied: the filter runs here). */
+#define PCAP_RING (32u << 20)
 /* Direct-mapped cache of 4-tuple -> process, from the TLS events. */
 #define OWNERS 65536
 
@@ -353,6 +355,7 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	}
 	p->skel->rodata->snaplen = p->o.snaplen;
 	p->skel->rodata->skip_ingress = (uint32_t)p->loopback;
+	bpf_map__set_max_entries(p->skel->maps.tc_packets, PCAP_RING);
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(p->skel->maps.tc_scratch, ncpus > 0 ? (uint32_t)ncpus : 1);
 	if ((err = tc_bpf__load(p->skel))) {

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: records → synthesized TCP → pcapng. The input is a
  * record stream (varint-delimited LogEntry records); every decodable record
- * goes through ec_synth_record, then the pending bytes are flushed.
+ * goes through ec_synth_record, then the pending bytes are flushed. The
+ * same bytes are also read as one Ethernet and one raw IP packet.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -13,6 +14,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct ec_tuple t;
+	ec_packet_tuple(EC_LINKTYPE_ETHERNET, data, size, &t);
+	ec_packet_tuple(EC_LINKTYPE_RAW, data, size, &t);
 	static int null = -1;
 	if (null < 0)
 		null = open("/dev/null", O_WRONLY);

@@ -695,6 +695,70 @@ static void live_flush(void **state)
 	}
 }
 
+/* The 4-tuple of our own synthesized packets, and of odd frames. */
+static void packet_tuples(void **state)
+{
+	(void)state;
+	start();
+	EcEvent ev = ev_init();
+	feed_ev(&ev, WR, "x", 1);
+	EcEvent v6 = ev_init();
+	v6.conn_id = 2;
+	v6.src_ip = "2001:db8::1";
+	v6.dst_ip = "2001:db8::2";
+	feed_ev(&v6, WR, "y", 1);
+	struct out *o = finish();
+	struct ec_tuple t;
+	struct epb e = epb_of(&o->blk[2]);
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
+	assert_int_equal(t.family, 4);
+	assert_memory_equal(t.src, "\x7f\0\0\x01", 4);
+	assert_memory_equal(t.dst, "\x0a\0\0\x02", 4);
+	assert_int_equal(t.sport, 40000);
+	assert_int_equal(t.dport, 443);
+	/* the same packet as raw IP, and behind a VLAN tag */
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
+	assert_int_equal(t.sport, 40000);
+	uint8_t vl[128];
+	memcpy(vl, e.data, 12);
+	memcpy(vl + 12, "\x81\x00\x00\x05", 4);
+	memcpy(vl + 16, e.data + 12, e.caplen - 12);
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen + 4, &t), 0);
+	assert_int_equal(t.dport, 443);
+	/* every cut of the frame is refused, none is overread (ASan) */
+	for (size_t n = 0; n < 14 + 20 + 4; n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		memcpy(cut, e.data, n);
+		assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, cut, n, &t), EC_ERR_PROTO);
+		free(cut);
+	}
+	/* not TCP; a later fragment; an unknown link type */
+	memcpy(vl, e.data, e.caplen);
+	vl[14 + 9] = 17;
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t), EC_ERR_PROTO);
+	vl[14 + 9] = 6;
+	vl[14 + 7] = 0x10;
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t), EC_ERR_PROTO);
+	assert_int_equal(ec_packet_tuple(113, e.data, e.caplen, &t), EC_ERR_PROTO);
+	/* IPv6 */
+	size_t i;
+	for (i = 0; i < o->nblk; i++) {
+		if (o->blk[i].type != EC_PCAPNG_EPB)
+			continue;
+		e = epb_of(&o->blk[i]);
+		if (e.data[12] == 0x86)
+			break;
+	}
+	assert_true(i < o->nblk);
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
+	assert_int_equal(t.family, 6);
+	assert_int_equal(t.src[15], 1);
+	assert_int_equal(t.dst[15], 2);
+	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
+	assert_int_equal(t.family, 6);
+	outfree(o);
+}
+
 static void open_close(void **state)
 {
 	(void)state;
@@ -743,6 +807,7 @@ int main(void)
 	    cmocka_unit_test(reopen),
 	    cmocka_unit_test(raw_packets),
 	    cmocka_unit_test(live_flush),
+	    cmocka_unit_test(packet_tuples),
 	    cmocka_unit_test(open_close),
 	};
 	return cmocka_run_group_tests_name("synth", tests, NULL, NULL);

@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# ec-capture tls --pcap FILE --ifname lo: the real packets with the TLS keys in
+# Decryption Secrets Blocks; tshark decrypts them with no key log option.
+# Needs root (BPF, uprobes, TC).
+
+load helpers
+
+setup_file() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+}
+
+teardown() {
+	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
+	bg_stop_all
+	if [ -n "${ADDED_CLSACT:-}" ]; then
+		tc qdisc del dev lo clsact 2>/dev/null || true
+		ADDED_CLSACT=
+	fi
+}
+
+# ec-capture tls OPTIONS... in the background, records in $T/out.pb, log in
+# $T/cap.err; returns once it captures.
+cap_start() {
+	T=$BATS_TEST_TMPDIR
+	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
+	CAP_PID=$!
+	EC_PIDS="${EC_PIDS:-} $CAP_PID"
+	local i
+	for i in $(seq 1 200); do
+		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/cap.err" >&2
+	return 1
+}
+
+cap_stop() {
+	sleep 0.1
+	kill -INT "$CAP_PID"
+	local i
+	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$CAP_PID"
+	local rc=$?
+	CAP_PID=
+	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
+}
+
+s_server_start() { # PORT
+	bg_start openssl s_server -accept "127.0.0.1:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$1"
+}
+
+# lo's qdiscs and TC filters, to compare before and after a capture
+tc_state() {
+	tc qdisc show dev lo
+	tc filter show dev lo ingress 2>/dev/null
+	tc filter show dev lo egress 2>/dev/null
+}
+
+# curl in the background so its pid is known: curl_pid VERSION-OPTION PATH OUT
+curl_get() {
+	curl -sk --http1.1 $1 "https://127.0.0.1:$port$2" -o "$3" &
+	echo $! >"$3.pid"
+	wait $!
+}
+
+@test "pcap: tshark decrypts TLS 1.3 and TLS 1.2 from the file alone; comments carry curl's pid" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	before=$(tc_state)
+	port=$(free_port)
+	s_server_start "$port"
+	cap_start --pcap "$T/lo.pcapng" --ifname lo tcp port "$port"
+	grep -q 'key log: offsets row' "$T/cap.err"
+	curl_get --tlsv1.3 /v13 "$T/b13"
+	curl_get "--tls-max 1.2" /v12 "$T/b12"
+	# other traffic on lo, which the filter leaves out
+	other=$(free_port)
+	s_server_start "$other"
+	curl -sk "https://127.0.0.1:$other/other" -o /dev/null
+	cap_stop
+	grep -q 'Protocol  : TLSv1.3' "$T/b13"
+	grep -q 'Protocol  : TLSv1.2' "$T/b12"
+
+	# hooks and the clsact qdisc we added are gone
+	[ "$(tc_state)" = "$before" ]
+	grep -Eq 'pcap: [0-9]+ packets written to .*, [1-9][0-9]* filtered out, [0-9]+ lost' "$T/cap.err" ||
+		{ cat "$T/cap.err"; false; }
+
+	# no key log option: the keys come from the file's Decryption Secrets Blocks
+	run --separate-stderr tshark -r "$T/lo.pcapng" -Y http.request -T fields -e http.request.uri -e frame.comment
+	assert_success
+	[ "$(echo "$output" | cut -f1 | sort | tr '\n' ' ')" = "/v12 /v13 " ]
+	echo "$output" | grep -q "^/v13	pid=$(cat "$T/b13.pid") .*comm=curl "
+	echo "$output" | grep -q "^/v12	pid=$(cat "$T/b12.pid") .*comm=curl "
+	# the responses too (s_server's HTTP/1.0 body runs to the close, so tshark
+	# shows it only without body reassembly), nothing but the filtered port,
+	# nothing malformed
+	[ "$(tshark -r "$T/lo.pcapng" -o http.desegment_body:FALSE -Y 'http.response.code == 200' \
+		2>/dev/null | wc -l)" -eq 2 ]
+	[ -z "$(tshark -r "$T/lo.pcapng" -Y "!(tcp.port == $port) || _ws.malformed" 2>/dev/null)" ]
+	run capinfos -c -I "$T/lo.pcapng"
+	assert_success
+	assert_output --partial "packets captured by ec-capture (TC)"
+}
+
+@test "pcap: the packets are records too; ec-dump --pcapng writes a decryptable file from them" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	s_server_start "$port"
+	cap_start --pcap "$T/lo.pcapng" --ifname lo "tcp port $port"
+	curl -sk --http1.1 "https://127.0.0.1:$port/rec" -o /dev/null
+	cap_stop
+	n=$(capinfos -c -M "$T/lo.pcapng" | awk '/Number of packets/ {print $NF}')
+	[ "$n" -gt 10 ]
+	[ "$(ec-dump --json --source packet "$T/out.pb" |
+		jq -s '[.[] | select(.record_kind == "RECORD_KIND_PACKET")] | length')" -eq "$n" ]
+	ec-dump --source packet --pcapng "$T/re.pcapng" "$T/out.pb"
+	run --separate-stderr tshark -r "$T/re.pcapng" -Y http.request -T fields -e http.request.uri
+	assert_success
+	assert_output "/rec"
+}
+
+@test "pcap: a clsact qdisc that was there stays; only our filters are removed" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	if ! tc qdisc show dev lo | grep -q clsact; then
+		tc qdisc add dev lo clsact
+		ADDED_CLSACT=1
+	fi
+	before=$(tc_state)
+	cap_start --pcap "$T/lo.pcapng" --ifname lo
+	grep -q 'using the existing clsact qdisc' "$T/cap.err"
+	tc filter show dev lo egress | grep -q tc_egress
+	cap_stop
+	[ "$(tc_state)" = "$before" ]
+}
+
+@test "pcap: when the reader of stdout goes away the hooks are removed too" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	before=$(tc_state)
+	# head exits after the first bytes: ec-capture sees EPIPE and stops
+	timeout 20 bash -c "ec-capture tls --heartbeat 1 --pcap '$T/lo.pcapng' --ifname lo 2>'$T/cap.err' | head -c 10 >/dev/null"
+	grep -q 'pcap: .* packets written' "$T/cap.err"
+	[ "$(tc_state)" = "$before" ]
+	run capinfos "$T/lo.pcapng"
+	assert_success
+}
+
+@test "pcap: bad filter, unknown interface, --ifname alone: one-line errors" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	run --separate-stderr ec-capture tls --pcap "$T/x.pcapng" --ifname lo tcp port nonsense
+	assert_failure 2
+	[[ $stderr == *"filter 'tcp port nonsense': "* ]]
+	run --separate-stderr ec-capture tls --pcap "$T/x.pcapng" --ifname nosuch0
+	assert_failure 1
+	[[ $stderr == *"--ifname nosuch0: No such device"* ]]
+	run --separate-stderr ec-capture tls --ifname lo
+	assert_failure 2
+	[[ $stderr == *"--ifname is for --pcap FILE"* ]]
+	run --separate-stderr ec-capture tls --pcap /nonexistent/dir/x.pcapng --ifname lo
+	assert_failure 1
+	[[ $stderr == *"--pcap /nonexistent/dir/x.pcapng: No such file or directory"* ]]
+}

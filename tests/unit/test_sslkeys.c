@@ -633,6 +633,86 @@ static void test_seen(void **state)
 	assert_int_equal(ec_sslkeys_seen(&seen, "EXPORTER_SECRET 4093 x"), 1);
 }
 
+/* The BoringSSL-style paths of tls_read_keys on a hand-made object: s3
+ * behind a pointer, a uint16_t version, the session in s3 with an int key
+ * length, TLS 1.3 secrets in s3 by direction, swapped for a server. */
+static void test_read_flags(void **state)
+{
+	static struct {
+		uint8_t ssl[64], s3[256], sess[128], cipher[32];
+	} m;
+	const struct tls_ssl_offsets off = {
+	    .flags = TLS_OFF_S3_PTR | TLS_OFF_VERSION_U16 | TLS_OFF_SESS_IN_S3 | TLS_OFF_MKLEN_U32 |
+		     TLS_OFF_NO_HS | TLS_OFF_TRAFFIC_RW,
+	    .version = 2,
+	    .s3 = 8,
+	    .s3_client_random = 0,
+	    .session = 32,
+	    .sess_master_key_length = 4,
+	    .sess_master_key = 8,
+	    .sess_cipher = 64,
+	    .cipher_id = 4,
+	    .client_app_traffic_secret = 48,  /* write */
+	    .server_app_traffic_secret = 112, /* read */
+	    .exporter_master_secret = 176,
+	    .server = 20,
+	    .server_mask = 0x4,
+	};
+	struct tls_keys *k = calloc(1, sizeof(*k));
+	const void *p;
+	uint16_t v = 0x0304;
+	int32_t len = 48;
+	uint32_t id = 0x03001302;
+
+	(void)state;
+	assert_non_null(k);
+	memset(&m, 0xee, sizeof(m));
+	memcpy(m.ssl + 2, &v, 2); /* 0xeeee after it must not leak in */
+	p = m.s3;
+	memcpy(m.ssl + 8, &p, sizeof(p));
+	m.ssl[20] = 0xfb; /* server bit clear: a client */
+	memset(m.s3, 0x01, 32);
+	p = m.sess;
+	memcpy(m.s3 + 32, &p, sizeof(p));
+	memset(m.s3 + 48, 0x0c, 64);
+	memset(m.s3 + 112, 0x05, 64);
+	memset(m.s3 + 176, 0x0e, 64);
+	memcpy(m.sess + 4, &len, 4);
+	memset(m.sess + 8, 0x4d, 48);
+	p = m.cipher;
+	memcpy(m.sess + 64, &p, sizeof(p));
+	memcpy(m.cipher + 4, &id, 4);
+
+	assert_int_equal(tls_read_keys(m.ssl, &off, k), 0);
+	assert_int_equal(k->version, 0x0304);
+	assert_int_equal(k->cipher_id, 0x03001302);
+	assert_int_equal(k->master_key_len, 48);
+	assert_int_equal(k->valid, TLS_KEYS_HAVE_RANDOM | TLS_KEYS_HAVE_MASTER |
+				       TLS_KEYS_HAVE_CIPHER | TLS_KEYS_HAVE_APP);
+	assert_int_equal(k->client_random[31], 0x01);
+	assert_int_equal(k->master_key[47], 0x4d);
+	assert_int_equal(k->client_app_traffic[0], 0x0c);
+	assert_int_equal(k->server_app_traffic[0], 0x05);
+	assert_int_equal(k->exporter_secret[0], 0x0e);
+	assert_int_equal(k->handshake_secret[0], 0); /* TLS_OFF_NO_HS: not read */
+
+	m.ssl[20] = 0x04; /* a server: it writes with the server secret */
+	assert_int_equal(tls_read_keys(m.ssl, &off, k), 0);
+	assert_int_equal(k->client_app_traffic[0], 0x05);
+	assert_int_equal(k->server_app_traffic[0], 0x0c);
+
+	/* a session pointer to nowhere: no master key, no cipher, no crash */
+	p = (const void *)8;
+	memcpy(m.s3 + 32, &p, sizeof(p));
+	assert_int_equal(tls_read_keys(m.ssl, &off, k), 0);
+	assert_int_equal(k->valid, TLS_KEYS_HAVE_RANDOM | TLS_KEYS_HAVE_APP);
+	/* no s3: version only */
+	memset(m.ssl + 8, 0, 8);
+	assert_int_equal(tls_read_keys(m.ssl, &off, k), 0);
+	assert_int_equal(k->valid, 0);
+	free(k);
+}
+
 static void test_layout(void **state)
 {
 	(void)state;
@@ -647,6 +727,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_seen),
+	    cmocka_unit_test(test_read_flags),
 	    cmocka_unit_test(test_find_row),
 	    cmocka_unit_test(test_version_installed),
 	    cmocka_unit_test_setup_teardown(test_version_files, setup_tmp, teardown_tmp),

@@ -26,6 +26,7 @@ enum mod_dir {
 #define MOD_F_TRUNCATED 1 /* data stops before call_len (--truncate or a bound) */
 #define MOD_F_RETVAL 2	  /* retval is known */
 #define MOD_F_EXITED 4	  /* bash: the shell exited/exec'd before the command returned */
+#define MOD_F_ERROR 8	  /* retval is an error number (mysqld: the query failed) */
 
 /* Runtime settings: array map mod_config, key 0. Changed without detach. */
 struct mod_cfg {

@@ -645,9 +645,11 @@ int ec_mod_find_bin(const char *explicit_path, pid_t pid, const char *const *can
 	return EC_ERR_NOTFOUND;
 }
 
-int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len)
+/* Call fn for every defined function symbol matching sym (a prefix when prefix). */
+static int each_symbol(const char *path, const char *sym, int prefix,
+		       int (*fn)(void *ctx, const char *name), void *ctx)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = EC_ERR_NOTFOUND;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
 	if (fd < 0)
 		return EC_ERR_IO;
 	elf_version(EV_CURRENT);
@@ -659,16 +661,18 @@ int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out,
 		return EC_ERR_UNSUPPORTED;
 	}
 	size_t n = strlen(sym);
-	for (int pass = 0; pass < 2 && err; pass++) {
+	int stop = 0;
+	/* .symtab first; .dynsym only when there is no match there */
+	for (int pass = 0; pass < 2 && !found && !stop; pass++) {
 		Elf_Scn *scn = NULL;
 		Elf64_Word want = pass == 0 ? SHT_SYMTAB : SHT_DYNSYM;
-		while (err && (scn = elf_nextscn(elf, scn))) {
+		while (!stop && (scn = elf_nextscn(elf, scn))) {
 			GElf_Shdr sh;
 			if (!gelf_getshdr(scn, &sh) || sh.sh_type != want || !sh.sh_entsize)
 				continue;
 			Elf_Data *d = elf_getdata(scn, NULL);
 			size_t count = sh.sh_size / sh.sh_entsize;
-			for (size_t i = 0; d && i < count; i++) {
+			for (size_t i = 0; d && i < count && !stop; i++) {
 				GElf_Sym s;
 				if (!gelf_getsym(d, (int)i, &s) ||
 				    GELF_ST_TYPE(s.st_info) != STT_FUNC ||
@@ -677,13 +681,54 @@ int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out,
 				const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
 				if (!name || strncmp(name, sym, n) || (!prefix && name[n]))
 					continue;
-				snprintf(out, len, "%s", name);
-				err = 0;
-				break;
+				found++;
+				stop = fn(ctx, name);
 			}
 		}
 	}
 	elf_end(elf);
 	close(fd);
-	return err;
+	return found ? 0 : EC_ERR_NOTFOUND;
+}
+
+struct first_ctx {
+	char *out;
+	size_t len;
+};
+
+static int take_first(void *ctx, const char *name)
+{
+	struct first_ctx *c = ctx;
+	snprintf(c->out, c->len, "%s", name);
+	return 1;
+}
+
+int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len)
+{
+	struct first_ctx c = {out, len};
+	return each_symbol(path, sym, prefix, take_first, &c);
+}
+
+struct list_ctx {
+	char (*names)[EC_MOD_SYM_LEN];
+	int max, n;
+};
+
+static int take_all(void *ctx, const char *name)
+{
+	struct list_ctx *c = ctx;
+	for (int i = 0; i < c->n; i++)
+		if (!strcmp(c->names[i], name))
+			return 0;
+	if (c->n < c->max && strlen(name) < EC_MOD_SYM_LEN)
+		snprintf(c->names[c->n++], EC_MOD_SYM_LEN, "%s", name);
+	return c->n >= c->max;
+}
+
+int ec_mod_list_symbols(const char *path, const char *prefix, char (*names)[EC_MOD_SYM_LEN],
+			int max)
+{
+	struct list_ctx c = {names, max, 0};
+	int err = each_symbol(path, prefix, 1, take_all, &c);
+	return err ? err : c.n;
 }

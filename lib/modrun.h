@@ -124,4 +124,9 @@ int ec_mod_find_bin(const char *explicit_path, pid_t pid, const char *const *can
  */
 int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len);
 
+#define EC_MOD_SYM_LEN 256
+/* Up to max distinct functions whose name starts with prefix: their count, or negative. */
+int ec_mod_list_symbols(const char *path, const char *prefix, char (*names)[EC_MOD_SYM_LEN],
+			int max);
+
 #endif

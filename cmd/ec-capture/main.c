@@ -16,6 +16,8 @@ static const struct {
     {"bash", bash_main, "command lines of interactive bash, with return codes"},
     {"zsh", zsh_main, "command lines of interactive zsh (line editor)"},
     {"gotls", gotls_main, "Go crypto/tls plaintext and keys (stripped binaries too)"},
+    {"mysqld", mysqld_main, "SQL queries of a MySQL/MariaDB server (dispatch_command)"},
+    {"postgres", postgres_main, "SQL queries of a PostgreSQL server"},
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,8 @@ int tls_main(int argc, char **argv);
 /* Modules on the shared runner (lib/modrun.c); see docs/MODULES.md. */
 int bash_main(int argc, char **argv);
 int zsh_main(int argc, char **argv);
+int mysqld_main(int argc, char **argv);
+int postgres_main(int argc, char **argv);
 
 /* `ec-capture gotls --elfpath BIN | --pid PID [options]`. */
 int gotls_main(int argc, char **argv);

@@ -848,6 +848,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 					       "missing or wrong \"Authorization: Bearer TOKEN\"");
 			return 1;
 		}
+		char uri[64];
+		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
+		    (strcmp(uri, "/") && strcmp(uri, "/ws"))) {
+			lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND,
+					       "the stream is at ws://HOST:PORT/");
+			return 1;
+		}
 		if (s->draining || (int)s->nws >= s->o->max_clients) {
 			lws_return_http_status(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
 					       s->draining ? "stream ended" : "too many clients");
@@ -919,6 +926,7 @@ static struct lws_vhost *make_vhost(struct ec_serve *s, const char *name, const 
 	info.retry_and_idle_policy = retry;
 	info.keepalive_timeout = 30;
 	if (s->o->tls_cert) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = s->o->tls_cert;
 		info.ssl_private_key_filepath = s->o->tls_key;
 	}

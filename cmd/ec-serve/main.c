@@ -3,10 +3,12 @@
  * and expose the remote config API, relayed to ec-capture's control socket.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "wsserve.h"
@@ -175,6 +177,10 @@ int main(int argc, char **argv)
 	}
 	if (!o.tls_cert != !o.tls_key)
 		ec_die(2, "--tls-cert and --tls-key go together: give both or neither");
+	if (o.tls_cert && access(o.tls_cert, R_OK))
+		ec_die(2, "--tls-cert %s: %s", o.tls_cert, strerror(errno));
+	if (o.tls_key && access(o.tls_key, R_OK))
+		ec_die(2, "--tls-key %s: %s", o.tls_key, strerror(errno));
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int status = ec_serve_run(&o);
 	curl_global_cleanup();

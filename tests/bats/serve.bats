@@ -39,7 +39,7 @@ serve_start() {
 wait_clients() {
 	local i
 	for i in $(seq 1 200); do
-		[ "$(curl -s "${@:2}" "http://127.0.0.1:$API/status" | jq .clients)" = "$1" ] && return 0
+		[ "$(curl -s "${@:2}" "${SCHEME:-http}://127.0.0.1:$API/status" | jq .clients)" = "$1" ] && return 0
 		sleep 0.05
 	done
 	echo "never saw $1 clients" >&2
@@ -350,4 +350,39 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	wait "$PID_c"
 	run jq -r '"\(.closed) \(.close_code)"' "$T/c.json"
 	assert_output "true 1000"
+}
+
+@test "--tls-cert/--tls-key: wss:// stream and https:// config API; the path is / (or /ws)" {
+	T=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	run ec-serve --tls-cert "$T/nope.pem" --tls-key "$T/key.pem" </dev/null
+	assert_failure 2
+	assert_output --partial "nope.pem: No such file"
+	serve_start --tls-cert "$T/cert.pem" --tls-key "$T/key.pem"
+	run curl -s --cacert "$T/cert.pem" --resolve "localhost:$API:127.0.0.1" "https://localhost:$API/status"
+	assert_output --partial '"version":"0.1.0"'
+	run curl -s -o /dev/null -w '%{http_code}' -X POST -k "https://127.0.0.1:$API/tls" -d '{"pid":-1}'
+	assert_output 400
+	run $PY "$WSC" "ws://127.0.0.1:$WS/" --timeout 3
+	assert_failure
+	run $PY "$WSC" "wss://127.0.0.1:$WS/elsewhere" --insecure --timeout 5
+	assert_output '{"error": "status", "status": 404}'
+	$PY "$WSC" "wss://127.0.0.1:$WS/" --insecure --until-close --timeout 20 >"$T/c.json" 7>&- &
+	EC_PIDS="$EC_PIDS $!"
+	c=$!
+	$PY "$WSC" "wss://127.0.0.1:$WS/ws" --insecure --until-close --timeout 20 >"$T/d.json" 7>&- &
+	EC_PIDS="$EC_PIDS $!"
+	d=$!
+	SCHEME=https wait_clients 2 -k
+	cat "$BATS_FILE_TMPDIR/small.pb" >&7
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	wait "$c"
+	wait "$d"
+	n=$(ec-dump -j "$BATS_FILE_TMPDIR/small.pb" | wc -l)
+	for f in c d; do
+		run jq -r '"\(.messages - (.heartbeat_msgs | length)) \(.close_code)"' "$T/$f.json"
+		assert_output "$((n + 3)) 1000"
+	done
 }

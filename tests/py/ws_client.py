@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -62,6 +63,7 @@ def main():
     ap.add_argument("--until-close", action="store_true")
     ap.add_argument("--stall", type=float, default=0.0)
     ap.add_argument("--ready")
+    ap.add_argument("--insecure", action="store_true", help="wss: accept any certificate")
     ap.add_argument("--events-out", help="write one JSON line per event here")
     ap.add_argument("--latency-out", help="write receive-minus-timestamp ns per event")
     args = ap.parse_args()
@@ -73,8 +75,9 @@ def main():
         # a small receive buffer: the server sees the stall sooner
         sockopt = ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
     try:
+        sslopt = {"cert_reqs": ssl.CERT_NONE} if args.insecure else None
         ws = websocket.create_connection(args.url, header=header, timeout=args.timeout,
-                                         sockopt=sockopt)
+                                         sockopt=sockopt, sslopt=sslopt)
     except websocket.WebSocketBadStatusException as e:
         print(json.dumps({"error": "status", "status": e.status_code}))
         return 2

@@ -904,7 +904,8 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 		rd->have_meta = 1;
 	}
 	struct ec_mark m = {ev->seq, ev->timestamp, ev->tid};
-	uint64_t miss = ec_reasm_seq(rd, ev->seq);
+	/* seq counts per (conn_id, direction): without a conn_id it means nothing */
+	uint64_t miss = ev->conn_id ? ec_reasm_seq(rd, ev->seq) : 0;
 	if (miss) {
 		char why[96];
 		P->st.gaps++;

@@ -4,6 +4,10 @@
 
 load helpers
 
+teardown() {
+	bg_stop_all
+}
+
 setup() {
 	h1=$BATS_TEST_TMPDIR/h1.pb
 	ec-gen --seed 3 --total-conns 40 --conns 6 --max-body 3000 --heartbeat 25 > "$h1"
@@ -144,4 +148,41 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 @test "refuses to write records to a terminal" {
 	run script -qec "ec-parse < '$h1'" /dev/null
 	assert_output --partial "refusing to write binary records to a terminal"
+}
+
+@test "live: ec-capture tls | ec-parse | ec-dump shows one request and one response per curl call" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	port=$(free_port)
+	bg_start /usr/bin/python3 "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
+	wait_port "$port"
+	mkfifo "$T/records"
+	ec-capture tls -t curl --heartbeat 0 > "$T/records" 2> "$T/cap.err" &
+	cap=$!
+	EC_PIDS="${EC_PIDS:-} $cap"
+	bg_start sh -c "ec-parse < '$T/records' | ec-dump > '$T/out.txt'"
+	for _ in $(seq 1 200); do
+		grep -q capturing "$T/cap.err" && break
+		sleep 0.05
+	done
+	grep -q capturing "$T/cap.err"
+	for path in plain chunked gzip; do
+		curl -sk --http1.1 "https://127.0.0.1:$port/$path" -o /dev/null
+	done
+	sleep 0.3
+	kill -INT "$cap"
+	wait "$cap"
+	for _ in $(seq 1 100); do
+		grep -q 'origin=ec-parse' "$T/out.txt" 2>/dev/null && break
+		sleep 0.05
+	done
+	# other tests may run curl meanwhile: count what went to our port
+	mine=$(grep -E "^20.* -> 127\.0\.0\.1:$port " "$T/out.txt")
+	[ "$(grep -c ' http1-request ' <<<"$mine")" = 3 ]
+	[ "$(grep -c ' http1-response ' <<<"$mine")" = 3 ]
+	[ "$(grep -c ' unknown len=[1-9]' <<<"$mine")" = 0 ]
+	grep -q '^GET /chunked HTTP/1.1' "$T/out.txt"
+	grep -q 'second, longer chunk' "$T/out.txt"
 }

@@ -169,9 +169,17 @@ void pktcap_note_conn(struct pktcap *p, const struct tls_event *te)
 		return;
 	struct ec_tuple t;
 	memset(&t, 0, sizeof t);
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	t.family = te->family == 2 ? 4 : 6;
 	memcpy(t.src, te->saddr, t.family == 4 ? 4 : 16);
 	memcpy(t.dst, te->daddr, t.family == 4 ? 4 : 16);
+	if (t.family == 6 && !memcmp(t.src, mapped, 12) && !memcmp(t.dst, mapped, 12)) {
+		/* an IPv4 peer of a dual-stack socket: the packets are IPv4 */
+		memset(&t, 0, sizeof t);
+		t.family = 4;
+		memcpy(t.src, te->saddr + 12, 4);
+		memcpy(t.dst, te->daddr + 12, 4);
+	}
 	t.sport = te->sport;
 	t.dport = te->dport;
 	struct owner *o = &p->owners[tuple_slot(&t)];

@@ -47,8 +47,8 @@ cap_stop() {
 	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
 }
 
-s_server_start() { # PORT
-	bg_start openssl s_server -accept "127.0.0.1:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+s_server_start() { # PORT [ADDR]
+	bg_start openssl s_server -accept "${2:-127.0.0.1}:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
 		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
 	wait_port "$1"
 }
@@ -123,6 +123,22 @@ curl_get() {
 	run --separate-stderr tshark -r "$T/re.pcapng" -Y http.request -T fields -e http.request.uri
 	assert_success
 	assert_output "/rec"
+}
+
+@test "pcap: IPv6 on lo, decrypted, with the process" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	s_server_start "$port" "[::1]"
+	cap_start --pcap "$T/lo.pcapng" --ifname lo ip6 and tcp port "$port"
+	curl -sk --http1.1 "https://[::1]:$port/six" -o "$T/b6" &
+	cpid=$!
+	wait $cpid
+	cap_stop
+	run --separate-stderr tshark -r "$T/lo.pcapng" -Y 'http.request && ipv6' \
+		-T fields -e http.request.uri -e frame.comment
+	assert_success
+	[[ $output == "/six	pid=$cpid "*"comm=curl "* ]]
 }
 
 @test "pcap: a clsact qdisc that was there stays; only our filters are removed" {

@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--until-close", action="store_true")
     ap.add_argument("--stall", type=float, default=0.0)
     ap.add_argument("--ready")
+    ap.add_argument("--progress", help="keep the count of bytes received in this file")
     ap.add_argument("--insecure", action="store_true", help="wss: accept any certificate")
     ap.add_argument("--events-out", help="write one JSON line per event here")
     ap.add_argument("--latency-out", help="write receive-minus-timestamp ns per event")
@@ -103,6 +104,14 @@ def main():
     lat = open(args.latency_out, "w") if args.latency_out else None
     deadline = time.monotonic() + args.timeout
     rc = 0
+    received = 0
+
+    def progress():
+        if args.progress:
+            with open(args.progress + ".tmp", "w") as f:
+                f.write("%d\n" % received)
+            os.replace(args.progress + ".tmp", args.progress)
+
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -128,6 +137,9 @@ def main():
         if op != websocket.ABNF.OPCODE_BINARY:
             continue
         s["messages"] += 1
+        received += len(data)
+        if s["messages"] % 500 == 0:
+            progress()
         e = pb.LogEntry()
         try:
             e.ParseFromString(data)
@@ -165,6 +177,7 @@ def main():
             break
         if args.heartbeats and len(s["heartbeat_msgs"]) >= args.heartbeats:
             break
+    progress()
     if args.until_close and not s["closed"]:
         rc = 3
     try:

@@ -279,3 +279,58 @@ s.bind(('127.0.0.1', $port)); s.listen(16); time.sleep(60)"
 	assert_failure 1
 	[[ "$stderr" == *"record 11"* ]]
 }
+
+@test "HTTP/2-rendered requests go out as real HTTP/2 to an h2 origin (nghttpd)" {
+	port=$(free_port)
+	mkdir -p "$BATS_TEST_TMPDIR/docroot/h2"
+	echo page > "$BATS_TEST_TMPDIR/docroot/h2/page"
+	bg_start nghttpd -v -a 127.0.0.1 -d "$BATS_TEST_TMPDIR/docroot" "$port" \
+		"$CERTDIR/key.pem" "$CERTDIR/cert.pem" > "$BATS_TEST_TMPDIR/nghttpd.log" 2>&1
+	wait_port "$port"
+	fwd -k --target "https://127.0.0.1:$port" --pname nghttp < "$REQ"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"2 of 8 requests replayed: 2 answered, 0 failed"* ]]
+	run ec-dump "$BATS_TEST_TMPDIR/res.pb"
+	assert_output --partial "GET https://127.0.0.1:$port/h2/page?id=42 -> 200 HTTP/2, 5 bytes"
+	assert_output --partial "POST https://127.0.0.1:$port/h2/submit -> 404 HTTP/2"
+	bg_stop_all
+	log=$(grep -o 'recv (stream_id=[0-9]*[^)]*) .*' "$BATS_TEST_TMPDIR/nghttpd.log" | sed 's/^[^)]*) //')
+	echo "$log"
+	grep -qx ':path: /h2/submit' <<< "$log"
+	grep -qx ':method: POST' <<< "$log"
+	grep -qx 'authorization: Bearer h2-token' <<< "$log"
+	grep -qx 'content-length: 28' <<< "$log"
+	grep -qx 'cookie: a=1; b=2' <<< "$log"
+	grep -qx 'x-h2-flag: on' <<< "$log"
+	! grep -q '^te:' <<< "$log"
+	grep -q 'recv DATA frame <length=28, flags=0x01' "$BATS_TEST_TMPDIR/nghttpd.log"
+}
+
+@test "requests are replayed while the input stays open (live pipe)" {
+	start_origin --plain
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	exec 4<> "$BATS_TEST_TMPDIR/in" # a writer first, so opening it to read does not block
+	# (not bg_start: a function's '&' would get /dev/null as stdin)
+	ec-forward --target "http://127.0.0.1:$OPORT" < "$BATS_TEST_TMPDIR/in" \
+		> "$BATS_TEST_TMPDIR/live.pb" 2> "$BATS_TEST_TMPDIR/live.err" 4<&- &
+	fpid=$!
+	EC_PIDS="${EC_PIDS:-} $fpid"
+	cat "$REQ" >&4
+	local i
+	for i in $(seq 1 60); do
+		[ -s "$LOG" ] && [ "$(wc -l < "$LOG")" -ge 7 ] && break
+		sleep 0.05
+	done
+	# all 7 arrived and their results were flushed, input still open
+	cat "$BATS_TEST_TMPDIR/live.err"
+	[ "$(wc -l < "$LOG")" -eq 7 ]
+	[ ! -s "$BATS_TEST_TMPDIR/live.err" ]
+	for i in $(seq 1 40); do
+		[ "$(ec-dump "$BATS_TEST_TMPDIR/live.pb" 2>/dev/null | grep -c -- '-> 200')" -eq 7 ] && break
+		sleep 0.05
+	done
+	[ "$(ec-dump "$BATS_TEST_TMPDIR/live.pb" | grep -c -- '-> 200')" -eq 7 ]
+	exec 4>&-
+	wait "$fpid"
+	grep -q "7 of 8 requests replayed: 7 answered" "$BATS_TEST_TMPDIR/live.err"
+}

@@ -867,10 +867,12 @@ int ec_synth_close(struct ec_synth *s, char *note, size_t len)
 	int rc = ec_synth_free(s);
 	int rc2 = ec_pcapng_free(out);
 	rc = rc ? rc : rc2;
+	int saved = errno; /* of the failed write, for the caller's message */
 	if (pfd > 1 && close(pfd) && !rc)
-		rc = EC_ERR_IO;
+		rc = EC_ERR_IO, saved = errno;
 	if (kfd > 1 && close(kfd) && !rc)
-		rc = EC_ERR_IO;
+		rc = EC_ERR_IO, saved = errno;
+	errno = saved;
 	note[0] = 0;
 	if (st.skipped_typed || st.skipped_notuple || st.skipped_bad)
 		snprintf(note, len,

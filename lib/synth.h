@@ -86,7 +86,8 @@ const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s);
 struct ec_synth *ec_synth_open(const char *pcapng, const char *keylog, char *err, size_t len);
 /*
  * Finish, flush and close what ec_synth_open opened, then free. note gets
- * a remark about skipped records ("" if none). Returns the first error.
+ * a remark about skipped records ("" if none). Returns the first error
+ * (EC_ERR_IO: errno says why).
  */
 int ec_synth_close(struct ec_synth *s, char *note, size_t len);
 

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 		int err = ec_synth_close(opt.synth, msg, sizeof msg);
 		if (err && err != EC_ERR_PIPE)
 			ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
-			       ec_strerror(err));
+			       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
 		if (*msg)
 			ec_warn("%s", msg);
 	}

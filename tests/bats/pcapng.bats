@@ -162,6 +162,9 @@ ts() { # tshark without its root warning on stderr
 	run --separate-stderr ec-dump --keylog /nonexistent/k "$BATS_FILE_TMPDIR/h1.pb"
 	assert_failure 1
 	[[ $stderr == *"--keylog /nonexistent/k"* ]]
+	run --separate-stderr ec-dump --pcapng /dev/full "$BATS_FILE_TMPDIR/h1.pb"
+	assert_failure 1
+	[[ $stderr == *"writing /dev/full: No space left on device"* ]]
 	run ec-dump --pcapng
 	assert_failure 2
 	run ec-dump --help

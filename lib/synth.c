@@ -836,6 +836,10 @@ struct ec_synth *ec_synth_open(const char *pcapng, const char *keylog, char *err
 	int pfd = -1, kfd = -1;
 	struct ec_pcapng *out = NULL;
 	struct ec_synth *s = NULL;
+	if (pcapng && keylog && !strcmp(pcapng, "-") && !strcmp(keylog, "-")) {
+		snprintf(err, len, "--pcapng - and --keylog -: only one of them can be stdout");
+		return NULL;
+	}
 	if (keylog && (kfd = open_out(keylog, "--keylog", err, len)) < 0)
 		goto fail;
 	if (pcapng && (pfd = open_out(pcapng, "--pcapng", err, len)) < 0)

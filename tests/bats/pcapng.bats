@@ -165,6 +165,9 @@ ts() { # tshark without its root warning on stderr
 	run --separate-stderr ec-dump --pcapng /dev/full "$BATS_FILE_TMPDIR/h1.pb"
 	assert_failure 1
 	[[ $stderr == *"writing /dev/full: No space left on device"* ]]
+	run --separate-stderr ec-dump --pcapng - --keylog - "$BATS_FILE_TMPDIR/h1.pb"
+	assert_failure 1
+	[[ $stderr == *"only one of them can be stdout"* ]]
 	run ec-dump --pcapng
 	assert_failure 2
 	run ec-dump --help

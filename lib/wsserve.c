@@ -550,6 +550,13 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 		respond_code(wsi, p, 413, EC_RESP_INVALID_REQUEST, p->route, msg);
 		return 0;
 	}
+	if (clen < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		p->close_after = 1;
+		respond_code(wsi, p, 411, EC_RESP_INVALID_REQUEST, p->route,
+			     "length required: send the body with a Content-Length header, "
+			     "not chunked");
+		return 0;
+	}
 	if (clen <= 0) /* no body follows: decide now */
 		handle_config(s, wsi, p);
 	return 0;

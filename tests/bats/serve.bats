@@ -245,6 +245,9 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$API/tls" --data-binary @"$BATS_TEST_TMPDIR/big.json"
 	assert_output --partial ' 413'
 	assert_output --partial 'over the limit of 65536 bytes'
+	run curl -s -w ' %{http_code}' -X POST -H 'Transfer-Encoding: chunked' "http://127.0.0.1:$API/tls" -d '{"pid":0}'
+	assert_output --partial '"code":1,'
+	assert_output --partial ' 411'
 	# the server still works after all that
 	run curl -s "http://127.0.0.1:$API/status"
 	assert_success

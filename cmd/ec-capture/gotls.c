@@ -51,6 +51,7 @@ struct gotls_opts {
 	int abi; /* 0 = from the version, 1 = register, 2 = stack */
 	int pclntab_only;
 	int dry_run;
+	int empty; /* --empty-probes: attach an empty program (benchmark baseline) */
 	int force;
 	int debug;
 };
@@ -100,6 +101,8 @@ static void usage(FILE *f, const char *cmd)
 	    "  -a, --abi reg|stack        Go calling convention (default: from the Go version)\n"
 	    "  -P, --pclntab              find functions in .gopclntab even when .symtab exists\n"
 	    "  -n, --dry-run              print the resolved hooks and exit (no root needed)\n"
+	    "  -E, --empty-probes         attach an empty program at the same places\n"
+	    "                             (the bare uprobe cost, for benchmarks; no events)\n"
 	    "  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
 	    "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	    "  -f, --force                write records even when stdout is a terminal\n"
@@ -138,6 +141,7 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 	    {"abi", required_argument, 0, 'a'},
 	    {"pclntab", no_argument, 0, 'P'},
 	    {"dry-run", no_argument, 0, 'n'},
+	    {"empty-probes", no_argument, 0, 'E'},
 	    {"ringbuf", required_argument, 0, 'r'},
 	    {"heartbeat", required_argument, 0, 'b'},
 	    {"force", no_argument, 0, 'f'},
@@ -152,7 +156,7 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 	o->ringbuf = 8u << 20;
 	o->heartbeat = 15;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":e:p:u:t:i:T:k:a:Pnr:b:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":e:p:u:t:i:T:k:a:PnEr:b:fdh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			o->elfpath = optarg;
@@ -204,6 +208,9 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 			break;
 		case 'n':
 			o->dry_run = 1;
+			break;
+		case 'E':
+			o->empty = 1;
 			break;
 		case 'r':
 			if (ec_parse_size(optarg, &o->ringbuf) || o->ringbuf < 4096 ||
@@ -614,13 +621,16 @@ int gotls_main(int argc, char **argv)
 		ec_warn("cannot write the filter maps: %s", strerror(-err));
 		goto cleanup;
 	}
-	if ((err = attach_at(r, r->skel->progs.go_write, path, wr.offset)) ||
-	    (err = attach_at(r, r->skel->progs.go_read_enter, path, rd.offset)))
+	struct bpf_program *empty = r->o.empty ? r->skel->progs.go_empty : NULL;
+	if ((err = attach_at(r, empty ? empty : r->skel->progs.go_write, path, wr.offset)) ||
+	    (err = attach_at(r, empty ? empty : r->skel->progs.go_read_enter, path, rd.offset)))
 		goto attach_failed;
 	for (int i = 0; i < nrets; i++)
-		if ((err = attach_at(r, r->skel->progs.go_read_ret, path, rets[i].offset)))
+		if ((err = attach_at(r, empty ? empty : r->skel->progs.go_read_ret, path,
+				     rets[i].offset)))
 			goto attach_failed;
-	if (have_kl && (err = attach_at(r, r->skel->progs.go_keylog, path, kl.offset)))
+	if (have_kl &&
+	    (err = attach_at(r, empty ? empty : r->skel->progs.go_keylog, path, kl.offset)))
 		goto attach_failed;
 	struct bpf_link *l = bpf_program__attach(r->skel->progs.go_sock_state);
 	if (!l) {
@@ -628,8 +638,9 @@ int gotls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	r->links[r->nlinks++] = l;
-	say(r, "hooked %s, %s (entry and %d RETs)%s in %s; filters: pid=%ld", FN_WRITE, FN_READ,
-	    nrets, have_kl ? ", " FN_KEYLOG : "", shown, r->o.pid);
+	say(r, "hooked %s, %s (entry and %d RETs)%s in %s; filters: pid=%ld%s", FN_WRITE, FN_READ,
+	    nrets, have_kl ? ", " FN_KEYLOG : "", shown, r->o.pid,
+	    empty ? " (empty probes: no events)" : "");
 
 	err = ec_capture_add_ringbuf(r->cap, bpf_map__fd(r->skel->maps.gotls_events), on_event, r);
 	if (err) {

@@ -390,3 +390,46 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 		assert_output "$((n + 3)) 1000"
 	done
 }
+
+@test "live: ec-capture tls | ec-serve, a WebSocket client sees curl's request and response" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
+		-www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	WS=$(free_port)
+	API=$(free_port)
+	mkfifo "$T/cap"
+	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" <"$T/cap" 2>"$T/serve.err" &
+	SERVE_PID=$!
+	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
+	ec-capture tls --heartbeat 1 >"$T/cap" 2>"$T/cap.err" &
+	cap=$!
+	EC_PIDS="${EC_PIDS:-} $cap"
+	for i in $(seq 1 200); do
+		grep -q capturing "$T/cap.err" && break
+		kill -0 "$cap" || break
+		sleep 0.05
+	done
+	grep -q capturing "$T/cap.err" || { cat "$T/cap.err"; false; }
+	wait_port "$WS"
+	client_bg c --until-close --timeout 30 --events-out "$T/events.jsonl"
+	wait_clients 1
+	curl -sk "https://127.0.0.1:$port/live-serve" -o "$T/page" &
+	cpid=$!
+	wait "$cpid"
+	grep -q s_server "$T/page"
+	sleep 0.3
+	kill -INT "$cap"
+	wait "$cap"
+	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$SERVE_PID"
+	wait "$PID_c"
+	run jq -r "select(.pid == $cpid) | .pname" "$T/events.jsonl"
+	assert_line curl
+	jq -r "select(.pid == $cpid) | .payload" "$T/events.jsonl" | grep -q '^GET /live-serve HTTP/1.1'
+	jq -r "select(.pid == $cpid) | .payload" "$T/events.jsonl" | grep -q '^HTTP/1.0 200 ok'
+}

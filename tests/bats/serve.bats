@@ -433,3 +433,23 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	jq -r "select(.pid == $cpid) | .payload" "$T/events.jsonl" | grep -q '^GET /live-serve HTTP/1.1'
 	jq -r "select(.pid == $cpid) | .payload" "$T/events.jsonl" | grep -q '^HTTP/1.0 200 ok'
 }
+
+@test "ping/pong: a reading client stays, one that never answers pings is closed" {
+	serve_start --ping 1 --heartbeat 100 -v
+	client_bg alive --until-close --timeout 20
+	client_bg stall --stall 20
+	wait_clients 2
+	# the stalled client never answers: gone after twice --ping
+	for i in $(seq 1 100); do
+		[ "$(curl -s "http://127.0.0.1:$API/status" | jq .clients)" = 1 ] && break
+		sleep 0.1
+	done
+	[ "$(curl -s "http://127.0.0.1:$API/status" | jq .clients)" = 1 ]
+	sleep 2.5 # several ping intervals: the reading client answers and stays
+	[ "$(curl -s "http://127.0.0.1:$API/status" | jq .clients)" = 1 ]
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	wait "$PID_alive"
+	run jq -r '"\(.closed) \(.close_code) \(.messages)"' "$T/alive.json"
+	assert_output "true 1000 3"
+}

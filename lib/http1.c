@@ -32,6 +32,7 @@ struct ec_http1 {
 	uint8_t *trl;	 /* trailer lines */
 	size_t trl_len, trl_cap;
 	struct ec_http1_msg msg;
+	int borrowed; /* msg.data points into the caller's input */
 	char err[128];
 };
 
@@ -60,6 +61,7 @@ void ec_http1_reset(struct ec_http1 *h)
 	h->scanned = 0;
 	h->len = 0;
 	h->trl_len = 0;
+	h->borrowed = 0;
 	memset(&h->msg, 0, sizeof h->msg);
 	/* a big message's memory goes back; small buffers are kept */
 	if (h->cap > 2048) {
@@ -423,14 +425,28 @@ long ec_http1_feed(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned req_
 			err = parse_head(h, s, end, req_flags);
 			if (err)
 				return at ? (long)at : err;
+			h->msg.head_len = end;
+			h->busy = 1;
+			if (h->st == S_DONE || (h->st == S_BODY_LEN && h->left <= avail - end &&
+						h->left <= h->max_body)) {
+				/*
+				 * The whole message is here: hand it out in place,
+				 * valid until the caller's next call (no copy).
+				 */
+				size_t total = end + (size_t)h->left;
+				h->msg.body_len = h->left;
+				h->left = 0;
+				h->st = S_DONE;
+				h->msg.data = s;
+				h->msg.len = total;
+				h->borrowed = 1;
+				ec_cur_skip(&c, total);
+				break;
+			}
 			err = put(&h->buf, &h->len, &h->cap, s, end);
 			if (err)
 				return err;
-			h->msg.head_len = end;
-			h->busy = 1;
 			ec_cur_skip(&c, end);
-			if (h->st == S_DONE)
-				finish_msg(h);
 			break;
 		}
 		case S_BODY_LEN:
@@ -534,7 +550,7 @@ int ec_http1_finish(struct ec_http1 *h)
 const struct ec_http1_msg *ec_http1_message(struct ec_http1 *h)
 {
 	/* an incomplete message: what is known so far */
-	if (h->st != S_DONE) {
+	if (h->st != S_DONE && !h->borrowed) {
 		h->msg.data = h->buf;
 		h->msg.len = h->len;
 	}

@@ -35,7 +35,9 @@ enum ec_http1_kind {
 
 struct ec_http1_msg {
 	enum ec_http1_kind kind;
-	const uint8_t *data; /* head as received (trailers before its empty line), body */
+	/* head as received (trailers before its empty line), body; may point into
+	 * the input given to ec_http1_feed: valid until the next feed or reset */
+	const uint8_t *data;
 	size_t len;
 	size_t head_len;
 	uint64_t body_len; /* body bytes on the wire (after de-chunking), before any cut */

@@ -1,0 +1,95 @@
+/*
+ * libFuzzer target for lib/parse, the whole filter: the input is a script
+ * of capture events for four connections. Each step is an op byte
+ * (connection = bits 0-1, direction = bit 2, kind = bits 3-5: 0-3 data,
+ * 4 data with a seq gap, 5 close, 6 heartbeat reporting loss, 7 truncated
+ * data), a length byte, then that many payload bytes. Tiny limits make
+ * eviction (3 connections), cuts, buffer overflows and idle expiry happen;
+ * protocol switches (HTTP/1 -> WebSocket, HTTP/2) come from the payloads.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "stream.h"
+
+static void put_entry(struct ec_parse *p, const EcLogEntry *e)
+{
+	size_t n = event__log_entry__get_packed_size(e);
+	uint8_t *b = malloc(n ? n : 1);
+	event__log_entry__pack(e, b);
+	ec_parse_record(p, b, n);
+	free(b);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int devnull = -1;
+	if (devnull < 0)
+		devnull = open("/dev/null", O_WRONLY);
+	struct ec_writer *w = ec_writer_new(devnull);
+	struct ec_parse_opts o;
+	ec_parse_opts_default(&o);
+	o.max_body = 64;
+	o.max_buffer = 1024;
+	o.max_conns = 3;
+	o.idle_ns = 3000000000ll;
+	o.decode_body = 1;
+	struct ec_parse *p = ec_parse_new(&o, w);
+	uint64_t seq[4][3] = {{0}};
+	int64_t ts = 1000;
+	size_t i = 0;
+	while (i + 2 <= size) {
+		uint8_t op = data[i], len = data[i + 1];
+		i += 2;
+		if (len > size - i)
+			len = (uint8_t)(size - i);
+		unsigned conn = op & 3, kind = (op >> 3) & 7;
+		int dir =
+		    (op & 4) ? EVENT__DIRECTION__DIRECTION_READ : EVENT__DIRECTION__DIRECTION_WRITE;
+		ts += (int64_t)(op >> 6) * 1000000000ll; /* sometimes a long pause */
+		EcLogEntry le = EVENT__LOG_ENTRY__INIT;
+		if (kind == 6) {
+			EcHeartbeat hb = EVENT__HEARTBEAT__INIT;
+			hb.timestamp = ts;
+			hb.events_lost = len;
+			hb.origin = "ec-capture";
+			le.log_type = EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT;
+			le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD;
+			le.heartbeat_payload = &hb;
+			put_entry(p, &le);
+			continue;
+		}
+		EcEvent ev = EVENT__EVENT__INIT;
+		ev.timestamp = ts++;
+		ev.pid = 100 + conn;
+		ev.fd = 3;
+		ev.tid = 7;
+		ev.source = EVENT__SOURCE__SOURCE_OPENSSL;
+		ev.conn_id = 1 + conn;
+		ev.direction = dir;
+		if (kind == 5) {
+			ev.closed = 1;
+			ev.direction = EVENT__DIRECTION__DIRECTION_UNKNOWN;
+		} else {
+			if (kind == 4)
+				seq[conn][dir] += 2;
+			ev.seq = seq[conn][dir]++;
+			ev.payload.data = (uint8_t *)data + i;
+			ev.payload.len = len;
+			ev.truncated = kind == 7;
+			i += len;
+		}
+		le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+		le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+		le.event_payload = &ev;
+		put_entry(p, &le);
+	}
+	ec_parse_finish(p);
+	ec_parse_free(p);
+	ec_writer_free(w);
+	return 0;
+}

@@ -18,6 +18,9 @@ static const struct {
     {"gotls", gotls_main, "Go crypto/tls plaintext and keys (stripped binaries too)"},
     {"mysqld", mysqld_main, "SQL queries of a MySQL/MariaDB server (dispatch_command)"},
     {"postgres", postgres_main, "SQL queries of a PostgreSQL server"},
+    {"gnutls", gnutls_main, "GnuTLS gnutls_record_send/recv plaintext"},
+    {"nss", nss_main, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
+    {"nspr", nss_main, "alias of nss"},
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,8 @@ int bash_main(int argc, char **argv);
 int zsh_main(int argc, char **argv);
 int mysqld_main(int argc, char **argv);
 int postgres_main(int argc, char **argv);
+int gnutls_main(int argc, char **argv);
+int nss_main(int argc, char **argv);
 
 /* `ec-capture gotls --elfpath BIN | --pid PID [options]`. */
 int gotls_main(int argc, char **argv);

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ec-capture nss: plaintext of NSS users through NSPR's PR_Write/PR_Send/
+ * PR_Read/PR_Recv(PRFileDesc *fd, void *buf, PRInt32 amount, ...).
+ *
+ * Only SSL sockets: NSS's SSL layer is an NSPR I/O layer pushed on a TCP
+ * socket, so the fd passed to PR_* must be a layered descriptor
+ * (fd->methods->file_type == PR_DESC_LAYERED) whose bottom layer (following
+ * fd->lower) is a TCP socket (PR_DESC_SOCKET_TCP). Plain TCP sockets, files
+ * and pipes going through the same functions are skipped at entry.
+ *
+ *   struct PRFileDesc { const PRIOMethods *methods; PRFilePrivate *secret;
+ *                       PRFileDesc *lower, *higher; void (*dtor)(); PRDescIdentity identity; };
+ *   struct PRIOMethods { PRDescType file_type; ... };
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "modcommon.bpf.h"
+#include "modsock.bpf.h"
+#include "nss.h"
+
+struct pr_file_desc {
+	__u64 methods;
+	__u64 secret;
+	__u64 lower;
+	__u64 higher;
+};
+
+static __always_inline __u32 desc_type(__u64 methods)
+{
+	__u32 t = 0;
+	if (!methods || bpf_probe_read_user(&t, sizeof(t), (void *)methods))
+		return 0;
+	return t;
+}
+
+/* Is fd a layered descriptor over a TCP socket (an SSL socket)? */
+static __always_inline int is_ssl_socket(__u64 fd)
+{
+	struct pr_file_desc d = {};
+	if (!fd || bpf_probe_read_user(&d, sizeof(d), (void *)fd))
+		return 0;
+	if (desc_type(d.methods) != PR_DESC_LAYERED)
+		return 0;
+	for (int i = 0; i < NSS_MAX_LAYERS; i++) {
+		if (!d.lower)
+			return desc_type(d.methods) == PR_DESC_SOCKET_TCP;
+		if (bpf_probe_read_user(&d, sizeof(d), (void *)d.lower))
+			return 0;
+	}
+	return 0;
+}
+
+static __always_inline int enter(__u32 dir, void *fd, void *buf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	/* nested calls are counted by mod_tls_enter; check the outer one only */
+	if (!bpf_map_lookup_elem(&mod_active, &tid) && !is_ssl_socket((__u64)fd))
+		return 0;
+	return mod_tls_enter(dir, (__u64)fd, (__u64)buf);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(write_enter, void *fd, const void *buf)
+{
+	return enter(MOD_DIR_WRITE, fd, (void *)buf);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(read_enter, void *fd, void *buf)
+{
+	return enter(MOD_DIR_READ, fd, buf);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(io_return, int ret)
+{
+	return mod_tls_leave(ret);
+}

@@ -1,0 +1,12 @@
+/* ec-capture nss: shared by bpf/nss.bpf.c and cmd/ec-capture/nss.c. */
+#ifndef EC_BPF_NSS_H
+#define EC_BPF_NSS_H
+
+#define NSPR_SONAME "libnspr4.so"
+
+/* NSPR's PRDescType (prio.h): PRIOMethods.file_type */
+#define PR_DESC_SOCKET_TCP 2
+#define PR_DESC_LAYERED 4
+#define NSS_MAX_LAYERS 8 /* PRFileDesc.lower links followed to the bottom layer */
+
+#endif

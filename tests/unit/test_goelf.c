@@ -343,6 +343,62 @@ static void test_open(void **state)
 	ec_goelf_close(g);
 }
 
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		fail_msg("%s: missing (regenerate with tools/goelf-seeds.py)", path);
+	static uint8_t buf[8192];
+	*len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	return buf;
+}
+
+/* tools/goelf-seeds.py's tiny Go-shaped ELF files, with and without section headers */
+static void test_open_mini(void **state)
+{
+	(void)state;
+	static const char *const files[] = {"tests/fuzz/corpus/goelf/mini.elf",
+					    "tests/fuzz/corpus/goelf/mini-noshdr.elf"};
+	for (int k = 0; k < 2; k++) {
+		char msg[256];
+		size_t len;
+		uint8_t *buf = slurp(files[k], &len);
+		struct ec_goelf *g = ec_goelf_open_mem(buf, len, msg, sizeof msg);
+		assert_non_null(g);
+		assert_string_equal(ec_goelf_version(g), "go1.19.8");
+		assert_string_equal(ec_goelf_pclntab_format(g), "1.18");
+		assert_false(ec_goelf_has_symtab(g));
+		struct ec_gofunc f;
+		assert_int_equal(ec_goelf_func(g, "crypto/tls.(*Conn).Read", 0, &f), 0);
+		assert_string_equal(f.from, "pclntab");
+		assert_int_equal(f.addr, 0x400100);
+		assert_int_equal(f.offset, 0x100);
+		assert_int_equal(f.size, 32); /* up to the next function, padding included */
+		uint32_t offs[4];
+		size_t n, bad;
+		assert_int_equal(ec_x86_find_rets(f.code, f.size, offs, 4, &n, &bad), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(offs[0], 15);
+		assert_int_equal(offs[1], 21);
+		assert_int_equal(ec_x86_go_body(f.code, f.size), 6);
+		assert_int_equal(ec_goelf_func(g, "crypto/tls.(*Config).writeKeyLog", 1, &f), 0);
+		assert_int_equal(ec_x86_go_body(f.code, f.size), 15);
+		assert_int_equal(ec_goelf_func(g, "crypto/tls.(*Conn).Write", 0, &f),
+				 EC_ERR_NOTFOUND);
+		ec_goelf_close(g);
+		/* every cut of the file: refused or partial, never an overread (ASan) */
+		for (size_t cut = 0; cut < len; cut += 8) {
+			g = ec_goelf_open_mem(buf, cut, msg, sizeof msg);
+			if (!g)
+				continue;
+			if (ec_goelf_func(g, "crypto/tls.(*Conn).Read", 0, &f) == 0)
+				assert_true(f.offset + f.size <= cut);
+			ec_goelf_close(g);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_go_body),	cmocka_unit_test(test_pclntab118),
 	    cmocka_unit_test(test_pclntab_old), cmocka_unit_test(test_buildinfo),
 	    cmocka_unit_test(test_versions),	cmocka_unit_test(test_open),
+	    cmocka_unit_test(test_open_mini),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include "stream.h"
 #include "util.h"
 
+#include <cjson/cJSON.h>
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
 #include <errno.h>
@@ -329,22 +330,39 @@ static void respond_status(struct ec_serve *s, struct lws *wsi, struct pss *p)
 {
 	struct ec_hub_stats st;
 	ec_hub_stats(s->hub, &st);
-	char j[1024];
-	int n = snprintf(
-	    j, sizeof j,
-	    "{\"version\":\"%s\",\"uptime_s\":%lld,\"clients\":%zu,\"records\":%llu,"
-	    "\"events\":%llu,\"bytes\":%llu,\"dropped\":%llu,\"queued\":%zu,\"bad_records\":%llu,"
-	    "\"stdin\":\"%s\",\"capture_control\":%s%s%s}",
-	    EC_VERSION, (long long)((mono_ns() - s->started) / 1000000000), st.clients,
-	    (unsigned long long)st.records,
-	    (unsigned long long)__atomic_load_n(&s->events, __ATOMIC_RELAXED),
-	    (unsigned long long)st.bytes, (unsigned long long)st.dropped, st.queued,
-	    (unsigned long long)__atomic_load_n(&s->bad, __ATOMIC_RELAXED),
-	    __atomic_load_n(&s->eof, __ATOMIC_ACQUIRE) ? "closed" : "open",
-	    s->o->capture_control ? "\"" : "",
-	    s->o->capture_control ? s->o->capture_control : "null",
-	    s->o->capture_control ? "\"" : "");
-	respond(wsi, p, 200, j, (size_t)n < sizeof j ? (size_t)n : sizeof j - 1);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "version", EC_VERSION);
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((mono_ns() - s->started) / 1000000000));
+	cJSON_AddNumberToObject(o, "clients", (double)st.clients);
+	cJSON_AddNumberToObject(o, "records", (double)st.records);
+	cJSON_AddNumberToObject(o, "events", (double)__atomic_load_n(&s->events, __ATOMIC_RELAXED));
+	cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(o, "dropped", (double)st.dropped);
+	cJSON_AddNumberToObject(o, "queued", (double)st.queued);
+	cJSON_AddNumberToObject(o, "bad_records",
+				(double)__atomic_load_n(&s->bad, __ATOMIC_RELAXED));
+	cJSON_AddStringToObject(o, "stdin",
+				__atomic_load_n(&s->eof, __ATOMIC_ACQUIRE) ? "closed" : "open");
+	if (s->o->capture_control)
+		cJSON_AddStringToObject(o, "capture_control", s->o->capture_control);
+	else
+		cJSON_AddNullToObject(o, "capture_control");
+	cJSON *list = cJSON_AddArrayToObject(o, "client_list");
+	for (struct pss *c = s->ws_list; c; c = c->next) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "peer", c->peer);
+		cJSON_AddNumberToObject(e, "sent", (double)c->sent);
+		cJSON_AddNumberToObject(e, "queued",
+					(double)(ec_hub_pending(s->hub, c->hc) + (c->bn - c->bi)));
+		cJSON_AddNumberToObject(e, "dropped", (double)ec_hub_dropped(s->hub, c->hc));
+		cJSON_AddItemToArray(list, e);
+	}
+	char *j = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!j)
+		ec_die(1, "out of memory");
+	respond(wsi, p, 200, j, strlen(j));
+	free(j);
 }
 
 static void *relay_main(void *arg)

@@ -324,6 +324,9 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 		assert_output 0
 	done
 	dropped=$(jq .dropped <<<"$stat")
+	# per client: the stalled one lost records, the others none
+	[ "$(jq '[.client_list[].dropped] | sort | .[0:2] | add' <<<"$stat")" = 0 ]
+	[ "$(jq '[.client_list[].dropped] | max' <<<"$stat")" = "$dropped" ]
 	echo "VmHWM ${hwm} kB, dropped $dropped, stream $(stat -c %s "$BATS_FILE_TMPDIR/big.pb") bytes"
 	[ "$dropped" -gt 10000 ]
 	# the stream is 74 MB: holding it would need far more than the 16 MB queue

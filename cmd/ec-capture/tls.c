@@ -249,12 +249,19 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 		}
 	}
 	if (optind < argc && o->pcap.path) { /* the pcap filter, as tcpdump takes it */
-		size_t n = 1;
-		for (int i = optind; i < argc; i++)
-			n += strlen(argv[i]) + 1;
-		o->pcap.filter = ec_xcalloc(1, n);
-		for (int i = optind; i < argc; i++)
-			strcat(strcat(o->pcap.filter, i > optind ? " " : ""), argv[i]);
+		static char filter[4096];
+		size_t n = 0;
+		for (int i = optind; i < argc; i++) {
+			int k = snprintf(filter + n, sizeof filter - n, "%s%s",
+					 i > optind ? " " : "", argv[i]);
+			if (k < 0 || (size_t)k >= sizeof filter - n) {
+				ec_warn("%s: the pcap filter is longer than %zu bytes", cmd,
+					sizeof filter - 1);
+				return 2;
+			}
+			n += (size_t)k;
+		}
+		o->pcap.filter = filter;
 	} else if (optind < argc) {
 		ec_warn("%s: unexpected argument '%s' (see --help)", cmd, argv[optind]);
 		return 2;
@@ -578,9 +585,6 @@ int tls_main(int argc, char **argv)
 		ec_warn("--pid %ld: no such process", r->o.pid);
 		return 1;
 	}
-	if (r->o.pcap.path && !(r->pcap = pktcap_open(&r->o.pcap, &status)))
-		return status;
-	status = 1;
 	if (ec_libfind_ssl(r->o.libssl, (pid_t)r->o.pid, path, sizeof path, msg, sizeof msg)) {
 		ec_warn("%s", msg);
 		return 1;
@@ -589,6 +593,9 @@ int tls_main(int argc, char **argv)
 		snprintf(version, sizeof version, "unknown version");
 	if (!strncmp(version, "BoringSSL", 9))
 		r->o.source = EVENT__SOURCE__SOURCE_BORINGSSL;
+	if (r->o.pcap.path && !(r->pcap = pktcap_open(&r->o.pcap, &status)))
+		return status;
+	status = 1;
 
 	struct ec_capture_opts co = {
 	    .origin = "ec-capture",

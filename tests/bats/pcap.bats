@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # ec-capture tls --pcap FILE --ifname lo: the real packets with the TLS keys in
 # Decryption Secrets Blocks; tshark decrypts them with no key log option.
-# Needs root (BPF, uprobes, TC).
+# Needs root (BPF, uprobes, TC). Every test runs in its own network namespace
+# (ip netns exec), so its lo, qdiscs and ports are its own: concurrent runs
+# of these tests, or anything else on the host's lo, cannot interfere.
 
 load helpers
 
@@ -10,20 +12,30 @@ setup_file() {
 		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
 }
 
+setup() {
+	T=$BATS_TEST_TMPDIR
+	NS=
+	[ "$(id -u)" = 0 ] || return 0
+	NS=ecpcap$$x$BATS_TEST_NUMBER
+	ip netns add "$NS"
+	ip netns exec "$NS" ip link set lo up
+}
+
 teardown() {
 	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
 	bg_stop_all
-	if [ -n "${ADDED_CLSACT:-}" ]; then
-		tc qdisc del dev lo clsact 2>/dev/null || true
-		ADDED_CLSACT=
-	fi
+	[ -n "$NS" ] && ip netns delete "$NS" 2>/dev/null || true
 }
 
-# ec-capture tls OPTIONS... in the background, records in $T/out.pb, log in
-# $T/cap.err; returns once it captures.
+# a command in the test's network namespace
+nx() {
+	ip netns exec "$NS" "$@"
+}
+
+# ec-capture tls OPTIONS... in the namespace in the background, records in
+# $T/out.pb, log in $T/cap.err; returns once it captures.
 cap_start() {
-	T=$BATS_TEST_TMPDIR
-	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
+	ip netns exec "$NS" ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
 	CAP_PID=$!
 	EC_PIDS="${EC_PIDS:-} $CAP_PID"
 	local i
@@ -48,50 +60,57 @@ cap_stop() {
 }
 
 s_server_start() { # PORT [ADDR]
-	bg_start openssl s_server -accept "${2:-127.0.0.1}:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$1"
+	bg_start ip netns exec "$NS" openssl s_server -accept "${2:-127.0.0.1}:$1" \
+		-cert "$BATS_FILE_TMPDIR/cert.pem" -key "$BATS_FILE_TMPDIR/key.pem" -www -quiet \
+		</dev/null >/dev/null 2>&1
+	local i
+	for i in $(seq 1 100); do
+		nx ss -Htln "sport = :$1" | grep -q . && return 0
+		sleep 0.05
+	done
+	echo "port $1 never opened" >&2
+	return 1
 }
 
 # lo's qdiscs and TC filters, to compare before and after a capture
 tc_state() {
-	tc qdisc show dev lo
-	tc filter show dev lo ingress 2>/dev/null
-	tc filter show dev lo egress 2>/dev/null
+	nx tc qdisc show dev lo
+	nx tc filter show dev lo ingress 2>/dev/null
+	nx tc filter show dev lo egress 2>/dev/null
 }
 
-# curl in the background so its pid is known: curl_pid VERSION-OPTION PATH OUT
+# curl_get VERSION-OPTIONS PATH OUT: curl in the namespace; its pid in OUT.pid
 curl_get() {
-	curl -sk --http1.1 $1 "https://127.0.0.1:$port$2" -o "$3" &
+	ip netns exec "$NS" curl -sk --http1.1 $1 "https://127.0.0.1:$port$2" -o "$3" &
 	echo $! >"$3.pid"
 	wait $!
 }
 
 @test "pcap: tshark decrypts TLS 1.3 and TLS 1.2 from the file alone; comments carry curl's pid" {
 	require_root
-	T=$BATS_TEST_TMPDIR
 	before=$(tc_state)
-	port=$(free_port)
+	port=4433
 	s_server_start "$port"
 	cap_start --pcap "$T/lo.pcapng" --ifname lo tcp port "$port"
 	grep -q 'key log: offsets row' "$T/cap.err"
+	grep -q 'created a clsact qdisc' "$T/cap.err"
 	curl_get --tlsv1.3 /v13 "$T/b13"
 	curl_get "--tls-max 1.2" /v12 "$T/b12"
 	# other traffic on lo, which the filter leaves out
-	other=$(free_port)
-	s_server_start "$other"
-	curl -sk "https://127.0.0.1:$other/other" -o /dev/null
+	s_server_start 4434
+	nx curl -sk "https://127.0.0.1:4434/other" -o /dev/null
 	cap_stop
 	grep -q 'Protocol  : TLSv1.3' "$T/b13"
 	grep -q 'Protocol  : TLSv1.2' "$T/b12"
 
 	# hooks and the clsact qdisc we added are gone
 	[ "$(tc_state)" = "$before" ]
-	grep -Eq 'pcap: [0-9]+ packets written to .*, [1-9][0-9]* filtered out, [0-9]+ lost' "$T/cap.err" ||
+	grep -Eq 'pcap: [0-9]+ packets written to .*, [1-9][0-9]* filtered out, 0 lost' "$T/cap.err" ||
 		{ cat "$T/cap.err"; false; }
 
 	# no key log option: the keys come from the file's Decryption Secrets Blocks
-	run --separate-stderr tshark -r "$T/lo.pcapng" -Y http.request -T fields -e http.request.uri -e frame.comment
+	run --separate-stderr tshark -r "$T/lo.pcapng" -Y http.request -T fields \
+		-e http.request.uri -e frame.comment
 	assert_success
 	[ "$(echo "$output" | cut -f1 | sort | tr '\n' ' ')" = "/v12 /v13 " ]
 	echo "$output" | grep -q "^/v13	pid=$(cat "$T/b13.pid") .*comm=curl "
@@ -109,11 +128,10 @@ curl_get() {
 
 @test "pcap: the packets are records too; ec-dump --pcapng writes a decryptable file from them" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	port=$(free_port)
+	port=4433
 	s_server_start "$port"
 	cap_start --pcap "$T/lo.pcapng" --ifname lo "tcp port $port"
-	curl -sk --http1.1 "https://127.0.0.1:$port/rec" -o /dev/null
+	nx curl -sk --http1.1 "https://127.0.0.1:$port/rec" -o /dev/null
 	cap_stop
 	n=$(capinfos -c -M "$T/lo.pcapng" | awk '/Number of packets/ {print $NF}')
 	[ "$n" -gt 10 ]
@@ -127,11 +145,10 @@ curl_get() {
 
 @test "pcap: IPv6 on lo, decrypted, with the process" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	port=$(free_port)
+	port=4433
 	s_server_start "$port" "[::1]"
 	cap_start --pcap "$T/lo.pcapng" --ifname lo ip6 and tcp port "$port"
-	curl -sk --http1.1 "https://[::1]:$port/six" -o "$T/b6" &
+	ip netns exec "$NS" curl -sk --http1.1 "https://[::1]:$port/six" -o "$T/b6" &
 	cpid=$!
 	wait $cpid
 	cap_stop
@@ -143,25 +160,23 @@ curl_get() {
 
 @test "pcap: a clsact qdisc that was there stays; only our filters are removed" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	if ! tc qdisc show dev lo | grep -q clsact; then
-		tc qdisc add dev lo clsact
-		ADDED_CLSACT=1
-	fi
+	nx tc qdisc add dev lo clsact
 	before=$(tc_state)
 	cap_start --pcap "$T/lo.pcapng" --ifname lo
 	grep -q 'using the existing clsact qdisc' "$T/cap.err"
-	tc filter show dev lo egress | grep -q tc_egress
+	nx tc filter show dev lo egress | grep -q tc_egress
+	nx tc filter show dev lo ingress | grep -q tc_ingress
 	cap_stop
 	[ "$(tc_state)" = "$before" ]
+	nx tc qdisc show dev lo | grep -q clsact
 }
 
 @test "pcap: when the reader of stdout goes away the hooks are removed too" {
 	require_root
-	T=$BATS_TEST_TMPDIR
 	before=$(tc_state)
 	# head exits after the first bytes: ec-capture sees EPIPE and stops
-	timeout 20 bash -c "ec-capture tls --heartbeat 1 --pcap '$T/lo.pcapng' --ifname lo 2>'$T/cap.err' | head -c 10 >/dev/null"
+	timeout 20 ip netns exec "$NS" bash -c \
+		"ec-capture tls --heartbeat 1 --pcap '$T/lo.pcapng' --ifname lo 2>'$T/cap.err' | head -c 10 >/dev/null"
 	grep -q 'pcap: .* packets written' "$T/cap.err"
 	[ "$(tc_state)" = "$before" ]
 	run capinfos "$T/lo.pcapng"
@@ -170,17 +185,16 @@ curl_get() {
 
 @test "pcap: bad filter, unknown interface, --ifname alone: one-line errors" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	run --separate-stderr ec-capture tls --pcap "$T/x.pcapng" --ifname lo tcp port nonsense
+	run --separate-stderr nx ec-capture tls --pcap "$T/x.pcapng" --ifname lo tcp port nonsense
 	assert_failure 2
 	[[ $stderr == *"filter 'tcp port nonsense': "* ]]
-	run --separate-stderr ec-capture tls --pcap "$T/x.pcapng" --ifname nosuch0
+	run --separate-stderr nx ec-capture tls --pcap "$T/x.pcapng" --ifname nosuch0
 	assert_failure 1
 	[[ $stderr == *"--ifname nosuch0: No such device"* ]]
-	run --separate-stderr ec-capture tls --ifname lo
+	run --separate-stderr nx ec-capture tls --ifname lo
 	assert_failure 2
 	[[ $stderr == *"--ifname is for --pcap FILE"* ]]
-	run --separate-stderr ec-capture tls --pcap /nonexistent/dir/x.pcapng --ifname lo
+	run --separate-stderr nx ec-capture tls --pcap /nonexistent/dir/x.pcapng --ifname lo
 	assert_failure 1
 	[[ $stderr == *"--pcap /nonexistent/dir/x.pcapng: No such file or directory"* ]]
 }

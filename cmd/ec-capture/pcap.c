@@ -73,6 +73,7 @@ struct pktcap {
 	size_t held_bytes;
 	struct owner *owners;
 	uint64_t seen, filtered, written;
+	int stream_gone; /* EPIPE on stdout: packets go to FILE only */
 	int err;
 };
 
@@ -252,12 +253,14 @@ static int write_held(struct pktcap *p, const struct held *h)
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
 	e.event_payload = &ev;
 	e.record_kind = EVENT__RECORD_KIND__RECORD_KIND_PACKET;
-	int err = ec_writer_put(ec_capture_writer(p->cap), &e);
-	if (!err)
-		err = ec_synth_record(p->synth, &e);
-	if (!err)
-		p->written++;
-	return err;
+	int err = ec_synth_record(p->synth, &e);
+	if (err)
+		return err;
+	p->written++;
+	/* the file matters more: once the reader of stdout has gone, only it */
+	if (!p->stream_gone && ec_writer_put(ec_capture_writer(p->cap), &e) == EC_ERR_PIPE)
+		p->stream_gone = 1;
+	return 0;
 }
 
 /* Write what has been held long enough (everything when all is set). */

@@ -6,7 +6,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 f=$(bench_stream mix)
-bytes=$(stat -c %s "$f")
+bytes=$(stat -L -c %s "$f")
 cat "$f" > /dev/null # warm the page cache
 t_cat=$(secs "cat '$f' | cat > /dev/null")
 st=$BENCH_DIR/parse-stats.txt

@@ -419,6 +419,40 @@ static struct ec_h2 *h2_of(struct ec_parse *P, struct pdir *pd)
 	return pd->h2;
 }
 
+/* --decode-body for HTTP/2: content-encoding gzip or deflate (HPACK names are lower case). */
+static uint8_t *h2_decode(struct ec_parse *P, const struct ec_h2_msg *msg, struct out *o,
+			  char *note, size_t cap)
+{
+	static const char key[] = "\r\ncontent-encoding: ";
+	const uint8_t *h = memmem(msg->data, msg->head_len, key, sizeof key - 1);
+	if (!h)
+		return NULL;
+	h += sizeof key - 1;
+	size_t left = msg->head_len - (size_t)(h - msg->data);
+	int gz = left >= 6 && !memcmp(h, "gzip\r\n", 6);
+	if (!gz && !(left >= 9 && !memcmp(h, "deflate\r\n", 9)))
+		return NULL;
+	uint8_t *dec = NULL;
+	size_t dl = 0;
+	char tmp[96];
+	int rc = ec_http1_inflate(msg->data + msg->head_len, msg->len - msg->head_len, gz,
+				  P->o.max_body, &dec, &dl);
+	if (rc == 0) {
+		snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
+		o->an = msg->head_len;
+		o->b = dec;
+		o->bn = dl;
+		P->st.decoded++;
+	} else if (rc == EC_ERR_TOOBIG) {
+		snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes", P->o.max_body);
+	} else {
+		snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
+			 gz ? "gzip" : "deflate");
+	}
+	addnote(note, cap, tmp);
+	return dec;
+}
+
 static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
 {
 	struct ec_h2 *h2 = ((struct pconn *)c->user)->d[di].h2;
@@ -453,8 +487,12 @@ static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *
 	}
 	o.a = msg->data;
 	o.an = msg->len;
+	uint8_t *dec = NULL;
+	if (P->o.decode_body && o.type && !(msg->flags & EC_H2_CUT) && msg->len > msg->head_len)
+		dec = h2_decode(P, msg, &o, note, sizeof note);
 	o.note = note;
 	emit(P, c, di, &o);
+	free(dec);
 	ec_h2_release(h2);
 }
 

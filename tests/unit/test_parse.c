@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <nghttp2/nghttp2.h>
 #include <zlib.h>
 
 #include "error.h"
@@ -242,6 +243,66 @@ static void test_decode_gzip(void **state)
 	rig_free(&g);
 }
 
+static size_t gzip_of(const char *text, uint8_t *gz, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (uint8_t *)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = gz;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t n = cap - z.avail_out;
+	deflateEnd(&z);
+	return n;
+}
+
+static size_t h2frame(uint8_t *out, uint8_t type, uint8_t flags, uint32_t sid, const void *p,
+		      size_t n)
+{
+	uint8_t h[9] = {
+	    (uint8_t)(n >> 16),	  (uint8_t)(n >> 8),	(uint8_t)n,	     type,	  flags,
+	    (uint8_t)(sid >> 24), (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid};
+	memcpy(out, h, 9);
+	memcpy(out + 9, p, n);
+	return 9 + n;
+}
+
+static void test_http2_decode_body(void **state)
+{
+	(void)state;
+	const char *text = "an HTTP/2 body, gzip-compressed, gzip-compressed";
+	uint8_t gz[256], blk[256], buf[1024];
+	size_t gzlen = gzip_of(text, gz, sizeof gz);
+	nghttp2_hd_deflater *d;
+	assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
+	nghttp2_nv nv[] = {{(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0},
+			   {(uint8_t *)"content-encoding", (uint8_t *)"gzip", 16, 4, 0}};
+	ssize_t bl = nghttp2_hd_deflate_hd(d, blk, sizeof blk, nv, 2);
+	assert_true(bl > 0);
+	nghttp2_hd_deflate_del(d);
+	size_t n = h2frame(buf, 4, 0, 0, "", 0);
+	n += h2frame(buf + n, 1, 0x4, 1, blk, (size_t)bl);
+	n += h2frame(buf + n, 0, 0x1, 1, gz, gzlen);
+	struct ec_parse_opts o;
+	ec_parse_opts_default(&o);
+	o.decode_body = 1;
+	struct rig g;
+	rig_open(&g, &o);
+	ev(&g, 9, R, 5, buf, n);
+	rig_done(&g);
+	const EcEvent *e = nth(&g, 0);
+	assert_int_equal(e->type, 4);
+	assert_int_equal(e->h2_stream_id, 1);
+	assert_string_equal(e->note, "decoded gzip");
+	const char *head = "HTTP/2.0 200\r\n:status: 200\r\ncontent-encoding: gzip\r\n\r\n";
+	assert_int_equal(e->payload.len, strlen(head) + strlen(text));
+	assert_memory_equal(e->payload.data, head, strlen(head));
+	assert_memory_equal(e->payload.data + strlen(head), text, strlen(text));
+	rig_free(&g);
+}
+
 static void test_close_and_untyped(void **state)
 {
 	(void)state;
@@ -313,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_websocket_upgrade),
 	    cmocka_unit_test(test_decode_gzip),
 	    cmocka_unit_test(test_close_and_untyped),
+	    cmocka_unit_test(test_http2_decode_body),
 	    cmocka_unit_test(test_loss_report_and_idle),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

@@ -16,7 +16,8 @@ setup_file() {
 	 touch "$B/pie.done") </dev/null >/dev/null 2>&1 &
 	echo $! >"$B/pie.pid"
 	go build -o "$B/peer" "$GOSRC"
-	go build -ldflags="-s -w" -o "$B/peer-stripped" "$GOSRC"
+	# stripped and static (no cgo): functions from the pclntab only
+	CGO_ENABLED=0 go build -ldflags="-s -w" -o "$B/peer-stripped" "$GOSRC"
 }
 
 teardown_file() {
@@ -161,6 +162,7 @@ check_one_request() { # BIN PORT
 	server_start "$B/peer-stripped" "$port"
 	cap_start --pid "$SERVER_PID"
 	grep -q "symbols from pclntab (.symtab absent" "$T/cap.err"
+	file -L "/proc/$SERVER_PID/exe" | grep -q 'statically linked'
 	"$B/peer-stripped" client "https://127.0.0.1:$port" 3 >"$T/client.out"
 	[ "$(wc -l <"$T/client.out")" = 3 ]
 	cap_stop

@@ -479,13 +479,26 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 	if (auth && auth[0]) {
 		r->orig_host = auth;
 		auth = NULL;
-		if (split_authority(r->orig_host, &r->host)) {
-			err = fail(msg, msglen, EC_ERR_PROTO, 0, "%s '%.60s' is not a host[:port]",
+		if (!split_authority(r->orig_host, &r->host)) {
+			r->authority = ec_xstrdup(r->orig_host);
+		} else if (!dst_ip || !dst_ip[0] || !dst_port) {
+			err = fail(msg, msglen, EC_ERR_PROTO, 0,
+				   "%s '%.60s' is not a host[:port] and there is no destination "
+				   "address to use instead",
 				   r->from, r->orig_host);
 			goto out;
+		} else {
+			free(r->host);
+			r->host = NULL;
+			r->from = !strcmp(r->from, "host") ? "destination (Host unusable)"
+				  : !strcmp(r->from, ":authority")
+				      ? "destination (:authority unusable)"
+				      : "destination (absolute-form authority unusable)";
 		}
-		r->authority = ec_xstrdup(r->orig_host);
 	} else {
+		r->from = "destination";
+	}
+	if (!r->authority) {
 		if (!dst_ip || !dst_ip[0] || !dst_port) {
 			err = fail(msg, msglen, EC_ERR_PROTO, 0,
 				   "no Host or :authority and no destination address to use");
@@ -493,7 +506,6 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 		}
 		char a[300];
 		snprintf(a, sizeof a, strchr(dst_ip, ':') ? "[%s]:%u" : "%s:%u", dst_ip, dst_port);
-		r->from = "destination";
 		if (split_authority(a, &r->host)) {
 			err = fail(msg, msglen, EC_ERR_PROTO, 0,
 				   "destination '%.60s' is not an address", a);

@@ -137,6 +137,17 @@ static void fallbacks(void **state)
 				      NULL, msg, sizeof msg),
 			 EC_ERR_PROTO);
 	assert_non_null(strstr(msg, "no Host"));
+	/* an unusable Host (unbracketed IPv6) falls back to the destination */
+	assert_int_equal(parse(&r, 1, "GET / HTTP/1.1\r\nHost: ::1:8443\r\n\r\n", msg), 0);
+	assert_string_equal(r.authority, "10.0.0.7:8443");
+	assert_string_equal(r.host, "10.0.0.7");
+	assert_string_equal(r.orig_host, "::1:8443");
+	assert_string_equal(r.from, "destination (Host unusable)");
+	ec_fwd_request_free(&r);
+	assert_int_equal(parse(&r, 2, "GET / HTTP/2.0\r\n:authority: a b\r\n:path: /\r\n\r\n", msg),
+			 0);
+	assert_string_equal(r.from, "destination (:authority unusable)");
+	ec_fwd_request_free(&r);
 	/* absolute-form wins over Host */
 	assert_int_equal(
 	    parse(&r, 1, "GET http://up.example:81?a=b HTTP/1.1\r\nHost: other\r\n\r\n", msg), 0);
@@ -208,7 +219,9 @@ static void rejections(void **state)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct ec_fwd_request r;
 		char msg[256];
-		int err = parse(&r, bad[i].type, bad[i].in, msg);
+		/* no destination, so an unusable Host cannot fall back to it */
+		int err = ec_fwd_parse(&r, bad[i].type, (const uint8_t *)bad[i].in,
+				       strlen(bad[i].in), NULL, 0, NULL, msg, sizeof msg);
 		if (err != bad[i].err || !strstr(msg, bad[i].msg))
 			fail_msg("case %zu: got %d '%s', want %d '%s'", i, err, msg, bad[i].err,
 				 bad[i].msg);

@@ -5,6 +5,8 @@
 
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,8 @@ struct ec_capture {
 	void *tick_ctx;
 	uint64_t events, bytes;
 	int tty;
+	int out_fd;
+	int out_pipe; /* stdout is a pipe: notice its reader leaving while idle */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -98,6 +102,9 @@ struct ec_capture *ec_capture_new(int out_fd, const struct ec_capture_opts *o)
 	if (!c->o.poll_ms)
 		c->o.poll_ms = 10;
 	c->tty = c->o.tty_counters < 0 ? isatty(STDERR_FILENO) : c->o.tty_counters;
+	struct stat st;
+	c->out_fd = out_fd;
+	c->out_pipe = fstat(out_fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	ec_capture_walltime(0);
 	return c;
 }
@@ -192,6 +199,15 @@ static void show_counters(struct ec_capture *c, int final)
 	fflush(stderr);
 }
 
+/* Has the reader of a pipe gone (POLLERR/POLLHUP on the write end)? */
+static int reader_gone(const struct ec_capture *c)
+{
+	if (!c->out_pipe)
+		return 0;
+	struct pollfd p = {.fd = c->out_fd, .events = 0};
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
 /* Drain every ring (also when no wakeup was sent: BPF_RB_NO_WAKEUP). */
 static int drain(struct ec_capture *c)
 {
@@ -233,6 +249,10 @@ int ec_capture_run(struct ec_capture *c)
 		}
 		if ((err = ec_writer_flush(c->w)))
 			break;
+		if (reader_gone(c)) {
+			err = EC_ERR_PIPE;
+			break;
+		}
 		if (c->tty && now >= next_tty) {
 			next_tty = now + 1000;
 			show_counters(c, 0);

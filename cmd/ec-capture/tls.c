@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "config.h"
+#include "control.h"
 #include "error.h"
 #include "libfind.h"
 #include "modules.h"
@@ -30,19 +32,21 @@
 
 #define MAX_LINKS 16
 #define MAX_NAMES 32
+#define EC_CONTROL_DEFAULT "/run/ec/capture.sock"
 
 struct tls_opts {
 	long pid;
 	long uid;
 	int uid_set;
-	char *targets[MAX_NAMES];
+	char targets[MAX_NAMES][TLS_COMM_LEN];
 	int ntargets;
-	char *ignores[MAX_NAMES];
+	char ignores[MAX_NAMES][TLS_COMM_LEN];
 	int nignores;
 	uint64_t truncate;
 	const char *libssl;
 	const char *keylogfile;
 	const char *keys_row; /* --keys-row: offsets row by name */
+	const char *control;  /* --control socket path, NULL = none */
 	uint64_t ringbuf;
 	unsigned heartbeat;
 	int force;
@@ -62,6 +66,9 @@ struct tls_run {
 	FILE *keylog;			  /* --keylogfile */
 	struct ec_sslkeys_seen seen;	  /* key log lines already written */
 	struct pktcap *pcap;		  /* --pcap */
+	char keylog_path[4096];
+	char libpath[4096];
+	struct ec_control *control;
 };
 
 static int debug_libbpf;
@@ -97,12 +104,14 @@ static void usage(FILE *f, const char *cmd)
 		"                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
 		"      --ifname IF            the interface for --pcap\n"
 		"      --snaplen N            bytes kept per packet (default and most 65535)\n"
+		"  -c, --control[=PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
+		"                             socket (default " EC_CONTROL_DEFAULT ")\n"
 		"  -h, --help                 this help\n"
 		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
 		argv0, cmd);
 }
 
-static int split_names(char *arg, char **names, int *n, const char *opt)
+static int split_names(char *arg, char (*names)[TLS_COMM_LEN], int *n, const char *opt)
 {
 	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
 		if (!*s)
@@ -115,7 +124,7 @@ static int split_names(char *arg, char **names, int *n, const char *opt)
 			ec_warn("%s: '%s' is longer than %d characters: the kernel's comm is cut, "
 				"matching '%.*s'",
 				opt, s, TLS_COMM_LEN - 1, TLS_COMM_LEN - 1, s);
-		names[(*n)++] = s;
+		snprintf(names[(*n)++], TLS_COMM_LEN, "%.*s", TLS_COMM_LEN - 1, s);
 	}
 	return 0;
 }
@@ -138,6 +147,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	    {"pcap", required_argument, 0, 'P'},
 	    {"ifname", required_argument, 0, 'N'},
 	    {"snaplen", required_argument, 0, 'S'},
+	    {"control", optional_argument, 0, 'c'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -151,7 +161,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	o->source = strcmp(cmd, "boringssl") ? EVENT__SOURCE__SOURCE_OPENSSL
 					     : EVENT__SOURCE__SOURCE_BORINGSSL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:k:K:r:b:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:u:t:i:T:l:k:K:r:b:fdc::h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (ec_parse_int(optarg, 1, 0x7fffffff, &v)) {
@@ -219,6 +229,9 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			break;
 		case 'f':
 			o->force = 1;
+			break;
+		case 'c':
+			o->control = optarg ? optarg : EC_CONTROL_DEFAULT;
 			break;
 		case 'd':
 			o->debug = 1;
@@ -553,6 +566,129 @@ static void describe_filters(struct tls_run *r, char *buf, size_t len)
 		snprintf(buf, len, " none");
 }
 
+/* Apply a parsed config to the running capture: maps only, no detach. */
+static int tls_apply(struct tls_run *r, const struct ec_config *cfg, char *msg, size_t msglen)
+{
+	struct tls_opts o = r->o;
+	char applied[512] = "", ignored[512] = "";
+#define NOTE(buf, name)                                                                            \
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? ", " : "", name)
+	if (cfg->present & EC_CF_PID) {
+		o.pid = (long)cfg->pid;
+		NOTE(applied, "pid");
+	}
+	if (cfg->present & EC_CF_UID) {
+		o.uid = (long)cfg->uid;
+		o.uid_set = cfg->uid != 0; /* 0 = every user, as in eCapture */
+		NOTE(applied, "uid");
+	}
+	if (cfg->present & EC_CF_TRUNCATE_SIZE) {
+		o.truncate = cfg->truncate_size;
+		NOTE(applied, "truncate_size");
+	}
+	if (cfg->present & EC_CF_TARGET_PROCESS) {
+		o.ntargets = 0;
+		for (size_t i = 0; i < cfg->n_target && i < MAX_NAMES; i++)
+			snprintf(o.targets[o.ntargets++], TLS_COMM_LEN, "%s",
+				 cfg->target_process[i]);
+		NOTE(applied, "target_process");
+	}
+	if (cfg->present & EC_CF_IGNORE_PROCESS) {
+		o.nignores = 0;
+		for (size_t i = 0; i < cfg->n_ignore && i < MAX_NAMES; i++)
+			snprintf(o.ignores[o.nignores++], TLS_COMM_LEN, "%s",
+				 cfg->ignore_process[i]);
+		NOTE(applied, "ignore_process");
+	}
+	if (cfg->present & EC_CF_DEBUG) {
+		o.debug = cfg->debug;
+		debug_libbpf = o.debug;
+		NOTE(applied, "debug");
+	}
+	FILE *newlog = NULL;
+	if ((cfg->present & EC_CF_KEYLOGFILE) && cfg->keylogfile && *cfg->keylogfile &&
+	    strcmp(cfg->keylogfile, r->keylog_path)) {
+		newlog = fopen(cfg->keylogfile, "ae");
+		if (!newlog) {
+			snprintf(msg, msglen, "keylogfile %s: %s", cfg->keylogfile,
+				 strerror(errno));
+			return EC_RESP_CHECK_FAILED;
+		}
+		NOTE(applied, "keylogfile");
+	}
+	if ((cfg->present & EC_CF_PATH) && cfg->path && *cfg->path && strcmp(cfg->path, r->libpath))
+		NOTE(ignored, "libssl (hooks stay on the library they were attached to)");
+	if (cfg->present & EC_CF_HEX)
+		NOTE(ignored, "hex (a display option: use ec-dump --hex)");
+	if (cfg->present & (EC_CF_PER_CPU_MAP_SIZE | EC_CF_BTF | EC_CF_MODEL | EC_CF_PCAPFILE |
+			    EC_CF_IFNAME | EC_CF_CGROUP_PATH | EC_CF_SSL_VERSION))
+		NOTE(ignored, "per_cpu_map_size/btf/model/pcap fields (need a restart)");
+#undef NOTE
+	struct tls_opts old = r->o;
+	r->o = o;
+	int err = apply_filters(r);
+	if (err) {
+		r->o = old;
+		apply_filters(r);
+		if (newlog)
+			fclose(newlog);
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		return EC_RESP_INTERNAL;
+	}
+	if (newlog) {
+		if (r->keylog)
+			fclose(r->keylog);
+		r->keylog = newlog;
+		snprintf(r->keylog_path, sizeof r->keylog_path, "%s", cfg->keylogfile);
+		r->o.keylogfile = r->keylog_path;
+	}
+	char filters[1024];
+	describe_filters(r, filters, sizeof filters);
+	say(r, "control: config applied; filters:%s", filters);
+	snprintf(msg, msglen, "applied: %s%s%s", applied[0] ? applied : "nothing",
+		 ignored[0] ? "; not applied: " : "", ignored);
+	return EC_RESP_OK;
+}
+
+static char *on_control(void *ctx, const char *method, const char *path, const char *body,
+			size_t len, int *status)
+{
+	struct tls_run *r = ctx;
+	char msg[1024] = "";
+	const char *route = path[0] == '/' ? path + 1 : path;
+	const char *module = ec_config_module(route);
+	int code;
+	if (strcmp(method, "POST")) {
+		code = EC_RESP_INVALID_REQUEST;
+		snprintf(msg, sizeof msg, "%s %s: use POST /tls with a JSON config body", method,
+			 path);
+		*status = 405;
+		return ec_config_response(code, module ? module : "tls", msg);
+	}
+	struct ec_config cfg;
+	code = ec_config_parse(route, body, len, &cfg, msg, sizeof msg);
+	if (code == EC_RESP_OK) {
+		if (strcmp(cfg.module, "tls")) {
+			code = EC_RESP_NOT_FOUND;
+			snprintf(msg, sizeof msg, "this ec-capture runs module tls, not %s",
+				 cfg.module);
+		} else {
+			code = tls_apply(r, &cfg, msg, sizeof msg);
+		}
+		ec_config_free(&cfg);
+	}
+	if (code != EC_RESP_OK)
+		say(r, "control: POST %s refused: %s", path, msg);
+	*status = ec_config_http_status(code);
+	return ec_config_response(code, module ? module : "tls", msg);
+}
+
+static int control_tick(void *ctx)
+{
+	struct tls_run *r = ctx;
+	return r->control ? ec_control_service(r->control) : 0;
+}
+
 int tls_main(int argc, char **argv)
 {
 	struct tls_run run, *r = &run;
@@ -589,6 +725,7 @@ int tls_main(int argc, char **argv)
 		ec_warn("%s", msg);
 		return 1;
 	}
+	snprintf(r->libpath, sizeof r->libpath, "%s", path);
 	if (ec_libfind_version(path, version, sizeof version))
 		snprintf(version, sizeof version, "unknown version");
 	if (!strncmp(version, "BoringSSL", 9))
@@ -630,8 +767,21 @@ int tls_main(int argc, char **argv)
 			ec_warn("--keylogfile %s: %s", r->o.keylogfile, strerror(errno));
 			goto cleanup;
 		}
+		snprintf(r->keylog_path, sizeof r->keylog_path, "%s", r->o.keylogfile);
 	}
 
+	if (r->o.control) {
+		char cerr[512];
+		r->control = ec_control_new(r->o.control, EC_CONFIG_BODY_MAX, on_control, r, cerr,
+					    sizeof cerr);
+		if (!r->control) {
+			ec_warn("--control: %s", cerr);
+			goto cleanup;
+		}
+		ec_capture_set_tick(r->cap, control_tick, r);
+		say(r, "control: HTTP on unix socket %s (POST /tls with a JSON config)",
+		    r->o.control);
+	}
 	r->skel = tls_bpf__open();
 	if (!r->skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
@@ -684,6 +834,7 @@ int tls_main(int argc, char **argv)
 	}
 	status = 0;
 cleanup:
+	ec_control_free(r->control);
 	detach_all(r);
 	if ((err = pktcap_close(r->pcap)) && err != EC_ERR_PIPE && status == 0) {
 		ec_warn("--pcap %s: %s", r->o.pcap.path, ec_strerror(err));

@@ -282,12 +282,87 @@ PY
 		progs=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
 		n=$(ls /proc/"$CAP_PID"/fd | wc -l)
 		[ -n "$links" ] && [ -n "$progs" ]
-		[ -z "$fds" ] || [ "$n" = "$fds" ]
+		if [ -n "$fds" ] && [ "$n" != "$fds" ]; then
+			echo "run $i: $n fds, run 1 had $fds" >&2
+			ls -l /proc/"$CAP_PID"/fd >&2
+			false
+		fi
 		fds=$n
 		cap_stop
 		now_links=$(bpftool link list -j | jq -r '.[].id')
 		now_progs=$(bpftool prog list -j | jq -r '.[].id')
-		for l in $links; do ! grep -qx "$l" <<<"$now_links"; done
-		for p in $progs; do ! grep -qx "$p" <<<"$now_progs"; done
+		left=$(comm -12 <(echo "$links") <(sort <<<"$now_links"))
+		left="$left$(comm -12 <(echo "$progs") <(sort <<<"$now_progs"))"
+		[ -z "$left" ] || { echo "run $i: left behind: $left" >&2; false; }
 	done
+}
+
+@test "--control: POST /tls changes the filters live (no detach), errors use the seeds' codes" {
+	require_root
+	port=$(free_port)
+	s_server_start "$port"
+	sock=$BATS_TEST_TMPDIR/ctl.sock
+	cap_start --control="$sock"
+	[ -S "$sock" ]
+	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
+	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
+
+	run post /tls '{"filters":{"target_process":["nosuch"]}}'
+	assert_output '{"code":0,"module_type":"tls","msg":"applied: target_process","data":null} 200'
+	curl -sk "https://127.0.0.1:$port/hidden" -o /dev/null
+	run post /openssl '{"filters":{"target_process":[]},"truncate_size":10}'
+	assert_output --partial '"code":0'
+	assert_output --partial 'applied: truncate_size, target_process'
+	curl -sk "https://127.0.0.1:$port/shown" -o /dev/null
+
+	run post /tls '{"pid":"x"}'
+	assert_output --regexp '^\{"code":4,.*pid.* 400$'
+	run post /tls '{"pid":-3}'
+	assert_output --regexp '^\{"code":5,.* 400$'
+	run post /gotls '{}'
+	assert_output --regexp '^\{"code":3,.*runs module tls.* 404$'
+	run post /nosuch '{}'
+	assert_output --regexp '^\{"code":3,.* 404$'
+	run curl -s --unix-socket "$sock" http://localhost/tls -w ' %{http_code}'
+	assert_output --regexp '^\{"code":1,.* 405$'
+	head -c 70000 /dev/zero | tr '\0' ' ' >"$BATS_TEST_TMPDIR/big.json"
+	run curl -s --unix-socket "$sock" -X POST http://localhost/tls \
+		--data-binary @"$BATS_TEST_TMPDIR/big.json" -w ' %{http_code}'
+	assert_output --regexp ' 413$'
+
+	# the same links all along: nothing was detached or re-attached
+	links_after=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
+	[ "$links_before" = "$links_after" ]
+	cap_stop
+	[ ! -e "$sock" ] # removed at exit
+	events | jq -r .payload >"$T/payloads"
+	run grep -c hidden "$T/payloads"
+	assert_output 0
+	grep -qx 'GET /shown' "$T/payloads" # cut at 10 bytes by truncate_size
+	events | jq -c 'select(.truncated==true)' | grep -q .
+	grep -q 'control: config applied; filters: target=nosuch' "$T/cap.err"
+	ec-dump --json "$T/out.pb" | jq -r 'select(.run_log) | .run_log' | grep -q '^control: config applied'
+}
+
+@test "--control refuses a socket another live process holds" {
+	require_root
+	sock=$BATS_TEST_TMPDIR/busy.sock
+	cap_start --control="$sock"
+	run ec-capture tls --control="$sock"
+	assert_failure 1
+	assert_output --partial "in use by another process"
+	cap_stop
+}
+
+@test "the reader of stdout leaving (EPIPE) and SIGTERM both stop it cleanly, exit 0" {
+	require_root
+	run timeout 20 bash -c 'ec-capture tls --heartbeat 0 2>/dev/null | head -c 10 >/dev/null; echo "rc=${PIPESTATUS[0]}"'
+	assert_output rc=0
+	cap_start
+	kill -TERM "$CAP_PID"
+	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$CAP_PID"
+	CAP_PID=
+	grep -q 'stopped: .* all probes detached' "$T/cap.err"
+	ec-dump --json "$T/out.pb" | jq -c 'select(.heartbeat_payload.message=="stopped")' | grep -q .
 }

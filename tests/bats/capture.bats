@@ -281,7 +281,7 @@ PY
 		links=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^link_id:/{print $2}' | sort -u)
 		progs=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
 		n=$(ls /proc/"$CAP_PID"/fd | wc -l)
-		[ -n "$links" ] && [ -n "$progs" ]
+		[ -n "$links" ] && [ -n "$progs" ] || { echo "run $i: no links/progs seen" >&2; false; }
 		if [ -n "$fds" ] && [ "$n" != "$fds" ]; then
 			echo "run $i: $n fds, run 1 had $fds" >&2
 			ls -l /proc/"$CAP_PID"/fd >&2

@@ -98,10 +98,11 @@ struct {
 	__type(value, __u64);
 } tls_lost SEC(".maps");
 
+/* The SSL call in progress on each thread (task storage: no hashing). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32); /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct active);
 } tls_active SEC(".maps");
 
@@ -174,6 +175,8 @@ static __always_inline int wanted(void)
 		return 0;
 	if (cfg->uid_set && (__u32)bpf_get_current_uid_gid() != cfg->uid)
 		return 0;
+	if (!cfg->n_target && !cfg->n_ignore)
+		return 1; /* no name filters: skip the comm lookup */
 	char comm[TLS_COMM_LEN] = {};
 	bpf_get_current_comm(comm, sizeof(comm));
 	__u32 *mark = bpf_map_lookup_elem(&tls_comms, comm);
@@ -186,23 +189,24 @@ static __always_inline int wanted(void)
 
 static __always_inline int enter(__u32 dir, void *ssl, const void *buf, __u64 nbytes_ptr)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
-	if (a) { /* SSL_write_ex -> SSL_write style nesting: keep the outer call */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct active *a = bpf_task_storage_get(&tls_active, task, 0, 0);
+	if (a && a->depth) { /* SSL_write_ex -> SSL_write style nesting: keep the outer */
 		a->depth++;
 		return 0;
 	}
 	if (!wanted())
 		return 0;
-	struct active n = {
-	    .ssl = (__u64)ssl,
-	    .buf = (__u64)buf,
-	    .nbytes_ptr = nbytes_ptr,
-	    .fd = -1,
-	    .dir = dir,
-	    .depth = 1,
-	};
-	bpf_map_update_elem(&tls_active, &tid, &n, BPF_ANY);
+	if (!a)
+		a = bpf_task_storage_get(&tls_active, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!a)
+		return 0;
+	a->ssl = (__u64)ssl;
+	a->buf = (__u64)buf;
+	a->nbytes_ptr = nbytes_ptr;
+	a->fd = -1;
+	a->dir = dir;
+	a->depth = 1;
 	return 0;
 }
 
@@ -329,15 +333,15 @@ static __always_inline int leave(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
-	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
-	if (!a)
+	struct active *a = bpf_task_storage_get(&tls_active, bpf_get_current_task_btf(), 0, 0);
+	if (!a || !a->depth)
 		return 0;
 	if (a->depth > 1) {
 		a->depth--;
 		return 0;
 	}
 	struct active st = *a;
-	bpf_map_delete_elem(&tls_active, &tid);
+	a->depth = 0;
 
 	int ret = (int)PT_REGS_RC(ctx); /* SSL_* return int: rax's top half is junk */
 	__u64 len = 0;
@@ -357,12 +361,12 @@ static __always_inline int leave(struct pt_regs *ctx)
 	/* the fd: from this call's syscall, else the last one seen for this SSL* */
 	__s32 fd = st.fd;
 	struct ssl_key sk_key = {.ssl = st.ssl, .tgid = pid_tgid >> 32};
+	__s32 *pfd = bpf_map_lookup_elem(&tls_ssl_fd, &sk_key);
 	if (fd >= 0) {
-		bpf_map_update_elem(&tls_ssl_fd, &sk_key, &fd, BPF_ANY);
-	} else {
-		__s32 *pfd = bpf_map_lookup_elem(&tls_ssl_fd, &sk_key);
-		if (pfd)
-			fd = *pfd;
+		if (!pfd || *pfd != fd) /* an update costs more than a lookup */
+			bpf_map_update_elem(&tls_ssl_fd, &sk_key, &fd, BPF_ANY);
+	} else if (pfd) {
+		fd = *pfd;
 	}
 
 	__u32 zero = 0;
@@ -475,9 +479,8 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	default:
 		return 0;
 	}
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct active *a = bpf_map_lookup_elem(&tls_active, &tid);
-	if (!a)
+	struct active *a = bpf_task_storage_get(&tls_active, bpf_get_current_task_btf(), 0, 0);
+	if (!a || !a->depth)
 		return 0;
 	a->fd = (__s32)BPF_CORE_READ(regs, di);
 	return 0;

@@ -30,6 +30,8 @@ struct tls_cfg {
 	__u32 n_target;	    /* > 0: only comms marked TLS_COMM_TARGET */
 	__u64 truncate;	    /* > 0: emit at most this many bytes per call */
 	__u64 wakeup_bytes; /* wake user space when this much data waits */
+	__u32 n_ignore;	    /* > 0: some comms are marked TLS_COMM_IGNORE */
+	__u32 pad;
 };
 
 /* Values of map tls_comms (key: char[TLS_COMM_LEN], NUL padded). */

@@ -427,6 +427,7 @@ static int apply_filters(struct tls_run *r)
 	cfg.uid = (uint32_t)r->o.uid;
 	cfg.uid_set = (uint32_t)r->o.uid_set;
 	cfg.n_target = (uint32_t)r->o.ntargets;
+	cfg.n_ignore = (uint32_t)r->o.nignores;
 	cfg.truncate = r->o.truncate;
 	cfg.wakeup_bytes = r->o.ringbuf / 4;
 	int cfd = bpf_map__fd(r->skel->maps.tls_comms);

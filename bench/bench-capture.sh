@@ -1,0 +1,139 @@
+#!/bin/sh
+# ec-capture tls: HTTPS request rate of a fixed local load (h2load against
+# nghttpd over TLS, HTTP/2, one request at a time per connection) measured
+# in one run unattached, with `ec-capture tls > /dev/null` attached, and with
+# a bpftrace sslsniff-style script attached (bcc's sslsniff needs kernel
+# headers this machine lacks); then the cost of one SSL_write with
+# ec-capture against an empty uprobe+uretprobe on the same functions
+# (bench/sslloop.c over TCP loopback). Prints the ratios and ec-capture's
+# lost count. Needs root. Configurations are interleaved and the best of
+# BENCH_REPS (3) runs is kept: other load on a shared machine only slows.
+set -eu
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || { echo "bench-capture: needs root (BPF)" >&2; exit 1; }
+for t in h2load nghttpd bpftrace openssl cc; do
+	command -v $t >/dev/null || { echo "bench-capture: $t not installed (make deps)" >&2; exit 1; }
+done
+REQS=${CAPTURE_REQS:-20000}
+CALLS=${CAPTURE_CALLS:-200000}
+REPS=${BENCH_REPS:-3}
+LIB=$(ldconfig -p | awk '$1 == "libssl.so.3" && /x86-64/ {print $NF; exit}')
+[ -n "$LIB" ] || { echo "bench-capture: libssl.so.3 not found" >&2; exit 1; }
+d=$BENCH_DIR/capture
+mkdir -p "$d/www"
+[ -s "$d/key.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+head -c 1024 /dev/zero | tr '\0' 'a' >"$d/www/index.html"
+cc -O2 -o "$d/sslloop" "$BENCH_ROOT/bench/sslloop.c" -lssl -lcrypto
+
+pids=
+tracer=
+cleanup() {
+	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null || true
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+port=
+for _ in $(seq 1 50); do
+	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+	ss -Htln "sport = :$p" | grep -q . || { port=$p; break; }
+done
+nghttpd -a 127.0.0.1 -d "$d/www" "$port" "$d/key.pem" "$d/cert.pem" >/dev/null 2>&1 &
+pids="$pids $!"
+for _ in $(seq 1 100); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.05; done
+
+# bpftrace programs: sslsniff-style (stash the buffer at entry, print up to
+# 64 bytes of it at return) and empty probes on the same entry/return points
+sniff=$d/sslsniff.bt
+empty=$d/empty.bt
+: >"$sniff"
+: >"$empty"
+for f in SSL_write SSL_read; do
+	cat >>"$sniff" <<BT
+uprobe:$LIB:$f { @buf[tid] = arg1; }
+uretprobe:$LIB:$f /@buf[tid]/ {
+	if ((int32)retval > 0) { printf("$f %s %d %d %r\n", comm, pid, (int32)retval, buf(@buf[tid], 64)); }
+	delete(@buf[tid]);
+}
+BT
+done
+for f in SSL_write SSL_read SSL_write_ex SSL_read_ex; do
+	echo "uprobe:$LIB:$f { } uretprobe:$LIB:$f { }" >>"$empty"
+done
+
+# start a tracer in the background; return when its probes are attached
+start_tracer() { # NAME
+	case $1 in
+	none) tracer= ; return 0 ;;
+	ec-capture)
+		ec-capture tls --heartbeat 0 >/dev/null 2>"$d/ec.err" &
+		tracer=$!
+		ready='capturing'
+		log=$d/ec.err ;;
+	sslsniff | empty)
+		f=$sniff; [ "$1" = empty ] && f=$empty
+		bpftrace "$f" >"$d/bt.out" 2>"$d/bt.err" </dev/null &
+		tracer=$!
+		ready='Attaching'
+		log=$d/bt.out ;;
+	esac
+	for _ in $(seq 1 600); do
+		grep -q "$ready" "$log" 2>/dev/null && { sleep 0.5; return 0; }
+		kill -0 "$tracer" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	echo "bench-capture: $1 did not start" >&2
+	exit 1
+}
+stop_tracer() {
+	[ -n "$tracer" ] || return 0
+	kill -INT "$tracer"
+	wait "$tracer" || true
+	tracer=
+}
+
+rate() { # requests/s of one h2load run
+	h2load -n "$REQS" -c 4 -m 1 -t 1 "https://127.0.0.1:$port/index.html" 2>/dev/null |
+		awk '/^finished in/ { gsub(",", ""); print $4; exit }'
+}
+percall() { "$d/sslloop" "$d/cert.pem" "$d/key.pem" "$CALLS" 100; }
+best() { sort -g | $1 -1; }
+
+for cfg in none ec-capture sslsniff; do : >"$d/rate-$cfg"; done
+for cfg in none ec-capture empty; do : >"$d/call-$cfg"; done
+for r in $(seq 1 "$REPS"); do
+	for cfg in none ec-capture sslsniff; do
+		start_tracer $cfg
+		rate >>"$d/rate-$cfg"
+		[ $cfg = ec-capture ] && percall >>"$d/call-ec-capture"
+		[ $cfg = none ] && percall >>"$d/call-none"
+		stop_tracer
+		[ $cfg = ec-capture ] && tail -1 "$d/ec.err" >"$d/ec-last"
+	done
+	start_tracer empty
+	percall >>"$d/call-empty"
+	stop_tracer
+done
+
+r_none=$(best tail <"$d/rate-none")
+r_ec=$(best tail <"$d/rate-ec-capture")
+r_sn=$(best tail <"$d/rate-sslsniff")
+c_none=$(best head <"$d/call-none")
+c_ec=$(best head <"$d/call-ec-capture")
+c_empty=$(best head <"$d/call-empty")
+lost=$(sed -n 's/.*events, .* \([0-9][0-9]*\) lost.*/\1/p' "$d/ec-last")
+events=$(sed -n 's/.*stopped: \([0-9][0-9]*\) events.*/\1/p' "$d/ec-last")
+
+echo "h2load -n $REQS -c 4 -m 1 against nghttpd (TLS, HTTP/2, 1 KiB page), best of $REPS:"
+printf '  unattached          %8.0f req/s\n' "$r_none"
+printf '  ec-capture attached %8.0f req/s   ratio %s (target >= 0.90)\n' "$r_ec" "$(ratio "$r_ec" "$r_none")"
+printf '  bpftrace sslsniff   %8.0f req/s   ratio %s\n' "$r_sn" "$(ratio "$r_sn" "$r_none")"
+echo "  ec-capture: ${events:-?} events in its last run, ${lost:-?} lost (target 0)"
+echo "SSL_write of 100 bytes over TCP loopback, $CALLS calls, best of $REPS:"
+printf '  no probe            %6d ns/call\n' "$c_none"
+printf '  empty uprobes       %6d ns/call   (+%d)\n' "$c_empty" $((c_empty - c_none))
+printf '  ec-capture          %6d ns/call   (+%d)\n' "$c_ec" $((c_ec - c_none))
+echo "  ec-capture cost / empty uprobe cost: $(ratio $((c_ec - c_none)) $((c_empty - c_none))) (target <= 1.2)"

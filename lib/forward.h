@@ -31,8 +31,10 @@ struct ec_fwd_request {
 	char *host;		   /* authority without the port (no brackets) */
 	char *path;		   /* origin-form target, "/..." or "*" */
 	const char *from;	   /* where authority came from: "host", ":authority",
-				      "absolute-form" or "destination" */
-	char *orig_host;	   /* the captured Host / :authority value, or NULL */
+				      "absolute-form", "destination", or "destination
+				      (Host unusable)" and the like */
+	char *orig_host;	   /* the captured Host / :authority, or NULL; when it is
+				      not a valid host[:port] the destination is used */
 	struct ec_fwd_header *hdr; /* end-to-end headers, in captured order */
 	size_t nhdr;
 	size_t ndropped;	  /* hop-by-hop, pseudo and regenerated headers dropped */

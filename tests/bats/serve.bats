@@ -330,7 +330,8 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	echo "VmHWM ${hwm} kB, dropped $dropped, stream $(stat -c %s "$BATS_FILE_TMPDIR/big.pb") bytes"
 	[ "$dropped" -gt 10000 ]
 	# the stream is 74 MB: holding it would need far more than the 16 MB queue
-	[ "$hwm" -lt 50000 ]
+	# (ASan keeps freed memory in quarantine: no RSS bound there)
+	[ "$EC_BUILD" = "$EC_ROOT/build/san" ] || [ "$hwm" -lt 50000 ]
 }
 
 @test "--tee copies the stream to stdout unchanged while serving" {

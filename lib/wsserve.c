@@ -42,6 +42,7 @@ struct relay_job {
 struct ec_serve {
 	const struct ec_serve_opts *o;
 	struct lws_context *ctx;
+	struct lws_vhost *api_vh; /* config routes only here (NULL: every vhost) */
 	struct ec_hub *hub;
 	char ws_host[256], http_host[256];
 	int ws_port, http_port;
@@ -539,7 +540,9 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 		respond_status(s, wsi, p);
 		return 0;
 	}
-	if (!is_config_route(path)) {
+	/* config routes: on --listen's port only (off with --listen off) */
+	if (!is_config_route(path) || !s->o->listen_addr ||
+	    (s->api_vh && lws_get_vhost(wsi) != s->api_vh)) {
 		char msg[400];
 		snprintf(msg, sizeof msg,
 			 "no route %.200s; POST a config to /tls /openssl /boringssl /gotls "
@@ -999,13 +1002,14 @@ int ec_serve_run(const struct ec_serve_opts *o)
 	retry.secs_since_valid_ping = (uint16_t)o->ping_s;
 	retry.secs_since_valid_hangup = (uint16_t)(o->ping_s * 2);
 	const char *scheme = o->tls_cert ? "s" : "";
-	if (!make_vhost(s, "ws", s->ws_host, s->ws_port, &retry)) {
+	struct lws_vhost *ws_vh = make_vhost(s, "ws", s->ws_host, s->ws_port, &retry);
+	if (!ws_vh) {
 		lws_context_destroy(s->ctx);
 		ec_die(1, "--ws %s: cannot listen there (in use, or not a local address?)",
 		       o->ws_addr);
 	}
 	if (o->listen_addr && !shared &&
-	    !make_vhost(s, "api", s->http_host, s->http_port, &retry)) {
+	    !(s->api_vh = make_vhost(s, "api", s->http_host, s->http_port, &retry))) {
 		lws_context_destroy(s->ctx);
 		ec_die(1, "--listen %s: cannot listen there (in use, or not a local address?)",
 		       o->listen_addr);

@@ -236,6 +236,11 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	run post /zsh '{}'
 	assert_output --partial '"code":3,'
 	assert_output --partial ' 404'
+	# the WebSocket port has the status, not the config routes
+	run curl -s -w ' %{http_code}' -X POST "http://127.0.0.1:$WS/tls" -d '{"pid":0}'
+	assert_output --partial ' 404'
+	run curl -s "http://127.0.0.1:$WS/status"
+	assert_output --partial '"version":"0.1.0"'
 	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/tls"
 	assert_output 405
 	run curl -s -D - -o /dev/null -X PUT "http://127.0.0.1:$API/tls" -d '{}'

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "modempty.skel.h"
 #include "modevent.h"
 #include "record.h"
 #include "stream.h"
@@ -48,12 +49,15 @@ static void usage(FILE *f, const struct ec_mod_spec *s)
 		argv0, s->name, s->what, s->path_opt, s->path_opt, s->path_help);
 	if (s->errnumber)
 		fprintf(f, "  -e, --errnumber N          only commands whose return code is N\n");
-	fprintf(f, "  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
-		   "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
-		   "  -f, --force                write records even when stdout is a terminal\n"
-		   "  -d, --debug                libbpf and verifier messages on stderr\n"
-		   "  -h, --help                 this help\n"
-		   "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n");
+	fprintf(f,
+		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
+		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
+		"  -f, --force                write records even when stdout is a terminal\n"
+		"  -d, --debug                libbpf and verifier messages on stderr\n"
+		"      --empty-probes         attach a program doing nothing on the same uprobes\n"
+		"                             (no records: to measure a bare uprobe's cost)\n"
+		"  -h, --help                 this help\n"
+		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n");
 }
 
 static int split_names(char *arg, char **names, int *n, const char *opt)
@@ -87,6 +91,7 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 	    {"force", no_argument, 0, 'f'},
 	    {"debug", no_argument, 0, 'd'},
 	    {"help", no_argument, 0, 'h'},
+	    {"empty-probes", no_argument, 0, 'E'},
 	    {"errnumber", required_argument, 0, 'e'}, /* last: cleared when not accepted */
 	    {0, 0, 0, 0},
 	};
@@ -172,6 +177,9 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 			break;
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'E':
+			o->empty = 1;
 			break;
 		case 'h':
 			usage(stdout, spec);
@@ -339,6 +347,14 @@ int ec_mod_load(struct ec_mod *m, struct bpf_object *obj)
 		return 1;
 	}
 	m->ncpus = libbpf_num_possible_cpus();
+	if (m->o.empty) {
+		m->empty = modempty_bpf__open_and_load();
+		if (!m->empty) {
+			ec_warn("cannot load the empty BPF program: %s", strerror(errno));
+			return 1;
+		}
+		ec_mod_say(m, "--empty-probes: uprobes run an empty program, no records");
+	}
 	if ((err = ec_mod_apply_filters(m))) {
 		ec_warn("cannot write the filter maps: %s", strerror(-err));
 		return 1;
@@ -354,6 +370,8 @@ int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, 
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = sym, .retprobe = retprobe);
 	if (m->nlinks >= EC_MOD_MAX_LINKS)
 		return -E2BIG;
+	if (m->empty)
+		prog = m->empty->progs.empty;
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &uo);
 	if (!l)
 		return -errno;
@@ -363,6 +381,8 @@ int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, 
 
 int ec_mod_attach(struct ec_mod *m, struct bpf_program *prog, const char *what)
 {
+	if (m->empty) /* only uprobes run the empty program */
+		return 0;
 	if (m->nlinks >= EC_MOD_MAX_LINKS)
 		return -E2BIG;
 	struct bpf_link *l = bpf_program__attach(prog);
@@ -420,6 +440,8 @@ int ec_mod_finish(struct ec_mod *m, int status)
 	for (int i = m->nlinks - 1; i >= 0; i--)
 		bpf_link__destroy(m->links[i]);
 	m->nlinks = 0;
+	modempty_bpf__destroy(m->empty);
+	m->empty = NULL;
 	if (m->cap) {
 		uint64_t ev = ec_capture_events(m->cap), lost = ec_mod_lost(m);
 		if (status == 0)

@@ -24,6 +24,7 @@ struct bpf_object;
 struct bpf_program;
 struct bpf_link;
 struct mod_event;
+struct modempty_bpf;
 
 struct ec_mod_spec {
 	const char *name;      /* subcommand, e.g. "bash" */
@@ -50,6 +51,7 @@ struct ec_mod_opts {
 	const char *path; /* the module's --PATH_OPT value, NULL if not given */
 	long long errnumber;
 	int errnumber_set;
+	int empty; /* --empty-probes: attach an empty program (benchmarks) */
 };
 
 struct ec_mod {
@@ -60,6 +62,7 @@ struct ec_mod {
 	int nlinks;
 	struct ec_capture *cap;
 	int ncpus;
+	struct modempty_bpf *empty; /* with --empty-probes */
 };
 
 /* Parse argv (argv[0] = subcommand). 0, or an exit status (2); --help exits 0. */

@@ -70,6 +70,7 @@ struct conn {
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[TLS_COMM_LEN];
+	__u64 keys_ssl; /* the SSL* whose keys were sent for this connection */
 };
 
 struct {
@@ -250,29 +251,29 @@ static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
 
 /* Once per connection (SSL* + client random), after its first successful
  * SSL_read/SSL_write: the handshake is done, the secrets are in place. */
-static __always_inline void emit_keys(const struct ssl_key *sk_key, const struct tls_event *d,
-				      const struct tls_cfg *cfg)
+static __always_inline int emit_keys(const struct ssl_key *sk_key, const struct tls_event *d,
+				     const struct tls_cfg *cfg)
 {
 	__u32 zero = 0;
 	struct tls_ssl_offsets *off = bpf_map_lookup_elem(&tls_offsets, &zero);
 	if (!off || !off->session)
-		return;
+		return 0; /* no offsets row: nothing to send */
 	__u64 rnd = 0, *sent = bpf_map_lookup_elem(&tls_keys_sent, sk_key);
 	const char *s3 = (const char *)sk_key->ssl + off->s3;
 	if (off->flags & TLS_OFF_S3_PTR) {
 		s3 = 0;
 		if (bpf_probe_read_user(&s3, sizeof(s3), (const char *)sk_key->ssl + off->s3))
-			return;
+			return -1;
 	}
 	if (!s3 || bpf_probe_read_user(&rnd, sizeof(rnd), s3 + off->s3_client_random) || !rnd)
-		return;
+		return -1;
 	if (sent && *sent == rnd)
-		return;
+		return 0;
 	struct tls_event *e =
 	    bpf_ringbuf_reserve(&tls_events, sizeof(*e) + sizeof(struct tls_keys), 0);
 	if (!e) {
 		count_lost();
-		return;
+		return -1;
 	}
 	__builtin_memcpy(e, d, sizeof(*e));
 	e->kind = TLS_KIND_KEYS;
@@ -284,10 +285,11 @@ static __always_inline void emit_keys(const struct ssl_key *sk_key, const struct
 	__builtin_memset(k, 0, sizeof(*k));
 	if (tls_read_keys((const void *)sk_key->ssl, off, k)) {
 		bpf_ringbuf_discard(e, 0);
-		return;
+		return -1;
 	}
 	bpf_map_update_elem(&tls_keys_sent, sk_key, &rnd, BPF_ANY);
 	bpf_ringbuf_submit(e, wakeup_flags(cfg));
+	return 0;
 }
 
 struct emit_ctx {
@@ -396,6 +398,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
 	__u64 seq0 = 0;
+	int keys_done = 0;
 	struct sock *sk = fd >= 0 ? fd_sock(fd) : 0;
 	if (sk) {
 		__u64 key = (__u64)sk;
@@ -421,10 +424,16 @@ static __always_inline int leave(struct pt_regs *ctx)
 			__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
 			__u32 d = st.dir == TLS_DIR_WRITE ? 1 : 0;
 			seq0 = __sync_fetch_and_add(&c->seq[d], nchunks);
+			/* keys once per connection: later calls skip the random's read */
+			if (c->keys_ssl == st.ssl)
+				keys_done = 1;
+			else if (emit_keys(&sk_key, e, cfg) == 0)
+				c->keys_ssl = st.ssl;
+			keys_done = 1;
 		}
 	}
-
-	emit_keys(&sk_key, e, cfg);
+	if (!keys_done)
+		emit_keys(&sk_key, e, cfg);
 
 	struct emit_ctx ec = {.cfg = cfg, .buf = st.buf, .len = emit, .seq0 = seq0};
 	if (nchunks > TLS_MAX_CHUNKS)

@@ -34,9 +34,15 @@ echo '<h1>Hello from ec demo</h1>' >"$tmp/www/demo.html"
 	-key "$tmp/key.pem" -WWW -quiet </dev/null >/dev/null 2>&1) &
 pids="$pids $!"
 echo "demo: openssl s_server on 127.0.0.1:$port (pid $!)"
+i=0
+until ss -Htln "sport = :$port" | grep -q .; do
+	i=$((i + 1))
+	[ $i -le 100 ] || { echo "demo: openssl s_server did not start listening" >&2; exit 1; }
+	sleep 0.05
+done
 
 mkfifo "$tmp/records"
-ec-dump <"$tmp/records" &
+ec-parse <"$tmp/records" | ec-dump &
 dump=$!
 ec-capture tls --target-process curl >"$tmp/records" 2>"$tmp/capture.log" &
 cap=$!
@@ -51,7 +57,7 @@ until grep -q capturing "$tmp/capture.log" 2>/dev/null; do
 	fi
 	sleep 0.05
 done
-echo "demo: ec-capture tls --target-process curl | ec-dump   (pid $cap)"
+echo "demo: ec-capture tls --target-process curl | ec-parse | ec-dump   (pid $cap)"
 echo "demo: curl -sk https://127.0.0.1:$port/demo.html"
 echo
 curl -sk "https://127.0.0.1:$port/demo.html" -o /dev/null

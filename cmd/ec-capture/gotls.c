@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "config.h"
+#include "control.h"
 #include "error.h"
 #include "goelf.h"
 #include "gotls.h"
@@ -30,6 +32,7 @@
 #define MAX_LINKS 128
 #define MAX_RETS 64
 #define MAX_NAMES 32
+#define CONTROL_DEFAULT "/run/ec/capture.sock"
 
 #define FN_READ "crypto/tls.(*Conn).Read"
 #define FN_WRITE "crypto/tls.(*Conn).writeRecordLocked"
@@ -39,9 +42,9 @@ struct gotls_opts {
 	long pid;
 	long uid;
 	int uid_set;
-	char *targets[MAX_NAMES];
+	char targets[MAX_NAMES][GOTLS_COMM_LEN];
 	int ntargets;
-	char *ignores[MAX_NAMES];
+	char ignores[MAX_NAMES][GOTLS_COMM_LEN];
 	int nignores;
 	uint64_t truncate;
 	const char *elfpath;
@@ -54,6 +57,7 @@ struct gotls_opts {
 	int empty; /* --empty-probes: attach an empty program (benchmark baseline) */
 	int force;
 	int debug;
+	const char *control; /* --control socket path, NULL = none */
 };
 
 /* One resolved probe point: a file offset and what it is. */
@@ -70,6 +74,8 @@ struct gotls_run {
 	int nlinks;
 	struct ec_capture *cap;
 	FILE *keylog;
+	char keylog_path[4096];
+	struct ec_control *control;
 	int ncpus;
 	uint64_t keylines;
 };
@@ -107,12 +113,14 @@ static void usage(FILE *f, const char *cmd)
 	    "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	    "  -f, --force                write records even when stdout is a terminal\n"
 	    "  -d, --debug                libbpf and verifier messages on stderr\n"
+	    "  -c, --control[=PATH]       take live config (HTTP POST /gotls, JSON) on a Unix\n"
+	    "                             socket (default " CONTROL_DEFAULT ")\n"
 	    "  -h, --help                 this help\n"
 	    "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
 	    argv0, cmd);
 }
 
-static int split_names(char *arg, char **names, int *n, const char *opt)
+static int split_names(char *arg, char (*names)[GOTLS_COMM_LEN], int *n, const char *opt)
 {
 	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
 		if (*n >= MAX_NAMES) {
@@ -123,7 +131,7 @@ static int split_names(char *arg, char **names, int *n, const char *opt)
 			ec_warn("%s: '%s' is longer than %d characters: the kernel's comm is cut, "
 				"matching '%.*s'",
 				opt, s, GOTLS_COMM_LEN - 1, GOTLS_COMM_LEN - 1, s);
-		names[(*n)++] = s;
+		snprintf(names[(*n)++], GOTLS_COMM_LEN, "%s", s);
 	}
 	return 0;
 }
@@ -146,6 +154,7 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 	    {"heartbeat", required_argument, 0, 'b'},
 	    {"force", no_argument, 0, 'f'},
 	    {"debug", no_argument, 0, 'd'},
+	    {"control", optional_argument, 0, 'c'},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -156,7 +165,8 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 	o->ringbuf = 8u << 20;
 	o->heartbeat = 15;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":e:p:u:t:i:T:k:a:PnEr:b:fdh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":e:p:u:t:i:T:k:a:PnEr:b:fdc::h", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'e':
 			o->elfpath = optarg;
@@ -232,6 +242,9 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 			break;
 		case 'd':
 			o->debug = 1;
+			break;
+		case 'c':
+			o->control = optarg ? optarg : CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -405,14 +418,154 @@ static int apply_filters(struct gotls_run *r)
 		int ign = i < r->o.nignores;
 		uint32_t v = ign ? GOTLS_COMM_IGNORE : GOTLS_COMM_TARGET;
 		memset(key, 0, sizeof key);
-		strncpy(key, ign ? r->o.ignores[i] : r->o.targets[i - r->o.nignores],
-			GOTLS_COMM_LEN - 1);
+		memcpy(key, ign ? r->o.ignores[i] : r->o.targets[i - r->o.nignores],
+		       GOTLS_COMM_LEN - 1);
 		if (bpf_map_update_elem(cfd, key, &v, BPF_ANY))
 			return -errno;
 	}
 	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.gotls_config), &zero, &cfg, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+static void describe_filters(struct gotls_run *r, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (r->o.pid)
+		n += (size_t)snprintf(buf + n, len - n, " pid=%ld", r->o.pid);
+	if (r->o.uid_set && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " uid=%ld", r->o.uid);
+	for (int i = 0; i < r->o.ntargets && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " target=%s", r->o.targets[i]);
+	for (int i = 0; i < r->o.nignores && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " ignore=%s", r->o.ignores[i]);
+	if (r->o.truncate && n < len)
+		snprintf(buf + n, len - n, " truncate=%llu", (unsigned long long)r->o.truncate);
+	if (!buf[0])
+		snprintf(buf, len, " none");
+}
+
+/* Apply a parsed config to the running capture: maps only, no detach. */
+static int gotls_apply(struct gotls_run *r, const struct ec_config *cfg, char *msg, size_t msglen)
+{
+	struct gotls_opts o = r->o;
+	char applied[512] = "", ignored[512] = "";
+#define NOTE(buf, name)                                                                            \
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? ", " : "", name)
+	if (cfg->present & EC_CF_PID) {
+		o.pid = (long)cfg->pid;
+		NOTE(applied, "pid");
+	}
+	if (cfg->present & EC_CF_UID) {
+		o.uid = (long)cfg->uid;
+		o.uid_set = cfg->uid != 0; /* 0 = every user, as in eCapture */
+		NOTE(applied, "uid");
+	}
+	if (cfg->present & EC_CF_TRUNCATE_SIZE) {
+		o.truncate = cfg->truncate_size;
+		NOTE(applied, "truncate_size");
+	}
+	if (cfg->present & EC_CF_TARGET_PROCESS) {
+		o.ntargets = 0;
+		for (size_t i = 0; i < cfg->n_target && i < MAX_NAMES; i++)
+			snprintf(o.targets[o.ntargets++], GOTLS_COMM_LEN, "%s",
+				 cfg->target_process[i]);
+		NOTE(applied, "target_process");
+	}
+	if (cfg->present & EC_CF_IGNORE_PROCESS) {
+		o.nignores = 0;
+		for (size_t i = 0; i < cfg->n_ignore && i < MAX_NAMES; i++)
+			snprintf(o.ignores[o.nignores++], GOTLS_COMM_LEN, "%s",
+				 cfg->ignore_process[i]);
+		NOTE(applied, "ignore_process");
+	}
+	if (cfg->present & EC_CF_DEBUG) {
+		o.debug = cfg->debug;
+		debug_libbpf = o.debug;
+		NOTE(applied, "debug");
+	}
+	FILE *newlog = NULL;
+	if ((cfg->present & EC_CF_KEYLOGFILE) && cfg->keylogfile && *cfg->keylogfile &&
+	    strcmp(cfg->keylogfile, r->keylog_path)) {
+		newlog = fopen(cfg->keylogfile, "ae");
+		if (!newlog) {
+			snprintf(msg, msglen, "keylogfile %s: %s", cfg->keylogfile,
+				 strerror(errno));
+			return EC_RESP_CHECK_FAILED;
+		}
+		NOTE(applied, "keylogfile");
+	}
+	if ((cfg->present & EC_CF_PATH) && cfg->path && *cfg->path)
+		NOTE(ignored, "elfpath (hooks stay on the binary they were attached to)");
+	if (cfg->present & EC_CF_HEX)
+		NOTE(ignored, "hex (a display option: use ec-dump --hex)");
+	if (cfg->present &
+	    (EC_CF_PER_CPU_MAP_SIZE | EC_CF_BTF | EC_CF_MODEL | EC_CF_PCAPFILE | EC_CF_IFNAME))
+		NOTE(ignored, "per_cpu_map_size/btf/model/pcap fields (need a restart)");
+#undef NOTE
+	struct gotls_opts old = r->o;
+	r->o = o;
+	int err = apply_filters(r);
+	if (err) {
+		r->o = old;
+		apply_filters(r);
+		if (newlog)
+			fclose(newlog);
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		return EC_RESP_INTERNAL;
+	}
+	if (newlog) {
+		if (r->keylog)
+			fclose(r->keylog);
+		r->keylog = newlog;
+		snprintf(r->keylog_path, sizeof r->keylog_path, "%s", cfg->keylogfile);
+		r->o.keylogfile = r->keylog_path;
+	}
+	char filters[1024];
+	describe_filters(r, filters, sizeof filters);
+	say(r, "control: config applied; filters:%s", filters);
+	snprintf(msg, msglen, "applied: %s%s%s", applied[0] ? applied : "nothing",
+		 ignored[0] ? "; not applied: " : "", ignored);
+	return EC_RESP_OK;
+}
+
+static char *on_control(void *ctx, const char *method, const char *path, const char *body,
+			size_t len, int *status)
+{
+	struct gotls_run *r = ctx;
+	char msg[1024] = "";
+	const char *route = path[0] == '/' ? path + 1 : path;
+	const char *module = ec_config_module(route);
+	int code;
+	if (strcmp(method, "POST")) {
+		*status = 405;
+		snprintf(msg, sizeof msg, "%s %s: use POST /gotls with a JSON config body", method,
+			 path);
+		return ec_config_response(EC_RESP_INVALID_REQUEST, module ? module : "gotls", msg);
+	}
+	struct ec_config cfg;
+	code = ec_config_parse(route, body, len, &cfg, msg, sizeof msg);
+	if (code == EC_RESP_OK) {
+		if (strcmp(cfg.module, "gotls")) {
+			code = EC_RESP_NOT_FOUND;
+			snprintf(msg, sizeof msg, "this ec-capture runs module gotls, not %s",
+				 cfg.module);
+		} else {
+			code = gotls_apply(r, &cfg, msg, sizeof msg);
+		}
+		ec_config_free(&cfg);
+	}
+	if (code != EC_RESP_OK)
+		say(r, "control: POST %s refused: %s", path, msg);
+	*status = ec_config_http_status(code);
+	return ec_config_response(code, module ? module : "gotls", msg);
+}
+
+static int control_tick(void *ctx)
+{
+	struct gotls_run *r = ctx;
+	return r->control ? ec_control_service(r->control) : 0;
 }
 
 /*
@@ -595,11 +748,12 @@ int gotls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	if (r->o.keylogfile) {
-		r->keylog = fopen(r->o.keylogfile, "a");
+		r->keylog = fopen(r->o.keylogfile, "ae");
 		if (!r->keylog) {
 			ec_warn("--keylogfile %s: %s", r->o.keylogfile, strerror(errno));
 			goto cleanup;
 		}
+		snprintf(r->keylog_path, sizeof r->keylog_path, "%s", r->o.keylogfile);
 	}
 
 	r->skel = gotls_bpf__open();
@@ -638,8 +792,22 @@ int gotls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	r->links[r->nlinks++] = l;
-	say(r, "hooked %s, %s (entry and %d RETs)%s in %s; filters: pid=%ld%s", FN_WRITE, FN_READ,
-	    nrets, have_kl ? ", " FN_KEYLOG : "", shown, r->o.pid,
+	if (r->o.control) {
+		char cerr[512];
+		r->control = ec_control_new(r->o.control, EC_CONFIG_BODY_MAX, on_control, r, cerr,
+					    sizeof cerr);
+		if (!r->control) {
+			ec_warn("--control: %s", cerr);
+			goto cleanup;
+		}
+		ec_capture_set_tick(r->cap, control_tick, r);
+		say(r, "control: HTTP on unix socket %s (POST /gotls with a JSON config)",
+		    r->o.control);
+	}
+	char filters[1024];
+	describe_filters(r, filters, sizeof filters);
+	say(r, "hooked %s, %s (entry and %d RETs)%s in %s; filters:%s%s", FN_WRITE, FN_READ, nrets,
+	    have_kl ? ", " FN_KEYLOG : "", shown, filters,
 	    empty ? " (empty probes: no events)" : "");
 
 	err = ec_capture_add_ringbuf(r->cap, bpf_map__fd(r->skel->maps.gotls_events), on_event, r);
@@ -678,6 +846,7 @@ cleanup:
 			status = 1;
 		}
 	}
+	ec_control_free(r->control);
 	if (r->keylog)
 		fclose(r->keylog);
 	gotls_bpf__destroy(r->skel);

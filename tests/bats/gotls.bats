@@ -200,6 +200,40 @@ check_one_request() { # BIN PORT
 	grep -q ' 0 lost' "$T/cap.err"
 }
 
+@test "gotls --control: POST /gotls changes filters and truncation live, no detach" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	server_start "$B/peer" "$port"
+	sock=$T/ctl.sock
+	cap_start --elfpath "$B/peer" --control="$sock"
+	[ -S "$sock" ]
+	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
+	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
+	run post /gotls '{"filters":{"target_process":["nosuch"]}}'
+	assert_output '{"code":0,"module_type":"gotls","msg":"applied: target_process","data":null} 200'
+	"$B/peer" client "https://127.0.0.1:$port/hidden" 1 >/dev/null
+	run post /gotls '{"filters":{"target_process":[]},"truncate_size":10,"elfpath":"/x"}'
+	assert_output --partial '"code":0'
+	assert_output --partial 'applied: truncate_size, target_process; not applied: elfpath'
+	"$B/peer" client "https://127.0.0.1:$port/shown" 1 >/dev/null
+	run post /tls '{}'
+	assert_output --regexp '^\{"code":3,.*runs module gotls.* 404$'
+	run post /gotls '{"pid":"x"}'
+	assert_output --regexp '^\{"code":4,.* 400$'
+	links_after=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
+	[ "$links_before" = "$links_after" ]
+	cap_stop
+	[ ! -e "$sock" ]
+	events | jq -r .payload >"$T/payloads"
+	run grep -c hidden "$T/payloads"
+	assert_output 0
+	grep -qx 'GET /shown' "$T/payloads"
+	events | jq -c 'select(.truncated==true and .orig_length > 10)' | grep -q .
+	grep -q 'control: config applied; filters: target=nosuch' "$T/cap.err"
+}
+
 @test "gotls on a PIE build" {
 	require_root
 	B=$BATS_FILE_TMPDIR

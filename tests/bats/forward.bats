@@ -213,6 +213,15 @@ hdr_names() {
 	[ "$(jq -r .body "$LOG" | base64 -d | sort | tr '\n' '|')" = 'user=alice&note=hello+world|{"name":"widget","tags":["a","b"],"price":12.5}|' ]
 }
 
+@test "--keep-host sends the captured Host to the --target" {
+	start_origin --plain
+	fwd --target "http://127.0.0.1:$OPORT" --keep-host --pname '[nw]*' < "$REQ"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.path, (.headers[] | select(.[0] == "Host") | .[1])] | join(" ")' "$LOG" | sort)" = \
+		"$(printf '%s\n' "/api/v1/items/7 api.example.test:443" "/h2/page?id=42 api.example.test:443" \
+			"/h2/submit api.example.test:443" "/legacy 127.0.0.1:$OPORT")" ]
+}
+
 @test "without --target the captured Host is the authority; keep-alive reuses connections" {
 	start_origin
 	$PY "$EC_ROOT/tests/py/gen_requests.py" --authority "127.0.0.1:$OPORT" > "$BATS_TEST_TMPDIR/r.pb"
@@ -273,6 +282,15 @@ s.bind(('127.0.0.1', $port)); s.listen(16); time.sleep(60)"
 }
 
 @test "bad input: an unparsable request is reported with its offset; a cut stream exits 1" {
+	# one request whose header line lost its colon: reported, the rest still replayed
+	$PY "$EC_ROOT/tests/py/gen_requests.py" --broken > "$BATS_TEST_TMPDIR/broken.pb"
+	start_origin --plain
+	fwd --target "http://127.0.0.1:$OPORT" < "$BATS_TEST_TMPDIR/broken.pb"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"ec-forward: record 8 (offset 2171, type 1): cannot rebuild the request: at byte 36: header line is not 'name: value' (byte 0x20)"* ]]
+	[[ "$stderr" == *"7 of 9 requests replayed: 7 answered, 0 failed; 0 filtered out, 1 not replayable, 1 unparsable"* ]]
+	[ "$(wc -l < "$LOG")" -eq 7 ]
+	ec-dump "$BATS_TEST_TMPDIR/res.pb" | grep -q "record 8 (offset 2171, type 1): cannot rebuild"
 	size=$(stat -c %s "$REQ")
 	head -c $((size - 3)) "$REQ" > "$BATS_TEST_TMPDIR/cut.pb"
 	run --separate-stderr ec-forward -n < "$BATS_TEST_TMPDIR/cut.pb"

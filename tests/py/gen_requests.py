@@ -9,7 +9,11 @@ the contract says ("METHOD PATH HTTP/2.0", then every field in order,
 pseudo-headers included). A response, a WebSocket frame and an untyped
 chunk are mixed in so the skip counters have something to count.
 
-usage: gen_requests.py [--authority HOST:PORT] > requests.pb
+With --broken, one more type-1 event follows the CONNECT: a real rendering
+whose first header line lost its colon (what a desynced parser might
+emit), so ec-forward's per-record error path can be tested.
+
+usage: gen_requests.py [--authority HOST:PORT] [--broken] > requests.pb
 """
 import argparse
 import http.client
@@ -72,6 +76,7 @@ def h2(fields, body=b""):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--authority", default="api.example.test:443")
+    ap.add_argument("--broken", action="store_true")
     a = ap.parse_args()
     pb = load_pb()
     auth = a.authority
@@ -123,6 +128,10 @@ def main():
          4500, "nghttp", "127.0.0.1", 443, {"h2_stream_id": 3}),
         (0, b"\x16\x03\x01 not http", 4600, "curl", "127.0.0.1", 443, {"desync": True}),
     ]
+    if a.broken:
+        good = h1("PATCH", "/api/v1/items/9", [("Host", auth), ("X-Broken", "yes")])
+        reqs.insert(8, (1, good.replace(b"Host:", b"Host", 1), 4400, "wget", "127.0.0.1",
+                        443, {}))
     out = sys.stdout.buffer
     ts = 1764684000000000000
     for i, (typ, payload, pid, pname, dip, dport, extra) in enumerate(reqs):

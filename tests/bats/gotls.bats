@@ -70,8 +70,8 @@ streams() { # PID DIRECTION_READ|DIRECTION_WRITE
 		'[.[] | select(.pid==$p and .direction==$d)] | group_by(.conn_id)[] | sort_by(.seq) | map(.payload) | join("")'
 }
 
-server_start() { # BIN PORT
-	bg_start "$1" server "127.0.0.1:$2" "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
+server_start() { # BIN PORT [ADDR]
+	bg_start "$1" server "${3:-127.0.0.1}:$2" "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
 		</dev/null >/dev/null 2>&1
 	SERVER_PID=$(cat "$BATS_TEST_TMPDIR/last.pid")
 	wait_port "$2"
@@ -232,6 +232,26 @@ check_one_request() { # BIN PORT
 	grep -qx 'GET /shown' "$T/payloads"
 	events | jq -c 'select(.truncated==true and .orig_length > 10)' | grep -q .
 	grep -q 'control: config applied; filters: target=nosuch' "$T/cap.err"
+}
+
+@test "gotls over IPv6 (::1): the 4-tuple is IPv6 on both sides" {
+	require_root
+	B=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	server_start "$B/peer" "$port" "[::1]"
+	cap_start --elfpath "$B/peer"
+	"$B/peer" client "https://[::1]:$port" 1 >"$T/client.out" &
+	cpid=$!
+	wait "$cpid"
+	grep -qx 'hello from go server, path /req0' "$T/client.out"
+	cap_stop
+	req=$(events | jq -c "select(.pid==$cpid and .direction==\"DIRECTION_WRITE\" and (.payload|startswith(\"GET /req0 \")))")
+	[ "$(jq -r .dst_ip <<<"$req")" = ::1 ]
+	[ "$(jq -r .src_ip <<<"$req")" = ::1 ]
+	[ "$(jq -r .dst_port <<<"$req")" = "$port" ]
+	sport=$(jq -r .src_port <<<"$req")
+	events | jq -c "select(.pid==$SERVER_PID and .direction==\"DIRECTION_READ\" and .src_ip==\"::1\" and .src_port==$port and .dst_port==$sport)" | grep -q .
 }
 
 @test "gotls on a PIE build" {

@@ -703,6 +703,8 @@ static int each_symbol(const char *path, const char *sym, int prefix,
 				const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
 				if (!name || strncmp(name, sym, n) || (!prefix && name[n]))
 					continue;
+				if (prefix && strchr(name + n, '.')) /* .cold, .part.0, .isra.0 */
+					continue;
 				found++;
 				stop = fn(ctx, name);
 			}

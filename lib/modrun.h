@@ -122,7 +122,8 @@ int ec_mod_find_bin(const char *explicit_path, pid_t pid, const char *const *can
 /*
  * A function defined in the ELF file path (.symtab, then .dynsym) named sym,
  * or, when prefix is set, whose name starts with sym (C++ mangled names:
- * "_Z16dispatch_command"); its full name into out. 0, EC_ERR_NOTFOUND, or
+ * "_Z16dispatch_command"; compiler clones such as NAME.cold are skipped);
+ * its full name into out. 0, EC_ERR_NOTFOUND, or
  * EC_ERR_IO (unreadable) / EC_ERR_UNSUPPORTED (not ELF).
  */
 int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len);

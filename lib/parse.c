@@ -20,7 +20,8 @@ enum proto {
 	P_OPAQUE, /* a tunnel (CONNECT, 101 to something else): bytes as type 0 */
 };
 
-#define REQQ 32 /* requests awaiting their response */
+#define REQQ 32	       /* requests awaiting their response */
+#define REQ_HOLD 0x100 /* in the queue: the request direction waits on this answer */
 
 struct pdir {
 	struct ec_http1 *h1;
@@ -337,12 +338,13 @@ static void h1_done(struct ec_parse *P, struct ec_rconn *c, int di)
 		unsigned f = 0;
 		if (!strcmp(msg->method, "HEAD"))
 			f |= EC_HTTP1_REQ_HEAD;
-		if (!strcmp(msg->method, "CONNECT")) {
+		if (!strcmp(msg->method, "CONNECT"))
 			f |= EC_HTTP1_REQ_CONNECT;
+		if ((f & EC_HTTP1_REQ_CONNECT) || (flags & EC_HTTP1_UPGRADE_WS)) {
+			/* what follows depends on this request's answer */
 			pd->hold = 1;
+			f |= REQ_HOLD;
 		}
-		if (flags & EC_HTTP1_UPGRADE_WS)
-			pd->hold = 1;
 		reqq_push(pc, f);
 		ec_http1_reset(pd->h1);
 		return;
@@ -350,11 +352,13 @@ static void h1_done(struct ec_parse *P, struct ec_rconn *c, int di)
 	ec_http1_reset(pd->h1);
 	if (flags & EC_HTTP1_INFO)
 		return;
+	unsigned answered = reqq_peek(pc);
 	reqq_pop(pc);
 	if (flags & EC_HTTP1_TUNNEL)
 		pc->proto = (flags & EC_HTTP1_UPGRADE_WS) ? P_WS : P_OPAQUE;
 	struct pdir *od = &pc->d[!di];
-	if (od->hold) {
+	/* the held direction goes on once the request it waits on is answered */
+	if (od->hold && ((answered & REQ_HOLD) || pc->proto != P_H1)) {
 		od->hold = 0;
 		run(P, c, !di, NULL, 0, NULL);
 	}

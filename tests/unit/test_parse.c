@@ -303,6 +303,120 @@ static void test_http2_decode_body(void **state)
 	rig_free(&g);
 }
 
+/*
+ * A whole exchange fed through the filter as two events per direction,
+ * cut at every byte: the typed output never changes.
+ */
+struct exchange {
+	const uint8_t *w, *r; /* bytes written and read */
+	size_t wn, rn;
+};
+
+static void run_split(const struct exchange *x, size_t wcut, size_t rcut, struct rig *g)
+{
+	rig_open(g, NULL);
+	size_t wc = wcut < x->wn ? wcut : x->wn, rc = rcut < x->rn ? rcut : x->rn;
+	if (wc)
+		ev(g, 10, W, 1, x->w, wc);
+	if (x->wn > wc)
+		ev(g, 10, W, 2, x->w + wc, x->wn - wc);
+	if (rc)
+		ev(g, 10, R, 3, x->r, rc);
+	if (x->rn > rc)
+		ev(g, 10, R, 4, x->r + rc, x->rn - rc);
+	ev(g, 10, W, 5, NULL, 0);
+	rig_done(g);
+}
+
+static void same_output(const struct rig *a, const struct rig *b, size_t cut)
+{
+	if (count_events(a) != count_events(b))
+		fail_msg("cut %zu: %d events, want %d", cut, count_events(b), count_events(a));
+	for (int i = 0; i < count_events(a); i++) {
+		const EcEvent *x = nth(a, i), *y = nth(b, i);
+		if (x->type != y->type || x->payload.len != y->payload.len ||
+		    (x->payload.len && memcmp(x->payload.data, y->payload.data, x->payload.len)) ||
+		    x->h2_stream_id != y->h2_stream_id || x->ws_opcode != y->ws_opcode)
+			fail_msg("cut %zu: event %d differs", cut, i);
+	}
+}
+
+static void every_cut(const struct exchange *x, int want_events)
+{
+	struct rig ref, g;
+	run_split(x, 0, 0, &ref);
+	assert_int_equal(count_events(&ref), want_events);
+	for (int i = 0; i < want_events; i++)
+		if (nth(&ref, i)->type == 0)
+			fail_msg("event %d untyped: %s \"%.*s\"", i, nth(&ref, i)->note,
+				 (int)nth(&ref, i)->payload.len,
+				 (const char *)nth(&ref, i)->payload.data);
+	for (size_t k = 1; k < x->wn; k++) {
+		run_split(x, k, 0, &g);
+		same_output(&ref, &g, k);
+		rig_free(&g);
+	}
+	for (size_t k = 1; k < x->rn; k++) {
+		run_split(x, 0, k, &g);
+		same_output(&ref, &g, k);
+		rig_free(&g);
+	}
+	rig_free(&ref);
+}
+
+static void test_every_cut_http1_ws(void **state)
+{
+	(void)state;
+	static const char w[] = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+				"POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+				"GET /chat HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"
+				"\x81\x82\x01\x02\x03\x04ik";
+	static const char r[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				"5\r\nhello\r\n0\r\n\r\n"
+				"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+				"Content-Length: 2\r\n\r\nok"
+				"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+				"\x81\x02hi\x89\x00";
+	struct exchange x = {(const uint8_t *)w, (const uint8_t *)r, sizeof w - 1, sizeof r - 1};
+	/* 3 requests, 4 responses (one 1xx), a client frame, 2 server frames */
+	every_cut(&x, 10);
+}
+
+static void test_every_cut_http2(void **state)
+{
+	(void)state;
+	static uint8_t w[1024], r[1024], blk[256];
+	size_t wn = 0, rn = 0;
+	nghttp2_hd_deflater *cd, *sd;
+	assert_int_equal(nghttp2_hd_deflate_new(&cd, 4096), 0);
+	assert_int_equal(nghttp2_hd_deflate_new(&sd, 4096), 0);
+	memcpy(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	wn = 24;
+	wn += h2frame(w + wn, 4, 0, 0, "", 0);
+	nghttp2_nv req[] = {{(uint8_t *)":method", (uint8_t *)"GET", 7, 3, 0},
+			    {(uint8_t *)":path", (uint8_t *)"/x", 5, 2, 0},
+			    {(uint8_t *)"x-a", (uint8_t *)"long enough value", 3, 17, 0}};
+	for (uint32_t sid = 1; sid <= 3; sid += 2) {
+		ssize_t k = nghttp2_hd_deflate_hd(cd, blk, sizeof blk, req, 3);
+		assert_true(k > 0);
+		wn += h2frame(w + wn, 1, 0x5, sid, blk, (size_t)k);
+	}
+	rn += h2frame(r + rn, 4, 0, 0, "", 0);
+	nghttp2_nv resp[] = {{(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0}};
+	for (uint32_t sid = 1; sid <= 3; sid += 2) {
+		ssize_t k = nghttp2_hd_deflate_hd(sd, blk, sizeof blk, resp, 1);
+		assert_true(k > 0);
+		rn += h2frame(r + rn, 1, 0x4, sid, blk, (size_t)k);
+	}
+	rn += h2frame(r + rn, 0, 0, 3, "three", 5);
+	rn += h2frame(r + rn, 0, 0x1, 1, "one", 3);
+	rn += h2frame(r + rn, 0, 0x1, 3, "!", 1);
+	nghttp2_hd_deflate_del(cd);
+	nghttp2_hd_deflate_del(sd);
+	struct exchange x = {w, r, wn, rn};
+	every_cut(&x, 4);
+}
+
 static void test_close_and_untyped(void **state)
 {
 	(void)state;
@@ -375,6 +489,8 @@ int main(void)
 	    cmocka_unit_test(test_decode_gzip),
 	    cmocka_unit_test(test_close_and_untyped),
 	    cmocka_unit_test(test_http2_decode_body),
+	    cmocka_unit_test(test_every_cut_http1_ws),
+	    cmocka_unit_test(test_every_cut_http2),
 	    cmocka_unit_test(test_loss_report_and_idle),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

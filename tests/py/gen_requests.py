@@ -18,6 +18,7 @@ usage: gen_requests.py [--authority HOST:PORT] [--broken] > requests.pb
 import argparse
 import http.client
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +31,11 @@ def load_pb():
     subprocess.run(["protoc", "--python_out=" + out, "-I", os.path.join(ROOT, "proto"),
                     "ecaptureq.proto"], check=True)
     sys.path.insert(0, out)
-    import ecaptureq_pb2  # noqa: E402
+    try:
+        import ecaptureq_pb2  # noqa: E402
+    finally:
+        sys.path.remove(out)
+        shutil.rmtree(out)
     return ecaptureq_pb2
 
 

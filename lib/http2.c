@@ -340,6 +340,10 @@ static int decode_block(struct ec_h2 *h, struct buf *lines, char *method, size_t
 		in += rv;
 		left -= (size_t)rv;
 		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
+			/* a small block can name big table entries many times */
+			if (lines->len + nv.namelen + nv.valuelen + 4 > EC_H2_MAX_HEAD)
+				return fail(h, EC_ERR_PROTO, "header list over %u bytes",
+					    EC_H2_MAX_HEAD);
 			if (bput(lines, nv.name, nv.namelen) || bput(lines, ": ", 2) ||
 			    bput(lines, nv.value, nv.valuelen) || bput(lines, "\r\n", 2))
 				return EC_ERR_NOMEM;
@@ -412,11 +416,16 @@ static int end_block(struct ec_h2 *h)
 			k = snprintf(start, sizeof start, "HTTP/2.0 %s\r\n",
 				     status[0] ? status : "?");
 		}
+		if (k < 0 || (size_t)k >= sizeof start)
+			k = (int)sizeof start - 1;
 		err = bput(&s->head, start, (size_t)k);
 		s->have_head = 1;
 	} else {
 		s->flags |= EC_H2_TRAILERS;
 	}
+	if (!err && s->head.len + lines.len > 2 * EC_H2_MAX_HEAD)
+		err = fail(h, EC_ERR_PROTO, "header and trailer lists over %u bytes",
+			   2 * EC_H2_MAX_HEAD);
 	if (!err)
 		err = bput(&s->head, lines.p, lines.len);
 	bfree(&lines);

@@ -35,6 +35,9 @@ enum ec_h2_kind {
 #define EC_H2_INCOMPLETE 0x20 /* flushed before its end (ec_h2_flush) */
 #define EC_H2_EVICTED 0x40    /* pushed out by too many open streams */
 
+/* The longest decoded header list of a message (HPACK can expand a lot). */
+#define EC_H2_MAX_HEAD (256u << 10)
+
 /* Open streams kept per direction. */
 #define EC_H2_MAX_STREAMS 128
 

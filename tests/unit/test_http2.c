@@ -51,6 +51,7 @@ static size_t block(nghttp2_hd_deflater *d, uint8_t *out, size_t cap, nghttp2_nv
 
 struct got {
 	int n, err;
+	char errmsg[160];
 	char text[MAXMSG][8192];
 	size_t len[MAXMSG];
 	unsigned flags[MAXMSG];
@@ -91,6 +92,7 @@ static void drive(const uint8_t *in, size_t n, size_t cut, struct got *g)
 			long k = ec_h2_feed(h, pend + off, plen - off, &m);
 			if (k < 0) {
 				g->err = (int)k;
+				snprintf(g->errmsg, sizeof g->errmsg, "%s", ec_h2_error(h));
 				break;
 			}
 			off += (size_t)k;
@@ -334,6 +336,27 @@ static void test_errors(void **state)
 	frame(&b, 0, 0, 1, "x", 1);
 	drive(b.p, b.n, 0, &g);
 	assert_int_equal(g.err, EC_ERR_PROTO);
+	/* an HPACK bomb: one big table entry named again and again */
+	{
+		static struct bytes bb;
+		static uint8_t blk[8000];
+		memset(&bb, 0, sizeof bb);
+		size_t k = 0;
+		blk[k++] = 0x40; /* literal with incremental indexing, new name */
+		blk[k++] = 1;
+		blk[k++] = 'x';
+		blk[k++] = 0x7f; /* value length 4000: 127 + 3873 */
+		blk[k++] = (uint8_t)(0x80 | ((4000 - 127) & 0x7f));
+		blk[k++] = (uint8_t)((4000 - 127) >> 7);
+		memset(blk + k, 'v', 4000);
+		k += 4000;
+		for (int i = 0; i < 100; i++)
+			blk[k++] = 0x80 | 62; /* the entry just added */
+		frame(&bb, 1, 0x5, 1, blk, k);
+		drive(bb.p, bb.n, 0, &g);
+		assert_int_equal(g.err, EC_ERR_PROTO);
+		assert_non_null(strstr(g.errmsg, "header list over"));
+	}
 	/* a frame longer than the limit */
 	struct ec_h2 *h = ec_h2_new(10, 100);
 	uint8_t hdr[9] = {0, 1, 0, 0, 0, 0, 0, 0, 1};

@@ -462,3 +462,74 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	run jq -r '"\(.closed) \(.close_code) \(.messages)"' "$T/alive.json"
 	assert_output "true 1000 3"
 }
+
+@test "live retarget: ec-ctl tls --pid A keeps only A's traffic, --pid 0 both again, no restart, nothing lost for A" {
+	require_root
+	ec-capture tls --help | grep -q -- --control || skip "ec-capture has no --control"
+	T=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
+		-www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	WS=$(free_port)
+	API=$(free_port)
+	mkfifo "$T/cap"
+	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" --capture-control "$T/ctl.sock" \
+		<"$T/cap" 2>"$T/serve.err" &
+	SERVE_PID=$!
+	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
+	ec-capture tls --control="$T/ctl.sock" >"$T/cap" 2>"$T/cap.err" &
+	cap=$!
+	EC_PIDS="${EC_PIDS:-} $cap"
+	for i in $(seq 1 200); do
+		grep -q capturing "$T/cap.err" && break
+		kill -0 "$cap" || break
+		sleep 0.05
+	done
+	grep -q capturing "$T/cap.err" || { cat "$T/cap.err"; false; }
+	wait_port "$WS"
+	client_bg c --until-close --timeout 60 --events-out "$T/events.jsonl"
+	wait_clients 1
+	# two long-lived curls, 10 requests/s each, one connection per request
+	curl -sk --rate 10/s "https://127.0.0.1:$port/A[1-150]" -o /dev/null &
+	A=$!
+	EC_PIDS="$EC_PIDS $A"
+	curl -sk --rate 10/s "https://127.0.0.1:$port/B[1-150]" -o /dev/null &
+	B=$!
+	EC_PIDS="$EC_PIDS $B"
+	sleep 1.5
+	run ec-ctl tls --pid "$A" --server "http://127.0.0.1:$API"
+	assert_success
+	assert_output "tls: applied: pid"
+	t1=$(date +%s%N)
+	sleep 2
+	t2=$(date +%s%N)
+	run ec-ctl tls --pid 0 --server "http://127.0.0.1:$API"
+	assert_success
+	sleep 1.5
+	t3=$(date +%s%N)
+	kill "$A" "$B" 2>/dev/null || true
+	kill -0 "$cap" # the same capture all along
+	kill -INT "$cap"
+	wait "$cap"
+	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$SERVE_PID"
+	wait "$PID_c"
+	grep -q "control: config applied; filters: pid=$A" "$T/cap.err"
+	g=300000000 # 0.3 s around each switch
+	# while the filter held, nothing but A (from any process)
+	run jq -r "select(.ts > $t1 + $g and .ts < $t2) | .pid" "$T/events.jsonl"
+	[ -n "$output" ]
+	[ "$(sort -u <<<"$output")" = "$A" ]
+	# B before and after
+	[ "$(jq -r "select(.pid == $B and .ts < $t1 - 2 * $g) | .pid" "$T/events.jsonl" | wc -l)" -gt 0 ]
+	[ "$(jq -r "select(.pid == $B and .ts > $t2 + $g and .ts < $t3) | .pid" "$T/events.jsonl" | wc -l)" -gt 0 ]
+	# every request of A, in order, none missing across both switches
+	jq -r "select(.pid == $A) | .payload" "$T/events.jsonl" | grep -o '^GET /A[0-9]*' |
+		sed 's|GET /A||' >"$T/a"
+	n=$(wc -l <"$T/a")
+	[ "$n" -ge 30 ]
+	seq 1 "$n" | diff - "$T/a"
+}

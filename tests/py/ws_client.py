@@ -154,7 +154,7 @@ def main():
                 lat.write("%d\n" % (time.time_ns() - ev.timestamp))
             if events_out:
                 events_out.write(json.dumps({
-                    "pid": ev.pid, "pname": ev.pname, "type": ev.type,
+                    "pid": ev.pid, "pname": ev.pname, "type": ev.type, "ts": ev.timestamp,
                     "uuid": ev.uuid, "seq": ev.seq, "conn_id": ev.conn_id,
                     "payload": ev.payload[:200].decode("latin-1")}) + "\n")
         elif e.log_type == pb.LOG_TYPE_PROCESS_LOG:

@@ -67,6 +67,25 @@ static void print_stats(const struct ec_parse_stats *s, double secs)
 		secs > 0 ? s->bytes / secs / 1e6 : 0.0, secs > 0 ? msgs / secs : 0.0);
 }
 
+/* A terminal on stderr gets live counters, once a second. */
+static int live;
+static struct timespec live_last;
+
+static void live_counters(struct ec_parse *P, int final)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && now.tv_sec == live_last.tv_sec)
+		return;
+	live_last = now;
+	struct ec_parse_stats s;
+	ec_parse_get_stats(P, &s);
+	uint64_t msgs = s.out[1] + s.out[2] + s.out[3] + s.out[4] + s.out[5];
+	fprintf(stderr, "\r%s: %llu events, %.1f MB, %llu messages, %llu untyped, %llu desync%s",
+		argv0, (unsigned long long)s.events, s.bytes / 1e6, (unsigned long long)msgs,
+		(unsigned long long)s.out[0], (unsigned long long)s.desync, final ? "\n" : "");
+}
+
 /* Parse one input; 0, or the exit status to stop with. */
 static int parse_input(struct ec_parse *P, int fd, const char *name, size_t max_record,
 		       int keep_going)
@@ -81,6 +100,8 @@ static int parse_input(struct ec_parse *P, int fd, const char *name, size_t max_
 	while ((rc = ec_reader_next(r, &buf, &len)) != 0) {
 		if (rc > 0)
 			rc = ec_parse_record(P, buf, len);
+		if (live && (ec_reader_index(r) & 1023) == 0)
+			live_counters(P, 0);
 		if (rc == 0)
 			continue;
 		if (rc == EC_ERR_PIPE) {
@@ -181,6 +202,7 @@ int main(int argc, char **argv)
 		ec_die(1, "out of memory");
 	struct ec_parse *P = ec_parse_new(&o, w);
 	int status = 0;
+	live = isatty(2);
 	if (optind == argc) {
 		status = parse_input(P, 0, "stdin", max_record, keep_going);
 	} else {
@@ -198,6 +220,8 @@ int main(int argc, char **argv)
 		}
 	}
 	int err = status < 0 ? 0 : ec_parse_finish(P);
+	if (live)
+		live_counters(P, 1);
 	struct ec_parse_stats st;
 	ec_parse_get_stats(P, &st);
 	ec_parse_free(P);

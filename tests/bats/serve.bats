@@ -506,7 +506,8 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	t1=$(date +%s%N)
 	sleep 2
 	t2=$(date +%s%N)
-	run ec-ctl tls --pid 0 --server "http://127.0.0.1:$API"
+	# straight to the capture's control socket this time
+	run ec-ctl tls --pid 0 --control "$T/ctl.sock"
 	assert_success
 	sleep 1.5
 	t3=$(date +%s%N)

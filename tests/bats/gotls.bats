@@ -39,7 +39,7 @@ cap_start() {
 	CAP_PID=$!
 	EC_PIDS="${EC_PIDS:-} $CAP_PID"
 	local i
-	for i in $(seq 1 200); do
+	for i in $(seq 1 400); do
 		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
 		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05
@@ -72,9 +72,18 @@ streams() { # PID DIRECTION_READ|DIRECTION_WRITE
 
 server_start() { # BIN PORT [ADDR]
 	bg_start "$1" server "${3:-127.0.0.1}:$2" "$BATS_FILE_TMPDIR/cert.pem" "$BATS_FILE_TMPDIR/key.pem" \
-		</dev/null >/dev/null 2>&1
+		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/server.err"
 	SERVER_PID=$(cat "$BATS_TEST_TMPDIR/last.pid")
-	wait_port "$2"
+	# up to 20 s: the background PIE build can make a cold start slow on 2 cores
+	local i
+	for i in $(seq 1 400); do
+		ss -Htln "sport = :$2" | grep -q . && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "server on port $2 never listened:" >&2
+	cat "$BATS_TEST_TMPDIR/server.err" >&2
+	return 1
 }
 
 # One request from the client BIN to the server on PORT: checks the request and the

@@ -28,7 +28,7 @@ cap_start() { # MODULE [options]
 	ec-capture "$@" --heartbeat 0 >/dev/null 2>"$B/cap.err" &
 	CAP=$!
 	for _ in $(seq 1 200); do
-		grep -q hooked "$B/cap.err" && return 0
+		grep -qs hooked "$B/cap.err" && return 0
 		kill -0 "$CAP" 2>/dev/null || break
 		sleep 0.05
 	done
@@ -66,17 +66,19 @@ measure() {
 }
 
 # --- shells: N lines ":" typed into an interactive shell on a pty
-lines() { yes : | head -n "$N"; echo exit; }
-shell_work() { # SHELL-COMMAND
+shell_work() { # SHELL-COMMAND LINES
 	local t0 t1
-	lines >"$B/lines"
+	{
+		yes : | head -n "$2"
+		echo exit
+	} >"$B/lines"
 	t0=$(now)
 	script -qc "$1" /dev/null <"$B/lines" >/dev/null 2>&1
 	t1=$(now)
-	echo $(((t1 - t0) / N))
+	echo $(((t1 - t0) / $2))
 }
-bash_work() { shell_work "bash --norc --noprofile -i"; }
-zsh_work() { shell_work "zsh -f -i"; }
+bash_work() { shell_work "bash --norc --noprofile -i" "$N"; }
+zsh_work() { shell_work "zsh -f -i" "$((N / 5))"; } # zsh's editor is slower on a pty
 measure bash line bash_work bash
 command -v zsh >/dev/null && measure zsh line zsh_work zsh
 

@@ -18,12 +18,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "control.h"
 #include "error.h"
 #include "modempty.skel.h"
 #include "modevent.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
+
+#define CONTROL_DEFAULT "/run/ec/capture.sock"
 
 static int debug_libbpf;
 
@@ -92,6 +96,7 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 	    {"debug", no_argument, 0, 'd'},
 	    {"help", no_argument, 0, 'h'},
 	    {"empty-probes", no_argument, 0, 'E'},
+	    {"control", optional_argument, 0, 'c'},
 	    {"errnumber", required_argument, 0, 'e'}, /* last: cleared when not accepted */
 	    {0, 0, 0, 0},
 	};
@@ -108,9 +113,10 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 	o->heartbeat = 15;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv,
-				spec->errnumber ? ":p:u:t:i:T:r:b:e:fdh" : ":p:u:t:i:T:r:b:fdh",
-				longopts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv,
+			     spec->errnumber ? ":p:u:t:i:T:r:b:e:c::fdh" : ":p:u:t:i:T:r:b:c::fdh",
+			     longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (ec_parse_int(optarg, 1, 0x7fffffff, &v)) {
@@ -180,6 +186,9 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 			break;
 		case 'E':
 			o->empty = 1;
+			break;
+		case 'c':
+			o->control = optarg && *optarg ? optarg : CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, spec);
@@ -414,12 +423,150 @@ static uint64_t read_lost(void *ctx)
 	return ec_mod_lost(ctx);
 }
 
+int ec_mod_apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg, size_t msglen)
+{
+	struct ec_mod_opts o = m->o;
+	char applied[512] = "", ignored[512] = "";
+#define NOTE(buf, name)                                                                            \
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? ", " : "", name)
+	if (cfg->present & EC_CF_PID) {
+		o.pid = (long)cfg->pid;
+		NOTE(applied, "pid");
+	}
+	if (cfg->present & EC_CF_UID) {
+		o.uid = (long)cfg->uid;
+		o.uid_set = cfg->uid != 0; /* 0 = every user, as in eCapture */
+		NOTE(applied, "uid");
+	}
+	if (cfg->present & EC_CF_TRUNCATE_SIZE) {
+		o.truncate = cfg->truncate_size;
+		NOTE(applied, "truncate_size");
+	}
+	if (cfg->present & (EC_CF_TARGET_PROCESS | EC_CF_IGNORE_PROCESS)) {
+		/* copy both lists: the old pointers may be argv's or this buffer's */
+		char keep[2][EC_MOD_MAX_NAMES][16];
+		for (int i = 0; i < o.ntargets; i++)
+			snprintf(keep[0][i], 16, "%s", o.targets[i]);
+		for (int i = 0; i < o.nignores; i++)
+			snprintf(keep[1][i], 16, "%s", o.ignores[i]);
+		if (cfg->present & EC_CF_TARGET_PROCESS) {
+			o.ntargets = 0;
+			for (size_t i = 0; i < cfg->n_target && i < EC_MOD_MAX_NAMES; i++)
+				snprintf(keep[0][o.ntargets++], 16, "%s", cfg->target_process[i]);
+			NOTE(applied, "target_process");
+		}
+		if (cfg->present & EC_CF_IGNORE_PROCESS) {
+			o.nignores = 0;
+			for (size_t i = 0; i < cfg->n_ignore && i < EC_MOD_MAX_NAMES; i++)
+				snprintf(keep[1][o.nignores++], 16, "%s", cfg->ignore_process[i]);
+			NOTE(applied, "ignore_process");
+		}
+		memcpy(m->names, keep, sizeof keep);
+		for (int i = 0; i < o.ntargets; i++)
+			o.targets[i] = m->names[0][i];
+		for (int i = 0; i < o.nignores; i++)
+			o.ignores[i] = m->names[1][i];
+	}
+	if ((cfg->present & EC_CF_ERRNO) && m->spec->errnumber) {
+		o.errnumber = cfg->errno_filter;
+		o.errnumber_set = 1;
+		NOTE(applied, "errno");
+	}
+	if (cfg->present & EC_CF_DEBUG) {
+		o.debug = cfg->debug;
+		debug_libbpf = o.debug;
+		NOTE(applied, "debug");
+	}
+	if ((cfg->present & EC_CF_PATH) && cfg->path && *cfg->path)
+		NOTE(ignored, "path (hooks stay where they were attached)");
+	if (cfg->present & EC_CF_HEX)
+		NOTE(ignored, "hex (a display option: use ec-dump --hex)");
+	if (cfg->present &
+	    ~(EC_CF_PID | EC_CF_UID | EC_CF_TRUNCATE_SIZE | EC_CF_TARGET_PROCESS |
+	      EC_CF_IGNORE_PROCESS | EC_CF_ERRNO | EC_CF_DEBUG | EC_CF_PATH | EC_CF_HEX))
+		NOTE(ignored, "other fields (need a restart)");
+#undef NOTE
+	struct ec_mod_opts old = m->o;
+	m->o = o;
+	int err = ec_mod_apply_filters(m);
+	if (err) {
+		m->o = old;
+		ec_mod_apply_filters(m);
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		return EC_RESP_INTERNAL;
+	}
+	char filters[1024];
+	describe_filters(m, filters, sizeof filters);
+	ec_mod_say(m, "control: config applied; filters:%s", filters);
+	snprintf(msg, msglen, "applied: %s%s%s", applied[0] ? applied : "nothing",
+		 ignored[0] ? "; not applied: " : "", ignored);
+	return EC_RESP_OK;
+}
+
+/* The canonical module name of ours the config library uses (nspr -> nss). */
+static const char *config_name(const struct ec_mod *m)
+{
+	const char *c = ec_config_module(m->spec->name);
+	return c ? c : m->spec->name;
+}
+
+static char *on_control(void *ctx, const char *method, const char *path, const char *body,
+			size_t len, int *status)
+{
+	struct ec_mod *m = ctx;
+	char msg[1024] = "";
+	const char *route = path[0] == '/' ? path + 1 : path;
+	const char *module = ec_config_module(route);
+	int code;
+	if (strcmp(method, "POST")) {
+		*status = 405;
+		snprintf(msg, sizeof msg, "%s %s: use POST /%s with a JSON config body", method,
+			 path, m->spec->name);
+		return ec_config_response(EC_RESP_INVALID_REQUEST, module ? module : config_name(m),
+					  msg);
+	}
+	struct ec_config cfg;
+	code = ec_config_parse(route, body, len, &cfg, msg, sizeof msg);
+	if (code == EC_RESP_OK) {
+		if (strcmp(cfg.module, config_name(m))) {
+			code = EC_RESP_NOT_FOUND;
+			snprintf(msg, sizeof msg, "this ec-capture runs module %s, not %s",
+				 config_name(m), cfg.module);
+		} else {
+			code = ec_mod_apply_config(m, &cfg, msg, sizeof msg);
+		}
+		ec_config_free(&cfg);
+	}
+	if (code != EC_RESP_OK)
+		ec_mod_say(m, "control: POST %s refused: %s", path, msg);
+	*status = ec_config_http_status(code);
+	return ec_config_response(code, module ? module : config_name(m), msg);
+}
+
+static int control_tick(void *ctx)
+{
+	struct ec_mod *m = ctx;
+	return m->control ? ec_control_service(m->control) : 0;
+}
+
 int ec_mod_run(struct ec_mod *m, ec_capture_sample_fn fn, void *ctx)
 {
 	int err = ec_capture_add_ringbuf(m->cap, map_fd(m, "mod_events"), fn, ctx);
 	if (err) {
 		ec_warn("cannot poll the ring buffer: %s", strerror(errno));
 		return 1;
+	}
+	if (m->o.control) {
+		char cerr[512];
+		m->control = ec_control_new(m->o.control, EC_CONFIG_BODY_MAX, on_control, m, cerr,
+					    sizeof cerr);
+		if (!m->control) {
+			ec_warn("--control: %s", cerr);
+			return 1;
+		}
+		ec_capture_set_tick(m->cap, control_tick, m);
+		ec_mod_say(m, "control: HTTP on unix socket %s (POST /%s with a JSON config)",
+			   m->o.control, m->spec->name);
 	}
 	ec_capture_set_lost(m->cap, read_lost, m);
 	ec_capture_handle_signals();
@@ -442,6 +589,8 @@ int ec_mod_finish(struct ec_mod *m, int status)
 	m->nlinks = 0;
 	modempty_bpf__destroy(m->empty);
 	m->empty = NULL;
+	ec_control_free(m->control);
+	m->control = NULL;
 	if (m->cap) {
 		uint64_t ev = ec_capture_events(m->cap), lost = ec_mod_lost(m);
 		if (status == 0)

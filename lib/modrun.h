@@ -25,6 +25,8 @@ struct bpf_program;
 struct bpf_link;
 struct mod_event;
 struct modempty_bpf;
+struct ec_control;
+struct ec_config;
 
 struct ec_mod_spec {
 	const char *name;      /* subcommand, e.g. "bash" */
@@ -51,7 +53,8 @@ struct ec_mod_opts {
 	const char *path; /* the module's --PATH_OPT value, NULL if not given */
 	long long errnumber;
 	int errnumber_set;
-	int empty; /* --empty-probes: attach an empty program (benchmarks) */
+	int empty;	     /* --empty-probes: attach an empty program (benchmarks) */
+	const char *control; /* --control socket path, NULL = none */
 };
 
 struct ec_mod {
@@ -63,6 +66,9 @@ struct ec_mod {
 	struct ec_capture *cap;
 	int ncpus;
 	struct modempty_bpf *empty; /* with --empty-probes */
+	struct ec_control *control; /* with --control */
+	/* comm names set through the control socket (opts point here) */
+	char names[2][EC_MOD_MAX_NAMES][16];
 };
 
 /* Parse argv (argv[0] = subcommand). 0, or an exit status (2); --help exits 0. */
@@ -90,7 +96,17 @@ int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, 
 /* Attach a tracepoint-style prog (tp_btf...). 0 or -errno, with a message. */
 int ec_mod_attach(struct ec_mod *m, struct bpf_program *prog, const char *what);
 
-/* Poll until stopped; fn sees every sample. 0, or 1 after an error message. */
+/*
+ * Apply a parsed remote config (POST /MODULE on --control) to the running
+ * capture: filter maps only, no detach. Returns an enum ec_resp code, msg
+ * says what was applied and what was not.
+ */
+int ec_mod_apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg, size_t msglen);
+
+/*
+ * Poll until stopped; fn sees every sample; serves --control if given.
+ * 0, or 1 after an error message.
+ */
 int ec_mod_run(struct ec_mod *m, ec_capture_sample_fn fn, void *ctx);
 
 /* Detach everything, flush and free the writer; returns the final exit status. */

@@ -127,3 +127,27 @@ nobody_shell() {
 	run ec-capture zsh --errnumber 1
 	assert_failure 2
 }
+
+@test "bash --control: POST /bash changes the filters live, other routes refused" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	sock=$T/ctl.sock
+	mod_start bash --control="$sock"
+	for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
+	run post /bash '{"pid": 1, "filters": {"target_process": ["bash"]}}'
+	assert_output --partial '"code":0'
+	assert_output --partial ' 200'
+	shell_run "bash --norc --noprofile -i" <<<"echo filtered-out"
+	run post /tls '{"pid": 0}'
+	assert_output --partial '"code":3'
+	assert_output --partial ' 404'
+	run post /bash '{"pid": 0, "errno": 0}'
+	assert_output --partial '"code":0'
+	shell_run "bash --norc --noprofile -i" <<<"echo seen-again"
+	mod_stop
+	[ ! -e "$sock" ]
+	events | jq -r .payload | grep -qx "echo seen-again"
+	! events | jq -r .payload | grep -q "filtered-out"
+	grep -q "control: config applied; filters: target=bash errnumber=0" "$T/cap.err"
+}

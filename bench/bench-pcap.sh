@@ -1,14 +1,19 @@
 #!/bin/sh
 # ec-capture tls --pcap: TC capture of a TCP stream of small packets on lo
 # (TCP_NODELAY 512-byte sends from python3), filtered to its port. Reports
-# the sender's packet rate, packets written and lost. Needs root.
+# the sender's packet rate, packets written and lost. Needs root; runs in
+# its own network namespace (its own lo).
 set -eu
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "bench-pcap: needs root, skipped"; exit 0; }
 N=${BENCH_PCAP_SENDS:-300000}
-port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+port=4433
 out=$BENCH_DIR/pcap.pcapng
-/usr/bin/python3 - "$port" <<'PY' &
+ns=ecbench$$
+ip netns add $ns
+trap 'ip netns delete $ns 2>/dev/null' EXIT
+ip netns exec $ns ip link set lo up
+ip netns exec $ns /usr/bin/python3 - "$port" <<'PY' &
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1)
@@ -18,14 +23,15 @@ while c.recv(1 << 20):
 PY
 sink=$!
 sleep 0.5
-ec-capture tls --pcap "$out" --ifname lo "tcp port $port" >/dev/null 2>"$BENCH_DIR/pcap.err" &
+ip netns exec $ns ec-capture tls --pcap "$out" --ifname lo "tcp port $port" >/dev/null \
+	2>"$BENCH_DIR/pcap.err" &
 cap=$!
 i=0
 until grep -q capturing "$BENCH_DIR/pcap.err" 2>/dev/null; do
 	i=$((i + 1)); [ $i -lt 200 ] || { cat "$BENCH_DIR/pcap.err"; kill $cap $sink; exit 1; }
 	sleep 0.05
 done
-rate=$(/usr/bin/python3 - "$port" "$N" <<'PY'
+rate=$(ip netns exec $ns /usr/bin/python3 - "$port" "$N" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -7,7 +7,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 for kind in h1 mix; do
 	f=$(bench_stream $kind)
-	bytes=$(stat -c %s "$f")
+	bytes=$(stat -L -c %s "$f")
 	out=$BENCH_DIR/bench.pcapng
 	cat "$f" > /dev/null # warm the page cache
 	t_cat=$(secs "cat '$f' | cat > /dev/null")

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BUF_SIZE (1u << 20)
+#define BUF_SIZE (1u << 18)
 
 /* option codes */
 #define OPT_ENDOFOPT 0

@@ -817,8 +817,8 @@ int ec_mod_find_bin(const char *explicit_path, pid_t pid, const char *const *can
 }
 
 /* Call fn for every defined function symbol matching sym (a prefix when prefix). */
-static int each_symbol(const char *path, const char *sym, int prefix,
-		       int (*fn)(void *ctx, const char *name), void *ctx)
+static int each_symbol(const char *path, const char *sym, int prefix, int funcs_only,
+		       int (*fn)(void *ctx, const char *name, uint64_t value), void *ctx)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
 	if (fd < 0)
@@ -846,7 +846,7 @@ static int each_symbol(const char *path, const char *sym, int prefix,
 			for (size_t i = 0; d && i < count && !stop; i++) {
 				GElf_Sym s;
 				if (!gelf_getsym(d, (int)i, &s) ||
-				    GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+				    (funcs_only && GELF_ST_TYPE(s.st_info) != STT_FUNC) ||
 				    s.st_shndx == SHN_UNDEF || !s.st_value)
 					continue;
 				const char *name = elf_strptr(elf, sh.sh_link, s.st_name);
@@ -855,7 +855,7 @@ static int each_symbol(const char *path, const char *sym, int prefix,
 				if (prefix && strchr(name + n, '.')) /* .cold, .part.0, .isra.0 */
 					continue;
 				found++;
-				stop = fn(ctx, name);
+				stop = fn(ctx, name, s.st_value);
 			}
 		}
 	}
@@ -869,8 +869,9 @@ struct first_ctx {
 	size_t len;
 };
 
-static int take_first(void *ctx, const char *name)
+static int take_first(void *ctx, const char *name, uint64_t value)
 {
+	(void)value;
 	struct first_ctx *c = ctx;
 	snprintf(c->out, c->len, "%s", name);
 	return 1;
@@ -879,7 +880,19 @@ static int take_first(void *ctx, const char *name)
 int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len)
 {
 	struct first_ctx c = {out, len};
-	return each_symbol(path, sym, prefix, take_first, &c);
+	return each_symbol(path, sym, prefix, 1, take_first, &c);
+}
+
+static int take_value(void *ctx, const char *name, uint64_t value)
+{
+	(void)name;
+	*(uint64_t *)ctx = value;
+	return 1;
+}
+
+int ec_mod_symbol_value(const char *path, const char *name, uint64_t *value)
+{
+	return each_symbol(path, name, 0, 0, take_value, value);
 }
 
 struct list_ctx {
@@ -887,8 +900,9 @@ struct list_ctx {
 	int max, n;
 };
 
-static int take_all(void *ctx, const char *name)
+static int take_all(void *ctx, const char *name, uint64_t value)
 {
+	(void)value;
 	struct list_ctx *c = ctx;
 	for (int i = 0; i < c->n; i++)
 		if (!strcmp(c->names[i], name))
@@ -902,6 +916,6 @@ int ec_mod_list_symbols(const char *path, const char *prefix, char (*names)[EC_M
 			int max)
 {
 	struct list_ctx c = {names, max, 0};
-	int err = each_symbol(path, prefix, 1, take_all, &c);
+	int err = each_symbol(path, prefix, 1, 1, take_all, &c);
 	return err ? err : c.n;
 }

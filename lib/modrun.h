@@ -144,6 +144,9 @@ int ec_mod_find_bin(const char *explicit_path, pid_t pid, const char *const *can
  */
 int ec_mod_find_symbol(const char *path, const char *sym, int prefix, char *out, size_t len);
 
+/* The value (link-time address) of any defined symbol name: 0 or negative. */
+int ec_mod_symbol_value(const char *path, const char *name, uint64_t *value);
+
 #define EC_MOD_SYM_LEN 256
 /* Up to max distinct functions whose name starts with prefix: their count, or negative. */
 int ec_mod_list_symbols(const char *path, const char *prefix, char (*names)[EC_MOD_SYM_LEN],

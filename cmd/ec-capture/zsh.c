@@ -4,6 +4,7 @@
  * payload = the line, unmetafied, without its final newline).
  */
 #include <bpf/libbpf.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static const struct ec_mod_spec spec = {
     .what = "Capture the command lines interactive zsh shells read with their line editor.",
     .path_opt = "zsh",
     .path_help = "the zsh binary (default: --pid's, /bin/zsh)",
+    .errnumber = 1,
     .source = EVENT__SOURCE__SOURCE_ZSH,
 };
 
@@ -44,7 +46,12 @@ static int on_event(void *ctx, const void *data, size_t size)
 		n--;
 	if (!n)
 		return 0;
-	return ec_mod_put(ctx, e, line, n, NULL);
+	const char *note = NULL;
+	if (e->flags & MOD_F_EXITED)
+		note = "no return code: the shell exited or exec'd";
+	else if (!(e->flags & MOD_F_RETVAL))
+		note = "no return code";
+	return ec_mod_put(ctx, e, line, n, note);
 }
 
 int zsh_main(int argc, char **argv)
@@ -77,6 +84,13 @@ int zsh_main(int argc, char **argv)
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
+	uint64_t zle = 0, lastval = 0;
+	int have_lastval = !ec_mod_symbol_value(path, "zleentry", &zle) &&
+			   !ec_mod_symbol_value(path, "lastval", &lastval) && zle && lastval;
+	if (have_lastval)
+		skel->rodata->lastval_delta = (int64_t)(lastval - zle);
+	else
+		ec_mod_say(m, "lastval: not in %s, lines come without return codes", path);
 	if (ec_mod_load(m, skel->obj))
 		goto cleanup;
 	if ((err = ec_mod_uprobe(m, skel->progs.zleentry_enter, path, "zleentry", 0)) ||
@@ -84,7 +98,14 @@ int zsh_main(int argc, char **argv)
 		ec_warn("cannot attach uprobes to zleentry in %s: %s", path, strerror(-err));
 		goto cleanup;
 	}
-	ec_mod_say(m, "hooked zleentry (entry and return) in %s", path);
+	if (have_lastval &&
+	    (ec_mod_attach(m, skel->progs.process_exit, "tp_btf/sched_process_exit") ||
+	     ec_mod_attach(m, skel->progs.process_exec, "tp_btf/sched_process_exec")))
+		goto cleanup;
+	ec_mod_say(m, "hooked zleentry (entry and return) in %s%s", path,
+		   have_lastval
+		       ? "; return codes from lastval; sched_process_exit, sched_process_exec"
+		       : "");
 	status = ec_mod_run(m, on_event, m);
 cleanup:
 	status = ec_mod_finish(m, status);

@@ -101,6 +101,7 @@ nobody_shell() {
 	shell_run "zsh -f -i" <<-EOF
 		echo \$\$ > $T/shpid
 		echo hidden-\$RANDOM
+		sh -c 'exit 7'
 		exit
 	EOF
 	mod_stop
@@ -110,7 +111,10 @@ nobody_shell() {
 	[ "$(jq -r .pid <<<"$line")" = "$shpid" ]
 	[ "$(jq -r .uid <<<"$line")" = 0 ]
 	[ "$(jq -r .source <<<"$line")" = SOURCE_ZSH ]
-	no_links_left zleentry_enter zleentry_return
+	[ "$(jq -r '.retval // 0' <<<"$line")" = 0 ]
+	[ "$(events | jq -r 'select(.payload == "sh -c '"'"'exit 7'"'"'") | .retval')" = 7 ]
+	[ -n "$(events | jq -r 'select(.payload == "exit") | .note' | grep 'exited')" ]
+	no_links_left zleentry_enter zleentry_return process_exit process_exec
 }
 
 @test "bash/zsh: a clear error when the binary is missing or is not a shell" {
@@ -124,7 +128,9 @@ nobody_shell() {
 	run ec-capture bash --errnumber x
 	assert_failure 2
 	assert_output --partial "--errnumber"
-	run ec-capture zsh --errnumber 1
+	run ec-capture zsh --errnumber 1x
+	assert_failure 2
+	run ec-capture zsh --bash /bin/bash
 	assert_failure 2
 }
 

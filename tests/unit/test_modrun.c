@@ -97,6 +97,10 @@ static void symbols(void **state)
 			 EC_ERR_NOTFOUND);
 	assert_int_equal(ec_mod_find_symbol(self, "no_such_function_here", 0, name, sizeof name),
 			 EC_ERR_NOTFOUND);
+	uint64_t v = 0;
+	assert_int_equal(ec_mod_symbol_value(self, "ec_mod_symbol_value", &v), 0);
+	assert_true(v != 0);
+	assert_int_equal(ec_mod_symbol_value(self, "no_such_symbol_here", &v), EC_ERR_NOTFOUND);
 	char list[8][EC_MOD_SYM_LEN];
 	int k = ec_mod_list_symbols(self, "ec_mod_find_", list, 8);
 	assert_int_equal(k, 3); /* find_symbol, find_lib, find_bin; never a .cold clone */

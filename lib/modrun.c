@@ -49,19 +49,22 @@ static void usage(FILE *f, const struct ec_mod_spec *s)
 		"  -t, --target-process N,..  only these commands (comm, 15 chars)\n"
 		"  -i, --ignore-process N,..  never these commands\n"
 		"  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
-		"      --%-8s PATH          %s\n",
-		argv0, s->name, s->what, s->path_opt, s->path_opt, s->path_help);
+		"      --%s PATH%*s%s\n",
+		argv0, s->name, s->what, s->path_opt, s->path_opt,
+		(int)(strlen(s->path_opt) < 15 ? 16 - strlen(s->path_opt) : 1), "", s->path_help);
 	if (s->errnumber)
 		fprintf(f, "  -e, --errnumber N          only commands whose return code is N\n");
-	fprintf(f,
-		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
-		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
-		"  -f, --force                write records even when stdout is a terminal\n"
-		"  -d, --debug                libbpf and verifier messages on stderr\n"
-		"      --empty-probes         attach a program doing nothing on the same uprobes\n"
-		"                             (no records: to measure a bare uprobe's cost)\n"
-		"  -h, --help                 this help\n"
-		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n");
+	fprintf(
+	    f, "  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
+	       "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
+	       "  -f, --force                write records even when stdout is a terminal\n"
+	       "  -d, --debug                libbpf and verifier messages on stderr\n"
+	       "  -c, --control[=PATH]       take live config (HTTP POST /MODULE, JSON) on a Unix\n"
+	       "                             socket (default " CONTROL_DEFAULT ")\n"
+	       "      --empty-probes         attach a program doing nothing on the same uprobes\n"
+	       "                             (no records: to measure a bare uprobe's cost)\n"
+	       "  -h, --help                 this help\n"
+	       "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n");
 }
 
 static int split_names(char *arg, char **names, int *n, const char *opt)

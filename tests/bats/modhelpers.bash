@@ -13,8 +13,8 @@ mod_start() {
 	ec-capture "$@" >"$T/out.pb" 2>"$T/cap.err" &
 	CAP_PID=$!
 	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	local i
-	for i in $(seq 1 200); do
+	local i # up to 20 s: loading BPF is slow on a busy machine
+	for i in $(seq 1 400); do
 		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
 		kill -0 "$CAP_PID" 2>/dev/null || break
 		sleep 0.05

@@ -49,63 +49,8 @@ struct ec_parse {
 	uint64_t lost_seen;
 	uint8_t *tmp; /* payload assembly */
 	size_t tmp_cap;
-	struct arena {
-		uint8_t *p; /* bump region for decoding one record */
-		size_t cap, used, want;
-		void **big; /* allocations that did not fit, freed at reset */
-		size_t nbig, capbig;
-	} arena;
-	ProtobufCAllocator alloc;
+	struct ec_decoder *dec;
 };
-
-/*
- * Decoding a record allocates a dozen small pieces and frees them right
- * after: a bump arena reset per record does it without malloc.
- */
-static void *arena_alloc(void *data, size_t size)
-{
-	struct arena *a = data;
-	size = (size + 15) & ~(size_t)15;
-	if (a->used + size <= a->cap) {
-		void *p = a->p + a->used;
-		a->used += size;
-		return p;
-	}
-	a->want += size;
-	if (a->nbig == a->capbig) {
-		size_t nc = a->capbig ? a->capbig * 2 : 8;
-		void **nb = realloc(a->big, nc * sizeof *nb);
-		if (!nb)
-			return NULL;
-		a->big = nb;
-		a->capbig = nc;
-	}
-	void *p = malloc(size);
-	if (p)
-		a->big[a->nbig++] = p;
-	return p;
-}
-
-static void arena_free(void *data, void *p)
-{
-	(void)data;
-	(void)p; /* everything goes at the reset */
-}
-
-static void arena_reset(struct arena *a)
-{
-	for (size_t i = 0; i < a->nbig; i++)
-		free(a->big[i]);
-	a->nbig = 0;
-	/* grow to what the last record needed, up to a bound */
-	size_t need = a->used + a->want;
-	if (need > a->cap && need <= (32u << 20)) {
-		free(a->p);
-		a->cap = need * 2;
-		a->p = ec_xmalloc(a->cap);
-	}
-	a->used = a->want = 0;
-}
 
 /* Bytes a parser works on: an event's payload, or a direction's buffer. */
 struct src {
@@ -841,11 +786,7 @@ struct ec_parse *ec_parse_new(const struct ec_parse_opts *o, struct ec_writer *w
 	struct ec_parse *P = ec_xcalloc(1, sizeof *P);
 	P->o = *o;
 	P->w = w;
-	P->arena.cap = 64u << 10;
-	P->arena.p = ec_xmalloc(P->arena.cap);
-	P->alloc.alloc = arena_alloc;
-	P->alloc.free = arena_free;
-	P->alloc.allocator_data = &P->arena;
+	P->dec = ec_decoder_new();
 	P->r = ec_reasm_new(o->max_conns, drop_conn, P);
 	if (!P->r)
 		ec_die(1, "out of memory");
@@ -858,9 +799,7 @@ void ec_parse_free(struct ec_parse *P)
 		return;
 	ec_reasm_free(P->r);
 	free(P->tmp);
-	arena_reset(&P->arena);
-	free(P->arena.p);
-	free(P->arena.big);
+	ec_decoder_free(P->dec);
 	free(P);
 }
 
@@ -993,11 +932,9 @@ static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)
 
 int ec_parse_record(struct ec_parse *P, const uint8_t *buf, size_t len)
 {
-	EcLogEntry *e = event__log_entry__unpack(&P->alloc, len, buf);
-	if (!e) {
-		arena_reset(&P->arena);
+	EcLogEntry *e = ec_decoder_decode(P->dec, buf, len);
+	if (!e)
 		return EC_ERR_DECODE;
-	}
 	P->st.records++;
 	if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD &&
 	    e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_DEFAULT &&
@@ -1010,6 +947,5 @@ int ec_parse_record(struct ec_parse *P, const uint8_t *buf, size_t len)
 		if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD)
 			on_heartbeat(P, e->heartbeat_payload);
 	}
-	arena_reset(&P->arena);
 	return P->err;
 }

@@ -242,6 +242,94 @@ void ec_record_free(EcLogEntry *e)
 		event__log_entry__free_unpacked(e, NULL);
 }
 
+struct arena {
+	uint8_t *p; /* bump region for decoding one record */
+	size_t cap, used, want;
+	void **big; /* allocations that did not fit, freed at reset */
+	size_t nbig, capbig;
+};
+
+/*
+ * Decoding a record allocates a dozen small pieces and frees them right
+ * after: a bump arena reset per record does it without malloc.
+ */
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size = (size + 15) & ~(size_t)15;
+	if (a->used + size <= a->cap) {
+		void *p = a->p + a->used;
+		a->used += size;
+		return p;
+	}
+	a->want += size;
+	if (a->nbig == a->capbig) {
+		size_t nc = a->capbig ? a->capbig * 2 : 8;
+		void **nb = realloc(a->big, nc * sizeof *nb);
+		if (!nb)
+			return NULL;
+		a->big = nb;
+		a->capbig = nc;
+	}
+	void *p = malloc(size);
+	if (p)
+		a->big[a->nbig++] = p;
+	return p;
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p; /* everything goes at the reset */
+}
+
+static void arena_reset(struct arena *a)
+{
+	for (size_t i = 0; i < a->nbig; i++)
+		free(a->big[i]);
+	a->nbig = 0;
+	/* grow to what the last record needed, up to a bound */
+	size_t need = a->used + a->want;
+	if (need > a->cap && need <= (32u << 20)) {
+		free(a->p);
+		a->cap = need * 2;
+		a->p = ec_xmalloc(a->cap);
+	}
+	a->used = a->want = 0;
+}
+
+struct ec_decoder {
+	struct arena arena;
+	ProtobufCAllocator alloc;
+};
+
+struct ec_decoder *ec_decoder_new(void)
+{
+	struct ec_decoder *d = ec_xcalloc(1, sizeof *d);
+	d->arena.cap = 64u << 10;
+	d->arena.p = ec_xmalloc(d->arena.cap);
+	d->alloc.alloc = arena_alloc;
+	d->alloc.free = arena_free;
+	d->alloc.allocator_data = &d->arena;
+	return d;
+}
+
+EcLogEntry *ec_decoder_decode(struct ec_decoder *d, const uint8_t *buf, size_t len)
+{
+	arena_reset(&d->arena);
+	return event__log_entry__unpack(&d->alloc, len, buf);
+}
+
+void ec_decoder_free(struct ec_decoder *d)
+{
+	if (!d)
+		return;
+	arena_reset(&d->arena);
+	free(d->arena.p);
+	free(d->arena.big);
+	free(d);
+}
+
 struct ec_writer {
 	int fd;
 	uint8_t *buf;

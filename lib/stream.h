@@ -47,6 +47,17 @@ void ec_reader_errmsg(const struct ec_reader *r, int err, char *buf, size_t len)
 EcLogEntry *ec_record_decode(const uint8_t *buf, size_t len);
 void ec_record_free(EcLogEntry *e);
 
+/*
+ * A decoder for record loops: decoding allocates a dozen small pieces that
+ * die with the record, so they come from a bump arena reset per record
+ * instead of malloc. The result lives until the next decode on the same
+ * decoder; never pass it to ec_record_free.
+ */
+struct ec_decoder;
+struct ec_decoder *ec_decoder_new(void);
+EcLogEntry *ec_decoder_decode(struct ec_decoder *d, const uint8_t *buf, size_t len);
+void ec_decoder_free(struct ec_decoder *d);
+
 struct ec_writer;
 
 struct ec_writer *ec_writer_new(int fd);

@@ -79,6 +79,7 @@ static int dump(int fd, const char *name)
 	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	struct ec_decoder *dec = ec_decoder_new();
 	int status = 0;
 	if (opt.synth)
 		ec_synth_input(opt.synth, fd);
@@ -90,7 +91,7 @@ static int dump(int fd, const char *name)
 			break;
 		EcLogEntry *e = NULL;
 		if (rc > 0) {
-			e = ec_record_decode(buf, len);
+			e = ec_decoder_decode(dec, buf, len);
 			if (!e)
 				rc = EC_ERR_DECODE;
 		}
@@ -119,8 +120,8 @@ static int dump(int fd, const char *name)
 				ec_format_text(stdout, e, opt.fmt_flags);
 			check_out();
 		}
-		ec_record_free(e);
 	}
+	ec_decoder_free(dec);
 	ec_reader_free(r);
 	return status;
 }

@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 	struct ec_reader *rd = ec_reader_new(0, "stdin", 0);
 	if (!rd)
 		ec_die(1, "out of memory");
+	struct ec_decoder *dec = ec_decoder_new();
 	uint64_t requests = 0, filtered = 0, unreplayable = 0, bad = 0, responses = 0, ws = 0;
 	int64_t t0 = ec_now_ns();
 	double cpu0 = cpu_secs();
@@ -273,7 +274,7 @@ int main(int argc, char **argv)
 				st.werr = ec_writer_put_raw(st.w, buf, len);
 			pthread_mutex_unlock(&st.mu);
 		}
-		EcLogEntry *e = ec_record_decode(buf, len);
+		EcLogEntry *e = ec_decoder_decode(dec, buf, len);
 		if (!e) {
 			rerr = EC_ERR_DECODE;
 			break;
@@ -286,7 +287,6 @@ int main(int argc, char **argv)
 				responses++;
 			else if (ev && ev->type == 5)
 				ws++;
-			ec_record_free(e);
 			continue;
 		}
 		requests++;
@@ -309,13 +309,11 @@ int main(int argc, char **argv)
 			}
 			if (!dry)
 				emit(&st, line);
-			ec_record_free(e);
 			continue;
 		}
 		if (!ec_fwd_match(&f, ev, &r)) {
 			filtered++;
 			ec_fwd_request_free(&r);
-			ec_record_free(e);
 			continue;
 		}
 		if (dry) {
@@ -337,8 +335,8 @@ int main(int argc, char **argv)
 		} else {
 			st.sent++;
 		}
-		ec_record_free(e);
 	}
+	ec_decoder_free(dec);
 	if (rp)
 		ec_replay_finish(rp);
 	double secs = (double)(ec_now_ns() - t0) / 1e9, cpu = cpu_secs() - cpu0;

@@ -114,14 +114,22 @@ static struct msg *newmsg(struct conn *c, int dir)
 	return m;
 }
 
+/* host:port as it appears in Host and :authority (IPv6 in brackets). */
+static const char *authority(const struct conn *c, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(c->rip, ':') ? "[%s]:%u" : "%s:%u", c->rip, c->rport);
+	return buf;
+}
+
 static void h1_exchange(struct conn *c, int last)
 {
+	char auth[80];
 	const char *path = paths[rndn(sizeof paths / sizeof *paths)];
 	int post = rndn(4) == 0;
 	size_t reqbody = post ? rndn(o.max_body / 4 + 1) : 0;
 	struct msg *m = newmsg(c, EVENT__DIRECTION__DIRECTION_WRITE);
-	putf(&m->data, "%s %s HTTP/1.1\r\nHost: %s:%u\r\nUser-Agent: %s/8.1\r\nAccept: */*\r\n",
-	     post ? "POST" : "GET", path, c->rip, c->rport, c->comm);
+	putf(&m->data, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s/8.1\r\nAccept: */*\r\n",
+	     post ? "POST" : "GET", path, authority(c, auth, sizeof auth), c->comm);
 	if (post)
 		putf(&m->data, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
 		     reqbody);
@@ -199,7 +207,7 @@ static void h2_conn(struct conn *c, int nreq)
 	m = newmsg(c, EVENT__DIRECTION__DIRECTION_WRITE);
 	h2_frame(&m->data, 4, 1, 0, NULL, 0);
 	char auth[80], len[24];
-	snprintf(auth, sizeof auth, "%s:%u", c->rip, c->rport);
+	authority(c, auth, sizeof auth);
 	for (int i = 0; i < nreq; i++) {
 		uint32_t sid = 1 + 2 * (uint32_t)i;
 		const char *path = paths[rndn(sizeof paths / sizeof *paths)];

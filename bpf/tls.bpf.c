@@ -214,13 +214,18 @@ static __always_inline int enter(__u32 dir, void *ssl, const void *buf, __u64 nb
 /* The struct sock * behind fd of the current task, 0 if not a socket. */
 static __always_inline struct sock *fd_sock(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct files_struct *files = BPF_CORE_READ(task, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	/* task, files and fdt are BTF pointers: plain (fault-safe) loads, no helper calls */
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	if (!files)
+		return 0;
+	struct fdtable *fdt = files->fdt;
+	if (!fdt)
+		return 0;
+	unsigned int max = fdt->max_fds;
 	if (fd < 0 || (unsigned int)fd >= max)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = 0;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return 0;

@@ -534,3 +534,18 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	[ "$n" -ge 30 ]
 	seq 1 "$n" | diff - "$T/a"
 }
+
+@test "SIGTERM with the input still open: clients closed politely, exit 0" {
+	serve_start
+	client_bg c --until-close --timeout 20
+	wait_clients 1
+	head -c 20000 "$BATS_FILE_TMPDIR/small.pb" >&7 # whole records or not: the input stays open
+	kill -TERM "$SERVE_PID"
+	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+	rc=0
+	wait "$SERVE_PID" || rc=$?
+	[ "$rc" = 0 ]
+	wait "$PID_c"
+	run jq -r '"\(.closed) \(.close_code)"' "$T/c.json"
+	assert_output "true 1000"
+}

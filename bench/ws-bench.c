@@ -10,10 +10,19 @@
  *       "clients C messages M min_per_client K first_ns T0 last_ns T1";
  *       with --latency, writes receive time minus the event's timestamp (ns)
  *       of every event message to FILE.
+ *   ws-bench rawsink --url ws://127.0.0.1:PORT/
+ *       one client that only counts frames: after the opening handshake it
+ *       reads 256 KiB at a time and walks the frame headers (RFC 6455 5.2)
+ *       without touching payloads, so that the clients' cost does not hide
+ *       the server's throughput on a small machine; same output line.
  *
  * Built by bench/bench-serve.sh (not by make): a benchmark tool only.
  */
 #include <libwebsockets.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,6 +210,93 @@ static int sink(const char *url, int clients, const char *latency)
 	return nfailed ? 1 : 0;
 }
 
+static int rawsink(const char *url)
+{
+	char host[256];
+	int port;
+	if (sscanf(url, "ws://%255[^:]:%d", host, &port) != 2) {
+		fprintf(stderr, "ws-bench: --url ws://IPV4:PORT/\n");
+		return 2;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		ec_die(2, "rawsink: %s is not an IPv4 address", host);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa))
+		ec_die(1, "rawsink: connect %s:%d: %s", host, port, strerror(errno));
+	char req[512];
+	int n = snprintf(req, sizeof req,
+			 "GET / HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+			 "Connection: Upgrade\r\nSec-WebSocket-Key: ZWMtYmVuY2gtcmF3c2luaw==\r\n"
+			 "Sec-WebSocket-Version: 13\r\n\r\n",
+			 host, port);
+	if (write(fd, req, (size_t)n) != n)
+		ec_die(1, "rawsink: write: %s", strerror(errno));
+	static uint8_t buf[256 * 1024];
+	size_t have = 0;
+	uint8_t *hdr_end = NULL;
+	while (!hdr_end) {
+		ssize_t r = read(fd, buf + have, sizeof buf - have);
+		if (r <= 0)
+			ec_die(1, "rawsink: no handshake answer");
+		have += (size_t)r;
+		hdr_end = memmem(buf, have, "\r\n\r\n", 4);
+	}
+	if (memcmp(buf, "HTTP/1.1 101", 12))
+		ec_die(1, "rawsink: handshake refused: %.40s", buf);
+	size_t off = (size_t)(hdr_end + 4 - buf);
+	long long messages = 0;
+	uint64_t skip = 0; /* payload bytes of the current frame still to come */
+	int closed = 0;
+	for (;;) {
+		/* walk whole frame headers in buf[off, have) */
+		while (!closed) {
+			if (skip) {
+				uint64_t k = have - off < skip ? have - off : skip;
+				off += k;
+				skip -= k;
+				if (skip)
+					break;
+			}
+			if (have - off < 2)
+				break;
+			uint8_t op = buf[off] & 0x0f, l7 = buf[off + 1] & 0x7f;
+			size_t hl = l7 == 126 ? 4 : l7 == 127 ? 10 : 2;
+			if (have - off < hl)
+				break;
+			uint64_t len = l7;
+			if (l7 == 126)
+				len = (uint64_t)buf[off + 2] << 8 | buf[off + 3];
+			else if (l7 == 127)
+				for (int i = 0; i < 8; i++)
+					len = len << 8 | buf[off + 2 + i];
+			off += hl;
+			skip = len;
+			if (op == 2) {
+				messages++;
+				if (!first_ns)
+					first_ns = realtime_ns();
+				last_ns = realtime_ns();
+			} else if (op == 8) {
+				closed = 1;
+			}
+		}
+		if (closed)
+			break;
+		memmove(buf, buf + off, have - off);
+		have -= off;
+		off = 0;
+		ssize_t r = read(fd, buf + have, sizeof buf - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	close(fd);
+	printf("clients 1 messages %lld min_per_client %lld first_ns %lld last_ns %lld failed 0\n",
+	       messages, messages, (long long)first_ns, (long long)last_ns);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
@@ -230,6 +326,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "feed"))
 		return feed(rate, count, size);
+	if (!strcmp(argv[1], "rawsink") && url)
+		return rawsink(url);
 	if (!strcmp(argv[1], "sink") && url)
 		return sink(url, (int)clients, latency);
 	ec_die(2, "feed or sink --url URL");

@@ -549,3 +549,14 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	run jq -r '"\(.closed) \(.close_code)"' "$T/c.json"
 	assert_output "true 1000"
 }
+
+@test "--max-clients: one more client is refused with 503" {
+	serve_start --max-clients 1
+	client_bg c --until-close --timeout 20
+	wait_clients 1
+	run $PY "$WSC" "ws://127.0.0.1:$WS/" --timeout 5
+	assert_output '{"error": "status", "status": 503}'
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	wait "$PID_c"
+}

@@ -302,10 +302,16 @@ PY
 		fi
 		fds=$n
 		cap_stop
-		now_links=$(bpftool link list -j | jq -r '.[].id')
-		now_progs=$(bpftool prog list -j | jq -r '.[].id')
-		left=$(comm -12 <(echo "$links") <(sort <<<"$now_links"))
-		left="$left$(comm -12 <(echo "$progs") <(sort <<<"$now_progs"))"
+		# the kernel frees released links and programs after an RCU grace
+		# period or from a work queue: give it up to 3 s
+		for _ in $(seq 1 60); do
+			now_links=$(bpftool link list -j | jq -r '.[].id')
+			now_progs=$(bpftool prog list -j | jq -r '.[].id')
+			left=$(comm -12 <(echo "$links") <(sort <<<"$now_links"))
+			left="$left$(comm -12 <(echo "$progs") <(sort <<<"$now_progs"))"
+			[ -z "$left" ] && break
+			sleep 0.05
+		done
 		[ -z "$left" ] || { echo "run $i: left behind: $left" >&2; false; }
 	done
 }

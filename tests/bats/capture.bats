@@ -385,3 +385,40 @@ PY
 	grep -q 'stopped: .* all probes detached' "$T/cap.err"
 	ec-dump --json "$T/out.pb" | jq -c 'select(.heartbeat_payload.message=="stopped")' | grep -q .
 }
+
+@test "--uid captures one user's processes only" {
+	require_root
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	port=$(free_port)
+	s_server_start "$port"
+	cap_start --uid 65534
+	curl -sk "https://127.0.0.1:$port/root" -o /dev/null &
+	p1=$!
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		curl -sk "https://127.0.0.1:$port/nobody" -o /dev/null &
+	p2=$!
+	wait "$p1"
+	wait "$p2"
+	cap_stop
+	[ "$(events | jq -r .uid | sort -u)" = 65534 ]
+	events | jq -c "select(.pid==$p2 and .direction==\"DIRECTION_WRITE\")" | grep -q 'GET /nobody'
+	run grep -c "\"pid\":$p1," <(events)
+	assert_output 0
+}
+
+@test "not root, or stdout a terminal: refused with the reason" {
+	require_root
+	command -v setpriv >/dev/null || skip "setpriv not installed"
+	# a copy nobody can reach (the tree may sit under a private directory)
+	d=$(mktemp -d /tmp/ec-nobody.XXXXXX)
+	chmod 755 "$d"
+	cp "$EC_BIN/ec-capture" "$d/"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$d/ec-capture" tls
+	rm -rf "$d"
+	assert_failure 1
+	assert_output --partial "needs root"
+	command -v script >/dev/null || skip "script not installed"
+	run script -qec "$EC_BIN/ec-capture tls" /dev/null
+	assert_failure 2
+	assert_output --partial "stdout is a terminal"
+}

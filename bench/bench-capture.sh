@@ -131,7 +131,7 @@ bpf_per_call() {
 }
 best() { sort -g | $1 -1; }
 
-for cfg in none ec-capture sslsniff; do : >"$d/rate-$cfg"; done
+for cfg in none ec-capture sslsniff empty; do : >"$d/rate-$cfg"; done
 for cfg in none ec-capture empty; do : >"$d/call-$cfg"; done
 : >"$d/bpf-ec-capture"
 for r in $(seq 1 "$REPS"); do
@@ -147,6 +147,7 @@ for r in $(seq 1 "$REPS"); do
 		if [ $cfg = ec-capture ]; then tail -1 "$d/ec.err" >"$d/ec-last"; fi
 	done
 	start_tracer empty
+	rate >>"$d/rate-empty"
 	percall >>"$d/call-empty"
 	stop_tracer
 done
@@ -154,6 +155,7 @@ done
 r_none=$(best tail <"$d/rate-none")
 r_ec=$(best tail <"$d/rate-ec-capture")
 r_sn=$(best tail <"$d/rate-sslsniff")
+r_em=$(best tail <"$d/rate-empty")
 c_none=$(best head <"$d/call-none")
 c_ec=$(best head <"$d/call-ec-capture")
 c_empty=$(best head <"$d/call-empty")
@@ -165,6 +167,7 @@ echo "h2load -n $REQS -c 4 -m 1 against nghttpd (TLS, HTTP/2, 1 KiB page), best 
 printf '  unattached          %8.0f req/s\n' "$r_none"
 printf '  ec-capture attached %8.0f req/s   ratio %s (target >= 0.90)\n' "$r_ec" "$(ratio "$r_ec" "$r_none")"
 printf '  bpftrace sslsniff   %8.0f req/s   ratio %s\n' "$r_sn" "$(ratio "$r_sn" "$r_none")"
+printf '  empty uprobes       %8.0f req/s   ratio %s (the ceiling of any uprobe tool)\n' "$r_em" "$(ratio "$r_em" "$r_none")"
 echo "  ec-capture: ${events:-?} events in its last run, ${lost:-?} lost (target 0)"
 echo "SSL_write + SSL_read of 100 bytes over TCP loopback in one thread, CPU time per SSL call,"
 echo "$CALLS rounds, best of $REPS:"

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Is the file name (after the last '/') an OpenSSL-style libssl? */
@@ -108,64 +106,4 @@ int ec_libfind_ssl(const char *explicit_path, pid_t pid, char *out, size_t len, 
 		 "libssl not found%s in `ldconfig -p`; install OpenSSL or give --libssl PATH",
 		 pid > 0 ? " in the process's maps nor" : "");
 	return EC_ERR_NOTFOUND;
-}
-
-/* Find "OpenSSL <digit>..." or "BoringSSL" as a NUL-terminated string. */
-static int scan(const unsigned char *p, size_t n, char *out, size_t len)
-{
-	static const char *const keys[] = {"OpenSSL ", "BoringSSL"};
-	for (size_t k = 0; k < 2; k++) {
-		size_t kl = strlen(keys[k]);
-		const unsigned char *q = p, *end = p + n;
-		while (q < end && (q = memmem(q, (size_t)(end - q), keys[k], kl)) != NULL) {
-			int at_start = q == p || q[-1] == '\0';
-			const unsigned char *s = q + kl;
-			if (at_start && (k == 1 || (s < end && isdigit(*s)))) {
-				size_t m = 0;
-				while (q + m < end && q[m] && isprint(q[m]) && m + 1 < len)
-					m++;
-				if (q + m < end && q[m] == '\0' && m < 80) {
-					memcpy(out, q, m);
-					out[m] = '\0';
-					return 0;
-				}
-			}
-			q++;
-		}
-	}
-	return EC_ERR_NOTFOUND;
-}
-
-int ec_libfind_version_in(const char *path, char *out, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return EC_ERR_IO;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
-		close(fd);
-		return EC_ERR_IO;
-	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return EC_ERR_IO;
-	int err = scan(m, (size_t)st.st_size, out, len);
-	munmap(m, (size_t)st.st_size);
-	return err;
-}
-
-int ec_libfind_version(const char *path, char *out, size_t len)
-{
-	int err = ec_libfind_version_in(path, out, len);
-	if (err != EC_ERR_NOTFOUND)
-		return err;
-	/* OpenSSL 3: .../libssl.so.3 -> .../libcrypto.so.3 */
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	if (strncmp(b, "libssl", 6))
-		return EC_ERR_NOTFOUND;
-	char crypto[4096];
-	snprintf(crypto, sizeof crypto, "%.*slibcrypto%s", (int)(b - path), path, b + 6);
-	return ec_libfind_version_in(crypto, out, len);
 }

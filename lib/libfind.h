@@ -31,14 +31,4 @@ int ec_libfind_ldconfig(char *out, size_t len);
 int ec_libfind_ssl(const char *explicit_path, pid_t pid, char *out, size_t len, char *msg,
 		   size_t msglen);
 
-/*
- * The version string in the library file, e.g. "OpenSSL 3.0.22 25 Aug 2026"
- * or "BoringSSL". OpenSSL 3 keeps it in libcrypto: when the libssl file has
- * none, the libcrypto beside it is searched. EC_ERR_NOTFOUND if neither has.
- */
-int ec_libfind_version(const char *path, char *out, size_t len);
-
-/* Search one file for the version string (no libcrypto fallback). */
-int ec_libfind_version_in(const char *path, char *out, size_t len);
-
 #endif

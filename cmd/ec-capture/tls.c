@@ -771,7 +771,7 @@ int tls_main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(r->libpath, sizeof r->libpath, "%s", path);
-	if (ec_libfind_version(path, version, sizeof version))
+	if (ec_sslkeys_version(path, version, sizeof version))
 		snprintf(version, sizeof version, "unknown version");
 	if (!strncmp(version, "BoringSSL", 9))
 		r->o.source = EVENT__SOURCE__SOURCE_BORINGSSL;

@@ -291,8 +291,14 @@ PY
 	fds=
 	for i in $(seq 1 20); do
 		cap_start --heartbeat 0
-		links=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^link_id:/{print $2}' | sort -u)
-		progs=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
+		# fdinfo is read racily by cat (fds come and go while libbpf and
+		# libwebsockets work): read again, bounded, until both are seen
+		for _ in $(seq 1 40); do
+			links=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^link_id:/{print $2}' | sort -u)
+			progs=$(cat /proc/"$CAP_PID"/fdinfo/* 2>/dev/null | awk '/^prog_id:/{print $2}' | sort -u)
+			[ -n "$links" ] && [ -n "$progs" ] && break
+			sleep 0.05
+		done
 		n=$(ls /proc/"$CAP_PID"/fd | wc -l)
 		[ -n "$links" ] && [ -n "$progs" ] || { echo "run $i: no links/progs seen" >&2; false; }
 		if [ -n "$fds" ] && [ "$n" != "$fds" ]; then

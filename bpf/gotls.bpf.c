@@ -26,11 +26,8 @@
 #include <bpf/bpf_endian.h>
 
 #include "gotls.h"
+#include "sock.bpf.h"
 
-#define AF_INET 2
-#define AF_INET6 10
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
 #define RECORD_APPDATA 23
 
 #ifndef barrier_var
@@ -201,27 +198,6 @@ static __always_inline __u64 cur_g(struct pt_regs *ctx)
 	return g;
 }
 
-static __always_inline struct sock *fd_sock(int fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct files_struct *files = BPF_CORE_READ(task, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if (fd < 0 || (unsigned int)fd >= max)
-		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
-		return 0;
-	return BPF_CORE_READ(sock, sk);
-}
-
 /* tls.Conn -> net.Conn -> *net.TCPConn -> *netFD -> Sysfd; -1 if unreadable. */
 static __always_inline int conn_fd(__u64 conn)
 {
@@ -238,22 +214,6 @@ static __always_inline int conn_fd(__u64 conn)
 	if (sysfd < 0 || sysfd > 0x7fffffff)
 		return -1;
 	return (int)sysfd;
-}
-
-static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
-{
-	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (c->family == AF_INET) {
-		bpf_core_read(c->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(c->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else if (c->family == AF_INET6) {
-		bpf_core_read(c->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(c->daddr, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
-		return;
-	}
-	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
 struct emit_ctx {
@@ -327,7 +287,7 @@ static __always_inline int emit(__u32 dir, __u64 goconn, __u64 buf, __u64 len)
 	e->fd = fd;
 
 	__u64 seq0 = 0;
-	struct sock *sk = fd >= 0 ? fd_sock(fd) : 0;
+	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
 	if (sk) {
 		__u64 key = (__u64)sk;
 		struct conn *c = bpf_map_lookup_elem(&gotls_conns, &key);
@@ -339,7 +299,7 @@ static __always_inline int emit(__u32 dir, __u64 goconn, __u64 buf, __u64 len)
 			n.uid = e->uid;
 			n.fd = fd;
 			__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
-			fill_tuple(&n, sk);
+			ec_sock_tuple(sk, &n.family, n.saddr, n.daddr, &n.sport, &n.dport);
 			bpf_map_update_elem(&gotls_conns, &key, &n, BPF_NOEXIST);
 			c = bpf_map_lookup_elem(&gotls_conns, &key);
 		}

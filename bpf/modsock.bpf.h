@@ -16,21 +16,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
-
-#define AF_INET 2
-#define AF_INET6 10
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
-
-/* x86_64 syscall numbers whose first argument is the fd */
-#define NR_READ 0
-#define NR_WRITE 1
-#define NR_READV 19
-#define NR_WRITEV 20
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SENDMSG 46
-#define NR_RECVMSG 47
+#include "sock.bpf.h"
 
 struct mod_active {
 	__u64 session; /* gnutls_session_t / PRFileDesc * */
@@ -108,44 +94,6 @@ static __always_inline int mod_tls_enter(__u32 dir, __u64 session, __u64 buf)
 	return 0;
 }
 
-/* The struct sock * behind fd of the current task, 0 if not a socket. */
-static __always_inline struct sock *mod_fd_sock(int fd)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
-	struct files_struct *files = BPF_CORE_READ(task, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if (fd < 0 || (unsigned int)fd >= max)
-		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
-		return 0;
-	return BPF_CORE_READ(sock, sk);
-}
-
-static __always_inline void mod_fill_tuple(struct mod_conn *c, struct sock *sk)
-{
-	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (c->family == AF_INET) {
-		bpf_core_read(c->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(c->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else if (c->family == AF_INET6) {
-		bpf_core_read(c->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(c->daddr, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
-		return;
-	}
-	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-}
-
 /* Return of a library call that moved len bytes (0: nothing to emit). */
 static __always_inline int mod_tls_leave(__s64 len)
 {
@@ -185,7 +133,7 @@ static __always_inline int mod_tls_leave(__s64 len)
 	__u64 nchunks = (emit + MOD_CHUNK - 1) / MOD_CHUNK;
 
 	__u64 seq0 = 0;
-	struct sock *sk = fd >= 0 ? mod_fd_sock(fd) : 0;
+	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
 	if (sk) {
 		__u64 skey = (__u64)sk;
 		struct mod_conn *c = bpf_map_lookup_elem(&mod_conns, &skey);
@@ -197,7 +145,7 @@ static __always_inline int mod_tls_leave(__s64 len)
 			n.uid = e->uid;
 			n.fd = fd;
 			__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
-			mod_fill_tuple(&n, sk);
+			ec_sock_tuple(sk, &n.family, n.saddr, n.daddr, &n.sport, &n.dport);
 			bpf_map_update_elem(&mod_conns, &skey, &n, BPF_NOEXIST);
 			c = bpf_map_lookup_elem(&mod_conns, &skey);
 		}

@@ -16,22 +16,7 @@
 
 #include "tls.h"
 #include "tls_keys.bpf.h"
-
-#define AF_UNIX 1
-#define AF_INET 2
-#define AF_INET6 10
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
-
-/* x86_64 syscall numbers whose first argument is the fd */
-#define NR_READ 0
-#define NR_WRITE 1
-#define NR_READV 19
-#define NR_WRITEV 20
-#define NR_SENDTO 44
-#define NR_RECVFROM 45
-#define NR_SENDMSG 46
-#define NR_RECVMSG 47
+#include "sock.bpf.h"
 
 #ifndef barrier_var
 #define barrier_var(var) asm volatile("" : "+r"(var))
@@ -211,49 +196,6 @@ static __always_inline int enter(__u32 dir, void *ssl, const void *buf, __u64 nb
 	return 0;
 }
 
-/* The struct sock * behind fd of the current task, 0 if not a socket. */
-static __always_inline struct sock *fd_sock(int fd)
-{
-	/* task, files and fdt are BTF pointers: plain (fault-safe) loads, no helper calls */
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
-	if (!files)
-		return 0;
-	struct fdtable *fdt = files->fdt;
-	if (!fdt)
-		return 0;
-	unsigned int max = fdt->max_fds;
-	if (fd < 0 || (unsigned int)fd >= max)
-		return 0;
-	struct file **fds = fdt->fd;
-	struct file *f = 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return 0;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & S_IFMT) != S_IFSOCK)
-		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
-		return 0;
-	return BPF_CORE_READ(sock, sk);
-}
-
-static __always_inline void fill_tuple(struct conn *c, struct sock *sk)
-{
-	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	if (c->family == AF_INET) {
-		bpf_core_read(c->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(c->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else if (c->family == AF_INET6) {
-		bpf_core_read(c->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(c->daddr, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
-		return;
-	}
-	c->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-}
-
 /* Once per connection (SSL* + client random), after its first successful
  * SSL_read/SSL_write: the handshake is done, the secrets are in place. */
 static __always_inline int emit_keys(const struct ssl_key *sk_key, const struct tls_event *d,
@@ -404,7 +346,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 
 	__u64 seq0 = 0;
 	int keys_done = 0;
-	struct sock *sk = fd >= 0 ? fd_sock(fd) : 0;
+	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
 	if (sk) {
 		__u64 key = (__u64)sk;
 		struct conn *c = bpf_map_lookup_elem(&tls_conns, &key);
@@ -416,7 +358,7 @@ static __always_inline int leave(struct pt_regs *ctx)
 			n.uid = e->uid;
 			n.fd = fd;
 			__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
-			fill_tuple(&n, sk);
+			ec_sock_tuple(sk, &n.family, n.saddr, n.daddr, &n.sport, &n.dport);
 			bpf_map_update_elem(&tls_conns, &key, &n, BPF_NOEXIST);
 			c = bpf_map_lookup_elem(&tls_conns, &key);
 		}

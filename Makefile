@@ -22,7 +22,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
 	  -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lpcap -lnghttp2 -lcjson \
-	  -lwebsockets -lcurl -lssl -lcrypto -lpthread
+	  -lwebsockets -lcurl -lssl -lcrypto -lseccomp -lpthread
 
 PROTO_C := $(GEN)/ecaptureq.pb-c.c
 PROTO_H := $(GEN)/ecaptureq.pb-c.h
@@ -30,8 +30,14 @@ BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_SKEL := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRC))
 GEN_H := $(PROTO_H) $(BPF_SKEL)
 
+# the key calibration helper (lib/sslcal.h): built plain whatever SAN says,
+# linked only to libc (it loads the libraries it calibrates itself), and
+# embedded in libec as bytes
+SSLCAL := build/sslcal/ec-sslcal
+SSLCAL_BLOB := build/sslcal/blob.o
+
 LIB_SRC := $(wildcard lib/*.c)
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
 LIBEC := $(BUILD)/libec.a
 
 CMDS := $(notdir $(wildcard cmd/*))
@@ -117,6 +123,15 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
+$(SSLCAL): libexec/ec-sslcal.c lib/sslrow.c lib/sslrow.h bpf/tls_keys.h bpf/tls_keys.bpf.h
+	@mkdir -p $(@D)
+	$(CC) -O2 -g0 -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Ibpf \
+		-o $@ libexec/ec-sslcal.c lib/sslrow.c -ldl
+
+$(SSLCAL_BLOB): $(SSLCAL)
+	printf '.section .rodata\n.balign 16\n.globl ec_sslcal_blob\n.globl ec_sslcal_blob_end\nec_sslcal_blob:\n.incbin "%s"\nec_sslcal_blob_end:\n.section .note.GNU-stack,"",@progbits\n' \
+		$< | $(CC) -c -x assembler -o $@ -
+
 $(LIBEC): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -138,7 +153,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
 # fuzz targets: lib compiled again by clang with coverage instrumentation
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
 build/fuzz/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@

@@ -230,6 +230,48 @@ const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver)
 	return NULL;
 }
 
+/* distance in patch releases from v to the range first..last of the same
+ * major.minor line, or -1 when v is on another line */
+static long line_distance(const struct ver *v, const struct ver *first, const struct ver *last)
+{
+	long lo = first->part[0] * 1000 + first->part[1], hi = last->part[0] * 1000 + last->part[1];
+	long line = v->part[0] * 1000 + v->part[1];
+
+	if (line < lo || line > hi)
+		return -1;
+	if (cmp_ver(v, first) < 0)
+		return line == lo ? first->part[2] - v->part[2] + 1 : -1;
+	if (cmp_ver(v, last) > 0)
+		return line == hi ? v->part[2] - last->part[2] + 1 : -1;
+	return 0;
+}
+
+const struct ec_sslkeys_row *ec_sslkeys_nearest_row(const char *ver, int *exact)
+{
+	const struct ec_sslkeys_row *best = NULL;
+	struct ver v, first, last;
+	long best_d = -1;
+
+	if (exact)
+		*exact = 0;
+	if (!ver || strncmp(ver, "OpenSSL ", 8) != 0 || parse_ver(ver, &v) < 0)
+		return NULL;
+	for (size_t i = 0; i < NROWS; i++) {
+		const struct ec_sslkeys_row *r = &ec_sslkeys_table[i];
+		long d;
+		if (parse_ver(r->first, &first) < 0 || parse_ver(r->last, &last) < 0)
+			continue;
+		d = line_distance(&v, &first, &last);
+		if (d >= 0 && (best_d < 0 || d < best_d)) {
+			best = r;
+			best_d = d;
+		}
+	}
+	if (exact && best)
+		*exact = best_d == 0;
+	return best;
+}
+
 const struct ec_sslkeys_row *ec_sslkeys_row_by_name(const char *name)
 {
 	for (size_t i = 0; name && i < NROWS; i++)

@@ -36,6 +36,13 @@ int ec_sslkeys_version_buf(const void *buf, size_t n, char *ver, size_t len);
  * BoringSSL carries no version: its rows are only found by name. */
 const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver);
 
+/* For a version no row covers, the row of the same major.minor release
+ * whose range is nearest (3.0.2 -> openssl-3.0): a guess, to be used only
+ * where calibration (lib/sslcal.h) cannot run.  *exact is 1 when a row covers
+ * ver itself (ec_sslkeys_find_row's answer).  NULL when no row shares the
+ * release line, and for BoringSSL. */
+const struct ec_sslkeys_row *ec_sslkeys_nearest_row(const char *ver, int *exact);
+
 /* The row called name ("openssl-3.0", "boringssl-android13"), or NULL. */
 const struct ec_sslkeys_row *ec_sslkeys_row_by_name(const char *name);
 

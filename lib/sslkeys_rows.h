@@ -5,10 +5,11 @@
 static const struct ec_sslkeys_row ec_sslkeys_table[] = {
     /* OpenSSL 3.0.22 25 Aug 2026, by tools/ssl-offsets/gen.sh; Debian 12
      * libssl3 3.0.22-1~deb12u2 checked against its key log callback by
-     * tests/unit/test_sslkeys.c */
+     * tests/unit/test_sslkeys.c; 3.0.19-1~deb12u2 calibrated to the same
+     * row (lib/sslcal.h) */
     {
 	.name = "openssl-3.0",
-	.first = "3.0.20",
+	.first = "3.0.19",
 	.last = "3.0.22",
 	.off =
 	    {
@@ -55,11 +56,12 @@ static const struct ec_sslkeys_row ec_sslkeys_table[] = {
     },
     /* OpenSSL 3.5.7 9 Jun 2026, by tools/ssl-offsets/gen.sh from Debian 13's
      * source; Debian 13 libssl3t64 3.5.9-1~deb13u1 checked with
-     * tests/unit/test_sslkeys.c (run under Debian 13's glibc) */
+     * tests/unit/test_sslkeys.c (run under Debian 13's glibc); Debian's
+     * libssl3t64 3.6.5-1 calibrated to the same row (lib/sslcal.h) */
     {
 	.name = "openssl-3.5",
 	.first = "3.5.7",
-	.last = "3.5.9",
+	.last = "3.6.5",
 	.off =
 	    {
 		.flags = 0,

@@ -25,7 +25,9 @@
 #include "modules.h"
 #include "pcap.h"
 #include "record.h"
+#include "sslcal.h"
 #include "sslkeys.h"
+#include "sslrow.h"
 #include "tls.h"
 #include "tls.skel.h"
 #include "util.h"
@@ -33,6 +35,7 @@
 #define MAX_LINKS 16
 #define MAX_NAMES 32
 #define EC_CONTROL_DEFAULT "/run/ec/capture.sock"
+#define EC_KEYS_CACHE "/var/cache/ec"
 
 struct tls_opts {
 	long pid;
@@ -45,8 +48,13 @@ struct tls_opts {
 	uint64_t truncate;
 	const char *libssl;
 	const char *keylogfile;
-	const char *keys_row; /* --keys-row: offsets row by name */
-	const char *control;  /* --control socket path, NULL = none */
+	const char *keys_row;	/* --keys-row: offsets row by name */
+	const char *keys_cache; /* --keys-cache DIR, "" = none */
+	const char *sysroot;	/* --sysroot: the library's file system */
+	int no_calibrate;	/* --no-calibrate: the table only */
+	int no_keys_table;	/* --no-keys-table: calibration only */
+	int check_keys;		/* --check-keys: print the offsets and exit */
+	const char *control;	/* --control socket path, NULL = none */
 	uint64_t ringbuf;
 	unsigned heartbeat;
 	int force;
@@ -62,10 +70,11 @@ struct tls_run {
 	int nlinks;
 	struct ec_capture *cap;
 	int ncpus;
-	const struct ec_sslkeys_row *row; /* key log offsets; NULL = no keys */
-	FILE *keylog;			  /* --keylogfile */
-	struct ec_sslkeys_seen seen;	  /* key log lines already written */
-	struct pktcap *pcap;		  /* --pcap */
+	int have_keys; /* key log offsets found: keys_off */
+	struct tls_ssl_offsets keys_off;
+	FILE *keylog;		     /* --keylogfile */
+	struct ec_sslkeys_seen seen; /* key log lines already written */
+	struct pktcap *pcap;	     /* --pcap */
 	char keylog_path[4096];
 	char libpath[4096];
 	struct ec_control *control;
@@ -84,31 +93,40 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static void usage(FILE *f, const char *cmd)
 {
-	fprintf(f,
-		"usage: %s %s [options] [--pcap FILE --ifname IF [FILTER...]] > out.pb\n"
-		"Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.\n"
-		"  -p, --pid PID              only this process (also finds its libssl)\n"
-		"  -u, --uid UID              only this user id\n"
-		"  -t, --target-process N,..  only these commands (comm, 15 chars)\n"
-		"  -i, --ignore-process N,..  never these commands\n"
-		"  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
-		"  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
-		"  -k, --keylogfile FILE      also append the NSS key log lines to FILE\n"
-		"  -K, --keys-row NAME        struct offsets row for the keys (default: by the\n"
-		"                             library's version; BoringSSL needs one)\n"
-		"  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
-		"  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
-		"  -f, --force                write records even when stdout is a terminal\n"
-		"  -d, --debug                libbpf and verifier messages on stderr\n"
-		"      --pcap FILE            also write IF's packets (TC) to FILE as pcapng with\n"
-		"                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
-		"      --ifname IF            the interface for --pcap\n"
-		"      --snaplen N            bytes kept per packet (default and most 65535)\n"
-		"  -c, --control[=PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
-		"                             socket (default " EC_CONTROL_DEFAULT ")\n"
-		"  -h, --help                 this help\n"
-		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
-		argv0, cmd);
+	fprintf(
+	    f,
+	    "usage: %s %s [options] [--pcap FILE --ifname IF [FILTER...]] > out.pb\n"
+	    "Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.\n"
+	    "  -p, --pid PID              only this process (also finds its libssl)\n"
+	    "  -u, --uid UID              only this user id\n"
+	    "  -t, --target-process N,..  only these commands (comm, 15 chars)\n"
+	    "  -i, --ignore-process N,..  never these commands\n"
+	    "  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
+	    "  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
+	    "  -k, --keylogfile FILE      also append the NSS key log lines to FILE\n"
+	    "  -K, --keys-row NAME        struct offsets row for the keys from the built-in\n"
+	    "                             table (default: calibrated on the library itself)\n"
+	    "      --keys-cache DIR       calibrated rows by build-id (default " EC_KEYS_CACHE ",\n"
+	    "                             or $XDG_CACHE_HOME/ec; '' for none)\n"
+	    "      --no-calibrate         take the key offsets from the built-in table only\n"
+	    "      --no-keys-table        calibrate only, never fall back to the table\n"
+	    "      --check-keys           print how the key offsets for the library are found,\n"
+	    "                             and the row, then exit (nothing is hooked)\n"
+	    "      --sysroot DIR          the file system the library belongs to, for its\n"
+	    "                             calibration (default /, or /proc/PID/root)\n"
+	    "  -r, --ringbuf SIZE         ring buffer size (default 8M, power of 2)\n"
+	    "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
+	    "  -f, --force                write records even when stdout is a terminal\n"
+	    "  -d, --debug                libbpf and verifier messages on stderr\n"
+	    "      --pcap FILE            also write IF's packets (TC) to FILE as pcapng with\n"
+	    "                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
+	    "      --ifname IF            the interface for --pcap\n"
+	    "      --snaplen N            bytes kept per packet (default and most 65535)\n"
+	    "  -c, --control[=PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
+	    "                             socket (default " EC_CONTROL_DEFAULT ")\n"
+	    "  -h, --help                 this help\n"
+	    "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
+	    argv0, cmd);
 }
 
 static int split_names(char *arg, char (*names)[TLS_COMM_LEN], int *n, const char *opt)
@@ -148,6 +166,11 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	    {"ifname", required_argument, 0, 'N'},
 	    {"snaplen", required_argument, 0, 'S'},
 	    {"control", optional_argument, 0, 'c'},
+	    {"keys-cache", required_argument, 0, 1001},
+	    {"no-calibrate", no_argument, 0, 1002},
+	    {"no-keys-table", no_argument, 0, 1003},
+	    {"check-keys", no_argument, 0, 1004},
+	    {"sysroot", required_argument, 0, 1005},
 	    {"help", no_argument, 0, 'h'},
 	    {0, 0, 0, 0},
 	};
@@ -250,6 +273,21 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			}
 			o->pcap.snaplen = (uint32_t)v;
 			break;
+		case 1001:
+			o->keys_cache = optarg;
+			break;
+		case 1002:
+			o->no_calibrate = 1;
+			break;
+		case 1003:
+			o->no_keys_table = 1;
+			break;
+		case 1004:
+			o->check_keys = 1;
+			break;
+		case 1005:
+			o->sysroot = optarg;
+			break;
 		case 'h':
 			usage(stdout, cmd);
 			exit(0);
@@ -279,6 +317,16 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 		ec_warn("%s: unexpected argument '%s' (see --help)", cmd, argv[optind]);
 		return 2;
 	}
+	if (o->no_calibrate && o->no_keys_table) {
+		ec_warn("%s: --no-calibrate and --no-keys-table leave no way to the keys", cmd);
+		return 2;
+	}
+	if (o->keys_row && (o->no_calibrate || o->no_keys_table)) {
+		ec_warn("%s: --keys-row names a table row: it goes with neither --no-calibrate "
+			"nor --no-keys-table",
+			cmd);
+		return 2;
+	}
 	if (o->pcap.ifname && !o->pcap.path) {
 		ec_warn("%s: --ifname is for --pcap FILE (see --help)", cmd);
 		return 2;
@@ -298,6 +346,93 @@ static void say(struct tls_run *r, const char *fmt, ...)
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (r->cap)
 		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
+}
+
+/* A key log fact: on stdout for --check-keys, else a startup fact. */
+static void keys_say(struct tls_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void keys_say(struct tls_run *r, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (r->o.check_keys)
+		printf("%s\n", buf);
+	else
+		say(r, "key log: %s", buf);
+}
+
+static const char *keys_cache_dir(const struct tls_opts *o, char *buf, size_t len)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	if (o->keys_cache)
+		return o->keys_cache;
+	if (xdg && xdg[0] == '/') {
+		snprintf(buf, len, "%s/ec", xdg);
+		return buf;
+	}
+	return EC_KEYS_CACHE;
+}
+
+/* The key log offsets for the library at path: --keys-row's; else learnt
+ * from the library itself (lib/sslcal.h), or from the cache; else the
+ * table's row for its version, or the nearest one.  0 when found. */
+static int choose_keys(struct tls_run *r, const char *path, const char *version)
+{
+	const struct ec_sslkeys_row *row;
+	char err[512], cache[4096], root[64];
+	const char *sysroot = r->o.sysroot;
+	int exact = 0, n;
+
+	if (r->o.keys_row) {
+		row = ec_sslkeys_row_by_name(r->o.keys_row);
+		r->keys_off = row->off;
+		keys_say(r, "offsets row %s (--keys-row)", row->name);
+		return 0;
+	}
+	/* a library seen through /proc/PID/root belongs to that process's tree */
+	if (!sysroot && r->o.pid &&
+	    (n = snprintf(root, sizeof root, "/proc/%ld/root", r->o.pid)) > 0 &&
+	    !strncmp(path, root, (size_t)n) && path[n] == '/')
+		sysroot = root;
+	if (!r->o.no_calibrate) {
+		struct ec_sslcal_opts co = {
+		    .root = sysroot,
+		    .cache_dir = keys_cache_dir(&r->o, cache, sizeof cache),
+		};
+		struct ec_sslcal_result cr;
+		int err_rc = ec_sslcal_row(path, &co, &cr, err, sizeof err);
+		if (!err_rc) {
+			r->keys_off = cr.off;
+			if (cr.cached)
+				keys_say(r, "offsets cached for %s (%s)", cr.id, co.cache_dir);
+			else
+				keys_say(r,
+					 "calibrated for %s in %u ms: %d key log lines of %d SSL "
+					 "objects reproduced%s%s",
+					 cr.id, cr.ms, cr.lines, cr.objects,
+					 co.cache_dir[0] ? ", cached in " : "", co.cache_dir);
+			if (cr.note[0])
+				keys_say(r, "%s", cr.note);
+			return 0;
+		}
+		keys_say(r, "calibration failed after %u ms: %s", cr.ms, err);
+	}
+	if (!r->o.no_keys_table && (row = ec_sslkeys_nearest_row(version, &exact))) {
+		r->keys_off = row->off;
+		if (exact)
+			keys_say(r, "offsets row %s (table, %s..%s)", row->name, row->first,
+				 row->last);
+		else
+			keys_say(r,
+				 "offsets row %s (table, nearest to %s: %s..%s; unverified: check "
+				 "the keys, or let calibration run)",
+				 row->name, version, row->first, row->last);
+		return 0;
+	}
+	keys_say(r, "no offsets for %s: no TLS keys (docs/TLS-KEYS.md)", version);
+	return -1;
 }
 
 static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
@@ -746,7 +881,7 @@ int tls_main(int argc, char **argv)
 	debug_libbpf = r->o.debug;
 	libbpf_set_print(libbpf_print);
 
-	if (isatty(STDOUT_FILENO) && !r->o.force) {
+	if (isatty(STDOUT_FILENO) && !r->o.force && !r->o.check_keys) {
 		ec_warn("stdout is a terminal and records are binary: pipe them (%s tls | ec-dump) "
 			"or redirect (> out.pb); --force writes anyway",
 			argv0);
@@ -773,6 +908,15 @@ int tls_main(int argc, char **argv)
 	snprintf(r->libpath, sizeof r->libpath, "%s", path);
 	if (ec_sslkeys_version(path, version, sizeof version))
 		snprintf(version, sizeof version, "unknown version");
+	if (r->o.check_keys) {
+		char line[EC_SSLROW_MAX];
+		printf("library %s (%s)\n", path, version);
+		if (choose_keys(r, path, version))
+			return 1;
+		ec_sslrow_format(&r->keys_off, line, sizeof line);
+		printf("row %s\n", line);
+		return fflush(stdout) ? 1 : 0;
+	}
 	if (!strncmp(version, "BoringSSL", 9))
 		r->o.source = EVENT__SOURCE__SOURCE_BORINGSSL;
 	if (r->o.pcap.path && !(r->pcap = pktcap_open(&r->o.pcap, &status)))
@@ -793,19 +937,9 @@ int tls_main(int argc, char **argv)
 	uname(&u);
 	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
 	say(r, "library %s (%s)", path, version);
-	r->row =
-	    r->o.keys_row ? ec_sslkeys_row_by_name(r->o.keys_row) : ec_sslkeys_find_row(version);
-	if (r->row)
-		say(r, "key log: offsets row %s (%s%s%s)%s%s", r->row->name,
-		    r->row->first[0] ? r->row->first : "chosen by --keys-row",
-		    r->row->first[0] ? ".." : "", r->row->last,
-		    r->o.keylogfile ? ", appended to " : "",
-		    r->o.keylogfile ? r->o.keylogfile : "");
-	else
-		say(r,
-		    "key log: no offsets row for %s: no TLS keys (--keys-row NAME picks one; "
-		    "docs/TLS-KEYS.md says how to add one)",
-		    version);
+	r->have_keys = choose_keys(r, path, version) == 0;
+	if (r->have_keys && r->o.keylogfile)
+		say(r, "key log: appended to %s", r->o.keylogfile);
 	if (r->o.keylogfile) {
 		r->keylog = fopen(r->o.keylogfile, "ae");
 		if (!r->keylog) {
@@ -841,9 +975,9 @@ int tls_main(int argc, char **argv)
 		goto cleanup;
 	}
 	r->ncpus = libbpf_num_possible_cpus();
-	if (r->row) {
+	if (r->have_keys) {
 		uint32_t zero = 0;
-		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tls_offsets), &zero, &r->row->off,
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tls_offsets), &zero, &r->keys_off,
 					BPF_ANY)) {
 			ec_warn("cannot write the key log offsets map: %s", strerror(errno));
 			goto cleanup;

@@ -5,6 +5,8 @@ case $EC_BUILD in /*) ;; *) EC_BUILD=$EC_ROOT/$EC_BUILD ;; esac
 if [ "$EC_BUILD" = "$EC_ROOT/build/san" ]; then EC_BIN=$EC_BUILD/bin; else EC_BIN=$EC_ROOT/bin; fi
 export PATH="$EC_BIN:$EC_BUILD/tests:$PATH"
 FIXTURES=$EC_ROOT/tests/fixtures
+# calibrated key offsets go to the run's own cache, not the machine's
+export XDG_CACHE_HOME=$BATS_RUN_TMPDIR/xdg-cache
 EXPECTED=$EC_ROOT/tests/expected
 
 bats_require_minimum_version 1.5.0

@@ -77,7 +77,7 @@ uris() { # PCAP KEYLOG
 		-T fields -e http.request.uri 2>/dev/null | sort
 }
 
-@test "keys: tshark decrypts TLS 1.3 and TLS 1.2 with --keylogfile" {
+@test "keys: tshark decrypts TLS 1.3 and TLS 1.2 with --keylogfile (calibrated, table off)" {
 	require_root
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
@@ -85,8 +85,10 @@ uris() { # PCAP KEYLOG
 		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
 	wait_port "$port"
 	pcap_start "$port" "$T/lo.pcap"
-	keys_cap_start --keylogfile "$T/keys.log"
-	grep -q 'key log: offsets row openssl-3.0' "$T/cap.err"
+	# the offsets are learnt from the installed libssl itself, whatever its
+	# release: the built-in table is not consulted
+	keys_cap_start --keylogfile "$T/keys.log" --no-keys-table --keys-cache "$T/kc"
+	grep -Eq 'key log: calibrated for build-id [0-9a-f]+ in [0-9]+ ms: 48 key log lines of 16 SSL objects reproduced, cached in' "$T/cap.err"
 	curl -sk --http1.1 --tlsv1.3 "https://127.0.0.1:$port/v13" -o "$T/b13"
 	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/v12" -o "$T/b12"
 	keys_cap_stop
@@ -114,17 +116,34 @@ uris() { # PCAP KEYLOG
 	[ "$(uris "$T/lo.pcap" "$T/keys.log" | tr '\n' ' ')" = "/v12 /v13 " ]
 }
 
-@test "keys: a library version without an offsets row says so and captures without keys" {
+@test "keys: a release the table lacks, with calibration off, says so and captures without keys" {
 	require_root
 	T=$BATS_TEST_TMPDIR
-	# a copy of libssl whose libcrypto sibling claims another version
+	# a copy of libssl whose libcrypto sibling claims a release with no row
+	cp "$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')" \
+		"$T/libssl.so.3"
+	printf '\0OpenSSL 3.2.1 30 Jan 2024\0' >"$T/libcrypto.so.3"
+	keys_cap_start --libssl "$T/libssl.so.3" --keylogfile "$T/keys.log" --no-calibrate
+	keys_cap_stop
+	grep -q 'key log: no offsets for OpenSSL 3.2.1 30 Jan 2024: no TLS keys' "$T/cap.err"
+	[ ! -s "$T/keys.log" ]
+}
+
+@test "keys: a library that cannot be calibrated falls back to the table's nearest row, says so" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	# its libcrypto is no library at all: the helper cannot load it
 	cp "$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')" \
 		"$T/libssl.so.3"
 	printf '\0OpenSSL 3.0.1 14 Dec 2021\0' >"$T/libcrypto.so.3"
-	keys_cap_start --libssl "$T/libssl.so.3" --keylogfile "$T/keys.log"
+	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache ''
 	keys_cap_stop
-	grep -q 'key log: no offsets row for OpenSSL 3.0.1 14 Dec 2021' "$T/cap.err"
-	[ ! -s "$T/keys.log" ]
+	grep -q 'key log: calibration failed after [0-9]* ms: cannot load libcrypto: ' "$T/cap.err"
+	grep -q 'key log: offsets row openssl-3.0 (table, nearest to OpenSSL 3.0.1 14 Dec 2021: .*unverified' "$T/cap.err"
+	# and with the table off too: no keys, said once
+	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache '' --no-keys-table
+	keys_cap_stop
+	grep -q 'key log: no offsets for OpenSSL 3.0.1 14 Dec 2021: no TLS keys' "$T/cap.err"
 }
 
 @test "keys: --keylogfile that cannot be opened is a one-line error, exit 1" {
@@ -164,7 +183,7 @@ uris() { # PCAP KEYLOG
 		-T fields -e http2.header.value 2>/dev/null | grep -c /index.html)" -ge 1 ]
 }
 
-@test "keys: BoringSSL (bssl-tool client) with --keys-row: its own SSLKEYLOGFILE has our lines" {
+@test "keys: BoringSSL (bssl-tool client), calibrated: its own SSLKEYLOGFILE has our lines" {
 	require_root
 	command -v bssl-tool >/dev/null || skip "bssl-tool (android-boringssl) not installed"
 	T=$BATS_TEST_TMPDIR
@@ -174,9 +193,10 @@ uris() { # PCAP KEYLOG
 		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
 	wait_port "$port"
 	pcap_start "$port" "$T/lo.pcap"
-	keys_cap_start --libssl "$lib" --keys-row boringssl-android13 --keylogfile "$T/keys.log"
+	keys_cap_start --libssl "$lib" --keylogfile "$T/keys.log" --keys-cache "$T/kc"
 	grep -q 'library .* (BoringSSL)' "$T/cap.err"
-	grep -q 'key log: offsets row boringssl-android13 (chosen by --keys-row)' "$T/cap.err"
+	grep -q 'key log: calibrated for build-id ' "$T/cap.err"
+	grep -q 'key log: the handshake secrets and their inputs are not kept' "$T/cap.err"
 	for v in tls1.3 tls1.2; do
 		printf 'GET /%s HTTP/1.0\r\n\r\n' $v |
 			SSLKEYLOGFILE="$T/bssl.log" timeout 10 bssl-tool client \
@@ -199,6 +219,16 @@ uris() { # PCAP KEYLOG
 	[ "$(grep -c -x -F -f "$T/bssl.log" "$T/ours.log")" = 4 ]
 	# and the TLS 1.2 request decrypts
 	uris "$T/lo.pcap" "$T/keys.log" | grep -qx /tls1.2
+}
+
+@test "keys: --keys-row picks a table row by name and says so" {
+	require_root
+	run ec-capture tls --check-keys --keys-row openssl-3.0
+	assert_success
+	assert_line --partial 'offsets row openssl-3.0 (--keys-row)'
+	assert_line --regexp '^row flags=0x0 version=0 s3=168 '
+	run ec-capture tls --check-keys --keys-row openssl-3.0 --no-calibrate
+	assert_failure 2
 }
 
 @test "keys: --keys-row with an unknown name is a usage error listing the rows" {

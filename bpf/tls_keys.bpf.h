@@ -59,7 +59,12 @@ static __always_inline int tls_read_keys(const void *ssl, const struct tls_ssl_o
 		sess = 0;
 	}
 	if (sess) {
-		if (flags & TLS_OFF_MKLEN_U32) {
+		if (flags & TLS_OFF_MKLEN_U8) {
+			__u8 len8 = 0;
+			if (TLS_KEYS_READ(&len8, sizeof(len8), sess + off->sess_master_key_length))
+				len8 = 0;
+			mklen = len8;
+		} else if (flags & TLS_OFF_MKLEN_U32) {
 			__u32 len32 = 0;
 			if (TLS_KEYS_READ(&len32, sizeof(len32),
 					  sess + off->sess_master_key_length))

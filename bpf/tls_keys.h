@@ -26,6 +26,7 @@
 				* s3->established_session) */
 #define TLS_OFF_MKLEN_U32 0x10 /* master key length is an int, not a size_t */
 #define TLS_OFF_NO_HS 0x20     /* no handshake_secret/handshake_traffic_hash to read */
+#define TLS_OFF_MKLEN_U8 0x80  /* master key length is a uint8_t (newer BoringSSL) */
 #define TLS_OFF_TRAFFIC_RW                                                                         \
 	0x40 /* TLS 1.3 secrets in s3 by direction (BoringSSL):                                    \
 	      * client_app_traffic_secret = s3 write secret,                                       \

@@ -52,11 +52,11 @@ static void say(char *err, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static unsigned now_ms(void)
+static unsigned long long now_us(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000;
 }
 
 /* --- the library file ----------------------------------------------------- */
@@ -462,8 +462,7 @@ int ec_sslcal_check(const char *report, size_t n, struct ec_sslcal_result *res, 
 		for (int j = 0; j < ours.n; j++)
 			if (!has(&o->cb, ours.l[j])) {
 				say(err, errlen,
-				    "object %d: the row gives a %s line the library never "
-				    "logged",
+				    "object %d: the row gives a line the library never logged (%s)",
 				    i, label_of(ours.l[j], lab, sizeof(lab)));
 				return EC_ERR_PROTO;
 			}
@@ -640,7 +639,7 @@ static void child_fail(const char *what)
 /* In the new namespaces, before the helper runs: only system calls from
  * here on (the parent may have threads; nothing here takes a lock). */
 static void __attribute__((noreturn))
-child(int out, int errfd, int *fds, int nfds, int execfd, char *const *argv)
+child(int out, int errfd, int *fds, int nfds, int execfd, char *const *argv, int cpu_s)
 {
 	struct rlimit rl;
 	struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
@@ -672,7 +671,8 @@ child(int out, int errfd, int *fds, int nfds, int execfd, char *const *argv)
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_FSIZE, &rl) || setrlimit(RLIMIT_CORE, &rl))
 		child_fail("RLIMIT_FSIZE");
-	rl.rlim_cur = rl.rlim_max = (EC_SSLCAL_TIMEOUT_MS + 999) / 1000;
+	/* a backstop only: the parent's wall clock ends it first */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)cpu_s;
 	if (setrlimit(RLIMIT_CPU, &rl))
 		child_fail("RLIMIT_CPU");
 	rl.rlim_cur = rl.rlim_max = 64;
@@ -743,7 +743,8 @@ static int run(int cfd, int sfd, int hfd, int loader_fd, const int *dirs, int nd
 				 CLONE_NEWUTS,
 			     NULL, NULL, NULL, NULL);
 	if (pid == 0)
-		child(op[1], ep[1], fds, nfds, loader_fd >= 0 ? FD_LOADER : FD_HELPER, argv);
+		child(op[1], ep[1], fds, nfds, loader_fd >= 0 ? FD_LOADER : FD_HELPER, argv,
+		      timeout_ms / 1000 + 2);
 	close(op[1]);
 	close(ep[1]);
 	if (pid < 0) {
@@ -751,12 +752,12 @@ static int run(int cfd, int sfd, int hfd, int loader_fd, const int *dirs, int nd
 		return EC_ERR_IO;
 	}
 
-	unsigned deadline = now_ms() + (unsigned)timeout_ms;
+	unsigned long long deadline = now_us() + (unsigned long long)timeout_ms * 1000;
 	struct pollfd pfd[2] = {{op[0], POLLIN, 0}, {ep[0], POLLIN, 0}};
 	*replen = 0;
 	while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-		int left = (int)(deadline - now_ms());
-		if (left <= 0 || poll(pfd, 2, left) == 0) {
+		long long left = (long long)(deadline - now_us()) / 1000;
+		if (left <= 0 || poll(pfd, 2, (int)left) == 0) {
 			rc = EC_ERR_BUSY; /* out of time: the child is killed below */
 			break;
 		}
@@ -847,7 +848,7 @@ int ec_sslcal_row(const char *libssl, const struct ec_sslcal_opts *opts,
 		  struct ec_sslcal_result *res, char *err, size_t errlen)
 {
 	struct ec_sslcal_opts o = opts ? *opts : (struct ec_sslcal_opts){0};
-	unsigned t0 = now_ms();
+	unsigned long long t0 = now_us();
 	int sfd = -1, cfd = -1, hfd = -1, rootfd = -1, loader = -1, dirs[MAXDIRS], ndirs = 0;
 	int rc, status = 0;
 	char rel_dir[PATH_MAX] = "", *rep = NULL, errtail[512];
@@ -966,7 +967,7 @@ int ec_sslcal_row(const char *libssl, const struct ec_sslcal_opts *opts,
 	if (o.cache_dir && *o.cache_dir)
 		rc = cache_put(o.cache_dir, res->id, res, err, errlen);
 out:
-	res->ms = now_ms() - t0;
+	res->us = (unsigned)(now_us() - t0);
 	free(rep);
 	for (int i = 0; i < ndirs; i++)
 		close(dirs[i]);

@@ -36,7 +36,7 @@ struct ec_sslcal_result {
 	char version[128]; /* the library's version text, "" if it has none */
 	char id[144];	   /* "build-id HEX", or "sha256 HEX" without one */
 	int cached;	   /* 1: the row came from the cache */
-	unsigned ms;	   /* wall time of the whole call */
+	unsigned us;	   /* wall time of the whole call, microseconds */
 	int objects;	   /* SSL objects checked (0 when cached) */
 	int lines;	   /* key-log lines reproduced (0 when cached) */
 	char note[256];	   /* what the row cannot give, "" if nothing */

@@ -38,7 +38,7 @@ static const struct {
 
 #define KNOWN_FLAGS                                                                                \
 	(TLS_OFF_S3_PTR | TLS_OFF_HS_SECRETS | TLS_OFF_VERSION_U16 | TLS_OFF_SESS_IN_S3 |          \
-	 TLS_OFF_MKLEN_U32 | TLS_OFF_NO_HS | TLS_OFF_TRAFFIC_RW)
+	 TLS_OFF_MKLEN_U32 | TLS_OFF_NO_HS | TLS_OFF_TRAFFIC_RW | TLS_OFF_MKLEN_U8)
 #define VALUE_MAX (1u << 20) /* no private struct is a megabyte long */
 
 static __u32 *field(struct tls_ssl_offsets *off, size_t i)

@@ -549,6 +549,7 @@ static int selected(int i)
 }
 static uint32_t tmp32[MAXOBJ];
 static uint16_t tmp16[MAXOBJ];
+static uint8_t tmp8[MAXOBJ];
 static uintptr_t tmpptr[MAXOBJ];
 #define VALUE_FN(name, expr, len)                                                                  \
 	static const unsigned char *name(int i, size_t *n)                                         \
@@ -563,6 +564,7 @@ VALUE_FN(v_random, objs[i].random, 32)
 VALUE_FN(v_session, (tmpptr[i] = (uintptr_t)objs[i].sess, &tmpptr[i]), 8)
 VALUE_FN(v_master, objs[i].master, objs[i].master_len)
 VALUE_FN(v_mklen32, (tmp32[i] = (uint32_t)objs[i].master_len, &tmp32[i]), 4)
+VALUE_FN(v_mklen8, (tmp8[i] = (uint8_t)objs[i].master_len, &tmp8[i]), 1)
 VALUE_FN(v_cipher, (tmpptr[i] = (uintptr_t)objs[i].cipher, &tmpptr[i]), 8)
 VALUE_FN(v_cipher_id, (tmp32[i] = objs[i].cipher_id, &tmp32[i]), 4)
 VALUE_FN(v_cts, objs[i].have_app ? objs[i].cts : NULL, objs[i].hlen)
@@ -780,10 +782,15 @@ int main(int argc, char **argv)
 	if ((off = find_common(mem_sub, v_master, 1)) < 0)
 		die("master key not found in the session");
 	row.sess_master_key = (__u32)off;
-	/* its length likewise as 32 bits, whether a size_t or an int */
-	if ((off = find_common(mem_sub, v_mklen32, 4)) < 0)
+	/* its length likewise as 32 bits, whether a size_t or an int; else a
+	 * byte (newer BoringSSL) */
+	if ((off = find_common(mem_sub, v_mklen32, 4)) >= 0) {
+		row.flags |= TLS_OFF_MKLEN_U32;
+	} else if ((off = find_common(mem_sub, v_mklen8, 1)) >= 0) {
+		row.flags |= TLS_OFF_MKLEN_U8;
+	} else {
 		die("master key length not found in the session");
-	row.flags |= TLS_OFF_MKLEN_U32;
+	}
 	row.sess_master_key_length = (__u32)off;
 	if ((off = find_common(mem_sub, v_cipher, 8)) < 0)
 		die("cipher pointer not found in the session");

@@ -406,18 +406,19 @@ static int choose_keys(struct tls_run *r, const char *path, const char *version)
 		if (!err_rc) {
 			r->keys_off = cr.off;
 			if (cr.cached)
-				keys_say(r, "offsets cached for %s (%s)", cr.id, co.cache_dir);
+				keys_say(r, "offsets cached for %s (%s, %.1f ms)", cr.id,
+					 co.cache_dir, cr.us / 1000.0);
 			else
 				keys_say(r,
-					 "calibrated for %s in %u ms: %d key log lines of %d SSL "
+					 "calibrated for %s in %.0f ms: %d key log lines of %d SSL "
 					 "objects reproduced%s%s",
-					 cr.id, cr.ms, cr.lines, cr.objects,
+					 cr.id, cr.us / 1000.0, cr.lines, cr.objects,
 					 co.cache_dir[0] ? ", cached in " : "", co.cache_dir);
 			if (cr.note[0])
 				keys_say(r, "%s", cr.note);
 			return 0;
 		}
-		keys_say(r, "calibration failed after %u ms: %s", cr.ms, err);
+		keys_say(r, "calibration failed after %.0f ms: %s", cr.us / 1000.0, err);
 	}
 	if (!r->o.no_keys_table && (row = ec_sslkeys_nearest_row(version, &exact))) {
 		r->keys_off = row->off;

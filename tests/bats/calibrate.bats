@@ -7,6 +7,9 @@
 load helpers
 
 setup_file() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-subj /CN=localhost -keyout "$BATS_FILE_TMPDIR/key.pem" \
+		-out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
 	local m
 	for m in PROBE HANG CRASH FLOOD HOG PLAIN; do
 		cc -shared -fPIC -O1 -DMODE=MODE_$m "$EC_ROOT/tests/sslcal/hostile.c" \
@@ -110,4 +113,24 @@ check_lib() {
 	grep -q 'key log: calibration failed after [0-9]* ms: the calibration helper ran out of time' "$T/err"
 	grep -q 'key log: no offsets for unknown version: no TLS keys' "$T/err"
 	grep -q 'capturing' "$T/err"
+}
+
+@test "calibrate: a process in another mount namespace: its own file, through /proc/PID/root" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	lib=$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')
+	port=$(free_port)
+	# the libraries sit in a tmpfs mounted only inside the server's namespace
+	unshare -m --propagation private sh -c 'mount -t tmpfs ec-test /mnt &&
+		cp "$1" "$(dirname "$1")/libcrypto.so.3" /mnt/ &&
+		exec env LD_LIBRARY_PATH=/mnt openssl s_server -accept "127.0.0.1:$2" \
+			-cert "$3/cert.pem" -key "$3/key.pem" -www -quiet' \
+		sh "$lib" "$port" "$BATS_FILE_TMPDIR" </dev/null >/dev/null 2>&1 &
+	EC_PIDS=$!
+	wait_port "$port"
+	[ ! -e /mnt/libssl.so.3 ]
+	run ec-capture tls --check-keys --pid "$EC_PIDS" --keys-cache '' --no-keys-table
+	assert_success
+	assert_line --regexp "^library /proc/$EC_PIDS/root/mnt/libssl\.so\.3 \(OpenSSL "
+	assert_line --regexp '^calibrated for build-id [0-9a-f]+ in [0-9]+ ms: 48 key log lines'
 }

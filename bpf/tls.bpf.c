@@ -133,6 +133,30 @@ struct {
 
 __u64 next_conn_id = 0;
 
+/* Key log: a row from the table is trusted only once the client random it
+ * reads equals the one a ClientHello carried on the socket.  User space
+ * sets this while it waits for that proof and clears it after: meanwhile
+ * the handshake calls are hooked too, and the socket reads and writes made
+ * inside an SSL call are looked at. */
+__u32 verify_keys = 0;
+
+/* A handshake call (SSL_do_handshake, SSL_connect, SSL_accept) in progress
+ * on a thread, and a read() whose buffer is to be looked at on return. */
+struct hs {
+	__u64 ssl;
+	__u64 rssl; /* the SSL* of the read in flight */
+	__u64 rbuf; /* its buffer, 0 when none */
+	__u32 depth;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct hs);
+} tls_hs SEC(".maps");
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;
@@ -419,6 +443,97 @@ int BPF_KRETPROBE(ssl_return)
 	return leave(ctx);
 }
 
+/* A ClientHello at buf (a TLS record, or a handshake message read on its
+ * own after its 5-byte record header): its client random as an event. */
+static __always_inline void emit_hello(__u64 ssl, const void *buf, long got)
+{
+	__u8 b[43];
+	if (bpf_probe_read_user(b, sizeof(b), buf))
+		return;
+	int rec = b[0] == 0x16 && b[1] == 0x03 && b[5] == 0x01 && b[9] == 0x03 && b[10] <= 0x04;
+	int msg = b[0] == 0x01 && b[4] == 0x03 && b[5] <= 0x04;
+	if ((!rec && !msg) || (got >= 0 && got < (rec ? 43 : 38)))
+		return;
+	struct tls_event *e = bpf_ringbuf_reserve(&tls_events, sizeof(*e) + 32, 0);
+	if (!e) {
+		count_lost();
+		return;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = TLS_KIND_HELLO;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->ssl = ssl;
+	e->len = 32;
+	if (rec)
+		__builtin_memcpy(e->data, b + 11, 32);
+	else
+		__builtin_memcpy(e->data, b + 6, 32);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+/* While a row is verified: a write inside an SSL call may carry a
+ * ClientHello now, a read after it returns (sys_exit). */
+static __always_inline void hello_enter(struct task_struct *task, struct active *a,
+					struct pt_regs *regs, long id)
+{
+	struct hs *h = bpf_task_storage_get(&tls_hs, task, 0, 0);
+	__u64 ssl = h && h->depth ? h->ssl : (a && a->depth ? a->ssl : 0);
+	if (!ssl)
+		return;
+	const void *buf = (const void *)BPF_CORE_READ(regs, si);
+	if (id == NR_WRITE || id == NR_SENDTO) {
+		emit_hello(ssl, buf, -1);
+		return;
+	}
+	if (id != NR_READ && id != NR_RECVFROM)
+		return;
+	if (!h)
+		h = bpf_task_storage_get(&tls_hs, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (h) {
+		h->rssl = ssl;
+		h->rbuf = (__u64)buf;
+	}
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_hs_enter, void *ssl)
+{
+	if (!verify_keys || !wanted())
+		return 0;
+	struct hs *h = bpf_task_storage_get(&tls_hs, bpf_get_current_task_btf(), 0,
+					    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (h && h->depth++ == 0)
+		h->ssl = (__u64)ssl;
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_hs_return)
+{
+	struct hs *h = bpf_task_storage_get(&tls_hs, bpf_get_current_task_btf(), 0, 0);
+	if (h && h->depth)
+		h->depth--;
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	if (!verify_keys)
+		return 0;
+	struct hs *h = bpf_task_storage_get(&tls_hs, bpf_get_current_task_btf(), 0, 0);
+	if (!h || !h->rbuf)
+		return 0;
+	__u64 buf = h->rbuf;
+	h->rbuf = 0;
+	if (ret > 0)
+		emit_hello(h->rssl, (const void *)buf, ret);
+	return 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
@@ -435,10 +550,12 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	default:
 		return 0;
 	}
-	struct active *a = bpf_task_storage_get(&tls_active, bpf_get_current_task_btf(), 0, 0);
-	if (!a || !a->depth)
-		return 0;
-	a->fd = (__s32)BPF_CORE_READ(regs, di);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct active *a = bpf_task_storage_get(&tls_active, task, 0, 0);
+	if (a && a->depth)
+		a->fd = (__s32)BPF_CORE_READ(regs, di);
+	if (verify_keys)
+		hello_enter(task, a, regs, id);
 	return 0;
 }
 

@@ -15,6 +15,9 @@ enum tls_kind {
 	TLS_KIND_DATA = 1,  /* plaintext of one SSL_read/SSL_write chunk */
 	TLS_KIND_CLOSE = 2, /* the connection's socket reached TCP_CLOSE */
 	TLS_KIND_KEYS = 3,  /* key material of one SSL* (see tls_keys.h) */
+	TLS_KIND_HELLO = 4, /* the 32-byte client random of a ClientHello that
+			     * passed the socket inside an SSL call (only while
+			     * a table row is being verified) */
 };
 
 enum tls_dir {

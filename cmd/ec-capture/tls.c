@@ -72,6 +72,8 @@ struct tls_run {
 	int ncpus;
 	int have_keys; /* key log offsets found: keys_off */
 	struct tls_ssl_offsets keys_off;
+	char keys_from[64];	     /* the table row's name, "" when calibrated */
+	struct keys_check *check;    /* a table row waiting for its proof */
 	FILE *keylog;		     /* --keylogfile */
 	struct ec_sslkeys_seen seen; /* key log lines already written */
 	struct pktcap *pcap;	     /* --pcap */
@@ -388,6 +390,7 @@ static int choose_keys(struct tls_run *r, const char *path, const char *version)
 	if (r->o.keys_row) {
 		row = ec_sslkeys_row_by_name(r->o.keys_row);
 		r->keys_off = row->off;
+		snprintf(r->keys_from, sizeof r->keys_from, "%s", row->name);
 		keys_say(r, "offsets row %s (--keys-row)", row->name);
 		return 0;
 	}
@@ -422,14 +425,13 @@ static int choose_keys(struct tls_run *r, const char *path, const char *version)
 	}
 	if (!r->o.no_keys_table && (row = ec_sslkeys_nearest_row(version, &exact))) {
 		r->keys_off = row->off;
+		snprintf(r->keys_from, sizeof r->keys_from, "%s", row->name);
 		if (exact)
 			keys_say(r, "offsets row %s (table, %s..%s)", row->name, row->first,
 				 row->last);
 		else
-			keys_say(r,
-				 "offsets row %s (table, nearest to %s: %s..%s; unverified: check "
-				 "the keys, or let calibration run)",
-				 row->name, version, row->first, row->last);
+			keys_say(r, "offsets row %s (table, nearest to %s: %s..%s)", row->name,
+				 version, row->first, row->last);
 		return 0;
 	}
 	keys_say(r, "no offsets for %s: no TLS keys (docs/TLS-KEYS.md)", version);
@@ -464,21 +466,201 @@ static int on_keyline(const char *line, void *ctx)
 	return 0;
 }
 
+/*
+ * A row from the table is not trusted until proven on this library: the
+ * client random it reads for a connection must be the one that
+ * connection's ClientHello carried on the socket (TLS_KIND_HELLO events,
+ * sent while the BPF global verify_keys is set).  Until then key events
+ * wait here; the first connection seen both ways settles it.
+ */
+#define CHECK_HELLOS 1024
+#define CHECK_HELD 4096
+struct keys_check {
+	struct {
+		uint32_t pid;
+		uint64_t ssl;
+		uint8_t random[TLS_KEYS_RANDOM_LEN];
+	} hello[CHECK_HELLOS];
+	size_t nhello, next;
+	struct {
+		uint32_t pid;
+		uint64_t ssl;
+		struct tls_keys k;
+	} held[CHECK_HELD];
+	size_t nheld;
+	uint64_t dropped;
+	struct bpf_link *links[8]; /* the handshake and sys_exit hooks */
+	int nlinks;
+};
+
+static int emit_keys(struct tls_run *r, uint32_t pid, uint64_t ssl, const struct tls_keys *k);
+static int check_end(struct tls_run *r, int proven, uint32_t pid, const uint8_t *read_rnd);
+
+/* The wire's client random of (pid, ssl), or NULL. */
+static const uint8_t *check_hello(struct keys_check *c, uint32_t pid, uint64_t ssl)
+{
+	for (size_t i = 0; i < c->nhello; i++)
+		if (c->hello[i].pid == pid && c->hello[i].ssl == ssl)
+			return c->hello[i].random;
+	return NULL;
+}
+
+/* 1 when what the row read for (pid, ssl) settles the question (the check
+ * is over then), 0 when that connection's ClientHello was not seen; < 0 on
+ * an output error. */
+static int check_settle(struct tls_run *r, uint32_t pid, uint64_t ssl, const struct tls_keys *k)
+{
+	const uint8_t *wire = check_hello(r->check, pid, ssl);
+	int err;
+	if (!wire)
+		return 0;
+	err = check_end(r, !memcmp(wire, k->client_random, TLS_KEYS_RANDOM_LEN), pid,
+			k->client_random);
+	return err < 0 ? err : 1;
+}
+
+static int on_hello(struct tls_run *r, const struct tls_event *te)
+{
+	struct keys_check *c = r->check;
+	if (!c || te->len != TLS_KEYS_RANDOM_LEN)
+		return 0;
+	c->hello[c->next].pid = te->pid;
+	c->hello[c->next].ssl = te->ssl;
+	memcpy(c->hello[c->next].random, te->data, TLS_KEYS_RANDOM_LEN);
+	c->next = (c->next + 1) % CHECK_HELLOS;
+	if (c->nhello < CHECK_HELLOS)
+		c->nhello++;
+	for (size_t i = 0; i < c->nheld; i++) {
+		int rc;
+		if (c->held[i].pid != te->pid || c->held[i].ssl != te->ssl)
+			continue;
+		rc = check_settle(r, te->pid, te->ssl, &c->held[i].k);
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
+	return 0;
+}
+
 static int on_keys(struct tls_run *r, const struct tls_event *te)
 {
 	struct tls_keys k;
 	if (te->len != sizeof k)
 		return 0;
 	memcpy(&k, te->data, sizeof k);
-	int n = ec_sslkeys_lines(&k, on_keyline, r);
+	if (r->check) {
+		struct keys_check *c = r->check;
+		if (c->nheld == CHECK_HELD) { /* the oldest waits no more */
+			memmove(c->held, c->held + 1, (CHECK_HELD - 1) * sizeof *c->held);
+			c->nheld--;
+			c->dropped++;
+		}
+		c->held[c->nheld].pid = te->pid;
+		c->held[c->nheld].ssl = te->ssl;
+		c->held[c->nheld++].k = k;
+		int rc = check_settle(r, te->pid, te->ssl, &k);
+		return rc < 0 ? rc : 0;
+	}
+	if (!r->have_keys)
+		return 0; /* a row proven wrong: what was in flight is dropped */
+	return emit_keys(r, te->pid, te->ssl, &k);
+}
+
+static int emit_keys(struct tls_run *r, uint32_t pid, uint64_t ssl, const struct tls_keys *k)
+{
+	int n = ec_sslkeys_lines(k, on_keyline, r);
+
 	if (n == EC_ERR_PROTO) {
 		if (r->o.debug)
 			ec_warn("pid %u: key material of SSL* 0x%llx unusable (TLS version 0x%x, "
 				"read 0x%x): no key log lines",
-				te->pid, (unsigned long long)te->ssl, k.version, k.valid);
+				pid, (unsigned long long)ssl, k->version, k->valid);
 		return 0;
 	}
 	return n < 0 ? n : 0;
+}
+
+static void *destroy_links(void *arg)
+{
+	struct keys_check *c = arg;
+	for (int i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i]);
+	free(c);
+	return NULL;
+}
+
+/* The proof is in, or the row is shown wrong: stop looking (the extra hooks
+ * go in a thread: each detach waits out an RCU grace period), then release
+ * or drop the key events that waited. */
+static int check_end(struct tls_run *r, int proven, uint32_t pid, const uint8_t *read_rnd)
+{
+	struct keys_check *c = r->check;
+	pthread_t th;
+	int err = 0;
+
+	r->check = NULL;
+	r->skel->bss->verify_keys = 0;
+	if (proven) {
+		say(r,
+		    "key log: offsets row %s proven on pid %u: the client random it reads is "
+		    "the one its ClientHello carried",
+		    r->keys_from, pid);
+		for (size_t i = 0; i < c->nheld && !err; i++)
+			err = emit_keys(r, c->held[i].pid, c->held[i].ssl, &c->held[i].k);
+		if (c->dropped)
+			say(r, "key log: %llu connections' keys waited too long and were dropped",
+			    (unsigned long long)c->dropped);
+	} else {
+		struct tls_ssl_offsets none;
+		uint32_t zero = 0;
+		say(r,
+		    "key log: offsets row %s is wrong for this library: it read client random "
+		    "%02x%02x%02x%02x... for pid %u, whose ClientHello carried another: no TLS "
+		    "keys (let calibration run, or --keys-row another row)",
+		    r->keys_from, read_rnd[0], read_rnd[1], read_rnd[2], read_rnd[3], pid);
+		r->have_keys = 0;
+		memset(&none, 0, sizeof none);
+		bpf_map_update_elem(bpf_map__fd(r->skel->maps.tls_offsets), &zero, &none, BPF_ANY);
+	}
+	c->nheld = 0;
+	if (pthread_create(&th, NULL, destroy_links, c) == 0)
+		pthread_detach(th);
+	else
+		destroy_links(c);
+	return err;
+}
+
+/* Look for the proof: the handshake calls hooked, sys_exit too, the BPF
+ * side told to send the ClientHellos it sees. */
+static int check_start(struct tls_run *r, const char *path)
+{
+	static const char *const syms[] = {"SSL_do_handshake", "SSL_connect", "SSL_accept"};
+	struct keys_check *c = calloc(1, sizeof *c);
+	struct bpf_link *l;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
+		for (int ret = 0; ret < 2; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = syms[i], .retprobe = ret);
+			l = bpf_program__attach_uprobe_opts(ret ? r->skel->progs.ssl_hs_return
+								: r->skel->progs.ssl_hs_enter,
+							    -1, path, 0, &uo);
+			if (l)
+				c->links[c->nlinks++] = l;
+		}
+	if (!(l = bpf_program__attach(r->skel->progs.sys_exit))) {
+		int err = -errno;
+		destroy_links(c);
+		return err;
+	}
+	c->links[c->nlinks++] = l;
+	r->check = c;
+	r->skel->bss->verify_keys = 1;
+	say(r,
+	    "key log: offsets row %s: its lines wait until the client random it reads is seen "
+	    "in a ClientHello on the socket",
+	    r->keys_from);
+	return 0;
 }
 
 /*
@@ -538,6 +720,8 @@ static int on_event(void *ctx, const void *data, size_t size)
 		return 0; /* not ours: ignore rather than misread */
 	if (te->kind == TLS_KIND_KEYS)
 		return on_keys(r, te);
+	if (te->kind == TLS_KIND_HELLO)
+		return on_hello(r, te);
 	pktcap_note_conn(r->pcap, te);
 
 	struct fmt_entry *fe = fmt_cached(te);
@@ -992,6 +1176,10 @@ int tls_main(int argc, char **argv)
 	say(r, "filters:%s", filters);
 	if (attach_all(r, path))
 		goto cleanup;
+	if (r->have_keys && r->keys_from[0] && (err = check_start(r, path))) {
+		ec_warn("cannot hook the handshake to check the key offsets: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = ec_capture_add_ringbuf(r->cap, bpf_map__fd(r->skel->maps.tls_events), on_event, r);
 	if (err) {
 		ec_warn("cannot poll the ring buffer: %s", strerror(errno));
@@ -1015,6 +1203,15 @@ int tls_main(int argc, char **argv)
 	status = 0;
 cleanup:
 	ec_control_free(r->control);
+	if (r->check) {
+		if (r->check->nheld)
+			say(r,
+			    "key log: offsets row %s never proven (no ClientHello seen for a "
+			    "connection whose keys were read): %zu connections' keys not written",
+			    r->keys_from, r->check->nheld);
+		destroy_links(r->check);
+		r->check = NULL;
+	}
 	detach_all(r);
 	if ((err = pktcap_close(r->pcap)) && err != EC_ERR_PIPE && status == 0) {
 		ec_warn("--pcap %s: %s", r->o.pcap.path, ec_strerror(err));

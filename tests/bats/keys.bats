@@ -139,11 +139,47 @@ uris() { # PCAP KEYLOG
 	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache ''
 	keys_cap_stop
 	grep -q 'key log: calibration failed after [0-9]* ms: cannot load libcrypto: ' "$T/cap.err"
-	grep -q 'key log: offsets row openssl-3.0 (table, nearest to OpenSSL 3.0.1 14 Dec 2021: .*unverified' "$T/cap.err"
+	grep -q 'key log: offsets row openssl-3.0 (table, nearest to OpenSSL 3.0.1 14 Dec 2021: ' "$T/cap.err"
 	# and with the table off too: no keys, said once
 	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache '' --no-keys-table
 	keys_cap_stop
 	grep -q 'key log: no offsets for OpenSSL 3.0.1 14 Dec 2021: no TLS keys' "$T/cap.err"
+}
+
+@test "keys: a table row is proven on the first connection's ClientHello, then tshark decrypts" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	pcap_start "$port" "$T/lo.pcap"
+	keys_cap_start --keylogfile "$T/keys.log" --no-calibrate
+	grep -q 'key log: offsets row openssl-3.0 (table, ' "$T/cap.err"
+	grep -q 'its lines wait until the client random it reads is seen in a ClientHello' "$T/cap.err"
+	curl -sk --http1.1 --tlsv1.3 "https://127.0.0.1:$port/v13" -o "$T/b13"
+	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/v12" -o "$T/b12"
+	keys_cap_stop
+	pcap_stop
+	grep -Eq 'key log: offsets row openssl-3.0 proven on pid [0-9]+: the client random it reads is the one its ClientHello carried' "$T/cap.err"
+	[ "$(uris "$T/lo.pcap" "$T/keys.log" | tr '\n' ' ')" = "/v12 /v13 " ]
+}
+
+@test "keys: a wrong table row is refused on the first connection: no line written" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	port=$(free_port)
+	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$port"
+	# BoringSSL's row on OpenSSL reads garbage where the random should be
+	keys_cap_start --keylogfile "$T/keys.log" --keys-row boringssl-android13
+	curl -sk --http1.1 "https://127.0.0.1:$port/a" -o /dev/null
+	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/b" -o /dev/null
+	keys_cap_stop
+	grep -Eq 'key log: offsets row boringssl-android13 is wrong for this library: it read client random [0-9a-f]{8}\.\.\. for pid [0-9]+, whose ClientHello carried another: no TLS keys' "$T/cap.err"
+	[ ! -s "$T/keys.log" ]
+	[ -z "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log')" ]
 }
 
 @test "keys: --keylogfile that cannot be opened is a one-line error, exit 1" {

@@ -3,9 +3,12 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK (128u << 10)
@@ -22,6 +25,10 @@ struct ec_reader {
 	uint64_t offset; /* offset of the current record */
 	int have;	 /* a record was returned and must be consumed */
 	size_t consume;	 /* its prefix + body length */
+	int can_block;	 /* not a regular file: a read may wait */
+	ec_reader_idle_fn idle;
+	void *idle_arg;
+	int64_t arrival; /* CLOCK_MONOTONIC ns of the last read with bytes */
 };
 
 struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
@@ -38,7 +45,41 @@ struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
 		free(r);
 		return NULL;
 	}
+	struct stat st;
+	r->can_block = fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 	return r;
+}
+
+void ec_reader_on_idle(struct ec_reader *r, ec_reader_idle_fn fn, void *arg)
+{
+	r->idle = fn;
+	r->idle_arg = arg;
+}
+
+int64_t ec_reader_arrival(const struct ec_reader *r)
+{
+	return r->arrival;
+}
+
+/*
+ * Before a read: when nothing is waiting (a poll that does not wait says
+ * so), call the idle hook, then wait as long as it asks and call it again.
+ */
+static int wait_input(struct ec_reader *r)
+{
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	int ms = 0;
+	for (;;) {
+		int n = poll(&p, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 0)
+			return 0; /* readable, closed or failed: read() says which */
+		int rc = r->idle(r->idle_arg);
+		if (rc < 0)
+			return rc;
+		ms = rc > 0 ? rc : -1;
+	}
 }
 
 void ec_reader_free(struct ec_reader *r)
@@ -47,6 +88,13 @@ void ec_reader_free(struct ec_reader *r)
 		return;
 	free(r->buf);
 	free(r);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Make at least want bytes available from start, unless input ends first. */
@@ -68,6 +116,11 @@ static int fill(struct ec_reader *r, size_t want)
 			r->buf = nb;
 			r->cap = ncap;
 		}
+		if (r->idle && r->can_block) {
+			int err = wait_input(r);
+			if (err)
+				return err;
+		}
 		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -76,6 +129,8 @@ static int fill(struct ec_reader *r, size_t want)
 		}
 		if (n == 0)
 			r->eof = 1;
+		else if (r->can_block)
+			r->arrival = mono_ns();
 		r->end += (size_t)n;
 	}
 	return 0;
@@ -110,6 +165,26 @@ size_t ec_varint_encode(uint64_t v, uint8_t *out)
 	return i;
 }
 
+/*
+ * Decode the length prefix at start, reading only while it is incomplete:
+ * a short record already here is handed out without waiting for more
+ * input. Returns its size (> 0), 0 when input ended first, EC_ERR_VARINT
+ * or the read's error.
+ */
+static int varint_at(struct ec_reader *r, uint64_t *n)
+{
+	for (;;) {
+		int k = ec_varint_decode(r->buf + r->start, r->end - r->start, n);
+		if (k < 0)
+			return EC_ERR_VARINT;
+		if (k > 0 || r->eof)
+			return k;
+		int err = fill(r, r->end - r->start + 1);
+		if (err)
+			return err;
+	}
+}
+
 int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 {
 	if (r->have) {
@@ -118,20 +193,17 @@ int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 		r->have = 0;
 	}
 	r->offset = r->base + r->start;
-	int err = fill(r, 10);
-	if (err)
-		return err;
+	uint64_t n;
+	int k = varint_at(r, &n);
+	if (k < 0)
+		return k;
 	if (r->end == r->start)
 		return 0;
-	uint64_t n;
-	int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
 	if (k == 0)
 		return EC_ERR_TRUNCATED;
-	if (k < 0)
-		return EC_ERR_VARINT;
 	if (n > r->max)
 		return EC_ERR_TOOBIG;
-	err = fill(r, (size_t)k + (size_t)n);
+	int err = fill(r, (size_t)k + (size_t)n);
 	if (err)
 		return err;
 	if (r->end - r->start < (size_t)k + n)
@@ -183,15 +255,13 @@ uint64_t ec_reader_resync(struct ec_reader *r)
 			return skipped;
 		r->start++;
 		skipped++;
-		if (fill(r, 10))
-			return skipped;
-		if (r->end == r->start)
-			return skipped;
 		uint64_t n;
-		int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
+		int k = varint_at(r, &n);
+		if ((k < 0 && k != EC_ERR_VARINT) || r->end == r->start)
+			return skipped;
 		if (k <= 0 || n > r->max)
 			continue;
-		if (fill(r, (size_t)k + 2))
+		if (fill(r, (size_t)k + (n < 2 ? (size_t)n : 2)))
 			return skipped;
 		size_t avail = r->end - r->start - (size_t)k;
 		if (!plausible(r->buf + r->start + k, avail < n ? avail : n))

@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +69,6 @@ struct ec_synth {
 	size_t nb, count;
 	struct conn *oldest, *newest;
 	struct conn *dhead, *dtail; /* connections with pending bytes, oldest first */
-	int live;
 	uint8_t *keys;
 	size_t nkeys, capkeys;
 	struct raw_if raw[MAX_RAW_IFS];
@@ -756,9 +754,6 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 		now = e->heartbeat_payload->timestamp;
 	while (rc == 0 && now && s->dhead && now - s->dhead->pend_since > EC_SYNTH_HOLD_NS)
 		rc = flush_pending(s, s->dhead);
-	/* a live reader gets every record's packets now (keys go with the next packet) */
-	if (rc == 0 && s->live)
-		rc = ec_pcapng_flush(s->out);
 	return rc;
 }
 
@@ -801,11 +796,16 @@ int ec_synth_free(struct ec_synth *s)
 	return rc;
 }
 
-void ec_synth_input(struct ec_synth *s, int fd)
+int ec_synth_flush(struct ec_synth *s)
 {
-	struct stat st;
-	s->live = s->out && ec_pcapng_live(s->out) && fstat(fd, &st) == 0 &&
-		  (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+	int rc = 0;
+	while (rc == 0 && s->dhead)
+		rc = flush_pending(s, s->dhead);
+	if (rc == 0)
+		rc = ec_synth_flush_keys(s);
+	if (rc == 0 && s->out)
+		rc = ec_pcapng_flush(s->out);
+	return rc;
 }
 
 const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s)

@@ -66,12 +66,13 @@ int ec_synth_free(struct ec_synth *s);
 int ec_synth_record(struct ec_synth *s, const EcLogEntry *e);
 
 /*
- * Say where the records come from. Reading a pipe, socket or terminal (a
- * live capture) while writing to a pipe or socket (wireshark -k -i -)
- * flushes the output after every record. The packets are the same either
- * way: they depend on the records only.
+ * The input went quiet (a live capture between bursts): send every
+ * connection's pending bytes and key-log lines, and write the output out,
+ * so a live reader (wireshark -k -i -) sees every packet now. Only then do
+ * the packets depend on timing; a file read straight through never calls
+ * this and gives the same packets every time.
  */
-void ec_synth_input(struct ec_synth *s, int fd);
+int ec_synth_flush(struct ec_synth *s);
 
 /* Write pending key-log lines as a DSB now. */
 int ec_synth_flush_keys(struct ec_synth *s);

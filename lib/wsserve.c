@@ -10,7 +10,6 @@
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -232,6 +231,22 @@ static void wake_loop(void *arg)
 	lws_cancel_service(s->ctx);
 }
 
+static void tee_closed(struct ec_writer **w)
+{
+	ec_warn("--tee: stdout closed; no longer copying the stream");
+	ec_writer_free(*w);
+	*w = NULL;
+}
+
+/* The input went quiet: the --tee copy goes out now. */
+static int flush_tee(void *arg)
+{
+	struct ec_writer **w = arg;
+	if (*w && ec_writer_flush(*w) == EC_ERR_PIPE)
+		tee_closed(w);
+	return 0;
+}
+
 static void *reader_main(void *arg)
 {
 	struct ec_serve *s = arg;
@@ -241,16 +256,9 @@ static void *reader_main(void *arg)
 	int status = 0;
 	if (!r)
 		ec_die(1, "out of memory");
+	if (w)
+		ec_reader_on_idle(r, flush_tee, &w);
 	for (;;) {
-		if (w) {
-			/* flush the tee before a read that may block */
-			struct pollfd pfd = {.fd = o->in_fd, .events = POLLIN};
-			if (poll(&pfd, 1, 0) == 0 && ec_writer_flush(w) == EC_ERR_PIPE) {
-				ec_warn("--tee: stdout closed; no longer copying the stream");
-				ec_writer_free(w);
-				w = NULL;
-			}
-		}
 		const uint8_t *buf;
 		size_t len;
 		int rc = ec_reader_next(r, &buf, &len);
@@ -274,11 +282,8 @@ static void *reader_main(void *arg)
 		}
 		int log_type = e->log_type;
 		ec_record_free(e);
-		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE) {
-			ec_warn("--tee: stdout closed; no longer copying the stream");
-			ec_writer_free(w);
-			w = NULL;
-		}
+		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE)
+			tee_closed(&w);
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
 		ec_hub_publish(s->hub, ec_msg_new(s->hub, buf, len),

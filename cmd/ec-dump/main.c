@@ -64,14 +64,35 @@ static void check_out(void)
 	ec_die(1, "write to stdout: %s", strerror(errno));
 }
 
+static void synth_fail(int err) __attribute__((noreturn));
+static void synth_fail(int err)
+{
+	if (err == EC_ERR_PIPE)
+		exit(0);
+	ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
+	       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+}
+
 static void synth_record(const EcLogEntry *e)
 {
 	int err = ec_synth_record(opt.synth, e);
-	if (err == EC_ERR_PIPE)
-		exit(0);
 	if (err)
-		ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
-		       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+		synth_fail(err);
+}
+
+/* The input went quiet: what is buffered goes out now. */
+static int flush_out(void *arg)
+{
+	(void)arg;
+	if (opt.synth) {
+		int err = ec_synth_flush(opt.synth);
+		if (err)
+			synth_fail(err);
+	} else {
+		fflush(stdout);
+		check_out();
+	}
+	return 0;
 }
 
 static int dump(int fd, const char *name)
@@ -79,10 +100,9 @@ static int dump(int fd, const char *name)
 	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	ec_reader_on_idle(r, flush_out, NULL);
 	struct ec_decoder *dec = ec_decoder_new();
 	int status = 0;
-	if (opt.synth)
-		ec_synth_input(opt.synth, fd);
 	for (;;) {
 		const uint8_t *buf;
 		size_t len;

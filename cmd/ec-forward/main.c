@@ -79,6 +79,20 @@ static void emit(struct state *st, const char *line)
 	pthread_mutex_unlock(&st->mu);
 }
 
+/* The input went quiet: --tee's copy and --dry-run's text go out now. */
+static int flush_out(void *arg)
+{
+	struct state *st = arg;
+	pthread_mutex_lock(&st->mu);
+	if (st->w && !st->werr)
+		st->werr = ec_writer_flush(st->w);
+	int err = st->werr;
+	pthread_mutex_unlock(&st->mu);
+	if (!st->w)
+		fflush(stdout);
+	return err;
+}
+
 static void done(const struct ec_replay_result *res, void *arg)
 {
 	struct state *st = arg;
@@ -249,6 +263,7 @@ int main(int argc, char **argv)
 	struct ec_reader *rd = ec_reader_new(0, "stdin", 0);
 	if (!rd)
 		ec_die(1, "out of memory");
+	ec_reader_on_idle(rd, flush_out, &st);
 	struct ec_decoder *dec = ec_decoder_new();
 	uint64_t requests = 0, filtered = 0, unreplayable = 0, bad = 0, responses = 0, ws = 0;
 	int64_t t0 = ec_now_ns();
@@ -264,7 +279,10 @@ int main(int argc, char **argv)
 			break;
 		int k = ec_reader_next(rd, &buf, &len);
 		if (k <= 0) {
-			rerr = k;
+			pthread_mutex_lock(&st.mu);
+			if (k == 0 || k != st.werr) /* else the flush failed, reported below */
+				rerr = k;
+			pthread_mutex_unlock(&st.mu);
 			break;
 		}
 		uint64_t idx = ec_reader_index(rd);

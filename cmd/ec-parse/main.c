@@ -86,13 +86,20 @@ static void live_counters(struct ec_parse *P, int final)
 		(unsigned long long)s.out[0], (unsigned long long)s.desync, final ? "\n" : "");
 }
 
+/* The input went quiet: every message parsed so far goes out now. */
+static int flush_out(void *arg)
+{
+	return ec_writer_flush(arg);
+}
+
 /* Parse one input; 0, or the exit status to stop with. */
-static int parse_input(struct ec_parse *P, int fd, const char *name, size_t max_record,
-		       int keep_going)
+static int parse_input(struct ec_parse *P, struct ec_writer *w, int fd, const char *name,
+		       size_t max_record, int keep_going)
 {
 	struct ec_reader *r = ec_reader_new(fd, name, max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	ec_reader_on_idle(r, flush_out, w);
 	const uint8_t *buf;
 	size_t len;
 	int rc, status = 0;
@@ -204,7 +211,7 @@ int main(int argc, char **argv)
 	int status = 0;
 	live = isatty(2);
 	if (optind == argc) {
-		status = parse_input(P, 0, "stdin", max_record, keep_going);
+		status = parse_input(P, w, 0, "stdin", max_record, keep_going);
 	} else {
 		for (int i = optind; i < argc && status >= 0 && (status == 0 || keep_going); i++) {
 			int fd = strcmp(argv[i], "-") ? open(argv[i], O_RDONLY) : 0;
@@ -213,7 +220,7 @@ int main(int argc, char **argv)
 				status = 1;
 				continue;
 			}
-			int s = parse_input(P, fd, argv[i], max_record, keep_going);
+			int s = parse_input(P, w, fd, argv[i], max_record, keep_going);
 			if (fd)
 				close(fd);
 			status = s ? s : status;

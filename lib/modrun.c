@@ -59,7 +59,7 @@ static void usage(FILE *f, const struct ec_mod_spec *s)
 	       "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	       "  -f, --force                write records even when stdout is a terminal\n"
 	       "  -d, --debug                libbpf and verifier messages on stderr\n"
-	       "  -c, --control[=PATH]       take live config (HTTP POST /MODULE, JSON) on a Unix\n"
+	       "  -c, --control [PATH]       take live config (HTTP POST /MODULE, JSON) on a Unix\n"
 	       "                             socket (default " CONTROL_DEFAULT ")\n"
 	       "      --empty-probes         attach a program doing nothing on the same uprobes\n"
 	       "                             (no records: to measure a bare uprobe's cost)\n"
@@ -191,7 +191,9 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 			o->empty = 1;
 			break;
 		case 'c':
-			o->control = optarg && *optarg ? optarg : CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, spec);

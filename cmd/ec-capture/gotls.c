@@ -113,7 +113,7 @@ static void usage(FILE *f, const char *cmd)
 	    "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	    "  -f, --force                write records even when stdout is a terminal\n"
 	    "  -d, --debug                libbpf and verifier messages on stderr\n"
-	    "  -c, --control[=PATH]       take live config (HTTP POST /gotls, JSON) on a Unix\n"
+	    "  -c, --control [PATH]       take live config (HTTP POST /gotls, JSON) on a Unix\n"
 	    "                             socket (default " CONTROL_DEFAULT ")\n"
 	    "  -h, --help                 this help\n"
 	    "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
@@ -244,7 +244,9 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 			o->debug = 1;
 			break;
 		case 'c':
-			o->control = optarg ? optarg : CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, cmd);

@@ -104,7 +104,7 @@ static void usage(FILE *f, const char *cmd)
 		"                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
 		"      --ifname IF            the interface for --pcap\n"
 		"      --snaplen N            bytes kept per packet (default and most 65535)\n"
-		"  -c, --control[=PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
+		"  -c, --control [PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
 		"                             socket (default " EC_CONTROL_DEFAULT ")\n"
 		"  -h, --help                 this help\n"
 		"Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
@@ -231,7 +231,9 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			o->force = 1;
 			break;
 		case 'c':
-			o->control = optarg ? optarg : EC_CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = EC_CONTROL_DEFAULT;
 			break;
 		case 'd':
 			o->debug = 1;

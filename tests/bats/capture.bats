@@ -327,7 +327,7 @@ PY
 	port=$(free_port)
 	s_server_start "$port"
 	sock=$BATS_TEST_TMPDIR/ctl.sock
-	cap_start --control="$sock"
+	cap_start --control "$sock"
 	[ -S "$sock" ]
 	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
 	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }

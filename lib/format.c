@@ -75,11 +75,17 @@ int ec_format_text(FILE *f, const EcLogEntry *e, unsigned flags)
 			hb->origin ? hb->origin : "", hb->message ? hb->message : "");
 		break;
 	}
-	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
-		fprintf(f, "-- %s %s\n",
+	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG: {
+		/* a log line ends in its own newline (docs/PROTOCOL.md) */
+		const char *l = e->run_log ? e->run_log : "";
+		size_t n = strlen(l);
+		if (n && l[n - 1] == '\n')
+			n--;
+		fprintf(f, "-- %s %.*s\n",
 			e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG ? "keylog" : "log",
-			e->run_log ? e->run_log : "");
+			(int)n, l);
 		break;
+	}
 	default:
 		if (e->log_type == EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT)
 			fprintf(f, "-- heartbeat (empty)\n");

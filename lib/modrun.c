@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -249,7 +248,7 @@ void ec_mod_say(struct ec_mod *m, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (m->cap)
-		ec_record_log(ec_capture_writer(m->cap), "%s", buf);
+		ec_record_log(ec_capture_writer(m->cap), EC_LOG_INFO, "%s", buf);
 }
 
 int ec_mod_start(struct ec_mod *m, const char *target, const char *version)
@@ -264,10 +263,7 @@ int ec_mod_start(struct ec_mod *m, const char *target, const char *version)
 		ec_warn("cannot set up the output: %s", strerror(errno));
 		return 1;
 	}
-	struct utsname u;
-	uname(&u);
-	ec_mod_say(m, "ec-capture %s, module %s, kernel %s %s", EC_VERSION, m->spec->name,
-		   u.release, u.machine);
+	ec_capture_banner(m->cap, m->spec->name);
 	if (version && *version)
 		ec_mod_say(m, "target %s (%s)", target, version);
 	else

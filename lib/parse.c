@@ -174,7 +174,7 @@ static void count_cut(struct ec_parse *P, const char *what, size_t limit)
 {
 	P->st.cut++;
 	if (pow2(P->st.cut))
-		set_err(P, ec_record_log(P->w,
+		set_err(P, ec_record_log(P->w, EC_LOG_WARN,
 					 "ec-parse: %llu messages cut so far (%s over %zu bytes); "
 					 "raise --max-body/--max-buffer to keep more",
 					 (unsigned long long)P->st.cut, what, limit));
@@ -757,7 +757,7 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 		P->st.evicted++;
 		if (pow2(P->st.evicted))
 			set_err(P,
-				ec_record_log(P->w,
+				ec_record_log(P->w, EC_LOG_WARN,
 					      "ec-parse: %llu connections evicted so far "
 					      "(--max-conns %zu); their partial messages went "
 					      "out as type 0",

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -299,7 +298,7 @@ static void say(struct tls_run *r, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (r->cap)
-		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
+		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
 
 static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
@@ -791,9 +790,7 @@ int tls_main(int argc, char **argv)
 		ec_warn("cannot set up the output: %s", strerror(errno));
 		return 1;
 	}
-	struct utsname u;
-	uname(&u);
-	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
+	ec_capture_banner(r->cap, "tls");
 	say(r, "library %s (%s)", path, version);
 	r->row =
 	    r->o.keys_row ? ec_sslkeys_row_by_name(r->o.keys_row) : ec_sslkeys_find_row(version);

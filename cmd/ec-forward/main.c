@@ -63,14 +63,14 @@ struct state {
 	uint64_t answered, failed, sent;
 };
 
-static void emit(struct state *st, const char *line)
+static void emit(struct state *st, const char *level, const char *line)
 {
 	pthread_mutex_lock(&st->mu);
 	if (!st->w) {
 		printf("%s\n", line);
 		fflush(stdout);
 	} else if (!st->werr) {
-		int err = ec_record_log(st->w, "%s", line);
+		int err = ec_record_log(st->w, level, "%s", line);
 		if (!err)
 			err = ec_writer_flush(st->w);
 		if (err)
@@ -113,7 +113,7 @@ static void done(const struct ec_replay_result *res, void *arg)
 	else
 		st->failed++;
 	pthread_mutex_unlock(&st->mu);
-	emit(st, line);
+	emit(st, res->ok ? EC_LOG_INFO : EC_LOG_WARN, line);
 }
 
 static long long num(const char *s, const char *what, long long min, long long max)
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 				ec_warn("%s", line + strlen("ec-forward: "));
 			}
 			if (!dry)
-				emit(&st, line);
+				emit(&st, EC_LOG_WARN, line);
 			continue;
 		}
 		if (!ec_fwd_match(&f, ev, &r)) {

@@ -66,13 +66,20 @@ int ec_synth_free(struct ec_synth *s);
 int ec_synth_record(struct ec_synth *s, const EcLogEntry *e);
 
 /*
- * The input went quiet (a live capture between bursts): send every
- * connection's pending bytes and key-log lines, and write the output out,
- * so a live reader (wireshark -k -i -) sees every packet now. Only then do
- * the packets depend on timing; a file read straight through never calls
- * this and gives the same packets every time.
+ * Live input: the records that follow arrived at mono_ns (CLOCK_MONOTONIC,
+ * ec_reader_arrival); 0, the default, for a file.
  */
-int ec_synth_flush(struct ec_synth *s);
+void ec_synth_arrival(struct ec_synth *s, int64_t mono_ns);
+/*
+ * The input is quiet (call it then, with the time now): write out every
+ * block built so far, and first the bytes and key-log lines held for
+ * coalescing that arrived EC_SYNTH_HOLD_NS or more before now, so a live
+ * reader (wireshark -k -i -) sees each packet once the capture pauses.
+ * *next_ns gets the time until the next held bytes fall due (0: none). A
+ * file never pauses, nor does a fast pipe for that long: their packets are
+ * the same, and depend on the records only.
+ */
+int ec_synth_idle(struct ec_synth *s, int64_t now, int64_t *next_ns);
 
 /* Write pending key-log lines as a DSB now. */
 int ec_synth_flush_keys(struct ec_synth *s);

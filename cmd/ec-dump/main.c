@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -80,19 +81,22 @@ static void synth_record(const EcLogEntry *e)
 		synth_fail(err);
 }
 
-/* The input went quiet: what is buffered goes out now. */
+/* The input went quiet: what is buffered goes out now (pcapng: once due). */
 static int flush_out(void *arg)
 {
 	(void)arg;
-	if (opt.synth) {
-		int err = ec_synth_flush(opt.synth);
-		if (err)
-			synth_fail(err);
-	} else {
+	if (!opt.synth) {
 		fflush(stdout);
 		check_out();
+		return 0;
 	}
-	return 0;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t next;
+	int err = ec_synth_idle(opt.synth, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &next);
+	if (err)
+		synth_fail(err);
+	return next > 0 ? (int)((next + 999999) / 1000000) : 0;
 }
 
 static int dump(int fd, const char *name)
@@ -130,6 +134,7 @@ static int dump(int fd, const char *name)
 		}
 		opt.records++;
 		if (opt.synth) {
+			ec_synth_arrival(opt.synth, ec_reader_arrival(r));
 			/* keys always pass the filters: later packets may need them */
 			if (selected(e) || e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG)
 				synth_record(e);

@@ -645,8 +645,9 @@ static void raw_packets(void **state)
 }
 
 /*
- * Live output (a pipe): nothing reaches it until ec_synth_flush (the input
- * went quiet), which sends the pending bytes and the key lines too;
+ * Live output (a pipe): nothing reaches it until ec_synth_idle (the input
+ * went quiet), which writes the blocks built so far, and the pending bytes
+ * and key lines once they have waited EC_SYNTH_HOLD_NS since they arrived;
  * pending bytes also leave once a later record is EC_SYNTH_HOLD_NS on.
  */
 static void live_flush(void **state)
@@ -661,30 +662,51 @@ static void live_flush(void **state)
 	other.conn_id = 77;
 	other.src_port = 40001;
 	uint8_t buf[1 << 16];
+	const int64_t t = 1000000000, hold = EC_SYNTH_HOLD_NS;
+	int64_t next;
+	ec_synth_arrival(S, t);
 	feed_ev(&ev, WR, "hello\r", 6);
 	assert_int_equal(read(out[0], buf, sizeof buf), -1); /* batched */
-	assert_int_equal(ec_synth_flush(S), 0);
+	assert_int_equal(ec_synth_idle(S, t + hold / 2, &next), 0);
+	assert_int_equal(next, hold / 2);
 	ssize_t k = read(out[0], buf, sizeof buf);
-	assert_true(k > 0);
-	/* SHB, IDB, the handshake and the pending bytes */
 	struct blk b[16];
-	assert_int_equal(walk(buf, (size_t)k, b, 16), 6);
-	assert_memory_equal(epb_of(&b[5]).data + 54, "hello\r", 6);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 5); /* SHB, IDB, the handshake */
+	assert_int_equal(ec_synth_idle(S, t + hold, &next), 0);
+	assert_int_equal(next, 0);
+	k = read(out[0], buf, sizeof buf);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1); /* the held bytes, now due */
+	assert_memory_equal(epb_of(&b[0]).data + 54, "hello\r", 6);
+	ec_synth_arrival(S, 2 * t);
 	feed_ev(&ev, WR, "\n", 1);
 	feed_key("CLIENT_RANDOM 00 11");
-	/* a record EC_SYNTH_HOLD_NS later sends the held byte (into the buffer) */
-	other.timestamp = ev.timestamp + EC_SYNTH_HOLD_NS;
+	/* a record EC_SYNTH_HOLD_NS later in capture time sends the held byte */
+	other.timestamp = ev.timestamp + hold;
 	feed_ev(&other, WR, "x", 1);
 	assert_int_equal(read(out[0], buf, sizeof buf), -1);
-	assert_int_equal(ec_synth_flush(S), 0);
+	assert_int_equal(ec_synth_idle(S, 2 * t + 1, &next), 0);
+	assert_int_equal(next, hold - 1);
 	k = read(out[0], buf, sizeof buf);
-	/* the keys (before the next packet), other's handshake, the held "\n", other's "x" */
-	assert_int_equal(walk(buf, (size_t)k, b, 16), 6);
+	/* the keys (before the next packet), other's handshake, the held "\n" */
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 5);
 	assert_int_equal(b[0].type, EC_PCAPNG_DSB);
 	assert_memory_equal(epb_of(&b[4]).data + 54, "\n", 1);
-	assert_memory_equal(epb_of(&b[5]).data + 54, "x", 1);
-	assert_int_equal(ec_synth_flush(S), 0);
+	assert_int_equal(ec_synth_idle(S, 2 * t + hold, &next), 0);
+	k = read(out[0], buf, sizeof buf);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1);
+	assert_memory_equal(epb_of(&b[0]).data + 54, "x", 1);
+	assert_int_equal(ec_synth_idle(S, 3 * t, &next), 0);
 	assert_int_equal(read(out[0], buf, sizeof buf), -1); /* nothing left */
+	/* key lines alone wait their turn too */
+	ec_synth_arrival(S, 4 * t);
+	feed_key("CLIENT_RANDOM 22 33");
+	assert_int_equal(ec_synth_idle(S, 4 * t + 1, &next), 0);
+	assert_int_equal(next, hold - 1);
+	assert_int_equal(read(out[0], buf, sizeof buf), -1);
+	assert_int_equal(ec_synth_idle(S, 4 * t + hold, &next), 0);
+	k = read(out[0], buf, sizeof buf);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1);
+	assert_int_equal(b[0].type, EC_PCAPNG_DSB);
 	assert_int_equal(ec_synth_free(S), 0);
 	assert_int_equal(ec_pcapng_free(W), 0);
 	close(out[0]);

@@ -41,6 +41,8 @@ static void text_event(FILE *f, const EcEvent *ev, unsigned flags)
 		fprintf(f, " desync");
 	if (ev->retval)
 		fprintf(f, " ret=%" PRId64, ev->retval);
+	if (ev->part)
+		fprintf(f, " part=%u%s", ev->part, ev->more_parts ? " more" : " last");
 	if (ev->note && *ev->note)
 		fprintf(f, " note=\"%s\"", ev->note);
 	fputc('\n', f);
@@ -166,6 +168,10 @@ static cJSON *json_event(const EcEvent *ev)
 		cJSON_AddTrueToObject(o, "egress");
 	if (ev->first_seq)
 		unum(o, "first_seq", ev->first_seq);
+	if (ev->part) {
+		unum(o, "part", ev->part);
+		cJSON_AddBoolToObject(o, "more_parts", ev->more_parts);
+	}
 	const uint8_t *p = ev->payload.data;
 	size_t n = ev->payload.len;
 	if (ec_is_utf8(p, n)) {

@@ -307,10 +307,17 @@ int main(int argc, char **argv)
 				ws++;
 			continue;
 		}
+		if (ev->part > 1)
+			continue; /* the rest of a request sent in parts: counted at its first */
 		requests++;
 		struct ec_fwd_request r;
 		char why[512], line[1024];
-		int err = ec_fwd_from_event(&r, ev, why, sizeof why);
+		int err =
+		    ev->part ? EC_ERR_UNSUPPORTED : ec_fwd_from_event(&r, ev, why, sizeof why);
+		if (ev->part)
+			snprintf(why, sizeof why,
+				 "its body came in parts (still open on a live capture); replay it "
+				 "from the saved capture, parsed whole");
 		if (err) {
 			snprintf(line, sizeof line,
 				 "ec-forward: record %llu (offset %llu, type %u): %s request: %s",

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ struct ec_reader {
 	int have;	 /* a record was returned and must be consumed */
 	size_t consume;	 /* its prefix + body length */
 	int can_block;	 /* not a regular file: a read may wait */
+	int no_nowait;	 /* preadv2(RWF_NOWAIT) is not offered for fd */
 	ec_reader_idle_fn idle;
 	void *idle_arg;
 	int64_t arrival; /* CLOCK_MONOTONIC ns of the last read with bytes */
@@ -62,23 +64,46 @@ int64_t ec_reader_arrival(const struct ec_reader *r)
 }
 
 /*
- * Before a read: when nothing is waiting (a poll that does not wait says
- * so), call the idle hook, then wait as long as it asks and call it again.
+ * A read that does not wait: bytes (> 0), 0 at the end, or -1 with errno
+ * (EAGAIN: nothing there now). preadv2's RWF_NOWAIT makes it one syscall,
+ * so streaming at full speed costs nothing more; where the kernel does not
+ * offer it for this fd (a terminal, an older pipe), a poll asks first.
+ */
+static ssize_t read_now(struct ec_reader *r, uint8_t *buf, size_t n)
+{
+	if (!r->no_nowait) {
+		struct iovec iov = {buf, n};
+		ssize_t k = preadv2(r->fd, &iov, 1, -1, RWF_NOWAIT);
+		if (k >= 0 || errno != EOPNOTSUPP)
+			return k;
+		r->no_nowait = 1;
+	}
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	int k = poll(&p, 1, 0);
+	if (k == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return k < 0 ? -1 : read(r->fd, buf, n);
+}
+
+/*
+ * The input is quiet: call the idle hook, then wait until it is readable,
+ * as long as the hook asks before calling it again.
  */
 static int wait_input(struct ec_reader *r)
 {
 	struct pollfd p = {.fd = r->fd, .events = POLLIN};
-	int ms = 0;
 	for (;;) {
-		int n = poll(&p, 1, ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n != 0)
-			return 0; /* readable, closed or failed: read() says which */
 		int rc = r->idle(r->idle_arg);
 		if (rc < 0)
 			return rc;
-		ms = rc > 0 ? rc : -1;
+		int n;
+		do
+			n = poll(&p, 1, rc > 0 ? rc : -1);
+		while (n < 0 && errno == EINTR);
+		if (n != 0)
+			return 0; /* readable, closed or failed: read() says which */
 	}
 }
 
@@ -116,12 +141,18 @@ static int fill(struct ec_reader *r, size_t want)
 			r->buf = nb;
 			r->cap = ncap;
 		}
+		ssize_t n;
 		if (r->idle && r->can_block) {
-			int err = wait_input(r);
-			if (err)
-				return err;
+			n = read_now(r, r->buf + r->end, r->cap - r->end);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				int err = wait_input(r);
+				if (err)
+					return err;
+				n = read(r->fd, r->buf + r->end, r->cap - r->end);
+			}
+		} else {
+			n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		}
-		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -416,6 +417,53 @@ static void idle_hook_error_and_files(void **state)
 	free(s);
 }
 
+/* A terminal in raw mode has no RWF_NOWAIT reads: the hook comes all the same. */
+static int tty_idle(void *arg)
+{
+	struct idle_t *t = arg;
+	if (t->calls++ == 0) {
+		assert_int_equal(write(t->wfd, t->rec, t->reclen), (ssize_t)t->reclen);
+		return 0;
+	}
+	return EC_ERR_PIPE;
+}
+
+static void idle_hook_on_a_terminal(void **state)
+{
+	(void)state;
+	size_t n;
+	uint8_t *s = make_stream(2, &n);
+	size_t one = (size_t)s[0] + 1;
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	int sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(sl >= 0);
+	struct termios tio;
+	assert_int_equal(tcgetattr(sl, &tio), 0);
+	cfmakeraw(&tio);
+	assert_int_equal(tcsetattr(sl, TCSANOW, &tio), 0);
+	assert_int_equal(write(m, s, one), (ssize_t)one);
+	struct idle_t t = {.wfd = m, .rec = s + one, .reclen = one};
+	struct ec_reader *r = ec_reader_new(sl, "tty", 0);
+	t.r = r;
+	ec_reader_on_idle(r, tty_idle, &t);
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(t.calls, 0);
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(t.calls, 1);
+	assert_memory_equal(b + len - 5, "msg-1", 5);
+	assert_int_equal(ec_reader_next(r, &b, &len), EC_ERR_PIPE);
+	assert_int_equal(t.calls, 2);
+	ec_reader_free(r);
+	close(sl);
+	close(m);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(idle_hook_when_quiet),
 	    cmocka_unit_test(idle_hook_timer),
 	    cmocka_unit_test(idle_hook_error_and_files),
+	    cmocka_unit_test(idle_hook_on_a_terminal),
 	};
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
 }

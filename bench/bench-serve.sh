@@ -72,8 +72,8 @@ throughput() { # sink-mode label
 	exec 7>&-
 	for k in $kps; do wait "$k"; done
 	wait "$sp"
-	# every client gets ec-serve's 3 startup logs too
-	want=$((N + 3))
+	# every client gets ec-serve's 4 startup logs too
+	want=$((N + 4))
 	cat "$BENCH_DIR"/sink.[0-9]* | awk -v want=$want '$4 < want { print "a client got " $4 " of " want " messages" > "/dev/stderr"; bad = 1 } END { exit bad }'
 	last=$(cat "$BENCH_DIR"/sink.[0-9]* | awk '$10 > m { m = $10 } END { printf "%d", m }')
 	bytes=$(stat -c %s "$feed")

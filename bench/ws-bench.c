@@ -9,7 +9,9 @@
  *       binary messages each receives until the server closes, and prints
  *       "clients C messages M min_per_client K first_ns T0 last_ns T1";
  *       with --latency, writes receive time minus the event's timestamp (ns)
- *       of every event message to FILE.
+ *       of every event message to FILE; with --arrivals, the receive time
+ *       (CLOCK_REALTIME ns) and the first line of the payload of every
+ *       event message (bench/bench-e2e.sh matches them to its requests).
  *   ws-bench rawsink --url ws://127.0.0.1:PORT/
  *       one client that only counts frames: after the opening handshake it
  *       reads 256 KiB at a time and walks the frame headers (RFC 6455 5.2)
@@ -91,7 +93,7 @@ struct conn {
 
 static struct conn *conns;
 static int nconns, nclosed, nfailed;
-static FILE *latf;
+static FILE *latf, *arrf;
 static int64_t first_ns, last_ns;
 
 static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -114,7 +116,7 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 			break;
 		if (!first_ns)
 			first_ns = realtime_ns();
-		if (latf) {
+		if (latf || arrf) {
 			if (me->len + len > me->cap) {
 				me->cap = (me->len + len) * 2;
 				me->buf = ec_xrealloc(me->buf, me->cap);
@@ -125,12 +127,24 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, voi
 		if (lws_is_final_fragment(wsi)) {
 			me->messages++;
 			last_ns = realtime_ns();
-			if (latf) {
+			if (latf || arrf) {
 				EcLogEntry *e = ec_record_decode(me->buf, me->len);
-				if (e && e->log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT &&
-				    e->event_payload)
+				const EcEvent *ev =
+				    e && e->log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT
+					? e->event_payload
+					: NULL;
+				if (ev && latf)
 					fprintf(latf, "%lld\n",
-						(long long)(last_ns - e->event_payload->timestamp));
+						(long long)(last_ns - ev->timestamp));
+				if (ev && arrf) {
+					size_t k = 0;
+					while (k < ev->payload.len && k < 120 &&
+					       ev->payload.data[k] != '\r' &&
+					       ev->payload.data[k] != '\n')
+						k++;
+					fprintf(arrf, "%lld %.*s\n", (long long)last_ns, (int)k,
+						(const char *)ev->payload.data);
+				}
 				ec_record_free(e);
 				me->len = 0;
 			}
@@ -153,7 +167,7 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static int sink(const char *url, int clients, const char *latency)
+static int sink(const char *url, int clients, const char *latency, const char *arrivals)
 {
 	char host[256], path[256] = "/";
 	int port;
@@ -163,6 +177,10 @@ static int sink(const char *url, int clients, const char *latency)
 	}
 	if (latency && !(latf = fopen(latency, "w"))) {
 		perror(latency);
+		return 1;
+	}
+	if (arrivals && !(arrf = fopen(arrivals, "w"))) {
+		perror(arrivals);
 		return 1;
 	}
 	lws_set_log_level(LLL_ERR, NULL);
@@ -207,6 +225,8 @@ static int sink(const char *url, int clients, const char *latency)
 	lws_context_destroy(ctx);
 	if (latf)
 		fclose(latf);
+	if (arrf)
+		fclose(arrf);
 	return nfailed ? 1 : 0;
 }
 
@@ -302,11 +322,11 @@ int main(int argc, char **argv)
 	ec_init(argv[0]);
 	if (argc < 2) {
 		fprintf(stderr, "usage: ws-bench feed --rate R --count N [--size B] | "
-				"sink --url URL --clients C [--latency FILE]\n");
+				"sink --url URL --clients C [--latency FILE] [--arrivals FILE]\n");
 		return 2;
 	}
 	long long rate = 0, count = 100000, size = 200, clients = 8;
-	const char *url = NULL, *latency = NULL;
+	const char *url = NULL, *latency = NULL, *arrivals = NULL;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		const char *o = argv[i], *v = argv[i + 1];
 		if (!strcmp(o, "--rate"))
@@ -321,6 +341,8 @@ int main(int argc, char **argv)
 			url = v;
 		else if (!strcmp(o, "--latency"))
 			latency = v;
+		else if (!strcmp(o, "--arrivals"))
+			arrivals = v;
 		else
 			ec_die(2, "unknown option %s", o);
 	}
@@ -329,6 +351,6 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "rawsink") && url)
 		return rawsink(url);
 	if (!strcmp(argv[1], "sink") && url)
-		return sink(url, (int)clients, latency);
+		return sink(url, (int)clients, latency, arrivals);
 	ec_die(2, "feed or sink --url URL");
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,21 @@ int ec_capture_free(struct ec_capture *c)
 	int err = ec_writer_free(c->w);
 	free(c);
 	return err;
+}
+
+void ec_capture_banner(struct ec_capture *c, const char *module)
+{
+	struct utsname u;
+	uname(&u);
+	fprintf(stderr, "%s: ec-capture %s, module %s, kernel %s %s\n", argv0, EC_VERSION, module,
+		u.release, u.machine);
+	if (!c)
+		return;
+	ec_record_log(c->w, EC_LOG_INFO, "AppName=ec-capture");
+	ec_record_log(c->w, EC_LOG_INFO, "Version=linux_%s:%s:%s", u.machine, EC_VERSION,
+		      u.release);
+	ec_record_log(c->w, EC_LOG_INFO, "Kernel Info=%s Pid=%d", u.release, (int)getpid());
+	ec_record_log(c->w, EC_LOG_INFO, "module initialization. moduleName=%s", module);
 }
 
 struct ec_writer *ec_capture_writer(struct ec_capture *c)

@@ -34,6 +34,12 @@ struct ec_capture *ec_capture_new(int out_fd, const struct ec_capture_opts *o);
 int ec_capture_free(struct ec_capture *c);
 
 struct ec_writer *ec_capture_writer(struct ec_capture *c);
+/*
+ * The start-up lines: process-log records as eCapture opens its log
+ * (AppName=, Version=, Kernel Info=, module initialization.) and one
+ * summary line on stderr (only that when c is NULL: a dry run).
+ */
+void ec_capture_banner(struct ec_capture *c, const char *module);
 /* Poll the BPF ring buffer map map_fd; fn sees every sample. */
 int ec_capture_add_ringbuf(struct ec_capture *c, int map_fd, ec_capture_sample_fn fn, void *ctx);
 void ec_capture_set_lost(struct ec_capture *c, ec_capture_lost_fn fn, void *ctx);

@@ -41,6 +41,8 @@ static void text_event(FILE *f, const EcEvent *ev, unsigned flags)
 		fprintf(f, " desync");
 	if (ev->retval)
 		fprintf(f, " ret=%" PRId64, ev->retval);
+	if (ev->part)
+		fprintf(f, " part=%u%s", ev->part, ev->more_parts ? " more" : " last");
 	if (ev->note && *ev->note)
 		fprintf(f, " note=\"%s\"", ev->note);
 	fputc('\n', f);
@@ -75,11 +77,17 @@ int ec_format_text(FILE *f, const EcLogEntry *e, unsigned flags)
 			hb->origin ? hb->origin : "", hb->message ? hb->message : "");
 		break;
 	}
-	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
-		fprintf(f, "-- %s %s\n",
+	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG: {
+		/* a log line ends in its own newline (docs/PROTOCOL.md) */
+		const char *l = e->run_log ? e->run_log : "";
+		size_t n = strlen(l);
+		if (n && l[n - 1] == '\n')
+			n--;
+		fprintf(f, "-- %s %.*s\n",
 			e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG ? "keylog" : "log",
-			e->run_log ? e->run_log : "");
+			(int)n, l);
 		break;
+	}
 	default:
 		if (e->log_type == EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT)
 			fprintf(f, "-- heartbeat (empty)\n");
@@ -160,6 +168,10 @@ static cJSON *json_event(const EcEvent *ev)
 		cJSON_AddTrueToObject(o, "egress");
 	if (ev->first_seq)
 		unum(o, "first_seq", ev->first_seq);
+	if (ev->part) {
+		unum(o, "part", ev->part);
+		cJSON_AddBoolToObject(o, "more_parts", ev->more_parts);
+	}
 	const uint8_t *p = ev->payload.data;
 	size_t n = ev->payload.len;
 	if (ec_is_utf8(p, n)) {

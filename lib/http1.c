@@ -32,7 +32,8 @@ struct ec_http1 {
 	uint8_t *trl;	 /* trailer lines */
 	size_t trl_len, trl_cap;
 	struct ec_http1_msg msg;
-	int borrowed; /* msg.data points into the caller's input */
+	int borrowed;	/* msg.data points into the caller's input */
+	unsigned parts; /* parts of the message handed out so far */
 	char err[128];
 };
 
@@ -62,6 +63,7 @@ void ec_http1_reset(struct ec_http1 *h)
 	h->len = 0;
 	h->trl_len = 0;
 	h->borrowed = 0;
+	h->parts = 0;
 	memset(&h->msg, 0, sizeof h->msg);
 	/* a big message's memory goes back; small buffers are kept */
 	if (h->cap > 2048) {
@@ -323,23 +325,30 @@ static int parse_head(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned r
 	return 0;
 }
 
-/* Keep body bytes up to max_body; count all of them. */
+/* Keep body bytes up to max_body (over all parts); count all of them. */
 static int body(struct ec_http1 *h, const uint8_t *p, size_t n)
 {
-	uint64_t kept = h->len - h->msg.head_len;
+	uint64_t kept = h->msg.kept;
 	h->msg.body_len += n;
 	if (kept + n > h->max_body) {
 		h->msg.flags |= EC_HTTP1_CUT;
 		n = kept < h->max_body ? (size_t)(h->max_body - kept) : 0;
 	}
+	h->msg.kept += n;
 	return n ? put(&h->buf, &h->len, &h->cap, p, n) : 0;
 }
 
-/* Put the trailer lines before the head's empty line. */
+/* Put the trailer lines before the head's empty line (after the body when
+ * the head went out in an earlier part). */
 static int place_trailers(struct ec_http1 *h)
 {
 	if (!h->trl_len)
 		return 0;
+	if (h->parts) {
+		h->msg.trailer_len = h->trl_len;
+		h->msg.flags |= EC_HTTP1_TRAILERS;
+		return put(&h->buf, &h->len, &h->cap, h->trl, h->trl_len);
+	}
 	size_t hl = h->msg.head_len;
 	size_t eol = hl >= 2 && h->buf[hl - 2] == '\r' ? 2 : 1; /* the empty line */
 	size_t at = hl - eol, tail = h->len - at;
@@ -360,7 +369,24 @@ static int finish_msg(struct ec_http1 *h)
 	h->st = S_DONE;
 	h->msg.data = h->buf;
 	h->msg.len = h->len;
+	h->msg.part = h->parts ? h->parts + 1 : 0;
+	h->msg.more = 0;
 	return err;
+}
+
+unsigned ec_http1_take_part(struct ec_http1 *h, struct ec_http1_msg *part)
+{
+	/* an open message with its head parsed and something new */
+	if (!h->busy || h->st == S_HEAD || h->st == S_DONE || h->borrowed || (h->parts && !h->len))
+		return 0;
+	*part = h->msg;
+	part->data = h->buf;
+	part->len = h->len;
+	part->part = ++h->parts;
+	part->more = 1;
+	h->len = 0; /* the bytes stay in buf until the next feed */
+	h->msg.head_len = 0;
+	return part->part;
 }
 
 long ec_http1_feed(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned req_flags)
@@ -434,7 +460,7 @@ long ec_http1_feed(struct ec_http1 *h, const uint8_t *p, size_t n, unsigned req_
 				 * valid until the caller's next call (no copy).
 				 */
 				size_t total = end + (size_t)h->left;
-				h->msg.body_len = h->left;
+				h->msg.body_len = h->msg.kept = h->left;
 				h->left = 0;
 				h->st = S_DONE;
 				h->msg.data = s;
@@ -553,6 +579,8 @@ const struct ec_http1_msg *ec_http1_message(struct ec_http1 *h)
 	if (h->st != S_DONE && !h->borrowed) {
 		h->msg.data = h->buf;
 		h->msg.len = h->len;
+		h->msg.part = h->parts ? h->parts + 1 : 0; /* as the last part */
+		h->msg.more = 0;
 	}
 	return &h->msg;
 }

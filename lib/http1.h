@@ -45,6 +45,13 @@ struct ec_http1_msg {
 	int status;	   /* responses */
 	char method[16];   /* requests */
 	char encoding[16]; /* Content-Encoding, lower case, "" if none */
+	/* a message sent in parts (ec_http1_take_part): this is part `part`
+	 * (from 1; 0 for a whole message), more follow unless it completes the
+	 * message; only the first part holds the head (head_len 0 after) */
+	unsigned part;
+	int more;
+	uint64_t kept;	    /* body bytes kept, all parts together */
+	size_t trailer_len; /* parts only: trailer lines at the end of the last part */
 };
 
 struct ec_http1;
@@ -68,7 +75,19 @@ int ec_http1_finish(struct ec_http1 *h);
 int ec_http1_done(const struct ec_http1 *h);
 /* Part of a message has been consumed. */
 int ec_http1_busy(const struct ec_http1 *h);
+/* The message; an incomplete one holds what is known so far (after parts:
+ * what came since the last, numbered as the last part). */
 const struct ec_http1_msg *ec_http1_message(struct ec_http1 *h);
+/*
+ * A message that stays open (a chunked or streaming response, a long
+ * body) goes out in parts: once its head is complete, take what is held —
+ * the head and the body so far in the first part, the body since the last
+ * part after that — into *part (valid until the next call on h) and drop
+ * it from h. Returns the part's number, or 0 when there is nothing new (no
+ * complete head, no body bytes since the last part). Parsing goes on as
+ * before; the message that finally completes is the last part.
+ */
+unsigned ec_http1_take_part(struct ec_http1 *h, struct ec_http1_msg *part);
 /* Forget the current message (complete or not). */
 void ec_http1_reset(struct ec_http1 *h);
 const char *ec_http1_error(const struct ec_http1 *h);

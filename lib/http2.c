@@ -41,8 +41,9 @@ struct stream {
 	int have_head;
 	struct buf head; /* start line + header lines */
 	struct buf body;
-	uint64_t body_len;
+	uint64_t body_len, kept;
 	unsigned flags;
+	unsigned parts; /* handed out so far; the head went with the first */
 };
 
 struct ec_h2 {
@@ -203,12 +204,25 @@ static void out_msg(struct ec_h2 *h, struct stream *s, unsigned flags)
 	h->out = *s;
 	h->out.flags |= flags;
 	struct stream *o = &h->out;
-	size_t head_len = o->head.len + 2;
-	/* head, empty line, body: one buffer */
-	if (bput(&o->head, "\r\n", 2) || bput(&o->head, o->body.p, o->body.len)) {
+	size_t head_len = o->head.len + 2, trailer_len = 0;
+	if (o->parts) {
+		/* the head went out before: body, then any trailer lines */
+		trailer_len = o->head.len;
+		if (bput(&o->body, o->head.p, o->head.len))
+			o->body.len = 0;
+		bfree(&o->head);
+		o->head = o->body;
+		memset(&o->body, 0, sizeof o->body);
+		head_len = 0;
+	} else if (bput(&o->head, "\r\n", 2) || bput(&o->head, o->body.p, o->body.len)) {
+		/* head, empty line, body: one buffer */
 		o->head.len = 0; /* out of memory: an empty message */
 		head_len = 0;
 	}
+	h->msg.part = o->parts ? o->parts + 1 : 0;
+	h->msg.more = 0;
+	h->msg.trailer_len = trailer_len;
+	h->msg.kept = o->kept;
 	h->msg.kind = o->kind;
 	h->msg.stream_id = o->sid;
 	h->msg.start = o->start;
@@ -284,6 +298,45 @@ int ec_h2_abort(struct ec_h2 *h, uint32_t sid)
 		return 0;
 	finish(h, s, EC_H2_RESET);
 	return 1;
+}
+
+int ec_h2_take_part(struct ec_h2 *h)
+{
+	if (h->done)
+		return 0;
+	for (size_t i = 0; i < h->nstreams; i++) {
+		struct stream *s = &h->streams[i];
+		if (!s->have_head || (s->parts && !s->body.len))
+			continue;
+		stream_free(&h->out);
+		memset(&h->out, 0, sizeof h->out);
+		struct buf *b = &h->out.head;
+		size_t head_len = 0;
+		if (!s->parts) {
+			head_len = s->head.len + 2;
+			if (bput(b, s->head.p, s->head.len) || bput(b, "\r\n", 2))
+				return EC_ERR_NOMEM;
+		}
+		if (bput(b, s->body.p, s->body.len))
+			return EC_ERR_NOMEM;
+		memset(&h->msg, 0, sizeof h->msg);
+		h->msg.kind = s->kind;
+		h->msg.stream_id = s->sid;
+		h->msg.start = s->start;
+		h->msg.data = b->p;
+		h->msg.len = b->len;
+		h->msg.head_len = head_len;
+		h->msg.body_len = s->body_len;
+		h->msg.kept = s->kept;
+		h->msg.flags = s->flags;
+		h->msg.part = ++s->parts;
+		h->msg.more = 1;
+		s->head.len = 0; /* trailers, if any, start afresh */
+		s->body.len = 0;
+		h->done = 1;
+		return 1;
+	}
+	return 0;
 }
 
 int ec_h2_flush(struct ec_h2 *h)
@@ -453,11 +506,14 @@ static int data_frame(struct ec_h2 *h, uint32_t sid, uint8_t flags, const uint8_
 	if (!s)
 		return EC_ERR_NOMEM;
 	s->body_len += n;
-	size_t room = s->body.len < h->max_body ? h->max_body - s->body.len : 0;
+	size_t room = s->kept < h->max_body ? (size_t)(h->max_body - s->kept) : 0;
 	if (n > room)
 		s->flags |= EC_H2_CUT;
+	if (s->parts && !s->body.len)
+		s->start = *m; /* a later part starts with this frame */
 	if (bput(&s->body, p, n < room ? n : room))
 		return EC_ERR_NOMEM;
+	s->kept += n < room ? n : room;
 	if (flags & FL_END_STREAM)
 		finish(h, s, 0);
 	return 0;

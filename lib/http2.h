@@ -48,8 +48,16 @@ struct ec_h2_msg {
 	const uint8_t *data;
 	size_t len, head_len;
 	uint64_t body_len; /* DATA bytes received, before any cut */
+	uint64_t kept;	   /* DATA bytes kept, all parts together */
 	unsigned flags;
 	uint32_t error_code; /* RST_STREAM's */
+	/* a stream sent in parts (ec_h2_take_part): this is part `part` (from
+	 * 1; 0 for a whole message), more follow unless the stream ended; only
+	 * the first part holds the head (head_len 0 after), trailers come at
+	 * the end of the last part */
+	unsigned part;
+	int more;
+	size_t trailer_len;
 };
 
 struct ec_h2;
@@ -80,6 +88,15 @@ const char *ec_h2_error(const struct ec_h2 *h);
  * (EC_H2_INCOMPLETE); 0 when none is left.
  */
 int ec_h2_flush(struct ec_h2 *h);
+/*
+ * Streams that stay open (server-sent events, gRPC, a long download) go
+ * out in parts: hand out the next open stream with something new since it
+ * began or since its last part — its head and the body so far in the first
+ * part, the body since the last part after that — as the message (read it,
+ * ec_h2_release, call again); 0 when none is left. Streams whose head is
+ * not complete wait. The stream goes on; its end is its last part.
+ */
+int ec_h2_take_part(struct ec_h2 *h);
 /* The peer reset stream sid: its message here ends (1) if open. */
 int ec_h2_abort(struct ec_h2 *h, uint32_t sid);
 /* A RST_STREAM this direction sent last feed (0 if none), cleared on read. */

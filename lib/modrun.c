@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -59,7 +58,7 @@ static void usage(FILE *f, const struct ec_mod_spec *s)
 	       "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	       "  -f, --force                write records even when stdout is a terminal\n"
 	       "  -d, --debug                libbpf and verifier messages on stderr\n"
-	       "  -c, --control[=PATH]       take live config (HTTP POST /MODULE, JSON) on a Unix\n"
+	       "  -c, --control [PATH]       take live config (HTTP POST /MODULE, JSON) on a Unix\n"
 	       "                             socket (default " CONTROL_DEFAULT ")\n"
 	       "      --empty-probes         attach a program doing nothing on the same uprobes\n"
 	       "                             (no records: to measure a bare uprobe's cost)\n"
@@ -191,7 +190,9 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 			o->empty = 1;
 			break;
 		case 'c':
-			o->control = optarg && *optarg ? optarg : CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, spec);
@@ -247,7 +248,7 @@ void ec_mod_say(struct ec_mod *m, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (m->cap)
-		ec_record_log(ec_capture_writer(m->cap), "%s", buf);
+		ec_record_log(ec_capture_writer(m->cap), EC_LOG_INFO, "%s", buf);
 }
 
 int ec_mod_start(struct ec_mod *m, const char *target, const char *version)
@@ -262,10 +263,7 @@ int ec_mod_start(struct ec_mod *m, const char *target, const char *version)
 		ec_warn("cannot set up the output: %s", strerror(errno));
 		return 1;
 	}
-	struct utsname u;
-	uname(&u);
-	ec_mod_say(m, "ec-capture %s, module %s, kernel %s %s", EC_VERSION, m->spec->name,
-		   u.release, u.machine);
+	ec_capture_banner(m->cap, m->spec->name);
 	if (version && *version)
 		ec_mod_say(m, "target %s (%s)", target, version);
 	else

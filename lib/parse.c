@@ -27,9 +27,16 @@ struct pdir {
 	struct ec_http1 *h1;
 	struct ec_h2 *h2;
 	struct ec_ws *ws;
-	struct ec_mark start; /* first fragment of the message in progress */
+	struct ec_mark start; /* first fragment of the message (or part) in progress */
 	int desync;	      /* lost sync: wait for a message start */
 	int hold;	      /* after an Upgrade/CONNECT request: wait for the answer */
+	int mark_next;	      /* a part went out: the next byte starts the next part */
+	/* in the held list (live input): holds bytes that arrived at held_since
+	 * and have not gone out yet */
+	struct pdir *qnext, *qprev;
+	int queued;
+	int64_t held_since;
+	struct ec_rconn *c;
 };
 
 struct pconn {
@@ -50,6 +57,10 @@ struct ec_parse {
 	uint8_t *tmp; /* payload assembly */
 	size_t tmp_cap;
 	struct ec_decoder *dec;
+	/* live input: when the records being parsed arrived (monotonic ns, 0
+	 * for a file) and the directions holding bytes, oldest arrival first */
+	int64_t arrival;
+	struct pdir *qhead, *qtail;
 };
 
 /* Bytes a parser works on: an event's payload, or a direction's buffer. */
@@ -72,6 +83,7 @@ void ec_parse_opts_default(struct ec_parse_opts *o)
 	o->max_buffer = EC_PARSE_MAX_BUFFER_DEFAULT;
 	o->idle_ns = EC_PARSE_IDLE_DEFAULT;
 	o->max_conns = EC_PARSE_MAX_CONNS_DEFAULT;
+	o->part_ns = EC_PARSE_PART_DEFAULT;
 }
 
 /* ---- output ---- */
@@ -86,6 +98,8 @@ struct out {
 	const char *note;
 	uint32_t h2_stream_id, ws_opcode;
 	int ws_fin;
+	unsigned part; /* of a message sent in parts; 0 whole */
+	int more;      /* more parts follow */
 };
 
 static void set_err(struct ec_parse *P, int err)
@@ -138,13 +152,17 @@ static void emit(struct ec_parse *P, struct ec_rconn *c, int di, const struct ou
 	ev.note = (char *)(o->note ? o->note : "");
 	ev.first_seq = o->m.seq;
 	ev.seq = o->m.seq; /* the first fragment's, as first_seq */
+	ev.part = o->part;
+	ev.more_parts = o->more;
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
 	e.event_payload = &ev;
 	set_err(P, ec_writer_put(P->w, &e));
-	if (o->type < 6)
-		P->st.out[o->type]++;
+	if (o->more)
+		P->st.parts++;
+	else if (o->type < 6)
+		P->st.out[o->type]++; /* a message sent in parts counts at its last */
 	if (o->desync)
 		P->st.desync++;
 	if (P->tmp_cap > (4u << 20)) {
@@ -174,7 +192,7 @@ static void count_cut(struct ec_parse *P, const char *what, size_t limit)
 {
 	P->st.cut++;
 	if (pow2(P->st.cut))
-		set_err(P, ec_record_log(P->w,
+		set_err(P, ec_record_log(P->w, EC_LOG_WARN,
 					 "ec-parse: %llu messages cut so far (%s over %zu bytes); "
 					 "raise --max-body/--max-buffer to keep more",
 					 (unsigned long long)P->st.cut, what, limit));
@@ -211,25 +229,45 @@ static void addnote(char *buf, size_t cap, const char *s)
 	snprintf(buf + l, cap - l, "%s%s", l ? "; " : "", s);
 }
 
-static void emit_h1(struct ec_parse *P, struct ec_rconn *c, int di, const struct ec_http1_msg *msg)
+/* The notes every part of a message sent in parts carries. */
+static void part_notes(char *note, size_t cap, const struct ec_parse *P, unsigned part, int more,
+		       size_t trailer_len, const char *encoding)
+{
+	char tmp[96];
+	if (part && P->o.decode_body && encoding && encoding[0])
+		addnote(note, cap, "body not decoded: sent in parts");
+	if (!more && trailer_len) {
+		snprintf(tmp, sizeof tmp, "trailers: the last %zu bytes", trailer_len);
+		addnote(note, cap, tmp);
+	}
+}
+
+static void emit_h1(struct ec_parse *P, struct ec_rconn *c, int di, const struct ec_http1_msg *msg,
+		    const char *why)
 {
 	struct pconn *pc = c->user;
-	char note[160] = "", tmp[96];
+	char note[200] = "", tmp[96];
 	const uint8_t *body = msg->data + msg->head_len;
 	size_t blen = msg->len - msg->head_len;
 	uint8_t *dec = NULL;
 	struct out o = {.type = msg->kind == EC_HTTP1_REQUEST ? 1 : 3, .m = pc->d[di].start};
+	o.part = msg->part;
+	o.more = msg->more;
 
 	if (msg->flags & EC_HTTP1_DECHUNKED)
 		addnote(note, sizeof note, "dechunked");
+	if (why)
+		addnote(note, sizeof note, why);
+	part_notes(note, sizeof note, P, msg->part, msg->more, msg->trailer_len, msg->encoding);
 	if (msg->flags & EC_HTTP1_CUT) {
-		snprintf(tmp, sizeof tmp, "body cut at %zu of %llu bytes", blen,
-			 (unsigned long long)msg->body_len);
+		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
+			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
 		addnote(note, sizeof note, tmp);
 		o.truncated = 1;
 		o.orig_length = msg->head_len + msg->body_len;
-		count_cut(P, "an HTTP/1 body", P->o.max_body);
-	} else if (P->o.decode_body && blen && msg->encoding[0]) {
+		if (!msg->more)
+			count_cut(P, "an HTTP/1 body", P->o.max_body);
+	} else if (P->o.decode_body && blen && msg->encoding[0] && !msg->part) {
 		int gz = !strcmp(msg->encoding, "gzip") || !strcmp(msg->encoding, "x-gzip");
 		if (gz || !strcmp(msg->encoding, "deflate")) {
 			size_t dl = 0;
@@ -251,7 +289,7 @@ static void emit_h1(struct ec_parse *P, struct ec_rconn *c, int di, const struct
 	}
 	if (msg->flags & EC_HTTP1_EOF_BODY)
 		addnote(note, sizeof note, "body ended by the connection's end");
-	if (msg->flags & EC_HTTP1_TRAILERS)
+	if ((msg->flags & EC_HTTP1_TRAILERS) && !msg->part)
 		addnote(note, sizeof note, "trailers");
 	o.a = msg->data;
 	o.an = msg->head_len;
@@ -278,7 +316,7 @@ static void h1_done(struct ec_parse *P, struct ec_rconn *c, int di)
 	struct pdir *pd = &pc->d[di];
 	const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
 	unsigned flags = msg->flags;
-	emit_h1(P, c, di, msg);
+	emit_h1(P, c, di, msg, NULL);
 	if (msg->kind == EC_HTTP1_REQUEST) {
 		unsigned f = 0;
 		if (!strcmp(msg->method, "HEAD"))
@@ -346,8 +384,10 @@ static size_t h1_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 				pd->desync = 1;
 			continue;
 		}
-		if (!was_busy && (k > 0 || ec_http1_done(pd->h1)))
+		if ((!was_busy && (k > 0 || ec_http1_done(pd->h1))) || (pd->mark_next && k > 0)) {
 			pd->start = mark_at(s, off);
+			pd->mark_next = 0;
+		}
 		off += (size_t)k;
 		if (ec_http1_done(pd->h1)) {
 			h1_done(P, c, di);
@@ -409,11 +449,17 @@ static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *
 	char note[200] = "", tmp[96];
 	struct out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
 	o.type = msg->kind == EC_H2_REQUEST ? 2 : msg->kind == EC_H2_RESPONSE ? 4 : 0;
+	o.part = msg->part;
+	o.more = msg->more;
 	if (msg->flags & EC_H2_INCOMPLETE) {
-		o.type = 0;
-		o.desync = desync;
+		/* a stream already sent in parts keeps its type to its last part */
+		if (!msg->part) {
+			o.type = 0;
+			o.desync = desync;
+		}
 		addnote(note, sizeof note, why ? why : "incomplete");
 	}
+	part_notes(note, sizeof note, P, msg->part, msg->more, msg->trailer_len, NULL);
 	if (msg->kind == EC_H2_UNKNOWN)
 		addnote(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
 	if (msg->flags & EC_H2_EVICTED)
@@ -424,20 +470,22 @@ static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *
 		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
 		addnote(note, sizeof note, tmp);
 	}
-	if (msg->flags & EC_H2_TRAILERS)
+	if ((msg->flags & EC_H2_TRAILERS) && !msg->part)
 		addnote(note, sizeof note, "trailers");
 	if (msg->flags & EC_H2_CUT) {
-		snprintf(tmp, sizeof tmp, "body cut at %zu of %llu bytes", msg->len - msg->head_len,
-			 (unsigned long long)msg->body_len);
+		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
+			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
 		addnote(note, sizeof note, tmp);
 		o.truncated = 1;
 		o.orig_length = msg->head_len + msg->body_len;
-		count_cut(P, "an HTTP/2 body", P->o.max_body);
+		if (!msg->more)
+			count_cut(P, "an HTTP/2 body", P->o.max_body);
 	}
 	o.a = msg->data;
 	o.an = msg->len;
 	uint8_t *dec = NULL;
-	if (P->o.decode_body && o.type && !(msg->flags & EC_H2_CUT) && msg->len > msg->head_len)
+	if (P->o.decode_body && o.type && !msg->part && !(msg->flags & EC_H2_CUT) &&
+	    msg->len > msg->head_len)
 		dec = h2_decode(P, msg, &o, note, sizeof note);
 	o.note = note;
 	emit(P, c, di, &o);
@@ -664,10 +712,14 @@ static void give_up(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_
 	size_t an = 0;
 	struct ec_mark m = rd->len ? ec_reasm_mark_at(rd, 0) : extra_m ? *extra_m : pd->start;
 	h2_flush(P, c, di, note, desync);
-	if (pd->h1 && ec_http1_busy(pd->h1)) {
-		const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
-		a = msg->data;
-		an = msg->len;
+	const struct ec_http1_msg *hm =
+	    pd->h1 && ec_http1_busy(pd->h1) ? ec_http1_message(pd->h1) : NULL;
+	if (hm && hm->part) {
+		/* sent in parts: what is left is its last part, typed, with the reason */
+		emit_h1(P, c, di, hm, note);
+	} else if (hm) {
+		a = hm->data;
+		an = hm->len;
 		m = pd->start;
 	} else if (pd->ws && ec_ws_busy(pd->ws)) {
 		const struct ec_ws_msg *msg = ec_ws_message(pd->ws);
@@ -717,6 +769,90 @@ static void run(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_t *p
 	ec_reasm_consume(rd, k);
 }
 
+/* ---- live input: messages that stay open go out in parts ---- */
+
+static void unqueue(struct ec_parse *P, struct pdir *pd)
+{
+	if (!pd->queued)
+		return;
+	if (pd->qprev)
+		pd->qprev->qnext = pd->qnext;
+	else
+		P->qhead = pd->qnext;
+	if (pd->qnext)
+		pd->qnext->qprev = pd->qprev;
+	else
+		P->qtail = pd->qprev;
+	pd->qnext = pd->qprev = NULL;
+	pd->queued = 0;
+}
+
+static int dir_busy(const struct ec_rconn *c, int di);
+
+/*
+ * After an event on direction di: a direction that now holds bytes joins
+ * the end of the held list (arrivals only grow, so the list stays oldest
+ * first); one that holds nothing leaves it.
+ */
+static void track(struct ec_parse *P, struct ec_rconn *c, int di)
+{
+	struct pconn *pc = c->user;
+	for (int i = 0; i < 2; i++) {
+		struct pdir *pd = &pc->d[i];
+		int busy = dir_busy(c, i);
+		if (!busy) {
+			unqueue(P, pd);
+		} else if (!pd->queued && i == di) {
+			pd->queued = 1;
+			pd->held_since = P->arrival;
+			pd->c = c;
+			pd->qprev = P->qtail;
+			pd->qnext = NULL;
+			if (P->qtail)
+				P->qtail->qnext = pd;
+			else
+				P->qhead = pd;
+			P->qtail = pd;
+		}
+	}
+}
+
+/* Whatever of an open message the direction holds goes out as a part. */
+static void send_part(struct ec_parse *P, struct ec_rconn *c, struct pdir *pd)
+{
+	int di = pd == &((struct pconn *)c->user)->d[0] ? 0 : 1;
+	if (pd->h1 && !pd->hold) {
+		struct ec_http1_msg part;
+		if (ec_http1_take_part(pd->h1, &part)) {
+			emit_h1(P, c, di, &part, NULL);
+			pd->mark_next = 1;
+		}
+	}
+	if (pd->h2) {
+		int k;
+		while ((k = ec_h2_take_part(pd->h2)) > 0)
+			emit_h2(P, c, di, NULL, 0);
+		if (k < 0)
+			ec_die(1, "out of memory");
+	}
+}
+
+void ec_parse_arrival(struct ec_parse *P, int64_t mono_ns)
+{
+	P->arrival = P->o.part_ns > 0 ? mono_ns : 0;
+}
+
+int ec_parse_tick(struct ec_parse *P, int64_t now, int64_t *next_ns)
+{
+	while (P->qhead && now - P->qhead->held_since >= P->o.part_ns && !P->err) {
+		struct pdir *pd = P->qhead;
+		unqueue(P, pd);
+		send_part(P, pd->c, pd);
+	}
+	*next_ns = P->qhead ? P->qhead->held_since + P->o.part_ns - now : 0;
+	return P->err;
+}
+
 /* ---- connections ---- */
 
 /* A direction holds bytes or part of a message. */
@@ -738,7 +874,7 @@ static void flush_dir(struct ec_parse *P, struct ec_rconn *c, int di, enum ec_re
 	    [EC_REASM_END] = "incomplete at the end of input",
 	};
 	if (pd->h1 && ec_http1_busy(pd->h1) && !c->dir[di].len && ec_http1_finish(pd->h1)) {
-		emit_h1(P, c, di, ec_http1_message(pd->h1));
+		emit_h1(P, c, di, ec_http1_message(pd->h1), NULL);
 		ec_http1_reset(pd->h1);
 		return;
 	}
@@ -757,7 +893,7 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 		P->st.evicted++;
 		if (pow2(P->st.evicted))
 			set_err(P,
-				ec_record_log(P->w,
+				ec_record_log(P->w, EC_LOG_WARN,
 					      "ec-parse: %llu connections evicted so far "
 					      "(--max-conns %zu); their partial messages went "
 					      "out as type 0",
@@ -773,6 +909,7 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 			flush_dir(P, c, di, why);
 	}
 	for (int di = 0; di < 2; di++) {
+		unqueue(P, &pc->d[di]);
 		ec_http1_free(pc->d[di].h1);
 		ec_h2_free(pc->d[di].h2);
 		ec_ws_free(pc->d[di].ws);
@@ -897,6 +1034,8 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 	run(P, c, di, ev->payload.data, ev->payload.len, &m);
 	if (ev->truncated)
 		give_up(P, c, di, NULL, 0, NULL, 1, "event truncated by the capture");
+	if (P->arrival)
+		track(P, c, di);
 }
 
 static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)

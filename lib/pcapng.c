@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define BUF_SIZE (1u << 18)
@@ -23,7 +22,6 @@
 
 struct ec_pcapng {
 	int fd;
-	int live;
 	int err; /* sticky: once a write failed, every call returns it */
 	uint8_t *buf;
 	size_t len, cap;
@@ -123,8 +121,6 @@ struct ec_pcapng *ec_pcapng_new(int fd, const char *appname)
 	if (!w)
 		return NULL;
 	w->fd = fd;
-	struct stat st;
-	w->live = fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	w->cap = BUF_SIZE;
 	w->buf = malloc(w->cap);
 	if (!w->buf) {
@@ -291,9 +287,4 @@ uint64_t ec_pcapng_blocks(const struct ec_pcapng *w)
 uint64_t ec_pcapng_bytes(const struct ec_pcapng *w)
 {
 	return w->bytes;
-}
-
-int ec_pcapng_live(const struct ec_pcapng *w)
-{
-	return w->live;
 }

@@ -70,12 +70,6 @@ int ec_pcapng_dsb(struct ec_pcapng *w, uint32_t secrets_type, const uint8_t *dat
 /* Write every buffered block out. EC_ERR_PIPE when the reader left. */
 int ec_pcapng_flush(struct ec_pcapng *w);
 
-/*
- * Nonzero when fd is a pipe or socket (a live reader such as
- * `wireshark -k -i -`): callers may flush after each unit of live input.
- */
-int ec_pcapng_live(const struct ec_pcapng *w);
-
 /* Blocks and bytes produced so far (buffered included). */
 uint64_t ec_pcapng_blocks(const struct ec_pcapng *w);
 uint64_t ec_pcapng_bytes(const struct ec_pcapng *w);

@@ -6,19 +6,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-int ec_record_log(struct ec_writer *w, const char *fmt, ...)
+char *ec_log_line(char *buf, size_t len, int64_t ts_ns, const char *level, const char *text)
 {
-	char buf[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
+	time_t t = (time_t)(ts_ns / 1000000000);
+	struct tm tm;
+	char ts[32];
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int k = snprintf(buf, len, "%s %s ", ts, level);
+	size_t n = k < 0 ? 0 : (size_t)k < len ? (size_t)k : len - 1;
+	/* the text, one line: room is kept for the final newline */
+	for (const char *p = text; *p && n + 2 < len; p++)
+		buf[n++] = *p == '\n' || *p == '\r' ? ' ' : *p;
+	buf[n++] = '\n';
+	buf[n] = 0;
+	return buf;
+}
+
+int ec_record_log_line(struct ec_writer *w, const char *line)
+{
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG;
-	e.run_log = buf;
+	e.run_log = (char *)line;
 	return ec_writer_put(w, &e);
+}
+
+int ec_record_log(struct ec_writer *w, const char *level, const char *fmt, ...)
+{
+	char text[4000], line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	return ec_record_log_line(w, ec_log_line(line, sizeof line, ec_now_ns(), level, text));
 }
 
 int ec_record_heartbeat(struct ec_writer *w, int64_t count, uint64_t lost, uint64_t dropped,

@@ -4,8 +4,22 @@
 
 #include "stream.h"
 
-/* A process-log record (log_type 1) with printf-style text. */
-int ec_record_log(struct ec_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Process-log levels, as eCapture's console log prints them. */
+#define EC_LOG_INFO "INF"
+#define EC_LOG_WARN "WRN"
+
+/*
+ * One process-log line the way eCapture writes its own start-up lines,
+ * which eCaptureQ clients print as they come: "2025-08-02T14:16:10Z INF
+ * text\n" (UTC, whole seconds). A newline or CR inside text becomes a space:
+ * one line per record, ending in "\n". Returns buf (cut to fit len).
+ */
+char *ec_log_line(char *buf, size_t len, int64_t ts_ns, const char *level, const char *text);
+/* A process-log record (log_type 1): ec_log_line of the printf-style text, now. */
+int ec_record_log(struct ec_writer *w, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A process-log record holding line as it is (already an ec_log_line). */
+int ec_record_log_line(struct ec_writer *w, const char *line);
 /* A heartbeat record (log_type 0). */
 int ec_record_heartbeat(struct ec_writer *w, int64_t count, uint64_t lost, uint64_t dropped,
 			const char *origin, const char *message);

@@ -3,9 +3,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define READ_CHUNK (128u << 10)
@@ -22,6 +26,11 @@ struct ec_reader {
 	uint64_t offset; /* offset of the current record */
 	int have;	 /* a record was returned and must be consumed */
 	size_t consume;	 /* its prefix + body length */
+	int can_block;	 /* not a regular file: a read may wait */
+	int no_nowait;	 /* preadv2(RWF_NOWAIT) is not offered for fd */
+	ec_reader_idle_fn idle;
+	void *idle_arg;
+	int64_t arrival; /* CLOCK_MONOTONIC ns of the last read with bytes */
 };
 
 struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
@@ -38,7 +47,64 @@ struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
 		free(r);
 		return NULL;
 	}
+	struct stat st;
+	r->can_block = fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
 	return r;
+}
+
+void ec_reader_on_idle(struct ec_reader *r, ec_reader_idle_fn fn, void *arg)
+{
+	r->idle = fn;
+	r->idle_arg = arg;
+}
+
+int64_t ec_reader_arrival(const struct ec_reader *r)
+{
+	return r->arrival;
+}
+
+/*
+ * A read that does not wait: bytes (> 0), 0 at the end, or -1 with errno
+ * (EAGAIN: nothing there now). preadv2's RWF_NOWAIT makes it one syscall,
+ * so streaming at full speed costs nothing more; where the kernel does not
+ * offer it for this fd (a terminal, an older pipe), a poll asks first.
+ */
+static ssize_t read_now(struct ec_reader *r, uint8_t *buf, size_t n)
+{
+	if (!r->no_nowait) {
+		struct iovec iov = {buf, n};
+		ssize_t k = preadv2(r->fd, &iov, 1, -1, RWF_NOWAIT);
+		if (k >= 0 || errno != EOPNOTSUPP)
+			return k;
+		r->no_nowait = 1;
+	}
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	int k = poll(&p, 1, 0);
+	if (k == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return k < 0 ? -1 : read(r->fd, buf, n);
+}
+
+/*
+ * The input is quiet: call the idle hook, then wait until it is readable,
+ * as long as the hook asks before calling it again.
+ */
+static int wait_input(struct ec_reader *r)
+{
+	struct pollfd p = {.fd = r->fd, .events = POLLIN};
+	for (;;) {
+		int rc = r->idle(r->idle_arg);
+		if (rc < 0)
+			return rc;
+		int n;
+		do
+			n = poll(&p, 1, rc > 0 ? rc : -1);
+		while (n < 0 && errno == EINTR);
+		if (n != 0)
+			return 0; /* readable, closed or failed: read() says which */
+	}
 }
 
 void ec_reader_free(struct ec_reader *r)
@@ -47,6 +113,13 @@ void ec_reader_free(struct ec_reader *r)
 		return;
 	free(r->buf);
 	free(r);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Make at least want bytes available from start, unless input ends first. */
@@ -68,7 +141,18 @@ static int fill(struct ec_reader *r, size_t want)
 			r->buf = nb;
 			r->cap = ncap;
 		}
-		ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		ssize_t n;
+		if (r->idle && r->can_block) {
+			n = read_now(r, r->buf + r->end, r->cap - r->end);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				int err = wait_input(r);
+				if (err)
+					return err;
+				n = read(r->fd, r->buf + r->end, r->cap - r->end);
+			}
+		} else {
+			n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -76,6 +160,8 @@ static int fill(struct ec_reader *r, size_t want)
 		}
 		if (n == 0)
 			r->eof = 1;
+		else if (r->can_block)
+			r->arrival = mono_ns();
 		r->end += (size_t)n;
 	}
 	return 0;
@@ -110,6 +196,26 @@ size_t ec_varint_encode(uint64_t v, uint8_t *out)
 	return i;
 }
 
+/*
+ * Decode the length prefix at start, reading only while it is incomplete:
+ * a short record already here is handed out without waiting for more
+ * input. Returns its size (> 0), 0 when input ended first, EC_ERR_VARINT
+ * or the read's error.
+ */
+static int varint_at(struct ec_reader *r, uint64_t *n)
+{
+	for (;;) {
+		int k = ec_varint_decode(r->buf + r->start, r->end - r->start, n);
+		if (k < 0)
+			return EC_ERR_VARINT;
+		if (k > 0 || r->eof)
+			return k;
+		int err = fill(r, r->end - r->start + 1);
+		if (err)
+			return err;
+	}
+}
+
 int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 {
 	if (r->have) {
@@ -118,20 +224,17 @@ int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 		r->have = 0;
 	}
 	r->offset = r->base + r->start;
-	int err = fill(r, 10);
-	if (err)
-		return err;
+	uint64_t n;
+	int k = varint_at(r, &n);
+	if (k < 0)
+		return k;
 	if (r->end == r->start)
 		return 0;
-	uint64_t n;
-	int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
 	if (k == 0)
 		return EC_ERR_TRUNCATED;
-	if (k < 0)
-		return EC_ERR_VARINT;
 	if (n > r->max)
 		return EC_ERR_TOOBIG;
-	err = fill(r, (size_t)k + (size_t)n);
+	int err = fill(r, (size_t)k + (size_t)n);
 	if (err)
 		return err;
 	if (r->end - r->start < (size_t)k + n)
@@ -183,15 +286,13 @@ uint64_t ec_reader_resync(struct ec_reader *r)
 			return skipped;
 		r->start++;
 		skipped++;
-		if (fill(r, 10))
-			return skipped;
-		if (r->end == r->start)
-			return skipped;
 		uint64_t n;
-		int k = ec_varint_decode(r->buf + r->start, r->end - r->start, &n);
+		int k = varint_at(r, &n);
+		if ((k < 0 && k != EC_ERR_VARINT) || r->end == r->start)
+			return skipped;
 		if (k <= 0 || n > r->max)
 			continue;
-		if (fill(r, (size_t)k + 2))
+		if (fill(r, (size_t)k + (n < 2 ? (size_t)n : 2)))
 			return skipped;
 		size_t avail = r->end - r->start - (size_t)k;
 		if (!plausible(r->buf + r->start + k, avail < n ? avail : n))

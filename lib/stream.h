@@ -25,6 +25,24 @@ struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record);
 void ec_reader_free(struct ec_reader *r);
 
 /*
+ * Live input: fn is called when the input has nothing more for now, that
+ * is when the next read of a pipe, socket or terminal would block (never
+ * for a regular file, which is read straight through). It is the moment to
+ * write out everything held back for batching: while input streams fast
+ * reads never block and nothing is flushed early; once it goes quiet,
+ * nothing waits. fn returns a negative ec_error to stop reading
+ * (ec_reader_next returns it), 0 to wait for input as long as it takes, or
+ * N > 0 to be called again after N ms if the input is still quiet.
+ */
+typedef int (*ec_reader_idle_fn)(void *arg);
+void ec_reader_on_idle(struct ec_reader *r, ec_reader_idle_fn fn, void *arg);
+/*
+ * CLOCK_MONOTONIC ns of the last read that brought bytes: when the
+ * current record had arrived at the latest (0 before any read).
+ */
+int64_t ec_reader_arrival(const struct ec_reader *r);
+
+/*
  * Next record's bytes (without the prefix) in *buf and *len, valid until the
  * next call. Returns 1 for a record, 0 at a clean end of input, or a
  * negative ec_error; ec_reader_index/offset then say where.

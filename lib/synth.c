@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +44,9 @@ struct conn {
 	uint8_t *pend; /* EC_SYNTH_MSS4 bytes, allocated on first use */
 	uint16_t npend;
 	uint8_t pend_from;
-	int64_t pend_ts;    /* timestamp of the newest pending byte */
-	int64_t pend_since; /* capture time the oldest pending byte arrived */
+	int64_t pend_ts;      /* timestamp of the newest pending byte */
+	int64_t pend_since;   /* capture time the oldest pending byte arrived */
+	int64_t pend_arrival; /* live input: when it reached us (monotonic ns) */
 	/* the packet comment and the event fields it was made from */
 	int64_t c_pid;
 	uint32_t c_tid, c_uid;
@@ -70,9 +70,9 @@ struct ec_synth {
 	size_t nb, count;
 	struct conn *oldest, *newest;
 	struct conn *dhead, *dtail; /* connections with pending bytes, oldest first */
-	int live;
 	uint8_t *keys;
 	size_t nkeys, capkeys;
+	int64_t arrival, keys_arrival; /* live input (monotonic ns): see ec_synth_arrival */
 	struct raw_if raw[MAX_RAW_IFS];
 	int nraw;
 	struct ec_synth_stats st;
@@ -550,6 +550,7 @@ static int append(struct ec_synth *s, struct conn *c, const EcEvent *ev, int fro
 			return EC_ERR_NOMEM;
 		if (!c->npend) { /* now pending: join the end of the dirty list */
 			c->pend_since = ts;
+			c->pend_arrival = s->arrival;
 			c->dprev = s->dtail;
 			c->dnext = NULL;
 			if (s->dtail)
@@ -706,6 +707,8 @@ static int keylog(struct ec_synth *s, const char *line)
 		s->keys = k;
 		s->capkeys = cap;
 	}
+	if (!s->nkeys)
+		s->keys_arrival = s->arrival;
 	memcpy(s->keys + s->nkeys, line, n);
 	s->keys[s->nkeys + n] = '\n';
 	if (s->keylog_fd >= 0) {
@@ -756,9 +759,6 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 		now = e->heartbeat_payload->timestamp;
 	while (rc == 0 && now && s->dhead && now - s->dhead->pend_since > EC_SYNTH_HOLD_NS)
 		rc = flush_pending(s, s->dhead);
-	/* a live reader gets every record's packets now (keys go with the next packet) */
-	if (rc == 0 && s->live)
-		rc = ec_pcapng_flush(s->out);
 	return rc;
 }
 
@@ -801,11 +801,27 @@ int ec_synth_free(struct ec_synth *s)
 	return rc;
 }
 
-void ec_synth_input(struct ec_synth *s, int fd)
+void ec_synth_arrival(struct ec_synth *s, int64_t mono_ns)
 {
-	struct stat st;
-	s->live = s->out && ec_pcapng_live(s->out) && fstat(fd, &st) == 0 &&
-		  (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode));
+	s->arrival = mono_ns;
+}
+
+int ec_synth_idle(struct ec_synth *s, int64_t now, int64_t *next_ns)
+{
+	int rc = 0;
+	while (rc == 0 && s->dhead && now - s->dhead->pend_arrival >= EC_SYNTH_HOLD_NS)
+		rc = flush_pending(s, s->dhead);
+	if (rc == 0 && s->nkeys && now - s->keys_arrival >= EC_SYNTH_HOLD_NS)
+		rc = ec_synth_flush_keys(s);
+	if (rc == 0 && s->out)
+		rc = ec_pcapng_flush(s->out);
+	int64_t next = 0;
+	if (s->dhead)
+		next = s->dhead->pend_arrival + EC_SYNTH_HOLD_NS - now;
+	if (s->out && s->nkeys && (!next || s->keys_arrival + EC_SYNTH_HOLD_NS - now < next))
+		next = s->keys_arrival + EC_SYNTH_HOLD_NS - now;
+	*next_ns = next > 0 ? next : 0;
+	return rc;
 }
 
 const struct ec_synth_stats *ec_synth_stats(const struct ec_synth *s)

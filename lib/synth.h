@@ -66,12 +66,20 @@ int ec_synth_free(struct ec_synth *s);
 int ec_synth_record(struct ec_synth *s, const EcLogEntry *e);
 
 /*
- * Say where the records come from. Reading a pipe, socket or terminal (a
- * live capture) while writing to a pipe or socket (wireshark -k -i -)
- * flushes the output after every record. The packets are the same either
- * way: they depend on the records only.
+ * Live input: the records that follow arrived at mono_ns (CLOCK_MONOTONIC,
+ * ec_reader_arrival); 0, the default, for a file.
  */
-void ec_synth_input(struct ec_synth *s, int fd);
+void ec_synth_arrival(struct ec_synth *s, int64_t mono_ns);
+/*
+ * The input is quiet (call it then, with the time now): write out every
+ * block built so far, and first the bytes and key-log lines held for
+ * coalescing that arrived EC_SYNTH_HOLD_NS or more before now, so a live
+ * reader (wireshark -k -i -) sees each packet once the capture pauses.
+ * *next_ns gets the time until the next held bytes fall due (0: none). A
+ * file never pauses, nor does a fast pipe for that long: their packets are
+ * the same, and depend on the records only.
+ */
+int ec_synth_idle(struct ec_synth *s, int64_t now, int64_t *next_ns);
 
 /* Write pending key-log lines as a DSB now. */
 int ec_synth_flush_keys(struct ec_synth *s);

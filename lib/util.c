@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -15,6 +16,15 @@ void ec_init(const char *prog)
 	const char *s = strrchr(prog, '/');
 	argv0 = s ? s + 1 : prog;
 	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *ec_optarg_optional(int argc, char **argv)
+{
+	if (optarg)
+		return optarg;
+	if (optind < argc && argv[optind][0] != '-')
+		return argv[optind++];
+	return NULL;
 }
 
 static void vwarn(const char *fmt, va_list ap)

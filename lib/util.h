@@ -26,6 +26,14 @@ int ec_parse_size(const char *s, uint64_t *out);
 /* Parse a decimal integer in [min, max]. */
 int ec_parse_int(const char *s, long long min, long long max, long long *out);
 
+/*
+ * The value of an option getopt_long declares optional_argument: getopt
+ * only sees "--opt=VALUE", people type "--opt VALUE" too. Returns optarg,
+ * else the next argument when it does not start with '-' (taken: optind
+ * moves past it), else NULL (the option alone, for its default).
+ */
+const char *ec_optarg_optional(int argc, char **argv);
+
 /* Base64 (RFC 4648) of n bytes into out, which holds 4*((n+2)/3)+1 bytes. */
 size_t ec_base64(const uint8_t *in, size_t n, char *out);
 /* Nonzero when the bytes are printable text (UTF-8, tabs, newlines). */

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "error.h"
 #include "httpc.h"
+#include "record.h"
 #include "hub.h"
 #include "stream.h"
 #include "util.h"
@@ -10,13 +11,13 @@
 #include <libwebsockets.h>
 #include <openssl/crypto.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -191,17 +192,16 @@ static struct ec_msg *pack_entry(struct ec_serve *s, const EcLogEntry *e)
 	return m;
 }
 
-static struct ec_msg *make_log(struct ec_serve *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static struct ec_msg *make_log(struct ec_serve *s, const char *fmt, ...)
+static struct ec_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static struct ec_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
 {
-	char text[1024], line[1100], ts[40];
+	char text[1024], line[1100];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof line, "%s ec-serve: %s", ec_fmt_time(ec_now_ns(), ts, sizeof ts),
-		 text);
+	ec_log_line(line, sizeof line, ec_now_ns(), level, text);
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG;
@@ -232,6 +232,22 @@ static void wake_loop(void *arg)
 	lws_cancel_service(s->ctx);
 }
 
+static void tee_closed(struct ec_writer **w)
+{
+	ec_warn("--tee: stdout closed; no longer copying the stream");
+	ec_writer_free(*w);
+	*w = NULL;
+}
+
+/* The input went quiet: the --tee copy goes out now. */
+static int flush_tee(void *arg)
+{
+	struct ec_writer **w = arg;
+	if (*w && ec_writer_flush(*w) == EC_ERR_PIPE)
+		tee_closed(w);
+	return 0;
+}
+
 static void *reader_main(void *arg)
 {
 	struct ec_serve *s = arg;
@@ -241,16 +257,9 @@ static void *reader_main(void *arg)
 	int status = 0;
 	if (!r)
 		ec_die(1, "out of memory");
+	if (w)
+		ec_reader_on_idle(r, flush_tee, &w);
 	for (;;) {
-		if (w) {
-			/* flush the tee before a read that may block */
-			struct pollfd pfd = {.fd = o->in_fd, .events = POLLIN};
-			if (poll(&pfd, 1, 0) == 0 && ec_writer_flush(w) == EC_ERR_PIPE) {
-				ec_warn("--tee: stdout closed; no longer copying the stream");
-				ec_writer_free(w);
-				w = NULL;
-			}
-		}
 		const uint8_t *buf;
 		size_t len;
 		int rc = ec_reader_next(r, &buf, &len);
@@ -274,11 +283,8 @@ static void *reader_main(void *arg)
 		}
 		int log_type = e->log_type;
 		ec_record_free(e);
-		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE) {
-			ec_warn("--tee: stdout closed; no longer copying the stream");
-			ec_writer_free(w);
-			w = NULL;
-		}
+		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE)
+			tee_closed(&w);
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
 		ec_hub_publish(s->hub, ec_msg_new(s->hub, buf, len),
@@ -787,12 +793,13 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 			 EC_VERSION, st.clients, (unsigned long long)st.records,
 			 (unsigned long long)total);
 		if (fresh)
-			ec_hub_send(s->hub, p->hc,
-				    make_log(s,
-					     "this client lost %llu records since the last "
-					     "heartbeat (%llu in all): it reads slower than the "
-					     "stream",
-					     (unsigned long long)fresh, (unsigned long long)total));
+			ec_hub_send(
+			    s->hub, p->hc,
+			    make_log(s, EC_LOG_WARN,
+				     "ec-serve: this client lost %llu records since the last "
+				     "heartbeat (%llu in all): it reads slower than the "
+				     "stream",
+				     (unsigned long long)fresh, (unsigned long long)total));
 		ec_hub_send(s->hub, p->hc, make_heartbeat(s, total, msg));
 	}
 	wake_writers(s);
@@ -1015,17 +1022,23 @@ int ec_serve_run(const struct ec_serve_opts *o)
 		       o->listen_addr);
 	}
 	/* ec-serve's own startup logs open the replay, as eCapture's do */
-	ec_hub_publish(s->hub, make_log(s, "AppName=ec-serve Version=%s", EC_VERSION), 1);
-	ec_hub_publish(s->hub,
-		       make_log(s, "Listen for eCaptureQ=ws%s://%s:%d/", scheme,
-				*s->ws_host ? s->ws_host : "*", s->ws_port),
-		       1);
+	struct utsname u;
+	uname(&u);
+	ec_hub_publish(s->hub, make_log(s, EC_LOG_INFO, "AppName=ec-serve"), 1);
+	ec_hub_publish(
+	    s->hub,
+	    make_log(s, EC_LOG_INFO, "Version=linux_%s:%s:%s", u.machine, EC_VERSION, u.release),
+	    1);
 	if (o->listen_addr)
 		ec_hub_publish(s->hub,
-			       make_log(s, "Listen=http%s://%s:%d (config API%s)", scheme,
-					*s->http_host ? s->http_host : "*", s->http_port,
+			       make_log(s, EC_LOG_INFO, "Listen=http%s://%s:%d (config API%s)",
+					scheme, *s->http_host ? s->http_host : "*", s->http_port,
 					o->capture_control ? ", relayed to capture" : ""),
 			       1);
+	ec_hub_publish(s->hub,
+		       make_log(s, EC_LOG_INFO, "Listen for eCaptureQ=ws%s://%s:%d/", scheme,
+				*s->ws_host ? s->ws_host : "*", s->ws_port),
+		       1);
 	if (o->verbose)
 		ec_warn("serving ws%s://%s:%d/%s%s", scheme, s->ws_host, s->ws_port,
 			o->listen_addr ? ", config API on " : "",

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -113,7 +112,7 @@ static void usage(FILE *f, const char *cmd)
 	    "  -b, --heartbeat SECONDS    heartbeat record interval (default 15, 0 = none)\n"
 	    "  -f, --force                write records even when stdout is a terminal\n"
 	    "  -d, --debug                libbpf and verifier messages on stderr\n"
-	    "  -c, --control[=PATH]       take live config (HTTP POST /gotls, JSON) on a Unix\n"
+	    "  -c, --control [PATH]       take live config (HTTP POST /gotls, JSON) on a Unix\n"
 	    "                             socket (default " CONTROL_DEFAULT ")\n"
 	    "  -h, --help                 this help\n"
 	    "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
@@ -244,7 +243,9 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 			o->debug = 1;
 			break;
 		case 'c':
-			o->control = optarg ? optarg : CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = CONTROL_DEFAULT;
 			break;
 		case 'h':
 			usage(stdout, cmd);
@@ -279,7 +280,7 @@ static void say(struct gotls_run *r, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (r->cap)
-		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
+		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
 
 static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
@@ -718,9 +719,7 @@ int gotls_main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	struct utsname u;
-	uname(&u);
-	say(r, "ec-capture %s, module gotls, kernel %s %s", EC_VERSION, u.release, u.machine);
+	ec_capture_banner(r->cap, "gotls");
 	say(r, "program %s: %s, %s ABI, symbols from %s (.symtab %s, pclntab %s)", shown,
 	    version ? version : "unknown Go version", regabi ? "register" : "stack", from_rd,
 	    ec_goelf_has_symtab(g) ? "present" : "absent",

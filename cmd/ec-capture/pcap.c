@@ -409,7 +409,7 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 		return EC_ERR_IO;
 	}
 	ec_capture_set_tick(cap, on_tick, p);
-	ec_record_log(ec_capture_writer(cap),
+	ec_record_log(ec_capture_writer(cap), EC_LOG_INFO,
 		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s clsact qdisc",
 		      p->o.path, p->o.ifname, p->ifindex,
 		      p->linktype == EC_LINKTYPE_ETHERNET ? "Ethernet" : "raw IP", p->o.snaplen,

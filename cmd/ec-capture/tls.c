@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -124,7 +123,7 @@ static void usage(FILE *f, const char *cmd)
 	    "                             the TLS keys in it; FILTER: pcap-filter(7) words\n"
 	    "      --ifname IF            the interface for --pcap\n"
 	    "      --snaplen N            bytes kept per packet (default and most 65535)\n"
-	    "  -c, --control[=PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
+	    "  -c, --control [PATH]       take live config (HTTP POST /tls, JSON) on a Unix\n"
 	    "                             socket (default " EC_CONTROL_DEFAULT ")\n"
 	    "  -h, --help                 this help\n"
 	    "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.\n",
@@ -256,7 +255,9 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			o->force = 1;
 			break;
 		case 'c':
-			o->control = optarg ? optarg : EC_CONTROL_DEFAULT;
+			o->control = ec_optarg_optional(argc, argv);
+			if (!o->control || !*o->control)
+				o->control = EC_CONTROL_DEFAULT;
 			break;
 		case 'd':
 			o->debug = 1;
@@ -347,7 +348,7 @@ static void say(struct tls_run *r, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", argv0, buf);
 	if (r->cap)
-		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
+		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
 
 /* A key log fact: on stdout for --check-keys, else a startup fact. */
@@ -1118,9 +1119,7 @@ int tls_main(int argc, char **argv)
 		ec_warn("cannot set up the output: %s", strerror(errno));
 		return 1;
 	}
-	struct utsname u;
-	uname(&u);
-	say(r, "ec-capture %s, module tls, kernel %s %s", EC_VERSION, u.release, u.machine);
+	ec_capture_banner(r->cap, "tls");
 	say(r, "library %s (%s)", path, version);
 	r->have_keys = choose_keys(r, path, version) == 0;
 	if (r->have_keys && r->o.keylogfile)

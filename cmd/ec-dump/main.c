@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -64,14 +65,38 @@ static void check_out(void)
 	ec_die(1, "write to stdout: %s", strerror(errno));
 }
 
+static void synth_fail(int err) __attribute__((noreturn));
+static void synth_fail(int err)
+{
+	if (err == EC_ERR_PIPE)
+		exit(0);
+	ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
+	       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+}
+
 static void synth_record(const EcLogEntry *e)
 {
 	int err = ec_synth_record(opt.synth, e);
-	if (err == EC_ERR_PIPE)
-		exit(0);
 	if (err)
-		ec_die(1, "writing %s: %s", opt.pcapng ? opt.pcapng : opt.keylog,
-		       err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+		synth_fail(err);
+}
+
+/* The input went quiet: what is buffered goes out now (pcapng: once due). */
+static int flush_out(void *arg)
+{
+	(void)arg;
+	if (!opt.synth) {
+		fflush(stdout);
+		check_out();
+		return 0;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t next;
+	int err = ec_synth_idle(opt.synth, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &next);
+	if (err)
+		synth_fail(err);
+	return next > 0 ? (int)((next + 999999) / 1000000) : 0;
 }
 
 static int dump(int fd, const char *name)
@@ -79,10 +104,9 @@ static int dump(int fd, const char *name)
 	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	ec_reader_on_idle(r, flush_out, NULL);
 	struct ec_decoder *dec = ec_decoder_new();
 	int status = 0;
-	if (opt.synth)
-		ec_synth_input(opt.synth, fd);
 	for (;;) {
 		const uint8_t *buf;
 		size_t len;
@@ -110,6 +134,7 @@ static int dump(int fd, const char *name)
 		}
 		opt.records++;
 		if (opt.synth) {
+			ec_synth_arrival(opt.synth, ec_reader_arrival(r));
 			/* keys always pass the filters: later packets may need them */
 			if (selected(e) || e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG)
 				synth_record(e);

@@ -63,20 +63,34 @@ struct state {
 	uint64_t answered, failed, sent;
 };
 
-static void emit(struct state *st, const char *line)
+static void emit(struct state *st, const char *level, const char *line)
 {
 	pthread_mutex_lock(&st->mu);
 	if (!st->w) {
 		printf("%s\n", line);
 		fflush(stdout);
 	} else if (!st->werr) {
-		int err = ec_record_log(st->w, "%s", line);
+		int err = ec_record_log(st->w, level, "%s", line);
 		if (!err)
 			err = ec_writer_flush(st->w);
 		if (err)
 			st->werr = err;
 	}
 	pthread_mutex_unlock(&st->mu);
+}
+
+/* The input went quiet: --tee's copy and --dry-run's text go out now. */
+static int flush_out(void *arg)
+{
+	struct state *st = arg;
+	pthread_mutex_lock(&st->mu);
+	if (st->w && !st->werr)
+		st->werr = ec_writer_flush(st->w);
+	int err = st->werr;
+	pthread_mutex_unlock(&st->mu);
+	if (!st->w)
+		fflush(stdout);
+	return err;
 }
 
 static void done(const struct ec_replay_result *res, void *arg)
@@ -99,7 +113,7 @@ static void done(const struct ec_replay_result *res, void *arg)
 	else
 		st->failed++;
 	pthread_mutex_unlock(&st->mu);
-	emit(st, line);
+	emit(st, res->ok ? EC_LOG_INFO : EC_LOG_WARN, line);
 }
 
 static long long num(const char *s, const char *what, long long min, long long max)
@@ -249,6 +263,7 @@ int main(int argc, char **argv)
 	struct ec_reader *rd = ec_reader_new(0, "stdin", 0);
 	if (!rd)
 		ec_die(1, "out of memory");
+	ec_reader_on_idle(rd, flush_out, &st);
 	struct ec_decoder *dec = ec_decoder_new();
 	uint64_t requests = 0, filtered = 0, unreplayable = 0, bad = 0, responses = 0, ws = 0;
 	int64_t t0 = ec_now_ns();
@@ -264,7 +279,10 @@ int main(int argc, char **argv)
 			break;
 		int k = ec_reader_next(rd, &buf, &len);
 		if (k <= 0) {
-			rerr = k;
+			pthread_mutex_lock(&st.mu);
+			if (k == 0 || k != st.werr) /* else the flush failed, reported below */
+				rerr = k;
+			pthread_mutex_unlock(&st.mu);
 			break;
 		}
 		uint64_t idx = ec_reader_index(rd);
@@ -289,10 +307,17 @@ int main(int argc, char **argv)
 				ws++;
 			continue;
 		}
+		if (ev->part > 1)
+			continue; /* the rest of a request sent in parts: counted at its first */
 		requests++;
 		struct ec_fwd_request r;
 		char why[512], line[1024];
-		int err = ec_fwd_from_event(&r, ev, why, sizeof why);
+		int err =
+		    ev->part ? EC_ERR_UNSUPPORTED : ec_fwd_from_event(&r, ev, why, sizeof why);
+		if (ev->part)
+			snprintf(why, sizeof why,
+				 "its body came in parts (still open on a live capture); replay it "
+				 "from the saved capture, parsed whole");
 		if (err) {
 			snprintf(line, sizeof line,
 				 "ec-forward: record %llu (offset %llu, type %u): %s request: %s",
@@ -308,7 +333,7 @@ int main(int argc, char **argv)
 				ec_warn("%s", line + strlen("ec-forward: "));
 			}
 			if (!dry)
-				emit(&st, line);
+				emit(&st, EC_LOG_WARN, line);
 			continue;
 		}
 		if (!ec_fwd_match(&f, ev, &r)) {

@@ -20,7 +20,7 @@ static void usage(int status)
 	    status ? stderr : stdout,
 	    "usage: %s [--decode-body] [--max-body SIZE] [--max-buffer SIZE]\n"
 	    "          [--idle-timeout SECONDS] [--max-conns N] [--max-record SIZE]\n"
-	    "          [--keep-going] [--stats] [FILE...]\n"
+	    "          [--part-after MS|off] [--keep-going] [--stats] [FILE...]\n"
 	    "Reads an ec record stream (FILEs or stdin), writes it on stdout with captured\n"
 	    "connection bytes turned into HTTP/1, HTTP/2 and WebSocket messages.\n"
 	    "  --decode-body         inflate gzip/deflate bodies (bounded by --max-body)\n"
@@ -30,6 +30,8 @@ static void usage(int status)
 	    "  --idle-timeout SECS   forget connections idle this long, stream time (60)\n"
 	    "  --max-conns N         connections tracked at once, least recent evicted (16384)\n"
 	    "  --max-record SIZE     longest input record accepted (16M)\n"
+	    "  --part-after MS|off   live input (a pipe gone quiet): a message still open\n"
+	    "                        MS ms after its bytes came goes out in parts (200)\n"
 	    "  --keep-going          skip undecodable input instead of stopping\n"
 	    "  --stats               print a summary on stderr at the end\n",
 	    argv0);
@@ -52,7 +54,7 @@ static void print_stats(const struct ec_parse_stats *s, double secs)
 		"%s: out: %llu messages (http1 %llu req / %llu resp, http2 %llu req / %llu resp, "
 		"websocket %llu), %llu untyped\n"
 		"%s: desync %llu, seq gaps %llu, loss reports %llu, cut %llu, evicted %llu, "
-		"idle %llu, closed %llu, decoded %llu, peak connections %zu\n"
+		"idle %llu, closed %llu, decoded %llu, parts %llu, peak connections %zu\n"
 		"%s: %.3f s, %.1f MB/s of payload, %.0f messages/s\n",
 		argv0, (unsigned long long)s->records, (unsigned long long)s->events,
 		(unsigned long long)s->bytes, (unsigned long long)s->passed, argv0,
@@ -63,8 +65,8 @@ static void print_stats(const struct ec_parse_stats *s, double secs)
 		(unsigned long long)s->gaps, (unsigned long long)s->lost_reports,
 		(unsigned long long)s->cut, (unsigned long long)s->evicted,
 		(unsigned long long)s->expired, (unsigned long long)s->closed,
-		(unsigned long long)s->decoded, s->peak_conns, argv0, secs,
-		secs > 0 ? s->bytes / secs / 1e6 : 0.0, secs > 0 ? msgs / secs : 0.0);
+		(unsigned long long)s->decoded, (unsigned long long)s->parts, s->peak_conns, argv0,
+		secs, secs > 0 ? s->bytes / secs / 1e6 : 0.0, secs > 0 ? msgs / secs : 0.0);
 }
 
 /* A terminal on stderr gets live counters, once a second. */
@@ -86,20 +88,48 @@ static void live_counters(struct ec_parse *P, int final)
 		(unsigned long long)s.out[0], (unsigned long long)s.desync, final ? "\n" : "");
 }
 
+struct live_out {
+	struct ec_parse *P;
+	struct ec_writer *w;
+};
+
+/*
+ * The input went quiet: open messages whose bytes waited --part-after go
+ * out as parts, and everything parsed so far is written now. Called again
+ * when the next part falls due.
+ */
+static int flush_out(void *arg)
+{
+	struct live_out *lo = arg;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t next;
+	int err = ec_parse_tick(lo->P, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &next);
+	if (!err)
+		err = ec_writer_flush(lo->w);
+	if (err)
+		return err;
+	return next > 0 ? (int)((next + 999999) / 1000000) : 0;
+}
+
 /* Parse one input; 0, or the exit status to stop with. */
-static int parse_input(struct ec_parse *P, int fd, const char *name, size_t max_record,
-		       int keep_going)
+static int parse_input(struct ec_parse *P, struct ec_writer *w, int fd, const char *name,
+		       size_t max_record, int keep_going)
 {
 	struct ec_reader *r = ec_reader_new(fd, name, max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	struct live_out lo = {P, w};
+	ec_reader_on_idle(r, flush_out, &lo);
 	const uint8_t *buf;
 	size_t len;
 	int rc, status = 0;
 	char msg[512];
 	while ((rc = ec_reader_next(r, &buf, &len)) != 0) {
-		if (rc > 0)
+		if (rc > 0) {
+			ec_parse_arrival(P, ec_reader_arrival(r));
 			rc = ec_parse_record(P, buf, len);
+		}
 		if (live && (ec_reader_index(r) & 1023) == 0)
 			live_counters(P, 0);
 		if (rc == 0)
@@ -133,17 +163,11 @@ static int parse_input(struct ec_parse *P, int fd, const char *name, size_t max_
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	static const struct option lo[] = {{"decode-body", 0, 0, 'd'},
-					   {"max-body", 1, 0, 'b'},
-					   {"max-buffer", 1, 0, 'B'},
-					   {"idle-timeout", 1, 0, 'i'},
-					   {"max-conns", 1, 0, 'c'},
-					   {"max-record", 1, 0, 'r'},
-					   {"keep-going", 0, 0, 'k'},
-					   {"stats", 0, 0, 's'},
-					   {"help", 0, 0, 'h'},
-					   {"version", 0, 0, 'V'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"decode-body", 0, 0, 'd'},	 {"max-body", 1, 0, 'b'},   {"max-buffer", 1, 0, 'B'},
+	    {"idle-timeout", 1, 0, 'i'}, {"max-conns", 1, 0, 'c'},  {"max-record", 1, 0, 'r'},
+	    {"part-after", 1, 0, 'P'},	 {"keep-going", 0, 0, 'k'}, {"stats", 0, 0, 's'},
+	    {"help", 0, 0, 'h'},	 {"version", 0, 0, 'V'},    {0, 0, 0, 0}};
 	struct ec_parse_opts o;
 	ec_parse_opts_default(&o);
 	size_t max_record = EC_STREAM_MAX_DEFAULT;
@@ -177,6 +201,17 @@ int main(int argc, char **argv)
 		case 'r':
 			max_record = size_arg(optarg, "--max-record");
 			break;
+		case 'P':
+			if (!strcmp(optarg, "off"))
+				o.part_ns = 0;
+			else if (ec_parse_int(optarg, 1, 3600000, &v))
+				ec_die(2,
+				       "--part-after: '%s' is not a number of milliseconds "
+				       "(1 to 3600000) or off",
+				       optarg);
+			else
+				o.part_ns = v * 1000000ll;
+			break;
 		case 'k':
 			keep_going = 1;
 			break;
@@ -204,7 +239,7 @@ int main(int argc, char **argv)
 	int status = 0;
 	live = isatty(2);
 	if (optind == argc) {
-		status = parse_input(P, 0, "stdin", max_record, keep_going);
+		status = parse_input(P, w, 0, "stdin", max_record, keep_going);
 	} else {
 		for (int i = optind; i < argc && status >= 0 && (status == 0 || keep_going); i++) {
 			int fd = strcmp(argv[i], "-") ? open(argv[i], O_RDONLY) : 0;
@@ -213,7 +248,7 @@ int main(int argc, char **argv)
 				status = 1;
 				continue;
 			}
-			int s = parse_input(P, fd, argv[i], max_record, keep_going);
+			int s = parse_input(P, w, fd, argv[i], max_record, keep_going);
 			if (fd)
 				close(fd);
 			status = s ? s : status;

@@ -88,7 +88,8 @@ s_server_start() { # PORT [ADDR]
 	# the connection's close is reported
 	events | jq -c "select(.closed==true and .conn_id==$conn)" | grep -q .
 	# a startup log and a final heartbeat
-	ec-dump --json "$T/out.pb" | jq -c 'select(.run_log) | .run_log | select(startswith("library "))' | grep -q .
+	ec-dump --json "$T/out.pb" | jq -c 'select(.run_log) | .run_log | select(test("^20[-0-9T:]+Z INF library .*\\n$"))' | grep -q .
+	ec-dump --json "$T/out.pb" | jq -j 'select(.run_log) | .run_log' | grep -q 'Z INF AppName=ec-capture$'
 	ec-dump --json "$T/out.pb" | jq -c 'select(.heartbeat_payload.origin=="ec-capture")' | grep -q .
 }
 
@@ -327,7 +328,7 @@ PY
 	port=$(free_port)
 	s_server_start "$port"
 	sock=$BATS_TEST_TMPDIR/ctl.sock
-	cap_start --control="$sock"
+	cap_start --control "$sock"
 	[ -S "$sock" ]
 	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
 	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
@@ -366,7 +367,7 @@ PY
 	grep -qx 'GET /shown' "$T/payloads" # cut at 10 bytes by truncate_size
 	events | jq -c 'select(.truncated==true)' | grep -q .
 	grep -q 'control: config applied; filters: target=nosuch' "$T/cap.err"
-	ec-dump --json "$T/out.pb" | jq -r 'select(.run_log) | .run_log' | grep -q '^control: config applied'
+	ec-dump --json "$T/out.pb" | jq -r 'select(.run_log) | .run_log' | grep -q 'Z INF control: config applied'
 }
 
 @test "--control refuses a socket another live process holds" {

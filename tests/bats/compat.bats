@@ -43,7 +43,7 @@ setup() {
 	run bash -c "tail -c +2 '$f' | head -c $len | protoc --decode=event.LogEntry -I '$EC_ROOT/proto' '$EC_ROOT/proto/ecaptureq.proto'"
 	assert_success
 	assert_output --partial 'log_type: LOG_TYPE_PROCESS_LOG'
-	assert_output --partial 'run_log: "ec-gen: seed=7'
+	assert_output --partial 'ec-gen: seed=7'
 }
 
 @test "a stock v1 schema (upstream fields only) still decodes our records" {

@@ -120,11 +120,15 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	[ "$events" -gt 1000 ]
 	for c in c1 c2; do
 		run jq -r '"\(.events) \(.logs + .keylogs) \(.undecodable) \(.closed) \(.close_code) \(.close_reason)"' "$T/$c.json"
-		# ec-serve's own 3 startup logs come first (the replay), then the stream's
-		assert_output "$events $((logs + 3)) 0 true 1000 end of stream"
-		run jq -r '.first_logs[0], .first_logs[1]' "$T/$c.json"
-		assert_line --index 0 --regexp 'ec-serve: AppName=ec-serve Version='
-		assert_line --index 1 --partial "Listen for eCaptureQ=ws://127.0.0.1:$WS/"
+		# ec-serve's own 4 startup logs come first (the replay), then the stream's
+		assert_output "$events $((logs + 4)) 0 true 1000 end of stream"
+		# one line each, as eCapture starts its log
+		run jq -j '.first_logs[0], .first_logs[1], .first_logs[2], .first_logs[3]' "$T/$c.json"
+		assert_line --index 0 --regexp '^20[0-9-]{8}T[0-9:]{8}Z INF AppName=ec-serve$'
+		assert_line --index 1 --regexp '^20.*Z INF Version=linux_[a-z0-9_]+:[0-9.]+:'
+		assert_line --index 2 --regexp "^20.*Z INF Listen=http://127.0.0.1:$API "
+		assert_line --index 3 --regexp "^20.*Z INF Listen for eCaptureQ=ws://127.0.0.1:$WS/$"
+		[ "${#lines[@]}" = 4 ]
 		# a heartbeat from ec-serve counting the events
 		run jq -r '.heartbeat_msgs | length' "$T/$c.json"
 		[ "$output" -ge 1 ]
@@ -143,7 +147,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	nlogs=$(ec-dump -j "$T/logs.pb" | jq -c 'select(.run_log)' | wc -l)
 	[ "$nlogs" -gt 128 ]
 	cat "$T/logs.pb" >&7
-	total=$(($(ec-dump -j "$T/logs.pb" | wc -l) + 3))
+	total=$(($(ec-dump -j "$T/logs.pb" | wc -l) + 4))
 	for i in $(seq 1 100); do
 		[ "$(curl -s "http://127.0.0.1:$API/status" | jq .records)" = "$total" ] && break
 		sleep 0.1
@@ -259,7 +263,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	run jq -r '"\(.version) \(.clients) \(.stdin) \(.capture_control | test("nobody.sock"))"' <<<"$output"
 	assert_output "0.1.0 0 open true"
 	run curl -s "http://127.0.0.1:$API/"
-	assert_output --partial '"records":3,'
+	assert_output --partial '"records":4,'
 	serve_finish
 	[ "$SERVE_RC" = 0 ]
 }
@@ -322,8 +326,8 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	cat "$T/serve.err" "$T"/f?.err
 	jq -c '{messages,events,heartbeat_dropped,timeout,closed}' "$T"/f?.json
 	for c in f1 f2; do
-		# all records, plus ec-serve's 3 startup logs and its heartbeats
-		run jq -r '.messages - (.heartbeat_msgs | length) - 3' "$T/$c.json"
+		# all records, plus ec-serve's 4 startup logs and its heartbeats
+		run jq -r '.messages - (.heartbeat_msgs | length) - 4' "$T/$c.json"
 		assert_output 100000
 		run jq -r '.heartbeat_dropped | max' "$T/$c.json"
 		assert_output 0
@@ -396,7 +400,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	n=$(ec-dump -j "$BATS_FILE_TMPDIR/small.pb" | wc -l)
 	for f in c d; do
 		run jq -r '"\(.messages - (.heartbeat_msgs | length)) \(.close_code)"' "$T/$f.json"
-		assert_output "$((n + 3)) 1000"
+		assert_output "$((n + 4)) 1000"
 	done
 }
 
@@ -460,7 +464,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	[ "$SERVE_RC" = 0 ]
 	wait "$PID_alive"
 	run jq -r '"\(.closed) \(.close_code) \(.messages)"' "$T/alive.json"
-	assert_output "true 1000 3"
+	assert_output "true 1000 4"
 }
 
 @test "live retarget: ec-ctl tls --pid A keeps only A's traffic, --pid 0 both again, no restart, nothing lost for A" {

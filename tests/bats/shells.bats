@@ -138,7 +138,7 @@ nobody_shell() {
 	require_root
 	T=$BATS_TEST_TMPDIR
 	sock=$T/ctl.sock
-	mod_start bash --control="$sock"
+	mod_start bash --control "$sock"
 	for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
 	run post /bash '{"pid": 1, "filters": {"target_process": ["bash"]}}'

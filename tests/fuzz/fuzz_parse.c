@@ -6,6 +6,8 @@
  * data), a length byte, then that many payload bytes. Tiny limits make
  * eviction (3 connections), cuts, buffer overflows and idle expiry happen;
  * protocol switches (HTTP/1 -> WebSocket, HTTP/2) come from the payloads.
+ * The input is live: bits 6-7 of the op are also a pause on the arrival
+ * clock, long enough for open messages to go out in parts.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -40,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.decode_body = 1;
 	struct ec_parse *p = ec_parse_new(&o, w);
 	uint64_t seq[4][3] = {{0}};
-	int64_t ts = 1000;
+	int64_t ts = 1000, now = 1;
 	size_t i = 0;
 	while (i + 2 <= size) {
 		uint8_t op = data[i], len = data[i + 1];
@@ -51,6 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int dir =
 		    (op & 4) ? EVENT__DIRECTION__DIRECTION_READ : EVENT__DIRECTION__DIRECTION_WRITE;
 		ts += (int64_t)(op >> 6) * 1000000000ll; /* sometimes a long pause */
+		if (op >> 6) {
+			int64_t next;
+			now += (int64_t)(op >> 6) * 150000000ll;
+			ec_parse_tick(p, now, &next);
+		}
+		ec_parse_arrival(p, now);
 		EcLogEntry le = EVENT__LOG_ENTRY__INIT;
 		if (kind == 6) {
 			EcHeartbeat hb = EVENT__HEARTBEAT__INIT;

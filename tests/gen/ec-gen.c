@@ -389,8 +389,11 @@ int main(int argc, char **argv)
 	struct conn *cs = ec_xcalloc(o.conns, sizeof *cs);
 	uint64_t started = 0, active = 0;
 	int unbounded = o.records || o.size;
-	ec_record_log(w, "ec-gen: seed=%llu conns=%llu (generated, not captured)",
-		      (unsigned long long)o.seed, (unsigned long long)o.conns);
+	char text[128], line[160];
+	snprintf(text, sizeof text, "ec-gen: seed=%llu conns=%llu (generated, not captured)",
+		 (unsigned long long)o.seed, (unsigned long long)o.conns);
+	/* stamped with the generated clock: the same seed gives the same bytes */
+	ec_record_log_line(w, ec_log_line(line, sizeof line, now_ns, EC_LOG_INFO, text));
 	for (uint64_t i = 0; i < o.conns && (unbounded || started < o.total_conns); i++) {
 		conn_new(&cs[i]);
 		started++;

@@ -154,9 +154,11 @@ def main():
                 lat.write("%d\n" % (time.time_ns() - ev.timestamp))
             if events_out:
                 events_out.write(json.dumps({
+                    "rx": time.time_ns(), "part": ev.part, "more_parts": ev.more_parts,
                     "pid": ev.pid, "pname": ev.pname, "type": ev.type, "ts": ev.timestamp,
                     "uuid": ev.uuid, "seq": ev.seq, "conn_id": ev.conn_id,
                     "payload": ev.payload[:200].decode("latin-1")}) + "\n")
+                events_out.flush()
         elif e.log_type == pb.LOG_TYPE_PROCESS_LOG:
             if e.record_kind == pb.RECORD_KIND_KEYLOG:
                 s["keylogs"] += 1

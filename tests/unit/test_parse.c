@@ -133,7 +133,8 @@ static int count_events(const struct rig *g)
 
 static void assert_payload(const EcEvent *e, const char *s)
 {
-	if (e->payload.len != strlen(s) || memcmp(e->payload.data, s, e->payload.len))
+	if (e->payload.len != strlen(s) ||
+	    (e->payload.len && memcmp(e->payload.data, s, e->payload.len)))
 		fail_msg("payload \"%.*s\" != \"%s\"", (int)e->payload.len,
 			 (const char *)e->payload.data, s);
 }
@@ -481,6 +482,215 @@ static void test_loss_report_and_idle(void **state)
 	rig_free(&g);
 }
 
+/* ---- live input: messages that stay open go out in parts ---- */
+
+#define MS 1000000ll
+
+/* Tick at `now` ms; returns the ms until the next part is due (0: none). */
+static int64_t tick(struct rig *g, int64_t now_ms)
+{
+	int64_t next;
+	assert_int_equal(ec_parse_tick(g->p, now_ms * MS, &next), 0);
+	return next / MS;
+}
+
+/* Concatenated payloads of the output events of type `type`. */
+static size_t joined(const struct rig *g, uint32_t type, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (int i = 0; i < count_events(g); i++) {
+		const EcEvent *e = nth(g, i);
+		if (e->type != type || !e->payload.len)
+			continue;
+		assert_true(n + e->payload.len <= cap);
+		memcpy(out + n, e->payload.data, e->payload.len);
+		n += e->payload.len;
+	}
+	return n;
+}
+
+static const char *sse_req = "GET /events HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n";
+static const char *sse_head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+			      "Transfer-Encoding: chunked\r\n\r\n";
+
+/* A server-sent-events response fed as a live capture would: arrival times
+ * in ms (0 = a file), a tick after each burst when live. */
+static void sse(struct rig *g, int live)
+{
+	rig_open(g, NULL);
+	if (live)
+		ec_parse_arrival(g->p, 1000 * MS);
+	evs(g, 11, W, 1, sse_req);
+	evs(g, 11, R, 2, sse_head);
+	evs(g, 11, R, 3, "9\r\ndata: 1\n\n\r\n");
+	if (live) {
+		assert_int_equal(tick(g, 1100), 100); /* not yet: due in 100 ms */
+		assert_int_equal(tick(g, 1200), 0);   /* part 1 out, nothing held */
+		ec_parse_arrival(g->p, 1500 * MS);
+	}
+	evs(g, 11, R, 4, "9\r\ndata: 2\n\n\r\n9\r\ndata: 3\n\n\r\n");
+	if (live) {
+		assert_int_equal(tick(g, 1700), 0); /* part 2 */
+		assert_int_equal(tick(g, 5000), 0); /* nothing new: no part */
+		ec_parse_arrival(g->p, 6000 * MS);
+	}
+	evs(g, 11, R, 5, "0\r\n\r\n");
+	evs(g, 11, W, 6, "GET /next HTTP/1.1\r\n\r\n");
+	rig_done(g);
+}
+
+static void test_parts_http1_live(void **state)
+{
+	(void)state;
+	struct rig g, whole;
+	sse(&g, 1);
+	sse(&whole, 0);
+	/* a file: the request, one whole response, the next request */
+	assert_int_equal(count_events(&whole), 3);
+	assert_int_equal(nth(&whole, 1)->part, 0);
+	/* live: the response in three parts, each out as soon as due */
+	assert_int_equal(count_events(&g), 5);
+	const EcEvent *e = nth(&g, 1);
+	assert_int_equal(e->type, 3);
+	assert_int_equal(e->part, 1);
+	assert_true(e->more_parts);
+	char want[256];
+	snprintf(want, sizeof want, "%sdata: 1\n\n", sse_head);
+	assert_payload(e, want);
+	assert_int_equal(e->timestamp, 2);
+	e = nth(&g, 2);
+	assert_int_equal(e->part, 2);
+	assert_true(e->more_parts);
+	assert_payload(e, "data: 2\n\ndata: 3\n\n");
+	assert_int_equal(e->timestamp, 4); /* the part's first fragment */
+	e = nth(&g, 3);
+	assert_int_equal(e->type, 3);
+	assert_int_equal(e->part, 3);
+	assert_false(e->more_parts);
+	assert_payload(e, "");
+	assert_non_null(strstr(e->note, "dechunked"));
+	assert_int_equal(nth(&g, 4)->type, 1); /* the connection goes on */
+	/* the parts together are the whole message */
+	char a[512], b[512];
+	size_t an = joined(&g, 3, a, sizeof a), bn = joined(&whole, 3, b, sizeof b);
+	assert_int_equal(an, bn);
+	assert_memory_equal(a, b, an);
+	rig_free(&g);
+	rig_free(&whole);
+}
+
+/* A message that completes before it is due never goes out in parts;
+ * --part-after off (part_ns 0) never splits. */
+static void test_parts_only_when_due(void **state)
+{
+	(void)state;
+	struct ec_parse_opts o;
+	ec_parse_opts_default(&o);
+	for (int off = 0; off < 2; off++) {
+		o.part_ns = off ? 0 : EC_PARSE_PART_DEFAULT;
+		struct rig g;
+		rig_open(&g, &o);
+		ec_parse_arrival(g.p, 1000 * MS);
+		evs(&g, 12, W, 1, "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\nabc");
+		assert_int_equal(tick(&g, 1199), off ? 0 : 1);
+		ec_parse_arrival(g.p, 1199 * MS);
+		evs(&g, 12, W, 2, "def");
+		assert_int_equal(tick(&g, 9000), 0);
+		evs(&g, 12, R, 3, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nda");
+		assert_int_equal(tick(&g, 9000), 0); /* reached at its arrival, 1199 */
+		evs(&g, 12, R, 4, "ta");
+		rig_done(&g);
+		assert_int_equal(count_events(&g), off ? 2 : 3);
+		assert_int_equal(nth(&g, 0)->part, 0);
+		assert_payload(nth(&g, 0), "POST /up HTTP/1.1\r\nContent-Length: 6\r\n\r\nabcdef");
+		if (!off) {
+			assert_int_equal(nth(&g, 1)->part, 1);
+			assert_int_equal(nth(&g, 2)->part, 2);
+			assert_payload(nth(&g, 2), "ta");
+		}
+		rig_free(&g);
+	}
+}
+
+/* An HTTP/2 stream that stays open (gRPC, SSE over h2): parts per stream,
+ * trailers at the end of the last; the other stream stays whole. */
+static void test_parts_http2_live(void **state)
+{
+	(void)state;
+	static uint8_t r[1024], blk[256];
+	size_t rn = 0;
+	nghttp2_hd_deflater *sd;
+	assert_int_equal(nghttp2_hd_deflate_new(&sd, 4096), 0);
+	nghttp2_nv resp[] = {{(uint8_t *)":status", (uint8_t *)"200", 7, 3, 0}};
+	nghttp2_nv trl[] = {{(uint8_t *)"grpc-status", (uint8_t *)"0", 11, 1, 0}};
+	rn += h2frame(r + rn, 4, 0, 0, "", 0);
+	ssize_t k = nghttp2_hd_deflate_hd(sd, blk, sizeof blk, resp, 1);
+	rn += h2frame(r + rn, 1, 0x4, 1, blk, (size_t)k);
+	rn += h2frame(r + rn, 0, 0, 1, "one", 3);
+	size_t cut1 = rn;
+	rn += h2frame(r + rn, 0, 0, 1, "two", 3);
+	k = nghttp2_hd_deflate_hd(sd, blk, sizeof blk, resp, 1);
+	rn += h2frame(r + rn, 1, 0x5, 3, blk, (size_t)k); /* stream 3: whole at once */
+	size_t cut2 = rn;
+	k = nghttp2_hd_deflate_hd(sd, blk, sizeof blk, trl, 1);
+	rn += h2frame(r + rn, 1, 0x5, 1, blk, (size_t)k); /* trailers end stream 1 */
+	nghttp2_hd_deflate_del(sd);
+	struct rig g;
+	rig_open(&g, NULL);
+	ec_parse_arrival(g.p, 1000 * MS);
+	ev(&g, 13, R, 1, r, cut1);
+	assert_int_equal(tick(&g, 1300), 0);
+	ec_parse_arrival(g.p, 2000 * MS);
+	ev(&g, 13, R, 2, r + cut1, cut2 - cut1);
+	assert_int_equal(tick(&g, 2300), 0);
+	ev(&g, 13, R, 3, r + cut2, rn - cut2);
+	rig_done(&g);
+	assert_int_equal(count_events(&g), 4);
+	const EcEvent *e = nth(&g, 0);
+	assert_int_equal(e->type, 4);
+	assert_int_equal(e->h2_stream_id, 1);
+	assert_int_equal(e->part, 1);
+	assert_payload(e, "HTTP/2.0 200\r\n:status: 200\r\n\r\none");
+	e = nth(&g, 1); /* stream 3 came whole */
+	assert_int_equal(e->h2_stream_id, 3);
+	assert_int_equal(e->part, 0);
+	e = nth(&g, 2);
+	assert_int_equal(e->part, 2);
+	assert_true(e->more_parts);
+	assert_payload(e, "two");
+	e = nth(&g, 3);
+	assert_int_equal(e->part, 3);
+	assert_false(e->more_parts);
+	assert_payload(e, "grpc-status: 0\r\n");
+	assert_non_null(strstr(e->note, "trailers: the last 16 bytes"));
+	rig_free(&g);
+}
+
+/* A message sent in parts that never completes ends in a typed last part. */
+static void test_parts_incomplete_at_close(void **state)
+{
+	(void)state;
+	struct rig g;
+	rig_open(&g, NULL);
+	ec_parse_arrival(g.p, 1000 * MS);
+	evs(&g, 14, W, 1, "GET /dl HTTP/1.1\r\n\r\n");
+	evs(&g, 14, R, 2, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+	tick(&g, 1200);
+	ec_parse_arrival(g.p, 2000 * MS);
+	evs(&g, 14, R, 3, "abc");
+	ev(&g, 14, W, 4, NULL, 0);
+	rig_done(&g);
+	assert_int_equal(count_events(&g), 3);
+	assert_int_equal(nth(&g, 1)->part, 1);
+	const EcEvent *e = nth(&g, 2);
+	assert_int_equal(e->type, 3);
+	assert_int_equal(e->part, 2);
+	assert_false(e->more_parts);
+	assert_payload(e, "abc");
+	assert_non_null(strstr(e->note, "incomplete at the connection's close"));
+	rig_free(&g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,6 +702,10 @@ int main(void)
 	    cmocka_unit_test(test_every_cut_http1_ws),
 	    cmocka_unit_test(test_every_cut_http2),
 	    cmocka_unit_test(test_loss_report_and_idle),
+	    cmocka_unit_test(test_parts_http1_live),
+	    cmocka_unit_test(test_parts_only_when_due),
+	    cmocka_unit_test(test_parts_http2_live),
+	    cmocka_unit_test(test_parts_incomplete_at_close),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

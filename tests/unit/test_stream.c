@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -34,8 +36,11 @@ static uint8_t *make_stream(int k, size_t *len)
 	assert_int_equal(pipe2(p, 0), 0);
 	fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
 	struct ec_writer *w = ec_writer_new(p[1]);
-	for (int i = 0; i < k; i++)
-		assert_int_equal(ec_record_log(w, "msg-%d", i), 0);
+	for (int i = 0; i < k; i++) {
+		char m[16];
+		snprintf(m, sizeof m, "msg-%d", i);
+		assert_int_equal(ec_record_log_line(w, m), 0);
+	}
 	assert_int_equal(ec_writer_free(w), 0);
 	close(p[1]);
 	uint8_t *buf = malloc(1 << 16);
@@ -237,9 +242,9 @@ static void writer_epipe(void **state)
 	assert_int_equal(pipe(p), 0);
 	close(p[0]);
 	struct ec_writer *w = ec_writer_new(p[1]);
-	assert_int_equal(ec_record_log(w, "x"), 0); /* buffered */
+	assert_int_equal(ec_record_log_line(w, "x"), 0); /* buffered */
 	assert_int_equal(ec_writer_flush(w), EC_ERR_PIPE);
-	assert_int_equal(ec_record_log(w, "y"), EC_ERR_PIPE);
+	assert_int_equal(ec_record_log_line(w, "y"), EC_ERR_PIPE);
 	assert_int_equal(ec_writer_free(w), EC_ERR_PIPE);
 	close(p[1]);
 }
@@ -283,6 +288,182 @@ static void varints(void **state)
 	assert_int_equal(ec_varint_decode(over, 10, &v), -1);
 }
 
+/* The idle hook's view: what the test does when the reader says "quiet". */
+struct idle_t {
+	int calls;
+	int wfd;	    /* the pipe's write end */
+	const uint8_t *rec; /* one framed record to write at the first call */
+	size_t reclen;
+	uint64_t seen_at[4]; /* records handed out when each call came */
+	struct ec_reader *r;
+	int first_ms; /* what the first call returns */
+	int64_t t[4];
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int on_idle(void *arg)
+{
+	struct idle_t *t = arg;
+	int k = t->calls++;
+	t->seen_at[k] = ec_reader_index(t->r);
+	t->t[k] = now_ms();
+	if (k == 0 && t->first_ms)
+		return t->first_ms; /* call me again: nothing written yet */
+	if (t->rec) {
+		assert_int_equal(write(t->wfd, t->rec, t->reclen), (ssize_t)t->reclen);
+		t->rec = NULL;
+		return 0;
+	}
+	close(t->wfd); /* the input ends */
+	return 0;
+}
+
+/*
+ * A pipe: records already waiting are read without a call; the hook comes
+ * only when the next read would block, once per quiet spell.
+ */
+static void idle_hook_when_quiet(void **state)
+{
+	(void)state;
+	size_t n;
+	uint8_t *s = make_stream(3, &n);
+	size_t one = (size_t)s[0] + 1; /* each "msg-i" record is short: a 1-byte prefix */
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], s, 2 * one), (ssize_t)(2 * one));
+	struct idle_t t = {.wfd = p[1], .rec = s + 2 * one, .reclen = one};
+	struct ec_reader *r = ec_reader_new(p[0], "pipe", 0);
+	t.r = r;
+	ec_reader_on_idle(r, on_idle, &t);
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(t.calls, 0);
+	assert_true(ec_reader_arrival(r) > 0);
+	int64_t a1 = ec_reader_arrival(r);
+	assert_int_equal(ec_reader_next(r, &b, &len), 1); /* written by the hook */
+	assert_int_equal(t.calls, 1);
+	assert_int_equal(t.seen_at[0], 2); /* both records were out before */
+	assert_memory_equal(b + len - 5, "msg-2", 5);
+	assert_true(ec_reader_arrival(r) >= a1);
+	assert_int_equal(ec_reader_next(r, &b, &len), 0); /* the hook closed it */
+	assert_int_equal(t.calls, 2);
+	ec_reader_free(r);
+	close(p[0]);
+	free(s);
+}
+
+/* A hook that asks for a timer is called again after that long, if still quiet. */
+static void idle_hook_timer(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	struct idle_t t = {.wfd = p[1], .first_ms = 30};
+	struct ec_reader *r = ec_reader_new(p[0], "pipe", 0);
+	t.r = r;
+	ec_reader_on_idle(r, on_idle, &t);
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(ec_reader_next(r, &b, &len), 0);
+	assert_int_equal(t.calls, 2);
+	assert_true(t.t[1] - t.t[0] >= 30);
+	ec_reader_free(r);
+	close(p[0]);
+}
+
+static int fail_idle(void *arg)
+{
+	(*(int *)arg)++;
+	return EC_ERR_PIPE;
+}
+
+/* A hook's error stops the reader; a regular file never calls the hook. */
+static void idle_hook_error_and_files(void **state)
+{
+	(void)state;
+	int p[2], calls = 0;
+	assert_int_equal(pipe(p), 0);
+	struct ec_reader *r = ec_reader_new(p[0], "pipe", 0);
+	ec_reader_on_idle(r, fail_idle, &calls);
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(ec_reader_next(r, &b, &len), EC_ERR_PIPE);
+	assert_int_equal(calls, 1);
+	ec_reader_free(r);
+	close(p[0]);
+	close(p[1]);
+
+	size_t n;
+	uint8_t *s = make_stream(100, &n);
+	int fd = memfd(s, n);
+	r = ec_reader_new(fd, "file", 0);
+	ec_reader_on_idle(r, fail_idle, &calls);
+	int k = 0;
+	while (ec_reader_next(r, &b, &len) == 1)
+		k++;
+	assert_int_equal(k, 100);
+	assert_int_equal(calls, 1);
+	assert_int_equal(ec_reader_arrival(r), 0);
+	ec_reader_free(r);
+	close(fd);
+	free(s);
+}
+
+/* A terminal in raw mode has no RWF_NOWAIT reads: the hook comes all the same. */
+static int tty_idle(void *arg)
+{
+	struct idle_t *t = arg;
+	if (t->calls++ == 0) {
+		assert_int_equal(write(t->wfd, t->rec, t->reclen), (ssize_t)t->reclen);
+		return 0;
+	}
+	return EC_ERR_PIPE;
+}
+
+static void idle_hook_on_a_terminal(void **state)
+{
+	(void)state;
+	size_t n;
+	uint8_t *s = make_stream(2, &n);
+	size_t one = (size_t)s[0] + 1;
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	int sl = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(sl >= 0);
+	struct termios tio;
+	assert_int_equal(tcgetattr(sl, &tio), 0);
+	cfmakeraw(&tio);
+	assert_int_equal(tcsetattr(sl, TCSANOW, &tio), 0);
+	assert_int_equal(write(m, s, one), (ssize_t)one);
+	struct idle_t t = {.wfd = m, .rec = s + one, .reclen = one};
+	struct ec_reader *r = ec_reader_new(sl, "tty", 0);
+	t.r = r;
+	ec_reader_on_idle(r, tty_idle, &t);
+	const uint8_t *b;
+	size_t len;
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(t.calls, 0);
+	assert_int_equal(ec_reader_next(r, &b, &len), 1);
+	assert_int_equal(t.calls, 1);
+	assert_memory_equal(b + len - 5, "msg-1", 5);
+	assert_int_equal(ec_reader_next(r, &b, &len), EC_ERR_PIPE);
+	assert_int_equal(t.calls, 2);
+	ec_reader_free(r);
+	close(sl);
+	close(m);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +478,10 @@ int main(void)
 	    cmocka_unit_test(writer_epipe),
 	    cmocka_unit_test(raw_equals_put),
 	    cmocka_unit_test(varints),
+	    cmocka_unit_test(idle_hook_when_quiet),
+	    cmocka_unit_test(idle_hook_timer),
+	    cmocka_unit_test(idle_hook_error_and_files),
+	    cmocka_unit_test(idle_hook_on_a_terminal),
 	};
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
 }

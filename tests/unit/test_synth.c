@@ -645,54 +645,72 @@ static void raw_packets(void **state)
 }
 
 /*
- * Live (pipe in, pipe out): each record's packets are out before the next
- * record; pending bytes leave once a later record is EC_SYNTH_HOLD_NS on.
+ * Live output (a pipe): nothing reaches it until ec_synth_idle (the input
+ * went quiet), which writes the blocks built so far, and the pending bytes
+ * and key lines once they have waited EC_SYNTH_HOLD_NS since they arrived;
+ * pending bytes also leave once a later record is EC_SYNTH_HOLD_NS on.
  */
 static void live_flush(void **state)
 {
 	(void)state;
-	int in[2], out[2];
-	assert_int_equal(pipe(in), 0);
+	int out[2];
 	assert_int_equal(pipe2(out, O_NONBLOCK), 0);
 	fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
 	W = ec_pcapng_new(out[1], "t");
 	S = ec_synth_new(W, -1);
-	ec_synth_input(S, in[0]);
 	EcEvent ev = ev_init(), other = ev_init();
 	other.conn_id = 77;
 	other.src_port = 40001;
 	uint8_t buf[1 << 16];
+	const int64_t t = 1000000000, hold = EC_SYNTH_HOLD_NS;
+	int64_t next;
+	ec_synth_arrival(S, t);
 	feed_ev(&ev, WR, "hello\r", 6);
+	assert_int_equal(read(out[0], buf, sizeof buf), -1); /* batched */
+	assert_int_equal(ec_synth_idle(S, t + hold / 2, &next), 0);
+	assert_int_equal(next, hold / 2);
 	ssize_t k = read(out[0], buf, sizeof buf);
-	assert_true(k > 0);
-	/* SHB, IDB, the handshake; the data waits for more */
 	struct blk b[16];
-	assert_int_equal(walk(buf, (size_t)k, b, 16), 5);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 5); /* SHB, IDB, the handshake */
+	assert_int_equal(ec_synth_idle(S, t + hold, &next), 0);
+	assert_int_equal(next, 0);
+	k = read(out[0], buf, sizeof buf);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1); /* the held bytes, now due */
+	assert_memory_equal(epb_of(&b[0]).data + 54, "hello\r", 6);
+	ec_synth_arrival(S, 2 * t);
 	feed_ev(&ev, WR, "\n", 1);
-	assert_int_equal(read(out[0], buf, sizeof buf), -1); /* nothing new */
-	/* hello\r arrived at ev.timestamp - 1000; feed_ev adds 1000 */
-	other.timestamp = ev.timestamp + EC_SYNTH_HOLD_NS - 3000;
+	feed_key("CLIENT_RANDOM 00 11");
+	/* a record EC_SYNTH_HOLD_NS later in capture time sends the held byte */
+	other.timestamp = ev.timestamp + hold;
 	feed_ev(&other, WR, "x", 1);
+	assert_int_equal(read(out[0], buf, sizeof buf), -1);
+	assert_int_equal(ec_synth_idle(S, 2 * t + 1, &next), 0);
+	assert_int_equal(next, hold - 1);
 	k = read(out[0], buf, sizeof buf);
-	assert_int_equal(walk(buf, (size_t)k, b, 16), 3); /* other's handshake */
-	EcHeartbeat hb = EVENT__HEARTBEAT__INIT;
-	hb.timestamp = ev.timestamp + 2 * EC_SYNTH_HOLD_NS;
-	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
-	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD;
-	e.heartbeat_payload = &hb;
-	assert_int_equal(ec_synth_record(S, &e), 0);
+	/* the keys (before the next packet), other's handshake, the held "\n" */
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 5);
+	assert_int_equal(b[0].type, EC_PCAPNG_DSB);
+	assert_memory_equal(epb_of(&b[4]).data + 54, "\n", 1);
+	assert_int_equal(ec_synth_idle(S, 2 * t + hold, &next), 0);
 	k = read(out[0], buf, sizeof buf);
-	assert_int_equal(walk(buf, (size_t)k, b, 16), 2); /* both held writes, oldest first */
-	struct epb p = epb_of(&b[0]);
-	assert_int_equal(p.caplen, 14 + 20 + 20 + 7);
-	assert_memory_equal(p.data + 54, "hello\r\n", 7);
-	assert_int_equal(epb_of(&b[1]).caplen, 14 + 20 + 20 + 1);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1);
+	assert_memory_equal(epb_of(&b[0]).data + 54, "x", 1);
+	assert_int_equal(ec_synth_idle(S, 3 * t, &next), 0);
+	assert_int_equal(read(out[0], buf, sizeof buf), -1); /* nothing left */
+	/* key lines alone wait their turn too */
+	ec_synth_arrival(S, 4 * t);
+	feed_key("CLIENT_RANDOM 22 33");
+	assert_int_equal(ec_synth_idle(S, 4 * t + 1, &next), 0);
+	assert_int_equal(next, hold - 1);
+	assert_int_equal(read(out[0], buf, sizeof buf), -1);
+	assert_int_equal(ec_synth_idle(S, 4 * t + hold, &next), 0);
+	k = read(out[0], buf, sizeof buf);
+	assert_int_equal(walk(buf, (size_t)k, b, 16), 1);
+	assert_int_equal(b[0].type, EC_PCAPNG_DSB);
 	assert_int_equal(ec_synth_free(S), 0);
 	assert_int_equal(ec_pcapng_free(W), 0);
-	for (int i = 0; i < 2; i++) {
-		close(in[i]);
-		close(out[i]);
-	}
+	close(out[0]);
+	close(out[1]);
 }
 
 /* The 4-tuple of our own synthesized packets, and of odd frames. */

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <getopt.h>
+
 #include <string.h>
 
 #include "error.h"
@@ -75,13 +77,60 @@ static void names(void **state)
 			    "2025-12-02T14:00:00.123456789Z");
 }
 
+/* Parse argv as ec-capture does; "control" and "pid" seen, and what is left. */
+static void opts(int argc, char **argv, const char **control, const char **pid, int *rest)
+{
+	static const struct option lo[] = {{"control", optional_argument, 0, 'c'},
+					   {"pid", required_argument, 0, 'p'},
+					   {0, 0, 0, 0}};
+	int c;
+	*control = *pid = NULL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c::p:", lo, NULL)) != -1) {
+		if (c == 'c') {
+			const char *v = ec_optarg_optional(argc, argv);
+			*control = v ? v : "default";
+		} else if (c == 'p') {
+			*pid = optarg;
+		}
+	}
+	*rest = argc - optind;
+}
+
+/* An optional argument is taken as "--opt VALUE" too, never an option after it. */
+static void optional_args(void **state)
+{
+	(void)state;
+	const char *ctl, *pid;
+	int rest;
+	char *a[][5] = {
+	    {"x", "--control", "/run/s.sock", "--pid", "7"},
+	    {"x", "--control=/run/s.sock", "--pid", "7", NULL},
+	    {"x", "-c", "/run/s.sock", "--pid", "7"},
+	    {"x", "--pid", "7", "--control", "/run/s.sock"},
+	};
+	int n[] = {5, 4, 5, 5};
+	for (int i = 0; i < 4; i++) {
+		opts(n[i], a[i], &ctl, &pid, &rest);
+		assert_string_equal(ctl, "/run/s.sock");
+		assert_string_equal(pid, "7");
+		assert_int_equal(rest, 0);
+	}
+	char *b[] = {"x", "--control", "--pid", "7"};
+	opts(4, b, &ctl, &pid, &rest);
+	assert_string_equal(ctl, "default");
+	assert_string_equal(pid, "7");
+	char *c[] = {"x", "--pid", "7", "--control"};
+	opts(4, c, &ctl, &pid, &rest);
+	assert_string_equal(ctl, "default");
+	assert_int_equal(rest, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(sizes),
-	    cmocka_unit_test(base64),
-	    cmocka_unit_test(utf8),
-	    cmocka_unit_test(names),
+	    cmocka_unit_test(sizes), cmocka_unit_test(base64),	      cmocka_unit_test(utf8),
+	    cmocka_unit_test(names), cmocka_unit_test(optional_args),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #include "stream.h"
 #include "error.h"
+#include "record.h"
 #include "util.h"
 
 #include <errno.h>
@@ -406,22 +407,34 @@ int ec_writer_put(struct ec_writer *w, const EcLogEntry *e)
 {
 	if (w->err)
 		return w->err;
-	size_t n = event__log_entry__get_packed_size(e);
+	/* every writer's strings go out as UTF-8, whatever a process named itself */
+	struct ec_record_fixed fx;
+	const EcLogEntry *f = ec_record_fix(e, NULL, &fx);
+	size_t n = event__log_entry__get_packed_size(f);
 	int err = reserve(w, n + 10);
-	if (err)
-		return err;
-	size_t k = ec_varint_encode(n, w->buf + w->len);
-	event__log_entry__pack(e, w->buf + w->len + k);
-	w->len += k + n;
-	w->records++;
-	w->bytes += k + n;
-	return 0;
+	if (!err) {
+		size_t k = ec_varint_encode(n, w->buf + w->len);
+		event__log_entry__pack(f, w->buf + w->len + k);
+		w->len += k + n;
+		w->records++;
+		w->bytes += k + n;
+	}
+	if (f != e)
+		ec_record_fixed_free(&fx);
+	return err;
 }
 
 int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len)
 {
 	if (w->err)
 		return w->err;
+	uint8_t *fixed;
+	size_t flen;
+	if (ec_record_sanitize(buf, len, &fixed, &flen) == 1) {
+		int err = ec_writer_put_raw(w, fixed, flen);
+		free(fixed);
+		return err;
+	}
 	int err = reserve(w, len + 10);
 	if (err)
 		return err;

@@ -63,9 +63,13 @@ struct ec_writer;
 struct ec_writer *ec_writer_new(int fd);
 /* Flush, then free. Returns the flush status. */
 int ec_writer_free(struct ec_writer *w);
-/* Append one record; a negative ec_error (EC_ERR_PIPE when the reader left). */
+/*
+ * Append one record; a negative ec_error (EC_ERR_PIPE when the reader left).
+ * String fields that are not UTF-8 are written fixed (ec_record_fix).
+ */
 int ec_writer_put(struct ec_writer *w, const EcLogEntry *e);
-/* Append already-serialized record bytes unchanged (pass-through). */
+/* Append already-serialized record bytes (pass-through), unchanged unless a
+ * string field is not UTF-8 (then fixed: ec_record_sanitize). */
 int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len);
 int ec_writer_flush(struct ec_writer *w);
 /* Records and bytes written so far. */

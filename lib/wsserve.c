@@ -3,6 +3,7 @@
 #include "error.h"
 #include "httpc.h"
 #include "hub.h"
+#include "record.h"
 #include "stream.h"
 #include "util.h"
 
@@ -185,9 +186,13 @@ static int64_t mono_ns(void)
 
 static struct ec_msg *pack_entry(struct ec_serve *s, const EcLogEntry *e)
 {
-	size_t n = event__log_entry__get_packed_size(e);
+	struct ec_record_fixed fx;
+	const EcLogEntry *f = ec_record_fix(e, NULL, &fx);
+	size_t n = event__log_entry__get_packed_size(f);
 	struct ec_msg *m = ec_msg_new(s->hub, NULL, n);
-	event__log_entry__pack(e, m->data);
+	event__log_entry__pack(f, m->data);
+	if (f != e)
+		ec_record_fixed_free(&fx);
 	return m;
 }
 
@@ -274,6 +279,13 @@ static void *reader_main(void *arg)
 		}
 		int log_type = e->log_type;
 		ec_record_free(e);
+		/* a string that is not UTF-8 would stop a client's decoder at this record */
+		uint8_t *fixed = NULL;
+		size_t flen;
+		if (ec_record_sanitize(buf, len, &fixed, &flen) == 1) {
+			buf = fixed;
+			len = flen;
+		}
 		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE) {
 			ec_warn("--tee: stdout closed; no longer copying the stream");
 			ec_writer_free(w);
@@ -283,6 +295,7 @@ static void *reader_main(void *arg)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
 		ec_hub_publish(s->hub, ec_msg_new(s->hub, buf, len),
 			       log_type == EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG);
+		free(fixed);
 	}
 	if (w && ec_writer_free(w) == EC_ERR_IO)
 		ec_warn("--tee: write to stdout failed: %s", strerror(errno));

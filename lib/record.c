@@ -253,20 +253,41 @@ static int wire_ok(const struct ec_wire_str *w)
 int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen)
 {
 	struct ec_record_strs s;
-	if (ec_record_strs(buf, len, &s))
-		return EC_ERR_DECODE;
-	if (wire_ok(&s.run_log) && wire_ok(&s.uuid) && wire_ok(&s.src_ip) && wire_ok(&s.dst_ip) &&
-	    wire_ok(&s.pname) && wire_ok(&s.note) && wire_ok(&s.message) && wire_ok(&s.origin))
+	int walked = ec_record_strs(buf, len, &s) == 0;
+	if (walked && wire_ok(&s.run_log) && wire_ok(&s.uuid) && wire_ok(&s.src_ip) &&
+	    wire_ok(&s.dst_ip) && wire_ok(&s.pname) && wire_ok(&s.note) && wire_ok(&s.message) &&
+	    wire_ok(&s.origin))
 		return 0; /* NULs are valid UTF-8: the bytes go as they are */
 	EcLogEntry *e = ec_record_decode(buf, len);
 	if (!e)
 		return EC_ERR_DECODE;
+	/*
+	 * Re-encoded from the decoded form. Unknown fields go: when the wire
+	 * could not be walked they are what other decoders refuse (a field
+	 * number over 2^29, say), which protobuf-c keeps.
+	 */
+	EcLogEntry le = *e;
+	EcEvent ev;
+	EcHeartbeat hb;
+	le.base.n_unknown_fields = 0;
+	le.base.unknown_fields = NULL;
+	if (le.payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD) {
+		ev = *le.event_payload;
+		ev.base.n_unknown_fields = 0;
+		ev.base.unknown_fields = NULL;
+		le.event_payload = &ev;
+	} else if (le.payload_case == EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD) {
+		hb = *le.heartbeat_payload;
+		hb.base.n_unknown_fields = 0;
+		hb.base.unknown_fields = NULL;
+		le.heartbeat_payload = &hb;
+	}
 	struct ec_record_fixed fx;
-	const EcLogEntry *f = ec_record_fix(e, &s, &fx);
+	const EcLogEntry *f = ec_record_fix(&le, walked ? &s : NULL, &fx);
 	*outlen = event__log_entry__get_packed_size(f);
-	*out = ec_xmalloc(*outlen);
+	*out = ec_xmalloc(*outlen ? *outlen : 1);
 	event__log_entry__pack(f, *out);
-	if (f != e)
+	if (f != &le)
 		ec_record_fixed_free(&fx);
 	ec_record_free(e);
 	return 1;

@@ -57,7 +57,9 @@ void ec_record_fixed_free(struct ec_record_fixed *fx);
 /*
  * The same for serialized bytes (pass-through writers, ec-serve): 0 when buf
  * can go out as it is, 1 with the fixed record in *out (malloc'd, *outlen
- * bytes), or EC_ERR_DECODE when buf is not a LogEntry.
+ * bytes), or EC_ERR_DECODE when buf is not a LogEntry. A record whose wire
+ * form is not plain protobuf (a field number over 2^29, which protobuf-c
+ * takes and other decoders refuse) is re-encoded without its unknown fields.
  */
 int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen);
 

@@ -251,6 +251,25 @@ static void mkdir_parent(const char *path)
 	mkdir(dir, 0755); /* EEXIST is fine; other errors show at bind */
 }
 
+/* Can path be bound? The reason in err when not. */
+static int try_bind(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa)) {
+		snprintf(err, errlen, "cannot create the socket %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
 struct ec_control *ec_control_new(const char *path, size_t max_body, ec_control_handler fn,
 				  void *ctx, char *err, size_t errlen)
 {
@@ -277,6 +296,9 @@ struct ec_control *ec_control_new(const char *path, size_t max_body, ec_control_
 			unlink(path);
 		}
 		mkdir_parent(path);
+		/* lws would log its bind error and carry on without the socket: try first */
+		if (try_bind(path, err, errlen))
+			return NULL;
 	}
 	struct ec_control *c = ec_xcalloc(1, sizeof *c);
 	snprintf(c->path, sizeof c->path, "%s", path);
@@ -287,7 +309,7 @@ struct ec_control *ec_control_new(const char *path, size_t max_body, ec_control_
 	lws_set_log_level(LLL_ERR, NULL);
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof info);
-	info.options = LWS_SERVER_OPTION_UNIX_SOCK;
+	info.options = LWS_SERVER_OPTION_UNIX_SOCK | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	info.iface = c->path;
 	info.port = 0;
 	info.protocols = protocols;

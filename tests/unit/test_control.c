@@ -195,6 +195,9 @@ static void stale_and_bad_paths(void **state)
 	longp[sizeof longp - 1] = '\0';
 	assert_null(ec_control_new(longp, 64, handler, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "path"));
+	/* a socket that cannot be bound is an error, not a capture without it */
+	assert_null(ec_control_new("/nonexistent/dir/c.sock", 64, handler, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "No such file or directory"));
 }
 
 static int setup(void **state)

@@ -1,5 +1,6 @@
 #include "wsserve.h"
 #include "config.h"
+#include "control.h"
 #include "error.h"
 #include "httpc.h"
 #include "hub.h"
@@ -89,6 +90,7 @@ struct pss {
 	int status;
 	const char *allow;
 	int close_after;
+	int closing;	     /* answered: close when lws has flushed it */
 	unsigned char *resp; /* LWS_PRE headroom, then resp_len bytes */
 	size_t resp_len;
 	struct relay_job *job;
@@ -321,6 +323,15 @@ static int auth_ok(struct ec_serve *s, struct lws *wsi)
 	return gl == tl && CRYPTO_memcmp(got, s->o->token, tl) == 0;
 }
 
+/*
+ * An HTTP/1 connection (not an HTTP/2 stream, which lws lets write only
+ * from its WRITEABLE callback): answers are written at once.
+ */
+static int is_h1(struct lws *wsi)
+{
+	return lws_get_network_wsi(wsi) == wsi;
+}
+
 /* Queue a response on the HTTP session; it is written when writable. */
 static void respond(struct lws *wsi, struct pss *p, int status, const char *body, size_t len)
 {
@@ -464,7 +475,16 @@ static void start_relay(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		return;
 	}
 	p->job = j;
+	/*
+	 * Read nothing more until the answer is out: lws closes a connection on
+	 * EOF, and a client that shut its sending side after the body is still
+	 * owed the capture's answer (written from collect_relays).
+	 */
+	if (is_h1(wsi))
+		lws_rx_flow_control(wsi, 0);
 }
+
+static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p);
 
 /* Hand finished relays' answers to their sessions (loop thread). */
 static void collect_relays(struct ec_serve *s)
@@ -482,6 +502,14 @@ static void collect_relays(struct ec_serve *s)
 			struct pss *p = lws_wsi_user(j->wsi);
 			p->job = NULL;
 			respond(j->wsi, p, j->status, j->resp, strlen(j->resp));
+			/* written now: with its reading paused lws never calls it writable */
+			if (is_h1(j->wsi) && http_write(s, j->wsi, p) < 0)
+				lws_set_timeout(j->wsi, PENDING_TIMEOUT_CLOSE_SEND,
+						LWS_TO_KILL_ASYNC);
+		} else {
+			ec_warn("POST /%s: the capture answered HTTP %d, but its client had gone: "
+				"not answered",
+				j->route, j->status);
 		}
 		free(j->resp);
 		free(j->body);
@@ -528,7 +556,8 @@ static int is_config_route(const char *path)
 
 static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, const char *uri)
 {
-	char path[256];
+	char path[256], why[200];
+	long long clen;
 	snprintf(path, sizeof path, "%s", uri ? uri : "/");
 	size_t n = strlen(path);
 	if (n > 1 && path[n - 1] == '/')
@@ -536,6 +565,20 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 	int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
 	int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
 	p->kind = PSS_HTTP;
+	int bad = ec_control_framing(wsi, &clen, why, sizeof why);
+	if (bad) {
+		/* before anything else: such a request means different things to different parsers
+		 */
+		if (s->o->verbose)
+			ec_warn("%s %s refused (HTTP %d): %s",
+				post  ? "POST"
+				: get ? "GET"
+				      : "request",
+				path, bad, why);
+		p->close_after = 1;
+		respond_code(wsi, p, bad, EC_RESP_INVALID_REQUEST, "", why);
+		return 0;
+	}
 	if (!auth_ok(s, wsi)) {
 		p->close_after = post; /* its body is not read */
 		respond_code(wsi, p, 401, EC_RESP_INVALID_REQUEST, "",
@@ -572,23 +615,13 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 			     "method not allowed: POST a JSON config body");
 		return 0;
 	}
-	char cl[32];
-	long long clen = -1;
-	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
-		clen = atoll(cl);
+	p->close_after = 1; /* one config per connection: nothing is read after it */
 	if (clen > (long long)BODY_DRAIN_MAX) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "body of %lld bytes is over the limit of %u bytes", clen,
 			 EC_CONFIG_BODY_MAX);
 		p->close_after = 1;
 		respond_code(wsi, p, 413, EC_RESP_INVALID_REQUEST, p->route, msg);
-		return 0;
-	}
-	if (clen < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-		p->close_after = 1;
-		respond_code(wsi, p, 411, EC_RESP_INVALID_REQUEST, p->route,
-			     "length required: send the body with a Content-Length header, "
-			     "not chunked");
 		return 0;
 	}
 	if (clen <= 0) /* no body follows: decide now */
@@ -642,18 +675,27 @@ static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
 					(const unsigned char *)"Bearer", 6, &q, end))
 		return -1;
-	if (p->close_after &&
+	if (p->close_after && is_h1(wsi) &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
 					(const unsigned char *)"close", 5, &q, end))
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &q, end))
 		return -1;
 	int n = lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL);
-	int close_after = p->close_after;
+	int close_after = p->close_after && is_h1(wsi); /* an HTTP/2 stream just ends */
 	/* done with this transaction; completing it may free p */
 	http_clear(s, p);
-	if (n < 0 || close_after)
+	if (n < 0)
 		return -1;
+	if (close_after) {
+		if (!lws_partial_buffered(wsi))
+			return -1;
+		/* lws holds part of it (TLS): close once WRITEABLE says it is flushed */
+		p->closing = 1;
+		lws_rx_flow_control(wsi, 1);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -855,7 +897,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	/* HTTP */
 	case LWS_CALLBACK_HTTP:
-		return http_request(s, wsi, p, in);
+		http_request(s, wsi, p, in);
+		/* answered now, from the request's callback: also to a half-closed client */
+		return p->resp && is_h1(wsi) ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		if (p->kind == PSS_HTTP && p->route[0])
 			http_body(p, in, len);
@@ -868,11 +912,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			snprintf(msg, sizeof msg, "body of %zu bytes is over the limit of %u bytes",
 				 p->blen, EC_CONFIG_BODY_MAX);
 			respond_code(wsi, p, 413, EC_RESP_INVALID_REQUEST, p->route, msg);
-			return 0;
+			return is_h1(wsi) ? http_write(s, wsi, p) : 0;
 		}
 		handle_config(s, wsi, p);
-		return 0;
+		return p->resp && is_h1(wsi) ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (p && p->closing)
+			return -1;
 		return p ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
@@ -881,7 +927,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 
 	/* WebSocket */
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+		char why[200];
+		long long clen;
+		int bad = ec_control_framing(wsi, &clen, why, sizeof why);
+		if (bad || clen > 0) {
+			if (!bad)
+				snprintf(why, sizeof why, "a WebSocket upgrade has no body");
+			lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
+			return 1;
+		}
+	}
 		if (!auth_ok(s, wsi)) {
 			if (s->o->verbose)
 				ec_warn("WebSocket upgrade refused: missing or wrong token");

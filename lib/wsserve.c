@@ -397,7 +397,7 @@ static void *relay_main(void *arg)
 	char path[40], err[512];
 	struct ec_http_reply r;
 	snprintf(path, sizeof path, "/%s", j->route);
-	int rc = ec_http_request(s->o->capture_control, "POST", path, j->body, j->len, NULL,
+	int rc = ec_http_request(s->o->capture_control, NULL, "POST", path, j->body, j->len, NULL,
 				 s->o->relay_timeout_ms, &r, err, sizeof err);
 	int status;
 	char *resp;

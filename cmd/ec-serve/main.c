@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "httpc.h"
 #include "util.h"
 #include "wsserve.h"
 
@@ -175,6 +176,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	char why[300];
+	if (o.capture_control && ec_http_target_check(o.capture_control, 1, why, sizeof why))
+		ec_die(2, "--capture-control %s (or the path of ec-capture's --control socket)",
+		       why);
 	if (!o.tls_cert != !o.tls_key)
 		ec_die(2, "--tls-cert and --tls-key go together: give both or neither");
 	if (o.tls_cert && access(o.tls_cert, R_OK))

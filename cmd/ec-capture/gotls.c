@@ -122,6 +122,7 @@ static void usage(FILE *f, const char *cmd)
 
 static int split_names(char *arg, char (*names)[GOTLS_COMM_LEN], int *n, const char *opt)
 {
+	int before = *n;
 	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
 		if (*n >= MAX_NAMES) {
 			ec_warn("%s: more than %d names", opt, MAX_NAMES);
@@ -132,6 +133,10 @@ static int split_names(char *arg, char (*names)[GOTLS_COMM_LEN], int *n, const c
 				"matching '%.*s'",
 				opt, s, GOTLS_COMM_LEN - 1, GOTLS_COMM_LEN - 1, s);
 		snprintf(names[(*n)++], GOTLS_COMM_LEN, "%s", s);
+	}
+	if (*n == before) {
+		ec_warn("%s: empty name list; give NAME[,NAME...]", opt);
+		return -1;
 	}
 	return 0;
 }
@@ -195,8 +200,11 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 				return 2;
 			break;
 		case 'T':
-			if (ec_parse_size(optarg, &o->truncate)) {
-				ec_warn("--truncate: '%s' is not a size (e.g. 4096, 64k)", optarg);
+			if (ec_parse_size(optarg, &o->truncate) ||
+			    o->truncate > EC_CONFIG_TRUNCATE_MAX) {
+				ec_warn(
+				    "--truncate: '%s' is not a size from 0 to 1G (e.g. 4096, 64k)",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -512,7 +520,7 @@ static int gotls_apply(struct gotls_run *r, const struct ec_config *cfg, char *m
 		apply_filters(r);
 		if (newlog)
 			fclose(newlog);
-		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", ec_capture_strerror(err));
 		return EC_RESP_INTERNAL;
 	}
 	if (newlog) {
@@ -765,14 +773,14 @@ int gotls_main(int argc, char **argv)
 	r->o.ringbuf = pow2_at_least(r->o.ringbuf);
 	bpf_map__set_max_entries(r->skel->maps.gotls_events, (uint32_t)r->o.ringbuf);
 	if ((err = gotls_bpf__load(r->skel))) {
-		ec_warn("cannot load the BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
 			r->o.debug ? " (verifier log above)"
 				   : "; run with --debug to see the verifier's log");
 		goto cleanup;
 	}
 	r->ncpus = libbpf_num_possible_cpus();
 	if ((err = apply_filters(r))) {
-		ec_warn("cannot write the filter maps: %s", strerror(-err));
+		ec_warn("cannot write the filter maps: %s", ec_capture_strerror(err));
 		goto cleanup;
 	}
 	struct bpf_program *empty = r->o.empty ? r->skel->progs.go_empty : NULL;
@@ -829,7 +837,7 @@ int gotls_main(int argc, char **argv)
 	status = 0;
 	goto cleanup;
 attach_failed:
-	ec_warn("cannot attach a uprobe in %s: %s", shown, strerror(-err));
+	ec_warn("cannot attach a uprobe in %s: %s", shown, ec_capture_strerror(err));
 cleanup:
 	detach_all(r);
 	if (r->cap) {

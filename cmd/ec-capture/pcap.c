@@ -370,7 +370,7 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(p->skel->maps.tc_scratch, ncpus > 0 ? (uint32_t)ncpus : 1);
 	if ((err = tc_bpf__load(p->skel))) {
-		ec_warn("cannot load the TC BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the TC BPF programs: %s%s", ec_capture_strerror(err),
 			p->o.debug ? "" : "; run with --debug to see the verifier's log");
 		return EC_ERR_IO;
 	}
@@ -380,7 +380,8 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 	err = bpf_tc_hook_create(&p->hook);
 	if (err && err != -EEXIST) {
-		ec_warn("--ifname %s: cannot add a clsact qdisc: %s", p->o.ifname, strerror(-err));
+		ec_warn("--ifname %s: cannot add a clsact qdisc: %s", p->o.ifname,
+			ec_capture_strerror(err));
 		return EC_ERR_IO;
 	}
 	p->hook_created = err == 0;
@@ -399,7 +400,7 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 		p->hook.attach_point = at[i].ap;
 		if ((err = bpf_tc_attach(&p->hook, at[i].opts))) {
 			ec_warn("--ifname %s: cannot attach the TC %s program: %s", p->o.ifname,
-				at[i].name, strerror(-err));
+				at[i].name, ec_capture_strerror(err));
 			return EC_ERR_IO;
 		}
 		*at[i].attached = 1;
@@ -439,7 +440,7 @@ static void detach(struct pktcap *p)
 		int err = bpf_tc_detach(&p->hook, at[i].opts);
 		if (err)
 			ec_warn("--ifname %s: cannot detach the TC %s program: %s", p->o.ifname,
-				at[i].name, strerror(-err));
+				at[i].name, ec_capture_strerror(err));
 		*at[i].attached = 0;
 	}
 	if (p->hook_created) {
@@ -447,7 +448,7 @@ static void detach(struct pktcap *p)
 		int err = bpf_tc_hook_destroy(&p->hook);
 		if (err)
 			ec_warn("--ifname %s: cannot remove the clsact qdisc we added: %s",
-				p->o.ifname, strerror(-err));
+				p->o.ifname, ec_capture_strerror(err));
 		p->hook_created = 0;
 	}
 }

@@ -18,12 +18,28 @@ struct ec_reader {
 	uint8_t *buf;
 	size_t cap, start, end; /* valid bytes are buf[start, end) */
 	int eof;
-	uint64_t base;	 /* stream offset of buf[0] */
-	uint64_t index;	 /* index of the current record */
-	uint64_t offset; /* offset of the current record */
-	int have;	 /* a record was returned and must be consumed */
-	size_t consume;	 /* its prefix + body length */
+	uint64_t base;	  /* stream offset of buf[0] */
+	uint64_t index;	  /* index of the current record */
+	uint64_t offset;  /* offset of the current record */
+	int have;	  /* a record was returned and must be consumed */
+	size_t consume;	  /* its prefix + body length */
+	uint64_t claimed; /* the length prefix that was over the maximum */
+	unsigned hints;	  /* enum ec_reader_hints */
 };
+
+int ec_stream_parse_max(const char *s, size_t *out)
+{
+	uint64_t v;
+	if (ec_parse_size(s, &v) || v < EC_STREAM_MAX_MIN || v > EC_STREAM_MAX_LIMIT)
+		return EC_ERR_INVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+void ec_reader_set_hints(struct ec_reader *r, unsigned hints)
+{
+	r->hints = hints;
+}
 
 struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
 {
@@ -130,8 +146,10 @@ int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 		return EC_ERR_TRUNCATED;
 	if (k < 0)
 		return EC_ERR_VARINT;
-	if (n > r->max)
+	if (n > r->max) {
+		r->claimed = n;
 		return EC_ERR_TOOBIG;
+	}
 	err = fill(r, (size_t)k + (size_t)n);
 	if (err)
 		return err;
@@ -211,23 +229,30 @@ uint64_t ec_reader_resync(struct ec_reader *r)
 
 void ec_reader_errmsg(const struct ec_reader *r, int err, char *buf, size_t len)
 {
-	const char *hint = "";
+	char hint[256] = "";
+	int kg = r->hints & EC_READER_HINT_KEEP_GOING, mr = r->hints & EC_READER_HINT_MAX_RECORD;
 	switch (err) {
 	case EC_ERR_TRUNCATED:
-		hint = "the capture was cut short; use --keep-going to read what is before it";
+		snprintf(hint, sizeof hint, " (the input was cut short%s)",
+			 kg ? "; use --keep-going to read what is before it" : "");
 		break;
 	case EC_ERR_TOOBIG:
-		hint = "raise --max-record if the record is genuine, or --keep-going to skip it";
+		snprintf(hint, sizeof hint, " (%llu bytes, the limit is %zu%s%s%s)",
+			 (unsigned long long)r->claimed, r->max,
+			 mr ? "; raise --max-record if the record is genuine" : "",
+			 kg ? (mr ? ", or use" : "; use") : "",
+			 kg ? " --keep-going to skip it" : "");
 		break;
 	case EC_ERR_VARINT:
 	case EC_ERR_DECODE:
-		hint = "not an ec record stream here; --keep-going skips to the next record";
+		snprintf(hint, sizeof hint, " (not an ec record stream here%s)",
+			 kg ? "; --keep-going skips to the next record" : "");
 		break;
 	case EC_ERR_IO:
-		hint = strerror(errno);
+		snprintf(hint, sizeof hint, " (%s)", strerror(errno));
 		break;
 	}
-	snprintf(buf, len, "%s: record %llu at byte offset %llu: %s (%s)", r->name,
+	snprintf(buf, len, "%s: record %llu at byte offset %llu: %s%s", r->name,
 		 (unsigned long long)r->index, (unsigned long long)r->offset, ec_strerror(err),
 		 hint);
 }
@@ -337,6 +362,7 @@ struct ec_writer {
 	size_t cap, len;
 	uint64_t records, bytes;
 	int err;
+	int errnum; /* errno of the failed write */
 };
 
 #define WBUF (256u << 10)
@@ -366,6 +392,7 @@ int ec_writer_flush(struct ec_writer *w)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			w->errnum = errno;
 			w->err = errno == EPIPE ? EC_ERR_PIPE : EC_ERR_IO;
 			return w->err;
 		}
@@ -444,6 +471,11 @@ int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len)
 	w->records++;
 	w->bytes += k + len;
 	return 0;
+}
+
+const char *ec_writer_strerror(const struct ec_writer *w, int err)
+{
+	return err == EC_ERR_IO && w->errnum ? strerror(w->errnum) : ec_strerror(err);
 }
 
 uint64_t ec_writer_records(const struct ec_writer *w)

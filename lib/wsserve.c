@@ -244,6 +244,8 @@ static void *reader_main(void *arg)
 	struct ec_serve *s = arg;
 	const struct ec_serve_opts *o = s->o;
 	struct ec_reader *r = ec_reader_new(o->in_fd, "stdin", o->max_record);
+	if (r)
+		ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD);
 	struct ec_writer *w = o->tee ? ec_writer_new(o->out_fd) : NULL;
 	int status = 0;
 	if (!r)

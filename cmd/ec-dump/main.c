@@ -19,7 +19,7 @@ static struct {
 	int json, events_only, keep_going;
 	long long pid;
 	int type, source;
-	uint64_t max_record;
+	size_t max_record;
 	uint64_t skipped_bytes, skipped_regions, records;
 	const char *pcapng, *keylog;
 	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
@@ -83,6 +83,7 @@ static int dump(int fd, const char *name)
 	struct ec_reader *r = ec_reader_new(fd, name, opt.max_record);
 	if (!r)
 		ec_die(1, "out of memory");
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD | EC_READER_HINT_KEEP_GOING);
 	struct ec_decoder *dec = ec_decoder_new();
 	int status = 0;
 	if (opt.synth)
@@ -177,11 +178,8 @@ int main(int argc, char **argv)
 			opt.keep_going = 1;
 			break;
 		case 'M':
-			if (ec_parse_size(optarg, &opt.max_record) || !opt.max_record ||
-			    opt.max_record > (1ull << 31))
-				ec_die(2,
-				       "--max-record: '%s' is not a size from 1 to 2G (e.g. 64M)",
-				       optarg);
+			if (ec_stream_parse_max(optarg, &opt.max_record))
+				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
 			break;
 		case 'P':
 			opt.pcapng = optarg;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "stream.h"
 #include "util.h"
 #include "wsserve.h"
 
@@ -153,7 +154,8 @@ int main(int argc, char **argv)
 			o.max_clients = (int)num("--max-clients", optarg, 1, 100000);
 			break;
 		case O_MAXREC:
-			o.max_record = size("--max-record", optarg, 16, 1ull << 30);
+			if (ec_stream_parse_max(optarg, &o.max_record))
+				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
 			break;
 		case O_TEE:
 			o.tee = 1;

@@ -150,6 +150,18 @@ static void oversize(void **state)
 	assert_int_equal(ec_reader_next(r, &b, &len), EC_ERR_TOOBIG);
 	assert_int_equal(ec_reader_index(r), 1);
 	assert_int_equal(ec_reader_offset(r), n);
+	/* the hints name only the options the reading tool has */
+	char msg[512];
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "2000 bytes, the limit is 1000"));
+	assert_null(strstr(msg, "--"));
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD);
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "--max-record"));
+	assert_null(strstr(msg, "--keep-going"));
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD | EC_READER_HINT_KEEP_GOING);
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "--keep-going"));
 	ec_reader_free(r);
 	close(fd);
 	free(s);
@@ -419,6 +431,19 @@ static void raw_kept(void **state)
 	assert_ptr_equal(ec_record_fix(&e, NULL, &fx), &e);
 }
 
+static void max_record_range(void **state)
+{
+	(void)state;
+	size_t v;
+	assert_int_equal(ec_stream_parse_max("64M", &v), 0);
+	assert_int_equal(v, 64u << 20);
+	assert_int_equal(ec_stream_parse_max("1G", &v), 0);
+	assert_int_equal(ec_stream_parse_max("16", &v), 0);
+	assert_int_equal(ec_stream_parse_max("15", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_stream_parse_max("1025M", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_stream_parse_max("1099511627776", &v), EC_ERR_INVAL);
+}
+
 static void varints(void **state)
 {
 	(void)state;
@@ -452,6 +477,7 @@ int main(void)
 	    cmocka_unit_test(writer_epipe),
 	    cmocka_unit_test(raw_equals_put),
 	    cmocka_unit_test(varints),
+	    cmocka_unit_test(max_record_range),
 	    cmocka_unit_test(writer_fixes_strings),
 	    cmocka_unit_test(raw_pass_through),
 	    cmocka_unit_test(raw_kept),

@@ -22,10 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WS_BATCH 64		   /* messages popped from the hub at once */
-#define WS_COALESCE (64u << 10)	   /* bytes of frames sent in one write */
-#define MAX_RELAYS 4		   /* config relays in flight */
-#define BODY_DRAIN_MAX (16u << 20) /* oversize bodies up to this are read, then 413 */
+#define WS_BATCH 64			 /* messages popped from the hub at once */
+#define WS_COALESCE (64u << 10)		 /* bytes of frames sent in one write */
+#define MAX_RELAYS 4			 /* config relays in flight */
+#define BODY_DRAIN_MAX (16u << 20)	 /* oversize bodies up to this are read, then 413 */
+#define DRAIN_GRACE (LWS_US_PER_SEC / 2) /* after --drain: for the final heartbeats */
 
 struct pss;
 
@@ -81,6 +82,8 @@ struct pss {
 	size_t bi, bn;
 	uint8_t *out; /* LWS_PRE + WS_COALESCE bytes for coalesced frames */
 	uint64_t sent;
+	uint64_t cut;	/* records discarded when --drain ran out */
+	int final_sent; /* the end-of-input heartbeat is queued */
 	char peer[64];
 	/* HTTP */
 	char route[32];
@@ -724,6 +727,39 @@ static void ws_list_del(struct ec_serve *s, struct pss *p)
 	s->nws--;
 }
 
+/* Stop the loop, waking it: lws_service may otherwise sleep until the next timer. */
+static void set_quit(struct ec_serve *s)
+{
+	s->quit = 1;
+	lws_cancel_service(s->ctx);
+}
+
+/*
+ * The last records a client gets at the end of input, before the close: a
+ * log line when it lost records since the last heartbeat, and a heartbeat
+ * whose records_dropped is all it lost (what --drain cut included).
+ */
+static void final_heartbeat(struct ec_serve *s, struct pss *p)
+{
+	uint64_t fresh = ec_hub_take_unreported(s->hub, p->hc);
+	uint64_t total = ec_hub_dropped(s->hub, p->hc);
+	char msg[256];
+	if (fresh)
+		ec_hub_send(s->hub, p->hc,
+			    make_log(s,
+				     "this client lost %llu records since the last heartbeat (%llu "
+				     "in all)%s",
+				     (unsigned long long)fresh, (unsigned long long)total,
+				     p->cut
+					 ? ": the input ended and --drain ran out before it read "
+					   "them"
+					 : ": it reads slower than the stream"));
+	snprintf(msg, sizeof msg, "ec-serve %s: end of input; dropped for this client %llu",
+		 EC_VERSION, (unsigned long long)total);
+	ec_hub_send(s->hub, p->hc, make_heartbeat(s, total, msg));
+	p->final_sent = 1;
+}
+
 /*
  * RFC 6455 5.2 header of an unmasked, final, binary frame (server to
  * client) of n payload bytes; returns its length (2, 4 or 10).
@@ -797,6 +833,12 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (s->draining && !p->final_sent) {
+		/* its queue is out: tell it what it lost, then close */
+		final_heartbeat(s, p);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	if (s->draining) {
 		static const char reason[] = "end of stream";
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)reason,
@@ -808,19 +850,23 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 
 static void ws_closed(struct ec_serve *s, struct pss *p)
 {
+	uint64_t lost = ec_hub_dropped(s->hub, p->hc) + (p->bn - p->bi);
+	if (lost || s->o->verbose)
+		ec_warn("client %s gone: %llu sent, %llu lost%s%s", p->peer,
+			(unsigned long long)p->sent, (unsigned long long)lost,
+			lost ? " (it read slower than the stream" : "",
+			!lost	 ? ""
+			: p->cut ? "; the rest was cut when --drain ran out)"
+				 : ")");
 	for (; p->bi < p->bn; p->bi++)
 		ec_msg_unref(p->batch[p->bi]);
-	if (s->o->verbose)
-		ec_warn("client %s gone: %llu sent, %llu dropped", p->peer,
-			(unsigned long long)p->sent,
-			(unsigned long long)ec_hub_dropped(s->hub, p->hc));
 	ec_hub_leave(s->hub, p->hc);
 	p->hc = NULL;
 	free(p->out);
 	p->out = NULL;
 	ws_list_del(s, p);
 	if (s->draining && !s->nws)
-		s->quit = 1;
+		set_quit(s);
 }
 
 static void wake_writers(struct ec_serve *s)
@@ -835,7 +881,7 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 	struct ec_serve *s = lws_container_of(sul, struct ec_serve, hb_sul);
 	struct ec_hub_stats st;
 	ec_hub_stats(s->hub, &st);
-	for (struct pss *p = s->ws_list; p; p = p->next) {
+	for (struct pss *p = s->ws_list; p && !s->draining; p = p->next) {
 		uint64_t fresh = ec_hub_take_unreported(s->hub, p->hc);
 		uint64_t total = ec_hub_dropped(s->hub, p->hc);
 		char msg[256];
@@ -857,12 +903,34 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)s->o->heartbeat_s * LWS_US_PER_SEC);
 }
 
+static void grace_cb(lws_sorted_usec_list_t *sul)
+{
+	set_quit(lws_container_of(sul, struct ec_serve, drain_sul));
+}
+
+/*
+ * --drain ran out: what is still queued for a client is lost; its final
+ * heartbeat (with that loss) gets DRAIN_GRACE to go out, then everyone is
+ * closed.
+ */
 static void drain_timeout_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ec_serve *s = lws_container_of(sul, struct ec_serve, drain_sul);
-	if (s->nws && s->o->verbose)
-		ec_warn("%zu clients did not drain in %d s; closing them", s->nws, s->o->drain_s);
-	s->quit = 1;
+	if (s->nws)
+		ec_warn("%zu client(s) did not drain in %d s (--drain): the rest of their queue "
+			"is dropped",
+			s->nws, s->o->drain_s);
+	for (struct pss *p = s->ws_list; p; p = p->next) {
+		if (p->final_sent)
+			continue;
+		for (size_t i = p->bi; i < p->bn; i++)
+			ec_msg_unref(p->batch[i]);
+		p->cut = ec_hub_discard(s->hub, p->hc, p->bn - p->bi);
+		p->bi = p->bn = 0;
+		final_heartbeat(s, p);
+		lws_callback_on_writable(p->wsi);
+	}
+	lws_sul_schedule(s->ctx, 0, &s->drain_sul, grace_cb, DRAIN_GRACE);
 }
 
 static void start_drain(struct ec_serve *s)
@@ -871,7 +939,7 @@ static void start_drain(struct ec_serve *s)
 		return;
 	s->draining = 1;
 	if (!s->nws) {
-		s->quit = 1;
+		set_quit(s);
 		return;
 	}
 	wake_writers(s);
@@ -1148,7 +1216,7 @@ int ec_serve_run(const struct ec_serve_opts *o)
 	collect_relays(s);
 	struct ec_hub_stats st;
 	ec_hub_stats(s->hub, &st);
-	if (o->verbose)
+	if (o->verbose || st.dropped)
 		ec_warn("done: %llu records, %llu events, %llu dropped for slow clients",
 			(unsigned long long)st.records, (unsigned long long)s->events,
 			(unsigned long long)st.dropped);

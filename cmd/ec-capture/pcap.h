@@ -42,9 +42,9 @@ void pktcap_note_conn(struct pktcap *p, const struct tls_event *te);
 int pktcap_keyline(struct pktcap *p, const char *line);
 /*
  * Detach the programs (close the links, or remove the filters and the
- * clsact qdisc if we created it), write the
- * packets still held, close FILE, free. Safe on NULL and after a failed
- * pcap_attach. Returns 0 or a negative ec_error (output).
+ * clsact qdisc if we created it), write the packets still held, close FILE,
+ * free. Safe on NULL and after a failed pcap_attach. Returns 0 or a negative
+ * ec_error (output).
  */
 int pktcap_close(struct pktcap *p);
 

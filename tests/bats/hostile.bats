@@ -22,7 +22,8 @@ setup_file() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 		-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 	port=$(free_port)
-	ec-capture tls >"$d/cap.pb" 2>"$d/cap.err" &
+	ec-capture tls --pcap "$d/live.pcapng" --ifname lo "tcp port $port" \
+		>"$d/cap.pb" 2>"$d/cap.err" &
 	local cap=$!
 	for i in $(seq 1 200); do
 		grep -q capturing "$d/cap.err" 2>/dev/null && break
@@ -122,6 +123,21 @@ for line in open(sys.argv[1], "rb"):
         n += 1
 assert n >= 2, n
 ' "$BATS_TEST_TMPDIR/$f.json" "$CPID" "$NAME_HEX"
+	done
+}
+
+@test "--pcap and ec-dump --pcapng: the packet comments naming the process are UTF-8, as pcapng wants" {
+	need_capture
+	ec-dump --pcapng "$BATS_TEST_TMPDIR/h.pcapng" "$D/cap.pb"
+	for f in "$D/live.pcapng" "$BATS_TEST_TMPDIR/h.pcapng"; do
+		$PY -c '
+import re, sys
+b = open(sys.argv[1], "rb").read()
+names = re.findall(rb"pid=" + sys.argv[2].encode() + rb" tid=\d+ comm=(.*?) uid=", b)
+assert names, "no comment for the client"
+for n in names:
+    assert n.decode("utf-8") == "\ufffd\ufffd\x1b]0;PWN\x07", n
+' "$f" "$CPID"
 	done
 }
 

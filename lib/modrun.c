@@ -253,7 +253,7 @@ void ec_mod_say(struct ec_mod *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", argv0, buf);
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
 	if (m->cap)
 		ec_record_log(ec_capture_writer(m->cap), "%s", buf);
 }

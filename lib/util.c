@@ -18,10 +18,17 @@ void ec_init(const char *prog)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Messages quote captured bytes (paths, names, URLs): never a control sequence. */
 static void vwarn(const char *fmt, va_list ap)
 {
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
 	fprintf(stderr, "%s: ", argv0);
-	vfprintf(stderr, fmt, ap);
+	ec_utf8_escape(stderr, (const uint8_t *)buf, (size_t)n, EC_UTF8_ESC_PAYLOAD);
 	fputc('\n', stderr);
 }
 

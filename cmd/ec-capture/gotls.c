@@ -285,7 +285,7 @@ static void say(struct gotls_run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", argv0, buf);
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
 	if (r->cap)
 		ec_record_log(ec_capture_writer(r->cap), "%s", buf);
 }

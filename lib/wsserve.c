@@ -57,8 +57,10 @@ struct ec_serve {
 	/* reader thread → loop */
 	pthread_t reader;
 	int reader_started;
-	int eof;	 /* atomic: the input ended (or failed) */
-	int exit_status; /* written by the reader before eof is set */
+	struct ec_reader *rd;  /* the reader's, freed by the loop when it was cancelled */
+	struct ec_writer *tee; /* --tee output, the same */
+	int eof;	       /* atomic: the input ended (or failed) */
+	int exit_status;       /* written by the reader before eof is set */
 	uint64_t events, bad;
 
 	/* loop state */
@@ -246,6 +248,8 @@ static void *reader_main(void *arg)
 {
 	struct ec_serve *s = arg;
 	const struct ec_serve_opts *o = s->o;
+	/* a signal cancels this thread, in its blocking read only (then the loop frees) */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	struct ec_reader *r = ec_reader_new(o->in_fd, "stdin", o->max_record);
 	if (r)
 		ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD);
@@ -253,6 +257,8 @@ static void *reader_main(void *arg)
 	int status = 0;
 	if (!r)
 		ec_die(1, "out of memory");
+	s->rd = r;
+	s->tee = w;
 	for (;;) {
 		if (w) {
 			/* flush the tee before a read that may block */
@@ -260,12 +266,14 @@ static void *reader_main(void *arg)
 			if (poll(&pfd, 1, 0) == 0 && ec_writer_flush(w) == EC_ERR_PIPE) {
 				ec_warn("--tee: stdout closed; no longer copying the stream");
 				ec_writer_free(w);
-				w = NULL;
+				w = s->tee = NULL;
 			}
 		}
 		const uint8_t *buf;
 		size_t len;
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		int rc = ec_reader_next(r, &buf, &len);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
@@ -296,7 +304,7 @@ static void *reader_main(void *arg)
 		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE) {
 			ec_warn("--tee: stdout closed; no longer copying the stream");
 			ec_writer_free(w);
-			w = NULL;
+			w = s->tee = NULL;
 		}
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
@@ -307,6 +315,8 @@ static void *reader_main(void *arg)
 	if (w && ec_writer_free(w) == EC_ERR_IO)
 		ec_warn("--tee: write to stdout failed: %s", strerror(errno));
 	ec_reader_free(r);
+	s->rd = NULL;
+	s->tee = NULL;
 	s->exit_status = status;
 	__atomic_store_n(&s->eof, 1, __ATOMIC_RELEASE);
 	lws_cancel_service(s->ctx);
@@ -1210,6 +1220,8 @@ int ec_serve_run(const struct ec_serve_opts *o)
 		/* stopped by a signal while the reader waits for input */
 		pthread_cancel(s->reader);
 		pthread_join(s->reader, NULL);
+		ec_writer_free(s->tee); /* what was copied so far goes out */
+		ec_reader_free(s->rd);
 	}
 	signal_ctx = NULL;
 	lws_context_destroy(s->ctx);

@@ -148,9 +148,10 @@ static const uint8_t *field_bytes(const char *cs, const struct ec_wire_str *w, s
 	return (const uint8_t *)cs;
 }
 
-static int field_ok(const uint8_t *p, size_t n)
+/* UTF-8, and (wire bytes only: a C string has none inside) no NUL. */
+static int field_ok(const uint8_t *p, size_t n, const struct ec_wire_str *w)
 {
-	return ec_utf8_valid(p, n) && !memchr(p, 0, n);
+	return ec_utf8_valid(p, n) && !(w && w->set && memchr(p, 0, n));
 }
 
 /*
@@ -162,7 +163,7 @@ static int fix_field(char **dst, const struct ec_wire_str *w, struct ec_record_f
 {
 	size_t n;
 	const uint8_t *p = field_bytes(*dst, w, &n);
-	if (!p || field_ok(p, n))
+	if (!p || field_ok(p, n, w))
 		return 0;
 	char *s = ec_utf8_fixdup(p, n);
 	fx->owned[fx->nowned++] = s;
@@ -178,7 +179,7 @@ static int strs_ok(const EcLogEntry *e, const struct ec_record_strs *raw)
 {
 	size_t n;
 	const uint8_t *p;
-#define OK(cs, w) ((p = field_bytes((cs), (w), &n)) == NULL || field_ok(p, n))
+#define OK(cs, w) ((p = field_bytes((cs), (w), &n)) == NULL || field_ok(p, n, (w)))
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
 		return OK(e->run_log, raw ? &raw->run_log : NULL);

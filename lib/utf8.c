@@ -144,20 +144,6 @@ static size_t plain(const uint8_t *p, size_t n, unsigned flags, size_t *seq)
 	return c >= 0x20 && c < 0x7f;
 }
 
-int ec_utf8_needs_escape(const uint8_t *p, size_t n, unsigned flags)
-{
-	size_t i = 0, seq;
-	while (i < n) {
-		i += ascii_run(p + i, n - i, !(flags & EC_UTF8_ESC_PAYLOAD));
-		if (i == n)
-			break;
-		if (!plain(p + i, n - i, flags, &seq))
-			return 1;
-		i += seq;
-	}
-	return 0;
-}
-
 void ec_utf8_escape(FILE *f, const uint8_t *p, size_t n, unsigned flags)
 {
 	static const char hx[] = "0123456789abcdef";

@@ -49,7 +49,4 @@ enum ec_utf8_esc_flags {
  */
 void ec_utf8_escape(FILE *f, const uint8_t *p, size_t n, unsigned flags);
 
-/* Nonzero when ec_utf8_escape would change p (the caller may fwrite instead). */
-int ec_utf8_needs_escape(const uint8_t *p, size_t n, unsigned flags);
-
 #endif

@@ -74,8 +74,6 @@ static char *escaped(const char *in, size_t n, unsigned flags)
 	assert_non_null(f);
 	ec_utf8_escape(f, (const uint8_t *)in, n, flags);
 	fclose(f);
-	assert_int_equal(ec_utf8_needs_escape((const uint8_t *)in, n, flags),
-			 len != n || memcmp(buf, in, n));
 	return buf;
 }
 

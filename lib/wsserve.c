@@ -582,8 +582,7 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 	p->kind = PSS_HTTP;
 	int bad = ec_control_framing(wsi, &clen, why, sizeof why);
 	if (bad) {
-		/* before anything else: such a request means different things to different parsers
-		 */
+		/* before anything else: its meaning depends on who parses it */
 		if (s->o->verbose)
 			ec_warn("%s %s refused (HTTP %d): %s",
 				post  ? "POST"
@@ -860,14 +859,20 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 
 static void ws_closed(struct ec_serve *s, struct pss *p)
 {
-	uint64_t lost = ec_hub_dropped(s->hub, p->hc) + (p->bn - p->bi);
-	if (lost || s->o->verbose)
+	/* losses are told on stderr, -v or not */
+	uint64_t lost = ec_hub_dropped(s->hub, p->hc);
+	uint64_t left = ec_hub_pending(s->hub, p->hc) + (p->bn - p->bi);
+	char undelivered[64] = "";
+	if (left)
+		snprintf(undelivered, sizeof undelivered, ", %llu queued when it left",
+			 (unsigned long long)left);
+	if (lost || left || s->o->verbose)
 		ec_warn("client %s gone: %llu sent, %llu lost%s%s", p->peer,
 			(unsigned long long)p->sent, (unsigned long long)lost,
-			lost ? " (it read slower than the stream" : "",
 			!lost	 ? ""
-			: p->cut ? "; the rest was cut when --drain ran out)"
-				 : ")");
+			: p->cut ? " (it read slower than the stream; --drain ran out)"
+				 : " (it read slower than the stream)",
+			undelivered);
 	for (; p->bi < p->bn; p->bi++)
 		ec_msg_unref(p->batch[p->bi]);
 	ec_hub_leave(s->hub, p->hc);

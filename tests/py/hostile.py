@@ -17,6 +17,7 @@ check FILE  decodes every record of FILE with python3-protobuf (code from
 import ctypes
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -111,6 +112,7 @@ def load_pb2():
                     os.path.basename(PROTO)], check=True)
     sys.path.insert(0, out)
     import ecaptureq_pb2  # noqa: E402
+    shutil.rmtree(out)  # imported: the generated code is no longer needed
     return ecaptureq_pb2
 
 

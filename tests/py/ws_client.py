@@ -13,6 +13,7 @@ Stops when: the server closes (--until-close), --events N events were seen,
 import argparse
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -33,6 +34,7 @@ def load_pb2():
                     os.path.basename(PROTO)], check=True)
     sys.path.insert(0, out)
     import ecaptureq_pb2  # noqa: E402
+    shutil.rmtree(out)  # imported: the generated code is no longer needed
     return ecaptureq_pb2
 
 

@@ -10,7 +10,12 @@
 
 #include "tc.h"
 
-#define TC_ACT_OK 0
+/*
+ * "Next": the packet goes on to the other programs and filters of the hook
+ * (TCX_NEXT for tcx links, TC_ACT_UNSPEC for clsact filters). TC_ACT_OK
+ * would be TCX_PASS, which skips them: a capture must not bypass a firewall.
+ */
+#define TC_NEXT (-1)
 
 #ifndef barrier_var
 #define barrier_var(var) asm volatile("" : "+r"(var))
@@ -62,7 +67,7 @@ static __always_inline int copy(struct __sk_buff *skb, __u32 egress)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct tc_sample *s = bpf_map_lookup_elem(&tc_scratch, &cpu);
 	if (!s)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	struct tc_pkt *h = (struct tc_pkt *)s->b;
 	__u64 n = skb->len; /* 64-bit: no zero-extended copy for the checks */
 	if (n > snaplen)
@@ -70,10 +75,10 @@ static __always_inline int copy(struct __sk_buff *skb, __u32 egress)
 	/* one register for the checks and the call, so the verifier sees 1..MAX */
 	barrier_var(n);
 	if (n < 1 || n > TC_SNAP_MAX)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	barrier_var(n);
 	if (bpf_skb_load_bytes(skb, 0, s->b + sizeof(*h), n))
-		return TC_ACT_OK;
+		return TC_NEXT;
 	h->ts_ns = bpf_ktime_get_ns();
 	h->cookie = bpf_get_socket_cookie(skb);
 	h->ifindex = skb->ifindex;
@@ -82,7 +87,7 @@ static __always_inline int copy(struct __sk_buff *skb, __u32 egress)
 	h->egress = egress;
 	if (bpf_ringbuf_output(&tc_packets, s, sizeof(*h) + n, 0))
 		lost();
-	return TC_ACT_OK;
+	return TC_NEXT;
 }
 
 SEC("tc")
@@ -95,6 +100,6 @@ SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
 	if (skip_ingress)
-		return TC_ACT_OK;
+		return TC_NEXT;
 	return copy(skb, 0);
 }

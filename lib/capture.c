@@ -65,6 +65,14 @@ void ec_capture_stop(void)
 	stop_flag = 1;
 }
 
+const char *ec_capture_strerror(int err)
+{
+	static __thread char buf[128];
+	if (libbpf_strerror(err, buf, sizeof buf))
+		snprintf(buf, sizeof buf, "error %d", err);
+	return buf;
+}
+
 static int64_t mono_to_real;
 
 int64_t ec_capture_walltime(uint64_t mono_ns)

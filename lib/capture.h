@@ -64,6 +64,12 @@ uint64_t ec_capture_events(const struct ec_capture *c);
 uint64_t ec_capture_bytes(const struct ec_capture *c);
 uint64_t ec_capture_lost(struct ec_capture *c);
 
+/*
+ * The text of a negative error from libbpf: an errno, or one of libbpf's own
+ * codes (-4001 "Invalid ELF format"...), which strerror calls "Unknown error".
+ */
+const char *ec_capture_strerror(int err);
+
 /* CLOCK_MONOTONIC ns (bpf_ktime_get_ns) to ns since the epoch. */
 int64_t ec_capture_walltime(uint64_t mono_ns);
 

@@ -421,7 +421,7 @@ static int parse_field(struct ctx *c, const cJSON *v)
 		return rc;
 	}
 	if (!strcmp(key, "truncate_size")) {
-		rc = get_int(c, v, key, 0, 1073741824.0,
+		rc = get_int(c, v, key, 0, (double)EC_CONFIG_TRUNCATE_MAX,
 			     "give a byte count, 0 for no truncation, up to 1 GiB", &n);
 		cfg->truncate_size = (uint64_t)n;
 		cfg->present |= EC_CF_TRUNCATE_SIZE;

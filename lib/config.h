@@ -30,6 +30,8 @@ enum ec_resp {
 #define EC_CONFIG_PID_MAX 4194304ull
 #define EC_CONFIG_UID_MAX 4294967294ull
 #define EC_CONFIG_MAP_SIZE_MAX (1 << 20)
+/* Largest truncate_size, and ec-capture's --truncate: the same limit everywhere. */
+#define EC_CONFIG_TRUNCATE_MAX (1ull << 30)
 #define EC_CONFIG_PATH_MAX 4096
 
 /* Bits of ec_config.present: which fields the body gave. */

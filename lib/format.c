@@ -1,5 +1,6 @@
 #include "format.h"
 #include "record.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -7,28 +8,107 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void endpoint(char *buf, size_t len, const char *ip, uint32_t port)
+/* A string field's bytes: a raw extension field, else the wire's, else the C string. */
+static const uint8_t *str_bytes(const char *cs, const struct ec_wire_str *w,
+				const ProtobufCBinaryData *orig, size_t *n)
 {
-	if (!ip || !*ip)
-		snprintf(buf, len, "-");
-	else if (strchr(ip, ':'))
-		snprintf(buf, len, "[%s]:%u", ip, port);
-	else
-		snprintf(buf, len, "%s:%u", ip, port);
+	if (orig && orig->len) {
+		*n = orig->len;
+		return orig->data;
+	}
+	if (w && w->set) {
+		*n = w->n;
+		return w->p;
+	}
+	*n = cs ? strlen(cs) : 0;
+	return (const uint8_t *)(cs ? cs : "");
 }
 
-static void text_event(FILE *f, const EcEvent *ev, unsigned flags)
+/* A name, note or log line: escaped unless EC_FMT_RAW. */
+static void put_str(FILE *f, const uint8_t *p, size_t n, unsigned flags)
 {
-	char t[40], src[80], dst[80];
-	endpoint(src, sizeof src, ev->src_ip, ev->src_port);
-	endpoint(dst, sizeof dst, ev->dst_ip, ev->dst_port);
-	fprintf(f,
-		"%s %s(%" PRId64 "/%u) uid=%u fd=%d %s -> %s %s %s %s len=%u conn=%" PRIu64
-		" seq=%" PRIu64,
-		ec_fmt_time(ev->timestamp, t, sizeof t), ev->pname && *ev->pname ? ev->pname : "?",
-		ev->pid, ev->tid, ev->uid, ev->fd, src, dst, ec_direction_name(ev->direction),
-		ec_source_name(ev->source), ec_type_name(ev->type), ev->length, ev->conn_id,
-		ev->seq);
+	if (flags & EC_FMT_RAW)
+		fwrite(p, 1, n, f);
+	else
+		ec_utf8_escape(f, p, n, 0);
+}
+
+static void put_field(FILE *f, const char *cs, const struct ec_wire_str *w,
+		      const ProtobufCBinaryData *orig, unsigned flags)
+{
+	size_t n;
+	const uint8_t *p = str_bytes(cs, w, orig, &n);
+	put_str(f, p, n, flags);
+}
+
+static void endpoint(FILE *f, const char *ip, const struct ec_wire_str *w, uint32_t port,
+		     unsigned flags)
+{
+	size_t n;
+	const uint8_t *p = str_bytes(ip, w, NULL, &n);
+	if (!n) {
+		fputc('-', f);
+		return;
+	}
+	int v6 = memchr(p, ':', n) != NULL;
+	if (v6)
+		fputc('[', f);
+	put_str(f, p, n, flags);
+	fprintf(f, "%s:%u", v6 ? "]" : "", port);
+}
+
+/*
+ * After ec_is_text (UTF-8, no control but tab, CR, LF) only a lone CR or a
+ * C1 control (C2 80-9F) may still need escaping: found with memchr, as a
+ * second full scan cost a tenth of ec-dump's time.
+ */
+static int text_needs_escape(const uint8_t *p, size_t n)
+{
+	const uint8_t *q, *end = p + n;
+	for (q = p; (q = memchr(q, '\r', (size_t)(end - q))) && q + 1 < end; q += 2)
+		if (q[1] != '\n')
+			return 1;
+	for (q = p; (q = memchr(q, 0xc2, (size_t)(end - q))) && q + 1 < end; q++)
+		if (q[1] < 0xa0)
+			return 1;
+	return 0;
+}
+
+static void payload(FILE *f, const uint8_t *p, size_t n, unsigned flags)
+{
+	if (!n)
+		return;
+	if ((flags & EC_FMT_HEX) || (!(flags & EC_FMT_RAW) && !ec_is_text(p, n))) {
+		ec_hexdump(f, p, n);
+		return;
+	}
+	if ((flags & EC_FMT_RAW) || !text_needs_escape(p, n))
+		fwrite(p, 1, n, f);
+	else
+		ec_utf8_escape(f, p, n, EC_UTF8_ESC_PAYLOAD);
+	if (p[n - 1] != '\n')
+		fputc('\n', f);
+}
+
+#define RAW(field) (raw ? &raw->field : NULL)
+
+static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *raw, unsigned flags)
+{
+	char t[40];
+	fprintf(f, "%s ", ec_fmt_time(ev->timestamp, t, sizeof t));
+	size_t pn;
+	str_bytes(ev->pname, RAW(pname), &ev->pname_raw, &pn);
+	if (pn)
+		put_field(f, ev->pname, RAW(pname), &ev->pname_raw, flags);
+	else
+		fputc('?', f);
+	fprintf(f, "(%" PRId64 "/%u) uid=%u fd=%d ", ev->pid, ev->tid, ev->uid, ev->fd);
+	endpoint(f, ev->src_ip, RAW(src_ip), ev->src_port, flags);
+	fputs(" -> ", f);
+	endpoint(f, ev->dst_ip, RAW(dst_ip), ev->dst_port, flags);
+	fprintf(f, " %s %s %s len=%u conn=%" PRIu64 " seq=%" PRIu64,
+		ec_direction_name(ev->direction), ec_source_name(ev->source),
+		ec_type_name(ev->type), ev->length, ev->conn_id, ev->seq);
 	if (ev->h2_stream_id)
 		fprintf(f, " stream=%u", ev->h2_stream_id);
 	if (ev->type == 5)
@@ -43,49 +123,52 @@ static void text_event(FILE *f, const EcEvent *ev, unsigned flags)
 		fprintf(f, " ret=%" PRId64, ev->retval);
 	if (ev->part)
 		fprintf(f, " part=%u%s", ev->part, ev->more_parts ? " more" : " last");
-	if (ev->note && *ev->note)
-		fprintf(f, " note=\"%s\"", ev->note);
-	fputc('\n', f);
-	const uint8_t *p = ev->payload.data;
-	size_t n = ev->payload.len;
-	if (!n)
-		return;
-	if ((flags & EC_FMT_HEX) || !ec_is_text(p, n)) {
-		ec_hexdump(f, p, n);
-	} else {
-		fwrite(p, 1, n, f);
-		if (p[n - 1] != '\n')
-			fputc('\n', f);
+	size_t nn;
+	str_bytes(ev->note, RAW(note), NULL, &nn);
+	if (nn) {
+		fputs(" note=\"", f);
+		put_field(f, ev->note, RAW(note), NULL, flags);
+		fputc('"', f);
 	}
+	fputc('\n', f);
+	payload(f, ev->payload.data, ev->payload.len, flags);
 }
 
-int ec_format_text(FILE *f, const EcLogEntry *e, unsigned flags)
+int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *raw, unsigned flags)
 {
 	char t[40];
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD:
-		text_event(f, e->event_payload, flags);
+		text_event(f, e->event_payload, raw, flags);
 		fputc('\n', f);
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
-		fprintf(f,
-			"-- heartbeat %s count=%" PRId64 " lost=%" PRIu64 " dropped=%" PRIu64
-			"%s%s: %s\n",
+		fprintf(f, "-- heartbeat %s count=%" PRId64 " lost=%" PRIu64 " dropped=%" PRIu64,
 			ec_fmt_time(hb->timestamp, t, sizeof t), hb->count, hb->events_lost,
-			hb->records_dropped, hb->origin && *hb->origin ? " origin=" : "",
-			hb->origin ? hb->origin : "", hb->message ? hb->message : "");
+			hb->records_dropped);
+		size_t on;
+		str_bytes(hb->origin, RAW(origin), NULL, &on);
+		if (on) {
+			fputs(" origin=", f);
+			put_field(f, hb->origin, RAW(origin), NULL, flags);
+		}
+		fputs(": ", f);
+		put_field(f, hb->message, RAW(message), NULL, flags);
+		fputc('\n', f);
 		break;
 	}
 	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG: {
-		/* a log line ends in its own newline (docs/PROTOCOL.md) */
-		const char *l = e->run_log ? e->run_log : "";
-		size_t n = strlen(l);
-		if (n && l[n - 1] == '\n')
+		/* a log line ends in its own newline (docs/PROTOCOL.md): print it without */
+		size_t n;
+		const uint8_t *p = str_bytes(e->run_log, RAW(run_log), &e->run_log_raw, &n);
+		if (n && p[n - 1] == '\n')
 			n--;
-		fprintf(f, "-- %s %.*s\n",
-			e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG ? "keylog" : "log",
-			(int)n, l);
+		fprintf(f, "-- %s ",
+			e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG ? "keylog"
+										 : "log");
+		put_str(f, p, n, flags);
+		fputc('\n', f);
 		break;
 	}
 	default:
@@ -118,19 +201,53 @@ static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
 	return ev ? ev->name : "?";
 }
 
-static cJSON *json_event(const EcEvent *ev)
+static void base64(cJSON *o, const char *k, const uint8_t *p, size_t n)
+{
+	char *s = ec_xmalloc(4 * ((n + 2) / 3) + 1);
+	ec_base64(p, n, s);
+	cJSON_AddStringToObject(o, k, s);
+	free(s);
+}
+
+/*
+ * A string field: as it is when it is UTF-8 text without NUL, else with
+ * U+FFFD for each bad part and the exact bytes in base64 as KEY_raw.
+ */
+static void jstr(cJSON *o, const char *k, const char *cs, const struct ec_wire_str *w)
+{
+	size_t n;
+	const uint8_t *p = str_bytes(cs, w, NULL, &n);
+	if (ec_utf8_valid(p, n) && !memchr(p, 0, n)) {
+		cJSON_AddStringToObject(o, k, cs ? cs : "");
+		return;
+	}
+	char *fixed = ec_utf8_fixdup(p, n), rk[32];
+	cJSON_AddStringToObject(o, k, fixed);
+	free(fixed);
+	snprintf(rk, sizeof rk, "%s_raw", k);
+	base64(o, rk, p, n);
+}
+
+static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 {
 	char t[40];
 	cJSON *o = cJSON_CreateObject();
 	num(o, "timestamp", ev->timestamp);
 	cJSON_AddStringToObject(o, "time", ec_fmt_time(ev->timestamp, t, sizeof t));
-	cJSON_AddStringToObject(o, "uuid", ev->uuid ? ev->uuid : "");
-	cJSON_AddStringToObject(o, "src_ip", ev->src_ip ? ev->src_ip : "");
+	jstr(o, "uuid", ev->uuid, RAW(uuid));
+	jstr(o, "src_ip", ev->src_ip, RAW(src_ip));
 	unum(o, "src_port", ev->src_port);
-	cJSON_AddStringToObject(o, "dst_ip", ev->dst_ip ? ev->dst_ip : "");
+	jstr(o, "dst_ip", ev->dst_ip, RAW(dst_ip));
 	unum(o, "dst_port", ev->dst_port);
 	num(o, "pid", ev->pid);
-	cJSON_AddStringToObject(o, "pname", ev->pname ? ev->pname : "");
+	if (ev->pname_raw.len) {
+		/* the writer fixed pname and kept the name's bytes */
+		jstr(o, "pname", ev->pname, RAW(pname));
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "pname_raw");
+		base64(o, "pname_raw", ev->pname_raw.data, ev->pname_raw.len);
+	} else {
+		jstr(o, "pname", ev->pname, RAW(pname));
+	}
 	unum(o, "type", ev->type);
 	cJSON_AddStringToObject(o, "type_name", ec_type_name(ev->type));
 	unum(o, "length", ev->length);
@@ -156,8 +273,10 @@ static cJSON *json_event(const EcEvent *ev)
 		unum(o, "h2_stream_id", ev->h2_stream_id);
 	if (ev->desync)
 		cJSON_AddTrueToObject(o, "desync");
-	if (ev->note && *ev->note)
-		cJSON_AddStringToObject(o, "note", ev->note);
+	size_t nn;
+	str_bytes(ev->note, RAW(note), NULL, &nn);
+	if (nn)
+		jstr(o, "note", ev->note, RAW(note));
 	if (ev->retval)
 		num(o, "retval", ev->retval);
 	if (ev->link_type)
@@ -183,16 +302,13 @@ static cJSON *json_event(const EcEvent *ev)
 		cJSON_AddStringToObject(o, "payload_encoding", "utf8");
 		free(s);
 	} else {
-		char *s = ec_xmalloc(4 * ((n + 2) / 3) + 1);
-		ec_base64(p, n, s);
-		cJSON_AddStringToObject(o, "payload", s);
+		base64(o, "payload", p, n);
 		cJSON_AddStringToObject(o, "payload_encoding", "base64");
-		free(s);
 	}
 	return o;
 }
 
-int ec_format_json(FILE *f, const EcLogEntry *e)
+int ec_format_json(FILE *f, const EcLogEntry *e, const struct ec_record_strs *raw)
 {
 	char t[40];
 	cJSON *o = cJSON_CreateObject();
@@ -205,7 +321,7 @@ int ec_format_json(FILE *f, const EcLogEntry *e)
 					enum_name(&event__record_kind__descriptor, e->record_kind));
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD:
-		cJSON_AddItemToObject(o, "event_payload", json_event(e->event_payload));
+		cJSON_AddItemToObject(o, "event_payload", json_event(e->event_payload, raw));
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
@@ -213,15 +329,19 @@ int ec_format_json(FILE *f, const EcLogEntry *e)
 		num(h, "timestamp", hb->timestamp);
 		cJSON_AddStringToObject(h, "time", ec_fmt_time(hb->timestamp, t, sizeof t));
 		num(h, "count", hb->count);
-		cJSON_AddStringToObject(h, "message", hb->message ? hb->message : "");
+		jstr(h, "message", hb->message, RAW(message));
 		unum(h, "events_lost", hb->events_lost);
 		unum(h, "records_dropped", hb->records_dropped);
-		cJSON_AddStringToObject(h, "origin", hb->origin ? hb->origin : "");
+		jstr(h, "origin", hb->origin, RAW(origin));
 		cJSON_AddItemToObject(o, "heartbeat_payload", h);
 		break;
 	}
 	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
-		cJSON_AddStringToObject(o, "run_log", e->run_log ? e->run_log : "");
+		jstr(o, "run_log", e->run_log, RAW(run_log));
+		if (e->run_log_raw.len) {
+			cJSON_DeleteItemFromObjectCaseSensitive(o, "run_log_raw");
+			base64(o, "run_log_raw", e->run_log_raw.data, e->run_log_raw.len);
+		}
 		break;
 	default:
 		break;

@@ -5,6 +5,7 @@
  */
 #include "forward.h"
 #include "error.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <fnmatch.h>
@@ -571,6 +572,12 @@ char *ec_fwd_url(const struct ec_fwd_request *r, const char *target, int plain, 
 	return u;
 }
 
+/* Captured text on a terminal: control bytes and bad UTF-8 as \xNN (lib/utf8). */
+static void put_safe(FILE *f, const char *s, size_t n)
+{
+	ec_utf8_escape(f, (const uint8_t *)s, n, EC_UTF8_ESC_PAYLOAD);
+}
+
 void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int keep_host)
 {
 	/* the authority and path curl derives from url */
@@ -578,26 +585,28 @@ void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int 
 	a = a ? a + 3 : url;
 	size_t alen = strcspn(a, "/");
 	const char *path = a + alen;
-	fprintf(f, "> %s %s HTTP/%s\n", r->method,
-		!strcmp(r->path, "*") ? "*"
-		: *path		      ? path
-				      : "/",
-		r->version == 20   ? "2"
-		: r->version == 10 ? "1.0"
-				   : "1.1");
+	const char *target = !strcmp(r->path, "*") ? "*" : *path ? path : "/";
+	fprintf(f, "> %s ", r->method);
+	put_safe(f, target, strlen(target));
+	fprintf(f, " HTTP/%s\n", r->version == 20 ? "2" : r->version == 10 ? "1.0" : "1.1");
+	fputs("> Host: ", f);
 	if (keep_host && r->orig_host)
-		fprintf(f, "> Host: %s\n", r->orig_host);
+		put_safe(f, r->orig_host, strlen(r->orig_host));
 	else
-		fprintf(f, "> Host: %.*s\n", (int)alen, a);
-	for (size_t i = 0; i < r->nhdr; i++)
-		fprintf(f, "> %s: %s\n", r->hdr[i].name, r->hdr[i].value);
+		put_safe(f, a, alen);
+	fputc('\n', f);
+	for (size_t i = 0; i < r->nhdr; i++) {
+		fprintf(f, "> %s: ", r->hdr[i].name);
+		put_safe(f, r->hdr[i].value, strlen(r->hdr[i].value));
+		fputc('\n', f);
+	}
 	if (ec_fwd_sends_body(r))
 		fprintf(f, "> Content-Length: %zu\n", r->body_len);
 	fprintf(f, ">\n");
 	if (!r->body_len)
 		return;
 	if (ec_is_text(r->body, r->body_len)) {
-		fwrite(r->body, 1, r->body_len, f);
+		put_safe(f, (const char *)r->body, r->body_len);
 		if (r->body[r->body_len - 1] != '\n')
 			fputs("\n[no newline at end of body]\n", f);
 	} else {

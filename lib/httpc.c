@@ -6,10 +6,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int ec_http_target_is_unix(const char *target)
 {
-	return strncmp(target, "http://", 7) && strncmp(target, "https://", 8);
+	return strncasecmp(target, "http://", 7) && strncasecmp(target, "https://", 8);
+}
+
+/* The scheme of a URL ("ftp" of "ftp://x"), or 0 when target has none. */
+static size_t scheme_len(const char *target)
+{
+	const char *sep = strstr(target, "://");
+	if (!sep)
+		return 0;
+	size_t n = (size_t)(sep - target);
+	return n && strspn(target,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") == n
+		   ? n
+		   : 0;
+}
+
+int ec_http_target_check(const char *target, int unix_ok, char *err, size_t errlen)
+{
+	if (!ec_http_target_is_unix(target))
+		return 0;
+	size_t n = scheme_len(target);
+	if (n) {
+		snprintf(err, errlen,
+			 "\"%s\": %.*s:// is not HTTP; give an http:// or https:// URL", target,
+			 (int)n, target);
+		return -1;
+	}
+	if (!unix_ok || !*target) {
+		snprintf(err, errlen, "\"%s\": not an http:// or https:// URL", target);
+		return -1;
+	}
+	return 0;
+}
+
+int ec_http_proxy_check(const char *proxy, char *err, size_t errlen)
+{
+	static const char *const ok[] = {"http://",    "https://",  "socks4://",
+					 "socks4a://", "socks5://", "socks5h://"};
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+		if (!strncasecmp(proxy, ok[i], strlen(ok[i])) && proxy[strlen(ok[i])])
+			return 0;
+	snprintf(err, errlen, "\"%s\": not a proxy URL (http://, https://, socks5://... HOST:PORT)",
+		 proxy);
+	return -1;
 }
 
 struct sink {
@@ -36,9 +80,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int ec_http_request(const char *target, const char *method, const char *path, const char *body,
-		    size_t len, const char *token, long timeout_ms, struct ec_http_reply *r,
-		    char *err, size_t errlen)
+int ec_http_request(const char *target, const char *proxy, const char *method, const char *path,
+		    const char *body, size_t len, const char *token, long timeout_ms,
+		    struct ec_http_reply *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof *r);
 	CURL *c = curl_easy_init();
@@ -76,6 +120,9 @@ int ec_http_request(const char *target, const char *method, const char *path, co
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* "" is no proxy at all: http_proxy and friends never see the token */
+	curl_easy_setopt(c, CURLOPT_PROXY, proxy && !is_unix ? proxy : "");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	if (!strcmp(method, "POST")) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");

@@ -213,6 +213,17 @@ size_t ec_hub_pending(struct ec_hub *h, const struct ec_hub_client *c)
 	return n;
 }
 
+uint64_t ec_hub_discard(struct ec_hub *h, struct ec_hub_client *c, uint64_t held)
+{
+	pthread_mutex_lock(&h->mu);
+	uint64_t n = c->count + held;
+	client_clear(c, h->l.queue_max);
+	c->dropped += n;
+	h->dropped += n;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
 uint64_t ec_hub_dropped(struct ec_hub *h, const struct ec_hub_client *c)
 {
 	pthread_mutex_lock(&h->mu);

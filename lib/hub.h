@@ -76,6 +76,11 @@ void ec_hub_leave(struct ec_hub *h, struct ec_hub_client *c);
 /* Up to max queued messages, oldest first; the caller unrefs each. */
 size_t ec_hub_pop(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg **out, size_t max);
 size_t ec_hub_pending(struct ec_hub *h, const struct ec_hub_client *c);
+/*
+ * Drop everything queued for c, plus `held` messages the consumer had
+ * popped and will not send, counting them all as lost; returns the count.
+ */
+uint64_t ec_hub_discard(struct ec_hub *h, struct ec_hub_client *c, uint64_t held);
 /* Messages this client lost, ever; and those not yet reported (then marked reported). */
 uint64_t ec_hub_dropped(struct ec_hub *h, const struct ec_hub_client *c);
 uint64_t ec_hub_take_unreported(struct ec_hub *h, struct ec_hub_client *c);

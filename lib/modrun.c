@@ -69,6 +69,7 @@ static void usage(FILE *f, const struct ec_mod_spec *s)
 static int split_names(char *arg, char **names, int *n, const char *opt)
 {
 	char *save = NULL;
+	int before = *n;
 	for (char *s = strtok_r(arg, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
 		if (*n >= EC_MOD_MAX_NAMES) {
 			ec_warn("%s: more than %d names", opt, EC_MOD_MAX_NAMES);
@@ -79,6 +80,10 @@ static int split_names(char *arg, char **names, int *n, const char *opt)
 				"matching '%.*s'",
 				opt, s, MOD_COMM_LEN - 1, MOD_COMM_LEN - 1, s);
 		names[(*n)++] = s;
+	}
+	if (*n == before) {
+		ec_warn("%s: empty name list; give NAME[,NAME...]", opt);
+		return -1;
 	}
 	return 0;
 }
@@ -144,8 +149,11 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, cha
 				return 2;
 			break;
 		case 'T':
-			if (ec_parse_size(optarg, &o->truncate)) {
-				ec_warn("--truncate: '%s' is not a size (e.g. 4096, 64k)", optarg);
+			if (ec_parse_size(optarg, &o->truncate) ||
+			    o->truncate > EC_CONFIG_TRUNCATE_MAX) {
+				ec_warn(
+				    "--truncate: '%s' is not a size from 0 to 1G (e.g. 4096, 64k)",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -246,7 +254,7 @@ void ec_mod_say(struct ec_mod *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", argv0, buf);
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
 	if (m->cap)
 		ec_record_log(ec_capture_writer(m->cap), EC_LOG_INFO, "%s", buf);
 }
@@ -351,7 +359,7 @@ int ec_mod_load(struct ec_mod *m, struct bpf_object *obj)
 	m->o.ringbuf = pow2_at_least(m->o.ringbuf);
 	bpf_map__set_max_entries(rb, (uint32_t)m->o.ringbuf);
 	if ((err = bpf_object__load(obj))) {
-		ec_warn("cannot load the BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
 			m->o.debug ? " (verifier log above)"
 				   : "; run with --debug to see the verifier's log");
 		return 1;
@@ -366,7 +374,7 @@ int ec_mod_load(struct ec_mod *m, struct bpf_object *obj)
 		ec_mod_say(m, "--empty-probes: uprobes run an empty program, no records");
 	}
 	if ((err = ec_mod_apply_filters(m))) {
-		ec_warn("cannot write the filter maps: %s", strerror(-err));
+		ec_warn("cannot write the filter maps: %s", ec_capture_strerror(err));
 		return 1;
 	}
 	describe_filters(m, filters, sizeof filters);
@@ -398,7 +406,7 @@ int ec_mod_attach(struct ec_mod *m, struct bpf_program *prog, const char *what)
 	struct bpf_link *l = bpf_program__attach(prog);
 	if (!l) {
 		int err = -errno;
-		ec_warn("cannot attach %s: %s", what, strerror(-err));
+		ec_warn("cannot attach %s: %s", what, ec_capture_strerror(err));
 		return err;
 	}
 	m->links[m->nlinks++] = l;
@@ -493,7 +501,7 @@ int ec_mod_apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg
 	if (err) {
 		m->o = old;
 		ec_mod_apply_filters(m);
-		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", ec_capture_strerror(err));
 		return EC_RESP_INTERNAL;
 	}
 	char filters[1024];

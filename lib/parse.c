@@ -123,6 +123,8 @@ static void emit(struct ec_parse *P, struct ec_rconn *c, int di, const struct ou
 	ev.dst_port = mt->dst_port;
 	ev.pid = mt->pid;
 	ev.pname = (char *)mt->pname;
+	ev.pname_raw.data = (uint8_t *)mt->pname_raw;
+	ev.pname_raw.len = mt->pname_raw_len;
 	ev.type = o->type;
 	ev.length = (uint32_t)n;
 	if (o->bn && o->an) {

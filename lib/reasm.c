@@ -247,6 +247,10 @@ void ec_reasm_meta(struct ec_meta *m, const EcEvent *ev)
 	copy_str(m->src_ip, sizeof m->src_ip, ev->src_ip);
 	copy_str(m->dst_ip, sizeof m->dst_ip, ev->dst_ip);
 	copy_str(m->uuid, sizeof m->uuid, ev->uuid);
+	m->pname_raw_len =
+	    ev->pname_raw.len < sizeof m->pname_raw ? ev->pname_raw.len : sizeof m->pname_raw;
+	if (m->pname_raw_len)
+		memcpy(m->pname_raw, ev->pname_raw.data, m->pname_raw_len);
 }
 
 uint64_t ec_reasm_seq(struct ec_rdir *d, uint64_t seq)

@@ -34,6 +34,8 @@ struct ec_meta {
 	char pname[32];
 	char src_ip[48], dst_ip[48];
 	char uuid[96];
+	uint8_t pname_raw[32]; /* Event.pname_raw (a name that is not UTF-8) */
+	size_t pname_raw_len;
 };
 
 #define EC_REASM_MARKS 8

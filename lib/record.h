@@ -26,6 +26,57 @@ int ec_record_heartbeat(struct ec_writer *w, int64_t count, uint64_t lost, uint6
 /* An NSS key log line as its own record kind (log_type 1, record_kind KEYLOG). */
 int ec_record_keylog(struct ec_writer *w, const char *line);
 
+/* A string field's exact bytes in a serialized record (set: it was there). */
+struct ec_wire_str {
+	const uint8_t *p;
+	size_t n;
+	int set;
+};
+
+/*
+ * The string fields of a serialized LogEntry as they are on the wire
+ * (protobuf-c hands out C strings, cut at a NUL): the last occurrence of
+ * each, pointing into the record.
+ */
+struct ec_record_strs {
+	struct ec_wire_str run_log;			      /* LogEntry 4 */
+	struct ec_wire_str uuid, src_ip, dst_ip, pname, note; /* Event 2 3 5 8 30 */
+	struct ec_wire_str message, origin;		      /* Heartbeat 3 18 */
+};
+
+/* Find them. 0, or EC_ERR_DECODE when buf is not protobuf wire data. */
+int ec_record_strs(const uint8_t *buf, size_t len, struct ec_record_strs *s);
+
+/*
+ * Every string field we write is well-formed UTF-8 (a proto3 rule: Python
+ * and Go decoders refuse the whole record otherwise). ec_record_fix returns
+ * e itself when its strings are, else a copy in fx whose bad strings have
+ * U+FFFD for each ill-formed part and each NUL, with the original bytes of
+ * pname in Event.pname_raw and of run_log in LogEntry.run_log_raw (unless
+ * already set). raw, when not NULL, gives the strings' wire bytes (NULs
+ * included) for a decoded record. Free fx with ec_record_fixed_free when
+ * the result is not e.
+ */
+struct ec_record_fixed {
+	EcLogEntry e;
+	EcEvent ev;
+	EcHeartbeat hb;
+	char *owned[8];
+	int nowned;
+};
+const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs *raw,
+				struct ec_record_fixed *fx);
+void ec_record_fixed_free(struct ec_record_fixed *fx);
+
+/*
+ * The same for serialized bytes (pass-through writers, ec-serve): 0 when buf
+ * can go out as it is, 1 with the fixed record in *out (malloc'd, *outlen
+ * bytes), or EC_ERR_DECODE when buf is not a LogEntry. A record whose wire
+ * form is not plain protobuf (a field number over 2^29, which protobuf-c
+ * takes and other decoders refuse) is re-encoded without its unknown fields.
+ */
+int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen);
+
 /* Names used by ec-dump and --help; "?" for values out of range. */
 const char *ec_type_name(uint32_t type);
 const char *ec_source_name(int source);

@@ -1,5 +1,6 @@
 #include "stream.h"
 #include "error.h"
+#include "record.h"
 #include "util.h"
 
 #include <errno.h>
@@ -30,8 +31,24 @@ struct ec_reader {
 	int no_nowait;	 /* preadv2(RWF_NOWAIT) is not offered for fd */
 	ec_reader_idle_fn idle;
 	void *idle_arg;
-	int64_t arrival; /* CLOCK_MONOTONIC ns of the last read with bytes */
+	int64_t arrival;  /* CLOCK_MONOTONIC ns of the last read with bytes */
+	uint64_t claimed; /* the length prefix that was over the maximum */
+	unsigned hints;	  /* enum ec_reader_hints */
 };
+
+int ec_stream_parse_max(const char *s, size_t *out)
+{
+	uint64_t v;
+	if (ec_parse_size(s, &v) || v < EC_STREAM_MAX_MIN || v > EC_STREAM_MAX_LIMIT)
+		return EC_ERR_INVAL;
+	*out = (size_t)v;
+	return 0;
+}
+
+void ec_reader_set_hints(struct ec_reader *r, unsigned hints)
+{
+	r->hints = hints;
+}
 
 struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record)
 {
@@ -232,8 +249,10 @@ int ec_reader_next(struct ec_reader *r, const uint8_t **buf, size_t *len)
 		return 0;
 	if (k == 0)
 		return EC_ERR_TRUNCATED;
-	if (n > r->max)
+	if (n > r->max) {
+		r->claimed = n;
 		return EC_ERR_TOOBIG;
+	}
 	int err = fill(r, (size_t)k + (size_t)n);
 	if (err)
 		return err;
@@ -311,23 +330,30 @@ uint64_t ec_reader_resync(struct ec_reader *r)
 
 void ec_reader_errmsg(const struct ec_reader *r, int err, char *buf, size_t len)
 {
-	const char *hint = "";
+	char hint[256] = "";
+	int kg = r->hints & EC_READER_HINT_KEEP_GOING, mr = r->hints & EC_READER_HINT_MAX_RECORD;
 	switch (err) {
 	case EC_ERR_TRUNCATED:
-		hint = "the capture was cut short; use --keep-going to read what is before it";
+		snprintf(hint, sizeof hint, " (the input was cut short%s)",
+			 kg ? "; use --keep-going to read what is before it" : "");
 		break;
 	case EC_ERR_TOOBIG:
-		hint = "raise --max-record if the record is genuine, or --keep-going to skip it";
+		snprintf(hint, sizeof hint, " (%llu bytes, the limit is %zu%s%s%s)",
+			 (unsigned long long)r->claimed, r->max,
+			 mr ? "; raise --max-record if the record is genuine" : "",
+			 kg ? (mr ? ", or use" : "; use") : "",
+			 kg ? " --keep-going to skip it" : "");
 		break;
 	case EC_ERR_VARINT:
 	case EC_ERR_DECODE:
-		hint = "not an ec record stream here; --keep-going skips to the next record";
+		snprintf(hint, sizeof hint, " (not an ec record stream here%s)",
+			 kg ? "; --keep-going skips to the next record" : "");
 		break;
 	case EC_ERR_IO:
-		hint = strerror(errno);
+		snprintf(hint, sizeof hint, " (%s)", strerror(errno));
 		break;
 	}
-	snprintf(buf, len, "%s: record %llu at byte offset %llu: %s (%s)", r->name,
+	snprintf(buf, len, "%s: record %llu at byte offset %llu: %s%s", r->name,
 		 (unsigned long long)r->index, (unsigned long long)r->offset, ec_strerror(err),
 		 hint);
 }
@@ -437,6 +463,7 @@ struct ec_writer {
 	size_t cap, len;
 	uint64_t records, bytes;
 	int err;
+	int errnum; /* errno of the failed write */
 };
 
 #define WBUF (256u << 10)
@@ -466,6 +493,7 @@ int ec_writer_flush(struct ec_writer *w)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			w->errnum = errno;
 			w->err = errno == EPIPE ? EC_ERR_PIPE : EC_ERR_IO;
 			return w->err;
 		}
@@ -507,22 +535,34 @@ int ec_writer_put(struct ec_writer *w, const EcLogEntry *e)
 {
 	if (w->err)
 		return w->err;
-	size_t n = event__log_entry__get_packed_size(e);
+	/* every writer's strings go out as UTF-8, whatever a process named itself */
+	struct ec_record_fixed fx;
+	const EcLogEntry *f = ec_record_fix(e, NULL, &fx);
+	size_t n = event__log_entry__get_packed_size(f);
 	int err = reserve(w, n + 10);
-	if (err)
-		return err;
-	size_t k = ec_varint_encode(n, w->buf + w->len);
-	event__log_entry__pack(e, w->buf + w->len + k);
-	w->len += k + n;
-	w->records++;
-	w->bytes += k + n;
-	return 0;
+	if (!err) {
+		size_t k = ec_varint_encode(n, w->buf + w->len);
+		event__log_entry__pack(f, w->buf + w->len + k);
+		w->len += k + n;
+		w->records++;
+		w->bytes += k + n;
+	}
+	if (f != e)
+		ec_record_fixed_free(&fx);
+	return err;
 }
 
 int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len)
 {
 	if (w->err)
 		return w->err;
+	uint8_t *fixed;
+	size_t flen;
+	if (ec_record_sanitize(buf, len, &fixed, &flen) == 1) {
+		int err = ec_writer_put_raw(w, fixed, flen);
+		free(fixed);
+		return err;
+	}
 	int err = reserve(w, len + 10);
 	if (err)
 		return err;
@@ -532,6 +572,11 @@ int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len)
 	w->records++;
 	w->bytes += k + len;
 	return 0;
+}
+
+const char *ec_writer_strerror(const struct ec_writer *w, int err)
+{
+	return err == EC_ERR_IO && w->errnum ? strerror(w->errnum) : ec_strerror(err);
 }
 
 uint64_t ec_writer_records(const struct ec_writer *w)

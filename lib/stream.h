@@ -17,12 +17,27 @@ typedef Event__Event EcEvent;
 typedef Event__Heartbeat EcHeartbeat;
 
 #define EC_STREAM_MAX_DEFAULT (16u << 20)
+/* --max-record's range: the same in every tool that has the option. */
+#define EC_STREAM_MAX_MIN 16u
+#define EC_STREAM_MAX_LIMIT (1u << 30)
+
+/* A --max-record value (k/M/G suffixes): 0, or EC_ERR_INVAL out of range. */
+int ec_stream_parse_max(const char *s, size_t *out);
+/* The one message for a bad --max-record value. */
+#define EC_STREAM_MAX_USAGE "--max-record: '%s' is not a size from 16 to 1G (e.g. 64M)"
 
 struct ec_reader;
 
 /* Read from fd (not closed by us); name is used in error messages. */
 struct ec_reader *ec_reader_new(int fd, const char *name, size_t max_record);
 void ec_reader_free(struct ec_reader *r);
+
+/* Options of the reading tool that ec_reader_errmsg may suggest (none by default). */
+enum ec_reader_hints {
+	EC_READER_HINT_MAX_RECORD = 1, /* the tool has --max-record */
+	EC_READER_HINT_KEEP_GOING = 2, /* the tool has --keep-going */
+};
+void ec_reader_set_hints(struct ec_reader *r, unsigned hints);
 
 /*
  * Live input: fn is called when the input has nothing more for now, that
@@ -81,11 +96,17 @@ struct ec_writer;
 struct ec_writer *ec_writer_new(int fd);
 /* Flush, then free. Returns the flush status. */
 int ec_writer_free(struct ec_writer *w);
-/* Append one record; a negative ec_error (EC_ERR_PIPE when the reader left). */
+/*
+ * Append one record; a negative ec_error (EC_ERR_PIPE when the reader left).
+ * String fields that are not UTF-8 are written fixed (ec_record_fix).
+ */
 int ec_writer_put(struct ec_writer *w, const EcLogEntry *e);
-/* Append already-serialized record bytes unchanged (pass-through). */
+/* Append already-serialized record bytes (pass-through), unchanged unless a
+ * string field is not UTF-8 (then fixed: ec_record_sanitize). */
 int ec_writer_put_raw(struct ec_writer *w, const uint8_t *buf, size_t len);
 int ec_writer_flush(struct ec_writer *w);
+/* Text for an error err the writer returned: the system's reason for EC_ERR_IO. */
+const char *ec_writer_strerror(const struct ec_writer *w, int err);
 /* Records and bytes written so far. */
 uint64_t ec_writer_records(const struct ec_writer *w);
 uint64_t ec_writer_bytes(const struct ec_writer *w);

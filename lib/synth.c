@@ -1,6 +1,7 @@
 #include "synth.h"
 #include "error.h"
 #include "record.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -415,20 +416,35 @@ static int segment(struct ec_synth *s, struct conn *c, int from, uint8_t flags, 
 	return 0;
 }
 
+/*
+ * The process name for a comment, which pcapng wants UTF-8 (a name may be
+ * any bytes: U+FFFD for the bad ones, at most 32 bytes of it).
+ */
+static const char *comm_text(const EcEvent *ev, char *buf)
+{
+	if (!ev->pname || !*ev->pname)
+		return "?";
+	size_t n = strlen(ev->pname);
+	ec_utf8_fix((const uint8_t *)ev->pname, n < 32 ? n : 32, buf);
+	return buf;
+}
+
 /* The connection's comment, remade only when the process fields change. */
 static void conn_comment(struct conn *c, const EcEvent *ev)
 {
-	const char *comm = ev->pname && *ev->pname ? ev->pname : "?";
+	const char *raw = ev->pname ? ev->pname : "";
 	if (c->comment[0] && c->c_pid == ev->pid && c->c_tid == ev->tid && c->c_uid == ev->uid &&
 	    c->c_fd == ev->fd && c->c_source == (int)ev->source &&
-	    !strncmp(c->c_comm, comm, sizeof c->c_comm))
+	    !strncmp(c->c_comm, raw, sizeof c->c_comm))
 		return;
+	char fixed[3 * 32 + 1];
+	const char *comm = comm_text(ev, fixed);
 	c->c_pid = ev->pid;
 	c->c_tid = ev->tid;
 	c->c_uid = ev->uid;
 	c->c_fd = ev->fd;
 	c->c_source = (int)ev->source;
-	strncpy(c->c_comm, comm, sizeof c->c_comm);
+	strncpy(c->c_comm, raw, sizeof c->c_comm);
 	snprintf(c->comment, sizeof c->comment,
 		 "pid=%lld tid=%u comm=%s uid=%u fd=%d source=%s conn=%llu", (long long)ev->pid,
 		 ev->tid, comm, ev->uid, ev->fd, ec_source_name(ev->source),
@@ -437,10 +453,11 @@ static void conn_comment(struct conn *c, const EcEvent *ev)
 
 static void make_comment(struct ec_synth *s, const EcEvent *ev)
 {
+	char fixed[3 * 32 + 1];
 	snprintf(s->comment, sizeof s->comment,
 		 "pid=%lld tid=%u comm=%s uid=%u fd=%d source=%s conn=%llu", (long long)ev->pid,
-		 ev->tid, ev->pname && *ev->pname ? ev->pname : "?", ev->uid, ev->fd,
-		 ec_source_name(ev->source), (unsigned long long)ev->conn_id);
+		 ev->tid, comm_text(ev, fixed), ev->uid, ev->fd, ec_source_name(ev->source),
+		 (unsigned long long)ev->conn_id);
 }
 
 static int flush_pending(struct ec_synth *s, struct conn *c);

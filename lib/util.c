@@ -1,5 +1,6 @@
 #include "util.h"
 #include "error.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,10 +28,17 @@ const char *ec_optarg_optional(int argc, char **argv)
 	return NULL;
 }
 
+/* Messages quote captured bytes (paths, names, URLs): never a control sequence. */
 static void vwarn(const char *fmt, va_list ap)
 {
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
 	fprintf(stderr, "%s: ", argv0);
-	vfprintf(stderr, fmt, ap);
+	ec_utf8_escape(stderr, (const uint8_t *)buf, (size_t)n, EC_UTF8_ESC_PAYLOAD);
 	fputc('\n', stderr);
 }
 
@@ -158,38 +166,6 @@ size_t ec_base64(const uint8_t *in, size_t n, char *out)
 	return o;
 }
 
-/* Length of the valid multi-byte UTF-8 sequence at p (0 if invalid). */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0];
-	size_t k;
-	uint32_t cp;
-	if ((c & 0xe0) == 0xc0) {
-		k = 1;
-		cp = c & 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		k = 2;
-		cp = c & 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		k = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n <= k)
-		return 0;
-	for (size_t j = 1; j <= k; j++) {
-		if ((p[j] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[j] & 0x3f);
-	}
-	/* reject overlongs, surrogates and out of range */
-	if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return k + 1;
-}
-
 /* Shared scan: ASCII bytes are checked by ok_ascii, others as UTF-8. */
 static int scan(const uint8_t *p, size_t n, int text)
 {
@@ -215,10 +191,10 @@ static int scan(const uint8_t *p, size_t n, int text)
 			i++;
 			continue;
 		}
-		size_t k = utf8_seq(p + i, n - i);
-		if (!k)
+		int ok;
+		i += ec_utf8_next(p + i, n - i, &ok);
+		if (!ok)
 			return 0;
-		i += k;
 	}
 	return 1;
 }

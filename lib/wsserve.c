@@ -1,9 +1,11 @@
 #include "wsserve.h"
 #include "config.h"
+#include "control.h"
 #include "error.h"
 #include "httpc.h"
 #include "record.h"
 #include "hub.h"
+#include "record.h"
 #include "stream.h"
 #include "util.h"
 
@@ -21,10 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WS_BATCH 64		   /* messages popped from the hub at once */
-#define WS_COALESCE (64u << 10)	   /* bytes of frames sent in one write */
-#define MAX_RELAYS 4		   /* config relays in flight */
-#define BODY_DRAIN_MAX (16u << 20) /* oversize bodies up to this are read, then 413 */
+#define WS_BATCH 64			 /* messages popped from the hub at once */
+#define WS_COALESCE (64u << 10)		 /* bytes of frames sent in one write */
+#define MAX_RELAYS 4			 /* config relays in flight */
+#define BODY_DRAIN_MAX (16u << 20)	 /* oversize bodies up to this are read, then 413 */
+#define DRAIN_GRACE (LWS_US_PER_SEC / 2) /* after --drain: for the final heartbeats */
 
 struct pss;
 
@@ -55,8 +58,10 @@ struct ec_serve {
 	/* reader thread → loop */
 	pthread_t reader;
 	int reader_started;
-	int eof;	 /* atomic: the input ended (or failed) */
-	int exit_status; /* written by the reader before eof is set */
+	struct ec_reader *rd;  /* the reader's, freed by the loop when it was cancelled */
+	struct ec_writer *tee; /* --tee output, the same */
+	int eof;	       /* atomic: the input ended (or failed) */
+	int exit_status;       /* written by the reader before eof is set */
 	uint64_t events, bad;
 
 	/* loop state */
@@ -80,6 +85,8 @@ struct pss {
 	size_t bi, bn;
 	uint8_t *out; /* LWS_PRE + WS_COALESCE bytes for coalesced frames */
 	uint64_t sent;
+	uint64_t cut;	/* records discarded when --drain ran out */
+	int final_sent; /* the end-of-input heartbeat is queued */
 	char peer[64];
 	/* HTTP */
 	char route[32];
@@ -89,6 +96,7 @@ struct pss {
 	int status;
 	const char *allow;
 	int close_after;
+	int closing;	     /* answered: close when lws has flushed it */
 	unsigned char *resp; /* LWS_PRE headroom, then resp_len bytes */
 	size_t resp_len;
 	struct relay_job *job;
@@ -186,9 +194,13 @@ static int64_t mono_ns(void)
 
 static struct ec_msg *pack_entry(struct ec_serve *s, const EcLogEntry *e)
 {
-	size_t n = event__log_entry__get_packed_size(e);
+	struct ec_record_fixed fx;
+	const EcLogEntry *f = ec_record_fix(e, NULL, &fx);
+	size_t n = event__log_entry__get_packed_size(f);
 	struct ec_msg *m = ec_msg_new(s->hub, NULL, n);
-	event__log_entry__pack(e, m->data);
+	event__log_entry__pack(f, m->data);
+	if (f != e)
+		ec_record_fixed_free(&fx);
 	return m;
 }
 
@@ -232,19 +244,19 @@ static void wake_loop(void *arg)
 	lws_cancel_service(s->ctx);
 }
 
-static void tee_closed(struct ec_writer **w)
+static void tee_closed(struct ec_serve *s)
 {
 	ec_warn("--tee: stdout closed; no longer copying the stream");
-	ec_writer_free(*w);
-	*w = NULL;
+	ec_writer_free(s->tee);
+	s->tee = NULL;
 }
 
 /* The input went quiet: the --tee copy goes out now. */
 static int flush_tee(void *arg)
 {
-	struct ec_writer **w = arg;
-	if (*w && ec_writer_flush(*w) == EC_ERR_PIPE)
-		tee_closed(w);
+	struct ec_serve *s = arg;
+	if (s->tee && ec_writer_flush(s->tee) == EC_ERR_PIPE)
+		tee_closed(s);
 	return 0;
 }
 
@@ -252,17 +264,25 @@ static void *reader_main(void *arg)
 {
 	struct ec_serve *s = arg;
 	const struct ec_serve_opts *o = s->o;
+	/* a signal cancels this thread, in its blocking read only (then the loop frees) */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	struct ec_reader *r = ec_reader_new(o->in_fd, "stdin", o->max_record);
+	if (r)
+		ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD);
 	struct ec_writer *w = o->tee ? ec_writer_new(o->out_fd) : NULL;
 	int status = 0;
 	if (!r)
 		ec_die(1, "out of memory");
+	s->rd = r;
+	s->tee = w;
 	if (w)
-		ec_reader_on_idle(r, flush_tee, &w);
+		ec_reader_on_idle(r, flush_tee, s);
 	for (;;) {
 		const uint8_t *buf;
 		size_t len;
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		int rc = ec_reader_next(r, &buf, &len);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		if (rc == 0)
 			break;
 		if (rc < 0) {
@@ -283,16 +303,26 @@ static void *reader_main(void *arg)
 		}
 		int log_type = e->log_type;
 		ec_record_free(e);
-		if (w && ec_writer_put_raw(w, buf, len) == EC_ERR_PIPE)
-			tee_closed(&w);
+		/* a string that is not UTF-8 would stop a client's decoder at this record */
+		uint8_t *fixed = NULL;
+		size_t flen;
+		if (ec_record_sanitize(buf, len, &fixed, &flen) == 1) {
+			buf = fixed;
+			len = flen;
+		}
+		if (s->tee && ec_writer_put_raw(s->tee, buf, len) == EC_ERR_PIPE)
+			tee_closed(s);
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
 		ec_hub_publish(s->hub, ec_msg_new(s->hub, buf, len),
 			       log_type == EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG);
+		free(fixed);
 	}
-	if (w && ec_writer_free(w) == EC_ERR_IO)
+	if (s->tee && ec_writer_free(s->tee) == EC_ERR_IO)
 		ec_warn("--tee: write to stdout failed: %s", strerror(errno));
 	ec_reader_free(r);
+	s->rd = NULL;
+	s->tee = NULL;
 	s->exit_status = status;
 	__atomic_store_n(&s->eof, 1, __ATOMIC_RELEASE);
 	lws_cancel_service(s->ctx);
@@ -312,6 +342,15 @@ static int auth_ok(struct ec_serve *s, struct lws *wsi)
 	const char *got = buf + 7;
 	size_t gl = strlen(got), tl = strlen(s->o->token);
 	return gl == tl && CRYPTO_memcmp(got, s->o->token, tl) == 0;
+}
+
+/*
+ * An HTTP/1 connection (not an HTTP/2 stream, which lws lets write only
+ * from its WRITEABLE callback): answers are written at once.
+ */
+static int is_h1(struct lws *wsi)
+{
+	return lws_get_network_wsi(wsi) == wsi;
 }
 
 /* Queue a response on the HTTP session; it is written when writable. */
@@ -379,7 +418,7 @@ static void *relay_main(void *arg)
 	char path[40], err[512];
 	struct ec_http_reply r;
 	snprintf(path, sizeof path, "/%s", j->route);
-	int rc = ec_http_request(s->o->capture_control, "POST", path, j->body, j->len, NULL,
+	int rc = ec_http_request(s->o->capture_control, NULL, "POST", path, j->body, j->len, NULL,
 				 s->o->relay_timeout_ms, &r, err, sizeof err);
 	int status;
 	char *resp;
@@ -457,7 +496,16 @@ static void start_relay(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		return;
 	}
 	p->job = j;
+	/*
+	 * Read nothing more until the answer is out: lws closes a connection on
+	 * EOF, and a client that shut its sending side after the body is still
+	 * owed the capture's answer (written from collect_relays).
+	 */
+	if (is_h1(wsi))
+		lws_rx_flow_control(wsi, 0);
 }
+
+static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p);
 
 /* Hand finished relays' answers to their sessions (loop thread). */
 static void collect_relays(struct ec_serve *s)
@@ -475,6 +523,14 @@ static void collect_relays(struct ec_serve *s)
 			struct pss *p = lws_wsi_user(j->wsi);
 			p->job = NULL;
 			respond(j->wsi, p, j->status, j->resp, strlen(j->resp));
+			/* written now: with its reading paused lws never calls it writable */
+			if (is_h1(j->wsi) && http_write(s, j->wsi, p) < 0)
+				lws_set_timeout(j->wsi, PENDING_TIMEOUT_CLOSE_SEND,
+						LWS_TO_KILL_ASYNC);
+		} else {
+			ec_warn("POST /%s: the capture answered HTTP %d, but its client had gone: "
+				"not answered",
+				j->route, j->status);
 		}
 		free(j->resp);
 		free(j->body);
@@ -521,7 +577,8 @@ static int is_config_route(const char *path)
 
 static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, const char *uri)
 {
-	char path[256];
+	char path[256], why[200];
+	long long clen;
 	snprintf(path, sizeof path, "%s", uri ? uri : "/");
 	size_t n = strlen(path);
 	if (n > 1 && path[n - 1] == '/')
@@ -529,6 +586,19 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 	int get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
 	int post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
 	p->kind = PSS_HTTP;
+	int bad = ec_control_framing(wsi, &clen, why, sizeof why);
+	if (bad) {
+		/* before anything else: its meaning depends on who parses it */
+		if (s->o->verbose)
+			ec_warn("%s %s refused (HTTP %d): %s",
+				post  ? "POST"
+				: get ? "GET"
+				      : "request",
+				path, bad, why);
+		p->close_after = 1;
+		respond_code(wsi, p, bad, EC_RESP_INVALID_REQUEST, "", why);
+		return 0;
+	}
 	if (!auth_ok(s, wsi)) {
 		p->close_after = post; /* its body is not read */
 		respond_code(wsi, p, 401, EC_RESP_INVALID_REQUEST, "",
@@ -565,23 +635,13 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 			     "method not allowed: POST a JSON config body");
 		return 0;
 	}
-	char cl[32];
-	long long clen = -1;
-	if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
-		clen = atoll(cl);
+	p->close_after = 1; /* one config per connection: nothing is read after it */
 	if (clen > (long long)BODY_DRAIN_MAX) {
 		char msg[200];
 		snprintf(msg, sizeof msg, "body of %lld bytes is over the limit of %u bytes", clen,
 			 EC_CONFIG_BODY_MAX);
 		p->close_after = 1;
 		respond_code(wsi, p, 413, EC_RESP_INVALID_REQUEST, p->route, msg);
-		return 0;
-	}
-	if (clen < 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-		p->close_after = 1;
-		respond_code(wsi, p, 411, EC_RESP_INVALID_REQUEST, p->route,
-			     "length required: send the body with a Content-Length header, "
-			     "not chunked");
 		return 0;
 	}
 	if (clen <= 0) /* no body follows: decide now */
@@ -635,18 +695,27 @@ static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
 					(const unsigned char *)"Bearer", 6, &q, end))
 		return -1;
-	if (p->close_after &&
+	if (p->close_after && is_h1(wsi) &&
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
 					(const unsigned char *)"close", 5, &q, end))
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &q, end))
 		return -1;
 	int n = lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL);
-	int close_after = p->close_after;
+	int close_after = p->close_after && is_h1(wsi); /* an HTTP/2 stream just ends */
 	/* done with this transaction; completing it may free p */
 	http_clear(s, p);
-	if (n < 0 || close_after)
+	if (n < 0)
 		return -1;
+	if (close_after) {
+		if (!lws_partial_buffered(wsi))
+			return -1;
+		/* lws holds part of it (TLS): close once WRITEABLE says it is flushed */
+		p->closing = 1;
+		lws_rx_flow_control(wsi, 1);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -671,6 +740,39 @@ static void ws_list_del(struct ec_serve *s, struct pss *p)
 	if (p->next)
 		p->next->prev = p->prev;
 	s->nws--;
+}
+
+/* Stop the loop, waking it: lws_service may otherwise sleep until the next timer. */
+static void set_quit(struct ec_serve *s)
+{
+	s->quit = 1;
+	lws_cancel_service(s->ctx);
+}
+
+/*
+ * The last records a client gets at the end of input, before the close: a
+ * log line when it lost records since the last heartbeat, and a heartbeat
+ * whose records_dropped is all it lost (what --drain cut included).
+ */
+static void final_heartbeat(struct ec_serve *s, struct pss *p)
+{
+	uint64_t fresh = ec_hub_take_unreported(s->hub, p->hc);
+	uint64_t total = ec_hub_dropped(s->hub, p->hc);
+	char msg[256];
+	if (fresh)
+		ec_hub_send(s->hub, p->hc,
+			    make_log(s, EC_LOG_WARN,
+				     "this client lost %llu records since the last heartbeat (%llu "
+				     "in all)%s",
+				     (unsigned long long)fresh, (unsigned long long)total,
+				     p->cut
+					 ? ": the input ended and --drain ran out before it read "
+					   "them"
+					 : ": it reads slower than the stream"));
+	snprintf(msg, sizeof msg, "ec-serve %s: end of input; dropped for this client %llu",
+		 EC_VERSION, (unsigned long long)total);
+	ec_hub_send(s->hub, p->hc, make_heartbeat(s, total, msg));
+	p->final_sent = 1;
 }
 
 /*
@@ -746,6 +848,12 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
+	if (s->draining && !p->final_sent) {
+		/* its queue is out: tell it what it lost, then close */
+		final_heartbeat(s, p);
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
 	if (s->draining) {
 		static const char reason[] = "end of stream";
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)reason,
@@ -757,19 +865,29 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 
 static void ws_closed(struct ec_serve *s, struct pss *p)
 {
+	/* losses are told on stderr, -v or not */
+	uint64_t lost = ec_hub_dropped(s->hub, p->hc);
+	uint64_t left = ec_hub_pending(s->hub, p->hc) + (p->bn - p->bi);
+	char undelivered[64] = "";
+	if (left)
+		snprintf(undelivered, sizeof undelivered, ", %llu queued when it left",
+			 (unsigned long long)left);
+	if (lost || left || s->o->verbose)
+		ec_warn("client %s gone: %llu sent, %llu lost%s%s", p->peer,
+			(unsigned long long)p->sent, (unsigned long long)lost,
+			!lost	 ? ""
+			: p->cut ? " (it read slower than the stream; --drain ran out)"
+				 : " (it read slower than the stream)",
+			undelivered);
 	for (; p->bi < p->bn; p->bi++)
 		ec_msg_unref(p->batch[p->bi]);
-	if (s->o->verbose)
-		ec_warn("client %s gone: %llu sent, %llu dropped", p->peer,
-			(unsigned long long)p->sent,
-			(unsigned long long)ec_hub_dropped(s->hub, p->hc));
 	ec_hub_leave(s->hub, p->hc);
 	p->hc = NULL;
 	free(p->out);
 	p->out = NULL;
 	ws_list_del(s, p);
 	if (s->draining && !s->nws)
-		s->quit = 1;
+		set_quit(s);
 }
 
 static void wake_writers(struct ec_serve *s)
@@ -784,7 +902,7 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 	struct ec_serve *s = lws_container_of(sul, struct ec_serve, hb_sul);
 	struct ec_hub_stats st;
 	ec_hub_stats(s->hub, &st);
-	for (struct pss *p = s->ws_list; p; p = p->next) {
+	for (struct pss *p = s->ws_list; p && !s->draining; p = p->next) {
 		uint64_t fresh = ec_hub_take_unreported(s->hub, p->hc);
 		uint64_t total = ec_hub_dropped(s->hub, p->hc);
 		char msg[256];
@@ -807,12 +925,34 @@ static void heartbeat_cb(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)s->o->heartbeat_s * LWS_US_PER_SEC);
 }
 
+static void grace_cb(lws_sorted_usec_list_t *sul)
+{
+	set_quit(lws_container_of(sul, struct ec_serve, drain_sul));
+}
+
+/*
+ * --drain ran out: what is still queued for a client is lost; its final
+ * heartbeat (with that loss) gets DRAIN_GRACE to go out, then everyone is
+ * closed.
+ */
 static void drain_timeout_cb(lws_sorted_usec_list_t *sul)
 {
 	struct ec_serve *s = lws_container_of(sul, struct ec_serve, drain_sul);
-	if (s->nws && s->o->verbose)
-		ec_warn("%zu clients did not drain in %d s; closing them", s->nws, s->o->drain_s);
-	s->quit = 1;
+	if (s->nws)
+		ec_warn("%zu client(s) did not drain in %d s (--drain): the rest of their queue "
+			"is dropped",
+			s->nws, s->o->drain_s);
+	for (struct pss *p = s->ws_list; p; p = p->next) {
+		if (p->final_sent)
+			continue;
+		for (size_t i = p->bi; i < p->bn; i++)
+			ec_msg_unref(p->batch[i]);
+		p->cut = ec_hub_discard(s->hub, p->hc, p->bn - p->bi);
+		p->bi = p->bn = 0;
+		final_heartbeat(s, p);
+		lws_callback_on_writable(p->wsi);
+	}
+	lws_sul_schedule(s->ctx, 0, &s->drain_sul, grace_cb, DRAIN_GRACE);
 }
 
 static void start_drain(struct ec_serve *s)
@@ -821,7 +961,7 @@ static void start_drain(struct ec_serve *s)
 		return;
 	s->draining = 1;
 	if (!s->nws) {
-		s->quit = 1;
+		set_quit(s);
 		return;
 	}
 	wake_writers(s);
@@ -849,7 +989,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 	/* HTTP */
 	case LWS_CALLBACK_HTTP:
-		return http_request(s, wsi, p, in);
+		http_request(s, wsi, p, in);
+		/* answered now, from the request's callback: also to a half-closed client */
+		return p->resp && is_h1(wsi) ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_BODY:
 		if (p->kind == PSS_HTTP && p->route[0])
 			http_body(p, in, len);
@@ -862,11 +1004,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			snprintf(msg, sizeof msg, "body of %zu bytes is over the limit of %u bytes",
 				 p->blen, EC_CONFIG_BODY_MAX);
 			respond_code(wsi, p, 413, EC_RESP_INVALID_REQUEST, p->route, msg);
-			return 0;
+			return is_h1(wsi) ? http_write(s, wsi, p) : 0;
 		}
 		handle_config(s, wsi, p);
-		return 0;
+		return p->resp && is_h1(wsi) ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (p && p->closing)
+			return -1;
 		return p ? http_write(s, wsi, p) : 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
@@ -875,7 +1019,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 
 	/* WebSocket */
-	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+		char why[200];
+		long long clen;
+		int bad = ec_control_framing(wsi, &clen, why, sizeof why);
+		if (bad || clen > 0) {
+			if (!bad)
+				snprintf(why, sizeof why, "a WebSocket upgrade has no body");
+			lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, why);
+			return 1;
+		}
+	}
 		if (!auth_ok(s, wsi)) {
 			if (s->o->verbose)
 				ec_warn("WebSocket upgrade refused: missing or wrong token");
@@ -1084,13 +1238,15 @@ int ec_serve_run(const struct ec_serve_opts *o)
 		/* stopped by a signal while the reader waits for input */
 		pthread_cancel(s->reader);
 		pthread_join(s->reader, NULL);
+		ec_writer_free(s->tee); /* what was copied so far goes out */
+		ec_reader_free(s->rd);
 	}
 	signal_ctx = NULL;
 	lws_context_destroy(s->ctx);
 	collect_relays(s);
 	struct ec_hub_stats st;
 	ec_hub_stats(s->hub, &st);
-	if (o->verbose)
+	if (o->verbose || st.dropped)
 		ec_warn("done: %llu records, %llu events, %llu dropped for slow clients",
 			(unsigned long long)st.records, (unsigned long long)s->events,
 			(unsigned long long)st.dropped);

@@ -71,7 +71,8 @@ int bash_main(int argc, char **argv)
 	if (ec_mod_load(m, skel->obj))
 		goto cleanup;
 	if ((err = ec_mod_uprobe(m, skel->progs.readline_return, path, "readline", 1))) {
-		ec_warn("cannot attach a uretprobe to readline in %s: %s", path, strerror(-err));
+		ec_warn("cannot attach a uretprobe to readline in %s: %s", path,
+			ec_capture_strerror(err));
 		goto cleanup;
 	}
 	int have_exec = !ec_mod_find_symbol(path, "execute_command", 0, sym, sizeof sym);
@@ -81,7 +82,7 @@ int bash_main(int argc, char **argv)
 		    (err = ec_mod_uprobe(m, skel->progs.execute_command_return, path,
 					 "execute_command", 1))) {
 			ec_warn("cannot attach uprobes to execute_command in %s: %s", path,
-				strerror(-err));
+				ec_capture_strerror(err));
 			goto cleanup;
 		}
 	} else {

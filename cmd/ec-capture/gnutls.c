@@ -83,7 +83,7 @@ int gnutls_main(int argc, char **argv)
 		if ((err = ec_mod_uprobe(m, p, path, hooks[i].sym, 0)) ||
 		    (err = ec_mod_uprobe(m, skel->progs.record_return, path, hooks[i].sym, 1))) {
 			ec_warn("cannot attach uprobes to %s in %s: %s", hooks[i].sym, path,
-				strerror(-err));
+				ec_capture_strerror(err));
 			goto cleanup;
 		}
 		strcat(done, done[0] ? ", " : "");

@@ -121,6 +121,7 @@ static void usage(FILE *f, const char *cmd)
 
 static int split_names(char *arg, char (*names)[GOTLS_COMM_LEN], int *n, const char *opt)
 {
+	int before = *n;
 	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
 		if (*n >= MAX_NAMES) {
 			ec_warn("%s: more than %d names", opt, MAX_NAMES);
@@ -131,6 +132,10 @@ static int split_names(char *arg, char (*names)[GOTLS_COMM_LEN], int *n, const c
 				"matching '%.*s'",
 				opt, s, GOTLS_COMM_LEN - 1, GOTLS_COMM_LEN - 1, s);
 		snprintf(names[(*n)++], GOTLS_COMM_LEN, "%s", s);
+	}
+	if (*n == before) {
+		ec_warn("%s: empty name list; give NAME[,NAME...]", opt);
+		return -1;
 	}
 	return 0;
 }
@@ -194,8 +199,11 @@ static int parse_args(int argc, char **argv, struct gotls_opts *o)
 				return 2;
 			break;
 		case 'T':
-			if (ec_parse_size(optarg, &o->truncate)) {
-				ec_warn("--truncate: '%s' is not a size (e.g. 4096, 64k)", optarg);
+			if (ec_parse_size(optarg, &o->truncate) ||
+			    o->truncate > EC_CONFIG_TRUNCATE_MAX) {
+				ec_warn(
+				    "--truncate: '%s' is not a size from 0 to 1G (e.g. 4096, 64k)",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -278,7 +286,7 @@ static void say(struct gotls_run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", argv0, buf);
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
 	if (r->cap)
 		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
@@ -513,7 +521,7 @@ static int gotls_apply(struct gotls_run *r, const struct ec_config *cfg, char *m
 		apply_filters(r);
 		if (newlog)
 			fclose(newlog);
-		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", ec_capture_strerror(err));
 		return EC_RESP_INTERNAL;
 	}
 	if (newlog) {
@@ -764,14 +772,14 @@ int gotls_main(int argc, char **argv)
 	r->o.ringbuf = pow2_at_least(r->o.ringbuf);
 	bpf_map__set_max_entries(r->skel->maps.gotls_events, (uint32_t)r->o.ringbuf);
 	if ((err = gotls_bpf__load(r->skel))) {
-		ec_warn("cannot load the BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
 			r->o.debug ? " (verifier log above)"
 				   : "; run with --debug to see the verifier's log");
 		goto cleanup;
 	}
 	r->ncpus = libbpf_num_possible_cpus();
 	if ((err = apply_filters(r))) {
-		ec_warn("cannot write the filter maps: %s", strerror(-err));
+		ec_warn("cannot write the filter maps: %s", ec_capture_strerror(err));
 		goto cleanup;
 	}
 	struct bpf_program *empty = r->o.empty ? r->skel->progs.go_empty : NULL;
@@ -828,7 +836,7 @@ int gotls_main(int argc, char **argv)
 	status = 0;
 	goto cleanup;
 attach_failed:
-	ec_warn("cannot attach a uprobe in %s: %s", shown, strerror(-err));
+	ec_warn("cannot attach a uprobe in %s: %s", shown, ec_capture_strerror(err));
 cleanup:
 	detach_all(r);
 	if (r->cap) {

@@ -91,7 +91,8 @@ int mysqld_main(int argc, char **argv)
 		goto cleanup;
 	if ((err = ec_mod_uprobe(m, skel->progs.dispatch_enter, path, sym, 0)) ||
 	    (err = ec_mod_uprobe(m, skel->progs.dispatch_return, path, sym, 1))) {
-		ec_warn("cannot attach uprobes to %s in %s: %s", sym, path, strerror(-err));
+		ec_warn("cannot attach uprobes to %s in %s: %s", sym, path,
+			ec_capture_strerror(err));
 		goto cleanup;
 	}
 	char errs[8][EC_MOD_SYM_LEN];
@@ -99,7 +100,7 @@ int mysqld_main(int argc, char **argv)
 	for (int i = 0; i < nerr; i++) {
 		if ((err = ec_mod_uprobe(m, skel->progs.set_error_enter, path, errs[i], 0))) {
 			ec_warn("cannot attach a uprobe to %s in %s: %s", errs[i], path,
-				strerror(-err));
+				ec_capture_strerror(err));
 			goto cleanup;
 		}
 	}

@@ -81,7 +81,7 @@ int nss_main(int argc, char **argv)
 		if ((err = ec_mod_uprobe(m, p, path, hooks[i].sym, 0)) ||
 		    (err = ec_mod_uprobe(m, skel->progs.io_return, path, hooks[i].sym, 1))) {
 			ec_warn("cannot attach uprobes to %s in %s: %s%s", hooks[i].sym, path,
-				strerror(-err),
+				ec_capture_strerror(err),
 				err == -ENOENT ? " (is it libnspr4? give it with --nspr PATH)"
 					       : "");
 			goto cleanup;

@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,22 @@
 #define OWNERS 65536
 
 #define PCAP_ERR_LEN 512
+
+/*
+ * tcx links (Linux 6.6+): attachments owned by a file descriptor, so a
+ * capture killed with SIGKILL leaves nothing on the interface. libbpf 1.1
+ * has no bpf_program__attach_tcx (1.3 does) and Debian 12's linux/bpf.h
+ * (6.1) does not name these attach types: their UAPI values, made with
+ * libbpf's generic bpf_link_create.
+ */
+#define EC_BPF_TCX_INGRESS 46
+#define EC_BPF_TCX_EGRESS 47
+/*
+ * Older kernels: clsact filters, at this fixed handle and priority so that
+ * the next start finds the ones a killed run left and removes them.
+ */
+#define EC_TC_HANDLE 0xec
+#define EC_TC_PRIO 0xec
 #define ARPHRD_ETHER 1
 #define ARPHRD_LOOPBACK 772
 #define ARPHRD_NONE 65534
@@ -65,6 +82,7 @@ struct pktcap {
 	struct ec_synth *synth;
 	struct pcapfilter *filter;
 	struct tc_bpf *skel;
+	int link_fd[2]; /* tcx links (ingress, egress); -1 when none */
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts in, eg;
 	int hook_created, in_attached, eg_attached;
@@ -112,6 +130,7 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 	struct pktcap *p = ec_xcalloc(1, sizeof *p);
 	p->o = *o;
 	p->fd = -1;
+	p->link_fd[0] = p->link_fd[1] = -1;
 	*status = 1;
 	p->ifindex = (int)if_nametoindex(o->ifname);
 	if (!p->ifindex) {
@@ -355,6 +374,152 @@ static uint64_t tc_lost(struct pktcap *p)
 	return sum;
 }
 
+/* Both programs as tcx links. 0, or a negative errno (EINVAL: no tcx here). */
+static int attach_tcx(struct pktcap *p)
+{
+	if (getenv("EC_TC_LEGACY")) /* tests: the path of kernels before 6.6 */
+		return -EOPNOTSUPP;
+	const int type[2] = {EC_BPF_TCX_INGRESS, EC_BPF_TCX_EGRESS};
+	struct bpf_program *prog[2] = {p->skel->progs.tc_ingress, p->skel->progs.tc_egress};
+	for (int i = 0; i < 2; i++) {
+		int fd = bpf_link_create(bpf_program__fd(prog[i]), p->ifindex,
+					 (enum bpf_attach_type)type[i], NULL);
+		if (fd < 0) {
+			int err = -errno;
+			for (int j = 0; j < i; j++) {
+				close(p->link_fd[j]);
+				p->link_fd[j] = -1;
+			}
+			return err;
+		}
+		p->link_fd[i] = fd;
+	}
+	return 0;
+}
+
+/* The pid of a process other than us holding BPF program id (its fdinfo), or 0. */
+static pid_t prog_holder(uint32_t id)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+	pid_t found = 0, self = getpid();
+	char want[32], path[300], line[128];
+	snprintf(want, sizeof want, "prog_id:\t%u\n", id);
+	while (!found && proc && (d = readdir(proc))) {
+		pid_t pid = (pid_t)atoi(d->d_name);
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/fdinfo", pid);
+		DIR *fds = opendir(path);
+		struct dirent *f;
+		while (!found && fds && (f = readdir(fds))) {
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/fdinfo/%s", pid, f->d_name);
+			FILE *fi = fopen(path, "re");
+			while (fi && fgets(line, sizeof line, fi))
+				if (!strcmp(line, want))
+					found = pid;
+			if (fi)
+				fclose(fi);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	return found;
+}
+
+/*
+ * A filter of ours at our handle and priority that no live process holds
+ * is what a killed run left: remove it and say so. -1 when a live ec-capture
+ * holds it (one --pcap per interface on these kernels).
+ */
+static int remove_stale(struct pktcap *p, enum bpf_tc_attach_point ap, const char *name)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = EC_TC_HANDLE, .priority = EC_TC_PRIO);
+	p->hook.attach_point = ap;
+	if (bpf_tc_query(&p->hook, &q))
+		return 0; /* nothing there */
+	struct bpf_prog_info info;
+	uint32_t len = sizeof info;
+	memset(&info, 0, sizeof info);
+	int fd = bpf_prog_get_fd_by_id(q.prog_id);
+	int ok = fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (fd >= 0)
+		close(fd);
+	if (!ok || strcmp(info.name, name))
+		return 0; /* not ours: attaching says so */
+	pid_t holder = prog_holder(q.prog_id);
+	if (holder) {
+		ec_warn("--ifname %s: another ec-capture (pid %d) captures its packets; on this "
+			"kernel (no tcx) one --pcap per interface",
+			p->o.ifname, (int)holder);
+		return -1;
+	}
+	uint32_t id = q.prog_id;
+	q.prog_fd = q.prog_id = q.flags = 0;
+	int err = bpf_tc_detach(&p->hook, &q);
+	if (err)
+		ec_warn("--ifname %s: cannot remove the stale %s filter (prog %u): %s", p->o.ifname,
+			name, id, ec_capture_strerror(err));
+	else
+		ec_record_log(ec_capture_writer(p->cap),
+			      "pcap: removed a stale %s filter (prog %u) on %s that a killed "
+			      "ec-capture left",
+			      name, id, p->o.ifname);
+	if (!err)
+		fprintf(stderr,
+			"%s: pcap: removed a stale %s filter (prog %u) on %s that a killed "
+			"ec-capture left\n",
+			argv0, name, id, p->o.ifname);
+	return 0;
+}
+
+/* Kernels before 6.6: clsact filters (libbpf's bpf_tc_*), stale ones removed first. */
+static int attach_legacy(struct pktcap *p)
+{
+	int err;
+	memset(&p->hook, 0, sizeof p->hook);
+	p->hook.sz = sizeof p->hook;
+	p->hook.ifindex = p->ifindex;
+	p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	err = bpf_tc_hook_create(&p->hook);
+	if (err && err != -EEXIST) {
+		ec_warn("--ifname %s: cannot add a clsact qdisc: %s", p->o.ifname,
+			ec_capture_strerror(err));
+		return -1;
+	}
+	p->hook_created = err == 0;
+	struct {
+		struct bpf_tc_opts *opts;
+		int *attached;
+		enum bpf_tc_attach_point ap;
+		struct bpf_program *prog;
+		const char *name;
+	} at[] = {
+	    {&p->in, &p->in_attached, BPF_TC_INGRESS, p->skel->progs.tc_ingress, "tc_ingress"},
+	    {&p->eg, &p->eg_attached, BPF_TC_EGRESS, p->skel->progs.tc_egress, "tc_egress"}};
+	for (int i = 0; i < 2; i++) {
+		if (!p->hook_created && remove_stale(p, at[i].ap, at[i].name))
+			return -1;
+		memset(at[i].opts, 0, sizeof *at[i].opts);
+		at[i].opts->sz = sizeof *at[i].opts;
+		at[i].opts->handle = EC_TC_HANDLE;
+		at[i].opts->priority = EC_TC_PRIO;
+		at[i].opts->prog_fd = bpf_program__fd(at[i].prog);
+		p->hook.attach_point = at[i].ap;
+		if ((err = bpf_tc_attach(&p->hook, at[i].opts))) {
+			ec_warn("--ifname %s: cannot attach the TC %s program: %s", p->o.ifname,
+				at[i].name + 3, ec_capture_strerror(err));
+			return -1;
+		}
+		*at[i].attached = 1;
+	}
+	return 0;
+}
+
 int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 {
 	int err;
@@ -370,39 +535,24 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(p->skel->maps.tc_scratch, ncpus > 0 ? (uint32_t)ncpus : 1);
 	if ((err = tc_bpf__load(p->skel))) {
-		ec_warn("cannot load the TC BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the TC BPF programs: %s%s", ec_capture_strerror(err),
 			p->o.debug ? "" : "; run with --debug to see the verifier's log");
 		return EC_ERR_IO;
 	}
-	memset(&p->hook, 0, sizeof p->hook);
-	p->hook.sz = sizeof p->hook;
-	p->hook.ifindex = p->ifindex;
-	p->hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-	err = bpf_tc_hook_create(&p->hook);
-	if (err && err != -EEXIST) {
-		ec_warn("--ifname %s: cannot add a clsact qdisc: %s", p->o.ifname, strerror(-err));
-		return EC_ERR_IO;
-	}
-	p->hook_created = err == 0;
-	struct {
-		struct bpf_tc_opts *opts;
-		int *attached;
-		enum bpf_tc_attach_point ap;
-		struct bpf_program *prog;
-		const char *name;
-	} at[] = {{&p->in, &p->in_attached, BPF_TC_INGRESS, p->skel->progs.tc_ingress, "ingress"},
-		  {&p->eg, &p->eg_attached, BPF_TC_EGRESS, p->skel->progs.tc_egress, "egress"}};
-	for (int i = 0; i < 2; i++) {
-		memset(at[i].opts, 0, sizeof *at[i].opts);
-		at[i].opts->sz = sizeof *at[i].opts;
-		at[i].opts->prog_fd = bpf_program__fd(at[i].prog);
-		p->hook.attach_point = at[i].ap;
-		if ((err = bpf_tc_attach(&p->hook, at[i].opts))) {
-			ec_warn("--ifname %s: cannot attach the TC %s program: %s", p->o.ifname,
-				at[i].name, strerror(-err));
+	const char *how;
+	if ((err = attach_tcx(p)) == 0) {
+		how = "tcx links (released with the process, even on SIGKILL)";
+	} else if (err == -EINVAL || err == -EOPNOTSUPP || err == -EPERM ||
+		   getenv("EC_TC_LEGACY")) {
+		/* no tcx in this kernel (before 6.6): clsact filters */
+		if (attach_legacy(p))
 			return EC_ERR_IO;
-		}
-		*at[i].attached = 1;
+		how = p->hook_created ? "filters on a clsact qdisc it created"
+				      : "filters on the existing clsact qdisc";
+	} else {
+		ec_warn("--ifname %s: cannot attach the tcx programs: %s", p->o.ifname,
+			ec_capture_strerror(err));
+		return EC_ERR_IO;
 	}
 	if (ec_capture_add_ringbuf(cap, bpf_map__fd(p->skel->maps.tc_packets), on_packet, p)) {
 		ec_warn("cannot poll the packet ring buffer: %s", strerror(errno));
@@ -410,18 +560,22 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	}
 	ec_capture_set_tick(cap, on_tick, p);
 	ec_record_log(ec_capture_writer(cap), EC_LOG_INFO,
-		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s clsact qdisc",
-		      p->o.path, p->o.ifname, p->ifindex,
+		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s", p->o.path,
+		      p->o.ifname, p->ifindex,
 		      p->linktype == EC_LINKTYPE_ETHERNET ? "Ethernet" : "raw IP", p->o.snaplen,
-		      p->o.filter ? p->o.filter : "", p->hook_created ? "created a" : "existing");
-	fprintf(stderr, "%s: pcap: %s on %s, %s clsact qdisc%s%s\n", argv0, p->o.path, p->o.ifname,
-		p->hook_created ? "created a" : "using the existing",
+		      p->o.filter ? p->o.filter : "", how);
+	fprintf(stderr, "%s: pcap: %s on %s, %s%s%s\n", argv0, p->o.path, p->o.ifname, how,
 		p->o.filter ? ", filter: " : "", p->o.filter ? p->o.filter : "");
 	return 0;
 }
 
 static void detach(struct pktcap *p)
 {
+	for (int i = 0; i < 2; i++) {
+		if (p->link_fd[i] >= 0)
+			close(p->link_fd[i]); /* the kernel releases the tcx link */
+		p->link_fd[i] = -1;
+	}
 	struct {
 		struct bpf_tc_opts *opts;
 		int *attached;
@@ -439,7 +593,7 @@ static void detach(struct pktcap *p)
 		int err = bpf_tc_detach(&p->hook, at[i].opts);
 		if (err)
 			ec_warn("--ifname %s: cannot detach the TC %s program: %s", p->o.ifname,
-				at[i].name, strerror(-err));
+				at[i].name, ec_capture_strerror(err));
 		*at[i].attached = 0;
 	}
 	if (p->hook_created) {
@@ -447,7 +601,7 @@ static void detach(struct pktcap *p)
 		int err = bpf_tc_hook_destroy(&p->hook);
 		if (err)
 			ec_warn("--ifname %s: cannot remove the clsact qdisc we added: %s",
-				p->o.ifname, strerror(-err));
+				p->o.ifname, ec_capture_strerror(err));
 		p->hook_created = 0;
 	}
 }

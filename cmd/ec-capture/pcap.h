@@ -1,6 +1,6 @@
 /*
  * ec-capture tls --pcap FILE --ifname IF [FILTER]: the real (encrypted)
- * packets of an interface from TC clsact programs (bpf/tc.bpf.c), written
+ * packets of an interface from TC programs (bpf/tc.bpf.c), written
  * to pcapng with the TLS key log in Decryption Secrets Blocks and each
  * packet's process in a comment; the same packets go to the record stream
  * as RECORD_KIND_PACKET events. See docs/PCAPNG.md.
@@ -29,8 +29,10 @@ struct pktcap;
  */
 struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status);
 /*
- * Load bpf/tc.bpf.c, attach it to IF's ingress and egress (creating the
- * clsact qdisc when there is none) and poll its ring buffer through cap.
+ * Load bpf/tc.bpf.c, attach it to IF's ingress and egress as tcx links
+ * (released by the kernel when the process ends, even killed), or on kernels
+ * without tcx as clsact filters (creating the qdisc when there is none,
+ * removing what a killed run left), and poll its ring buffer through cap.
  * Negative ec_error after a one-line error on stderr.
  */
 int pktcap_attach(struct pktcap *p, struct ec_capture *cap);
@@ -39,9 +41,10 @@ void pktcap_note_conn(struct pktcap *p, const struct tls_event *te);
 /* A key log line: into a Decryption Secrets Block at once. */
 int pktcap_keyline(struct pktcap *p, const char *line);
 /*
- * Detach the programs, remove the clsact qdisc if we created it, write the
- * packets still held, close FILE, free. Safe on NULL and after a failed
- * pcap_attach. Returns 0 or a negative ec_error (output).
+ * Detach the programs (close the links, or remove the filters and the
+ * clsact qdisc if we created it), write the packets still held, close FILE,
+ * free. Safe on NULL and after a failed pcap_attach. Returns 0 or a negative
+ * ec_error (output).
  */
 int pktcap_close(struct pktcap *p);
 

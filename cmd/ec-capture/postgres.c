@@ -86,11 +86,13 @@ int postgres_main(int argc, char **argv)
 	if (ec_mod_load(m, skel->obj))
 		goto cleanup;
 	if ((err = ec_mod_uprobe(m, skel->progs.parse_enter, path, "pg_parse_query", 0))) {
-		ec_warn("cannot attach a uprobe to pg_parse_query in %s: %s", path, strerror(-err));
+		ec_warn("cannot attach a uprobe to pg_parse_query in %s: %s", path,
+			ec_capture_strerror(err));
 		goto cleanup;
 	}
 	if ((err = ec_mod_uprobe(m, skel->progs.ready_enter, path, "ReadyForQuery", 0))) {
-		ec_warn("cannot attach a uprobe to ReadyForQuery in %s: %s", path, strerror(-err));
+		ec_warn("cannot attach a uprobe to ReadyForQuery in %s: %s", path,
+			ec_capture_strerror(err));
 		goto cleanup;
 	}
 	static const char *const errfns[] = {"errstart", "errstart_cold"};
@@ -100,7 +102,7 @@ int postgres_main(int argc, char **argv)
 			continue;
 		if ((err = ec_mod_uprobe(m, skel->progs.errstart_enter, path, errfns[i], 0))) {
 			ec_warn("cannot attach a uprobe to %s in %s: %s", errfns[i], path,
-				strerror(-err));
+				ec_capture_strerror(err));
 			goto cleanup;
 		}
 		strcat(done, ", ");
@@ -109,7 +111,7 @@ int postgres_main(int argc, char **argv)
 	if (!ec_mod_find_symbol(path, "errcode", 0, sym, sizeof sym)) {
 		if ((err = ec_mod_uprobe(m, skel->progs.errcode_enter, path, "errcode", 0))) {
 			ec_warn("cannot attach a uprobe to errcode in %s: %s", path,
-				strerror(-err));
+				ec_capture_strerror(err));
 			goto cleanup;
 		}
 		strcat(done, ", errcode");

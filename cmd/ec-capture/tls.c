@@ -21,6 +21,7 @@
 #include "control.h"
 #include "error.h"
 #include "libfind.h"
+#include "modrun.h"
 #include "modules.h"
 #include "pcap.h"
 #include "record.h"
@@ -132,6 +133,7 @@ static void usage(FILE *f, const char *cmd)
 
 static int split_names(char *arg, char (*names)[TLS_COMM_LEN], int *n, const char *opt)
 {
+	int before = *n;
 	for (char *s = strtok(arg, ","); s; s = strtok(NULL, ",")) {
 		if (!*s)
 			continue;
@@ -144,6 +146,10 @@ static int split_names(char *arg, char (*names)[TLS_COMM_LEN], int *n, const cha
 				"matching '%.*s'",
 				opt, s, TLS_COMM_LEN - 1, TLS_COMM_LEN - 1, s);
 		snprintf(names[(*n)++], TLS_COMM_LEN, "%.*s", TLS_COMM_LEN - 1, s);
+	}
+	if (*n == before) {
+		ec_warn("%s: empty name list; give NAME[,NAME...]", opt);
+		return -1;
 	}
 	return 0;
 }
@@ -211,8 +217,11 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 				return 2;
 			break;
 		case 'T':
-			if (ec_parse_size(optarg, &o->truncate)) {
-				ec_warn("--truncate: '%s' is not a size (e.g. 4096, 64k)", optarg);
+			if (ec_parse_size(optarg, &o->truncate) ||
+			    o->truncate > EC_CONFIG_TRUNCATE_MAX) {
+				ec_warn(
+				    "--truncate: '%s' is not a size from 0 to 1G (e.g. 4096, 64k)",
+				    optarg);
 				return 2;
 			}
 			break;
@@ -346,7 +355,7 @@ static void say(struct tls_run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", argv0, buf);
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
 	if (r->cap)
 		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
@@ -859,7 +868,7 @@ static int attach_all(struct tls_run *r, const char *path)
 					hooks[i].sym, path);
 			else
 				ec_warn("cannot attach uprobe to %s in %s: %s", hooks[i].sym, path,
-					strerror(-err));
+					ec_capture_strerror(err));
 			return err;
 		}
 		strcat(done, done[0] ? ", " : "");
@@ -998,7 +1007,7 @@ static int tls_apply(struct tls_run *r, const struct ec_config *cfg, char *msg, 
 		apply_filters(r);
 		if (newlog)
 			fclose(newlog);
-		snprintf(msg, msglen, "cannot update the BPF maps: %s", strerror(-err));
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", ec_capture_strerror(err));
 		return EC_RESP_INTERNAL;
 	}
 	if (newlog) {
@@ -1091,6 +1100,18 @@ int tls_main(int argc, char **argv)
 		ec_warn("%s", msg);
 		return 1;
 	}
+	/* attaching to a file that is not a library fails with libbpf's own codes: say why first */
+	char sym[128];
+	err = ec_mod_find_symbol(path, "SSL_write", 0, sym, sizeof sym);
+	if (err) {
+		ec_warn("%s: %s: give OpenSSL's or BoringSSL's libssl (or a program linking it "
+			"statically) with --libssl PATH",
+			path,
+			err == EC_ERR_NOTFOUND ? "no SSL_write function in it"
+			: err == EC_ERR_IO     ? strerror(errno)
+					       : "not an ELF file");
+		return 1;
+	}
 	snprintf(r->libpath, sizeof r->libpath, "%s", path);
 	if (ec_sslkeys_version(path, version, sizeof version))
 		snprintf(version, sizeof version, "unknown version");
@@ -1153,7 +1174,7 @@ int tls_main(int argc, char **argv)
 	r->o.ringbuf = pow2_at_least(r->o.ringbuf);
 	bpf_map__set_max_entries(r->skel->maps.tls_events, (uint32_t)r->o.ringbuf);
 	if ((err = tls_bpf__load(r->skel))) {
-		ec_warn("cannot load the BPF programs: %s%s", strerror(-err),
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
 			r->o.debug ? " (verifier log above)"
 				   : "; run with --debug to see the verifier's log");
 		goto cleanup;
@@ -1168,7 +1189,7 @@ int tls_main(int argc, char **argv)
 		}
 	}
 	if ((err = apply_filters(r))) {
-		ec_warn("cannot write the filter maps: %s", strerror(-err));
+		ec_warn("cannot write the filter maps: %s", ec_capture_strerror(err));
 		goto cleanup;
 	}
 	describe_filters(r, filters, sizeof filters);

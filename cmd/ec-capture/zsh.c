@@ -95,7 +95,8 @@ int zsh_main(int argc, char **argv)
 		goto cleanup;
 	if ((err = ec_mod_uprobe(m, skel->progs.zleentry_enter, path, "zleentry", 0)) ||
 	    (err = ec_mod_uprobe(m, skel->progs.zleentry_return, path, "zleentry", 1))) {
-		ec_warn("cannot attach uprobes to zleentry in %s: %s", path, strerror(-err));
+		ec_warn("cannot attach uprobes to zleentry in %s: %s", path,
+			ec_capture_strerror(err));
 		goto cleanup;
 	}
 	if (have_lastval &&

@@ -17,36 +17,40 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: %s MODULE [options]      post a config update\n"
-		"       %s status [options]      print the server's status\n"
-		"\n"
-		"Builds the JSON config body from the options, posts it to MODULE's route of\n"
-		"ec-serve's config API (or of ec-capture's control socket) and prints the answer.\n"
-		"Exit 0 when the answer's code is 0, 1 otherwise, 2 on bad usage.\n"
-		"\n"
-		"Where:\n"
-		"  --server URL            ec-serve's config API (%s)\n"
-		"  --control PATH          ec-capture's control socket instead (HTTP over Unix)\n"
-		"  --token SECRET          send \"Authorization: Bearer SECRET\" (or EC_TOKEN)\n"
-		"  --timeout SECONDS       give up after this long (10)\n"
-		"  --json                  print the raw JSON answer on stdout\n"
-		"  --dry-run               print the body that would be posted, post nothing\n"
-		"\n"
-		"Every module:\n"
-		"  --pid N                 capture only this process (0 = all)\n"
-		"  --uid N                 capture only this user (0 = all)\n"
-		"  --target-process A,B    capture only these process names (comm)\n"
-		"  --ignore-process A,B    never capture these process names\n"
-		"  --debug | --no-debug    debug logging\n"
-		"  --hex | --no-hex        hex dumps in text output\n"
-		"  --btf N                 0 auto, 1 CO-RE, 2 non-CO-RE\n"
-		"  --per-cpu-map-size N    per-CPU event map size, KiB\n"
-		"  --truncate-size N       cut payloads to N bytes (0 = no limit)\n"
-		"  --body JSON             post this body as is (other options ignored)\n"
-		"\n"
-		"Modules and their own fields (--FIELD VALUE; JSON keys use '_' for '-'):\n",
-		argv0, argv0, DEFAULT_SERVER);
+	fprintf(
+	    f,
+	    "usage: %s MODULE [options]      post a config update\n"
+	    "       %s status [options]      print the server's status\n"
+	    "\n"
+	    "Builds the JSON config body from the options, posts it to MODULE's route of\n"
+	    "ec-serve's config API (or of ec-capture's control socket) and prints the answer.\n"
+	    "Exit 0 when the answer's code is 0, 1 otherwise, 2 on bad usage.\n"
+	    "\n"
+	    "Where:\n"
+	    "  --server URL            ec-serve's config API, an http:// or https:// URL\n"
+	    "                          (%s)\n"
+	    "  --control PATH          ec-capture's control socket instead (HTTP over Unix)\n"
+	    "  --proxy URL             go through this proxy; proxy variables (http_proxy,\n"
+	    "                          ALL_PROXY...) are ignored, so the token goes nowhere else\n"
+	    "  --token SECRET          send \"Authorization: Bearer SECRET\" (or EC_TOKEN)\n"
+	    "  --timeout SECONDS       give up after this long (10)\n"
+	    "  --json                  print the raw JSON answer on stdout\n"
+	    "  --dry-run               print the body that would be posted, post nothing\n"
+	    "\n"
+	    "Every module:\n"
+	    "  --pid N                 capture only this process (0 = all)\n"
+	    "  --uid N                 capture only this user (0 = all)\n"
+	    "  --target-process A,B    capture only these process names (comm)\n"
+	    "  --ignore-process A,B    never capture these process names\n"
+	    "  --debug | --no-debug    debug logging\n"
+	    "  --hex | --no-hex        hex dumps in text output\n"
+	    "  --btf N                 0 auto, 1 CO-RE, 2 non-CO-RE\n"
+	    "  --per-cpu-map-size N    per-CPU event map size, KiB\n"
+	    "  --truncate-size N       cut payloads to N bytes (0 = no limit)\n"
+	    "  --body JSON             post this body as is (other options ignored)\n"
+	    "\n"
+	    "Modules and their own fields (--FIELD VALUE; JSON keys use '_' for '-'):\n",
+	    argv0, argv0, DEFAULT_SERVER);
 	const char *shown[8] = {0};
 	size_t nshown = 0;
 	for (size_t i = 0; ec_config_routes[i]; i++) {
@@ -160,6 +164,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SERVER = 256,
 		O_CONTROL,
+		O_PROXY,
 		O_TOKEN,
 		O_TIMEOUT,
 		O_JSON,
@@ -181,6 +186,7 @@ int main(int argc, char **argv)
 	struct option longopts[64] = {
 	    {"server", required_argument, NULL, O_SERVER},
 	    {"control", required_argument, NULL, O_CONTROL},
+	    {"proxy", required_argument, NULL, O_PROXY},
 	    {"token", required_argument, NULL, O_TOKEN},
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
 	    {"json", no_argument, NULL, O_JSON},
@@ -221,7 +227,7 @@ int main(int argc, char **argv)
 	}
 	longopts[nopt] = (struct option){NULL, 0, NULL, 0};
 
-	const char *server = NULL, *control = NULL, *body_arg = NULL;
+	const char *server = NULL, *control = NULL, *proxy = NULL, *body_arg = NULL;
 	const char *token = getenv("EC_TOKEN");
 	long timeout_ms = 10000;
 	int json = 0, dry = 0, c;
@@ -234,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case O_CONTROL:
 			control = optarg;
+			break;
+		case O_PROXY:
+			proxy = optarg;
 			break;
 		case O_TOKEN:
 			token = optarg;
@@ -308,6 +317,13 @@ int main(int argc, char **argv)
 	}
 	if (server && control)
 		ec_die(2, "--server and --control are exclusive: post to one of them");
+	char why[300];
+	if (server && ec_http_target_check(server, 0, why, sizeof why))
+		ec_die(2, "--server %s (a Unix socket goes with --control PATH)", why);
+	if (proxy && ec_http_proxy_check(proxy, why, sizeof why))
+		ec_die(2, "--proxy %s", why);
+	if (proxy && control)
+		ec_die(2, "--proxy is for --server URLs; --control is a local socket");
 	if (token && !*token)
 		token = NULL;
 	const char *target = control ? control : server ? server : DEFAULT_SERVER;
@@ -326,8 +342,8 @@ int main(int argc, char **argv)
 	char path[64], err[600];
 	snprintf(path, sizeof path, "/%s", module);
 	struct ec_http_reply r;
-	int rc = ec_http_request(target, status_cmd ? "GET" : "POST", path, text, strlen(text),
-				 token, timeout_ms, &r, err, sizeof err);
+	int rc = ec_http_request(target, proxy, status_cmd ? "GET" : "POST", path, text,
+				 strlen(text), token, timeout_ms, &r, err, sizeof err);
 	free(text);
 	int status = 1;
 	if (rc) {

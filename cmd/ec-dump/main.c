@@ -20,7 +20,7 @@ static struct {
 	int json, events_only, keep_going;
 	long long pid;
 	int type, source;
-	uint64_t max_record;
+	size_t max_record;
 	uint64_t skipped_bytes, skipped_regions, records;
 	const char *pcapng, *keylog;
 	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
@@ -30,11 +30,15 @@ static struct {
 __attribute__((noreturn)) static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-		"usage: %s [-x|--hex] [-j|--json] [-e|--events-only] [--pid PID] [--type TYPE]\n"
-		"       [--source SRC] [--keep-going] [--max-record SIZE]\n"
+		"usage: %s [-x|--hex] [-j|--json] [--raw] [-e|--events-only] [--pid PID]\n"
+		"       [--type TYPE] [--source SRC] [--keep-going] [--max-record SIZE]\n"
 		"       [--pcapng OUT] [--keylog OUT] [FILE...]\n"
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
 		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
+		"Text is terminal-safe: control characters and bytes that are not UTF-8, in\n"
+		"names, notes, logs and payloads, show as \\xNN. --raw writes them as captured\n"
+		"(binary payloads too, unless --hex). JSON lines are always UTF-8: a string\n"
+		"that is not has U+FFFD in it and its bytes in base64 as FIELD_raw.\n"
 		"Filters apply to events: --pid, --type (0-5 or unknown, http1-request,\n"
 		"http2-request, http1-response, http2-response, websocket), --source (openssl,\n"
 		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet).\n"
@@ -105,6 +109,7 @@ static int dump(int fd, const char *name)
 	if (!r)
 		ec_die(1, "out of memory");
 	ec_reader_on_idle(r, flush_out, NULL);
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD | EC_READER_HINT_KEEP_GOING);
 	struct ec_decoder *dec = ec_decoder_new();
 	int status = 0;
 	for (;;) {
@@ -114,7 +119,10 @@ static int dump(int fd, const char *name)
 		if (rc == 0)
 			break;
 		EcLogEntry *e = NULL;
+		struct ec_record_strs strs, *raw = NULL;
 		if (rc > 0) {
+			/* the strings as on the wire: a NUL in one must not cut what is shown */
+			raw = ec_record_strs(buf, len, &strs) ? NULL : &strs;
 			e = ec_decoder_decode(dec, buf, len);
 			if (!e)
 				rc = EC_ERR_DECODE;
@@ -140,9 +148,9 @@ static int dump(int fd, const char *name)
 				synth_record(e);
 		} else if (selected(e)) {
 			if (opt.json)
-				ec_format_json(stdout, e);
+				ec_format_json(stdout, e, raw);
 			else
-				ec_format_text(stdout, e, opt.fmt_flags);
+				ec_format_text(stdout, e, raw, opt.fmt_flags);
 			check_out();
 		}
 	}
@@ -154,19 +162,13 @@ static int dump(int fd, const char *name)
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	static const struct option lo[] = {{"hex", 0, 0, 'x'},
-					   {"json", 0, 0, 'j'},
-					   {"events-only", 0, 0, 'e'},
-					   {"pid", 1, 0, 'p'},
-					   {"type", 1, 0, 't'},
-					   {"source", 1, 0, 's'},
-					   {"keep-going", 0, 0, 'k'},
-					   {"max-record", 1, 0, 'M'},
-					   {"pcapng", 1, 0, 'P'},
-					   {"keylog", 1, 0, 'K'},
-					   {"help", 0, 0, 'h'},
-					   {"version", 0, 0, 'V'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {{"hex", 0, 0, 'x'},	       {"json", 0, 0, 'j'},
+					   {"events-only", 0, 0, 'e'}, {"pid", 1, 0, 'p'},
+					   {"type", 1, 0, 't'},	       {"source", 1, 0, 's'},
+					   {"keep-going", 0, 0, 'k'},  {"max-record", 1, 0, 'M'},
+					   {"pcapng", 1, 0, 'P'},      {"keylog", 1, 0, 'K'},
+					   {"raw", 0, 0, 'R'},	       {"help", 0, 0, 'h'},
+					   {"version", 0, 0, 'V'},     {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "xjeh", lo, NULL)) != -1) {
 		switch (ch) {
@@ -175,6 +177,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			opt.json = 1;
+			break;
+		case 'R':
+			opt.fmt_flags |= EC_FMT_RAW;
 			break;
 		case 'e':
 			opt.events_only = 1;
@@ -198,11 +203,8 @@ int main(int argc, char **argv)
 			opt.keep_going = 1;
 			break;
 		case 'M':
-			if (ec_parse_size(optarg, &opt.max_record) || !opt.max_record ||
-			    opt.max_record > (1ull << 31))
-				ec_die(2,
-				       "--max-record: '%s' is not a size from 1 to 2G (e.g. 64M)",
-				       optarg);
+			if (ec_stream_parse_max(optarg, &opt.max_record))
+				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
 			break;
 		case 'P':
 			opt.pcapng = optarg;

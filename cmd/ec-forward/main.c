@@ -16,6 +16,7 @@
 #include "record.h"
 #include "replay.h"
 #include "stream.h"
+#include "utf8.h"
 #include "util.h"
 
 static void usage(int status)
@@ -67,7 +68,9 @@ static void emit(struct state *st, const char *level, const char *line)
 {
 	pthread_mutex_lock(&st->mu);
 	if (!st->w) {
-		printf("%s\n", line);
+		/* a terminal: the URL is captured text */
+		ec_utf8_escape(stdout, (const uint8_t *)line, strlen(line), EC_UTF8_ESC_PAYLOAD);
+		putchar('\n');
 		fflush(stdout);
 	} else if (!st->werr) {
 		int err = ec_record_log(st->w, level, "%s", line);
@@ -345,11 +348,16 @@ int main(int argc, char **argv)
 			char *url = ec_fwd_url(&r, ro.target, ro.plain, why, sizeof why);
 			if (!url)
 				ec_die(2, "%s", why);
-			printf("* record %llu: pid %lld %s, conn %llu, %s from %s\n* %s %s%s%s\n",
-			       (unsigned long long)idx, (long long)ev->pid,
-			       ev->pname ? ev->pname : "", (unsigned long long)ev->conn_id,
-			       ev->type == 2 ? "HTTP/2" : "HTTP/1", r.from, r.method, url,
-			       ro.proxy ? " via " : "", ro.proxy ? ro.proxy : "");
+			printf("* record %llu: pid %lld ", (unsigned long long)idx,
+			       (long long)ev->pid);
+			if (ev->pname)
+				ec_utf8_escape(stdout, (const uint8_t *)ev->pname,
+					       strlen(ev->pname), 0);
+			printf(", conn %llu, %s from %s\n* %s ", (unsigned long long)ev->conn_id,
+			       ev->type == 2 ? "HTTP/2" : "HTTP/1", r.from, r.method);
+			ec_utf8_escape(stdout, (const uint8_t *)url, strlen(url),
+				       EC_UTF8_ESC_PAYLOAD);
+			printf("%s%s\n", ro.proxy ? " via " : "", ro.proxy ? ro.proxy : "");
 			ec_fwd_print(stdout, &r, url, ro.keep_host && ro.target);
 			putchar('\n');
 			free(url);

@@ -121,6 +121,7 @@ static int parse_input(struct ec_parse *P, struct ec_writer *w, int fd, const ch
 		ec_die(1, "out of memory");
 	struct live_out lo = {P, w};
 	ec_reader_on_idle(r, flush_out, &lo);
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD | EC_READER_HINT_KEEP_GOING);
 	const uint8_t *buf;
 	size_t len;
 	int rc, status = 0;
@@ -151,8 +152,7 @@ static int parse_input(struct ec_parse *P, struct ec_writer *w, int fd, const ch
 			status = 1;
 			break;
 		}
-		/* a write error */
-		ec_warn("write: %s", ec_strerror(rc));
+		/* a write error: main reports it, once */
 		status = 1;
 		break;
 	}
@@ -199,7 +199,8 @@ int main(int argc, char **argv)
 			o.max_conns = (size_t)v;
 			break;
 		case 'r':
-			max_record = size_arg(optarg, "--max-record");
+			if (ec_stream_parse_max(optarg, &max_record))
+				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
 			break;
 		case 'P':
 			if (!strcmp(optarg, "off"))
@@ -260,13 +261,14 @@ int main(int argc, char **argv)
 	struct ec_parse_stats st;
 	ec_parse_get_stats(P, &st);
 	ec_parse_free(P);
-	int ferr = ec_writer_free(w);
+	int ferr = ec_writer_flush(w);
 	if (!err)
 		err = ferr;
 	if (err && err != EC_ERR_PIPE) {
-		ec_warn("write: %s", ec_strerror(err));
+		ec_warn("write to stdout: %s", ec_writer_strerror(w, err));
 		status = 1;
 	}
+	ec_writer_free(w);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (stats)
 		print_stats(&st, (double)(t1.tv_sec - t0.tv_sec) +

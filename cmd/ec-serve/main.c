@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "httpc.h"
+#include "stream.h"
 #include "util.h"
 #include "wsserve.h"
 
@@ -152,7 +154,8 @@ int main(int argc, char **argv)
 			o.max_clients = (int)num("--max-clients", optarg, 1, 100000);
 			break;
 		case O_MAXREC:
-			o.max_record = size("--max-record", optarg, 16, 1ull << 30);
+			if (ec_stream_parse_max(optarg, &o.max_record))
+				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
 			break;
 		case O_TEE:
 			o.tee = 1;
@@ -175,6 +178,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	char why[300];
+	if (o.capture_control && ec_http_target_check(o.capture_control, 1, why, sizeof why))
+		ec_die(2, "--capture-control %s (or the path of ec-capture's --control socket)",
+		       why);
 	if (!o.tls_cert != !o.tls_key)
 		ec_die(2, "--tls-cert and --tls-key go together: give both or neither");
 	if (o.tls_cert && access(o.tls_cert, R_OK))

@@ -93,7 +93,7 @@ curl_get() {
 	s_server_start "$port"
 	cap_start --pcap "$T/lo.pcapng" --ifname lo tcp port "$port"
 	grep -Eq 'key log: (calibrated|offsets cached)' "$T/cap.err"
-	grep -q 'created a clsact qdisc' "$T/cap.err"
+	grep -q 'tcx links (released with the process' "$T/cap.err"
 	curl_get --tlsv1.3 /v13 "$T/b13"
 	curl_get "--tls-max 1.2" /v12 "$T/b12"
 	# other traffic on lo, which the filter leaves out
@@ -103,7 +103,7 @@ curl_get() {
 	grep -q 'Protocol  : TLSv1.3' "$T/b13"
 	grep -q 'Protocol  : TLSv1.2' "$T/b12"
 
-	# hooks and the clsact qdisc we added are gone
+	# no qdisc or filter was added, and the tcx programs are gone
 	[ "$(tc_state)" = "$before" ]
 	grep -Eq 'pcap: [0-9]+ packets written to .*, [1-9][0-9]* filtered out, 0 lost' "$T/cap.err" ||
 		{ cat "$T/cap.err"; false; }
@@ -158,17 +158,64 @@ curl_get() {
 	[[ $output == "/six	pid=$cpid "*"comm=curl "* ]]
 }
 
-@test "pcap: a clsact qdisc that was there stays; only our filters are removed" {
+@test "pcap: a clsact qdisc that was there stays untouched; its filters keep running" {
 	require_root
 	nx tc qdisc add dev lo clsact
 	before=$(tc_state)
 	cap_start --pcap "$T/lo.pcapng" --ifname lo
-	grep -q 'using the existing clsact qdisc' "$T/cap.err"
-	nx tc filter show dev lo egress | grep -q tc_egress
-	nx tc filter show dev lo ingress | grep -q tc_ingress
+	# tcx links are no tc filters: nothing of ours in tc's view
+	[ "$(tc_state)" = "$before" ]
 	cap_stop
 	[ "$(tc_state)" = "$before" ]
 	nx tc qdisc show dev lo | grep -q clsact
+}
+
+@test "pcap: kill -9 leaves nothing attached (tcx links die with the process)" {
+	require_root
+	before=$(tc_state)
+	cap_start --pcap "$T/lo.pcapng" --ifname lo
+	id=$(bpftool prog show name tc_egress | awk -F: 'NR==1 {print $1}')
+	[ -n "$id" ]
+	kill -KILL "$CAP_PID"
+	wait "$CAP_PID" || true
+	CAP_PID=
+	[ "$(tc_state)" = "$before" ]
+	[ -z "$(nx tc filter show dev lo ingress)" ]
+	[ -z "$(nx tc filter show dev lo egress)" ]
+	# the kernel frees the programs once no link holds them (deferred: bounded wait)
+	for i in $(seq 1 50); do
+		bpftool prog show id "$id" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	run bpftool prog show id "$id"
+	assert_failure
+}
+
+@test "pcap, kernels before 6.6 (EC_TC_LEGACY=1): clsact filters; a killed run's are removed at the next start, which says so" {
+	require_root
+	nx tc qdisc add dev lo clsact
+	before=$(tc_state)
+	EC_TC_LEGACY=1 cap_start --pcap "$T/lo.pcapng" --ifname lo
+	grep -q 'filters on the existing clsact qdisc' "$T/cap.err"
+	nx tc filter show dev lo egress | grep -q 'handle 0xec tc_egress'
+	nx tc filter show dev lo ingress | grep -q 'handle 0xec tc_ingress'
+	# a second capture on the same interface is refused while the first runs
+	run --separate-stderr nx env EC_TC_LEGACY=1 ec-capture tls --pcap "$T/2.pcapng" --ifname lo
+	assert_failure 1
+	[[ $stderr == *"another ec-capture (pid $CAP_PID) captures its packets"* ]]
+	kill -KILL "$CAP_PID"
+	wait "$CAP_PID" || true
+	CAP_PID=
+	# killed: its filters stay behind...
+	nx tc filter show dev lo egress | grep -q tc_egress
+	# ...until the next start removes them and says so
+	EC_TC_LEGACY=1 cap_start --pcap "$T/lo.pcapng" --ifname lo
+	grep -q 'removed a stale tc_ingress filter (prog [0-9]*) on lo that a killed ec-capture left' "$T/cap.err"
+	grep -q 'removed a stale tc_egress filter' "$T/cap.err"
+	cap_stop
+	ec-dump "$T/out.pb" | grep -q -- '-- log pcap: removed a stale tc_egress filter'
+	# only our filters went; the clsact that was there stays
+	[ "$(tc_state)" = "$before" ]
 }
 
 @test "pcap: when the reader of stdout goes away the hooks are removed too" {

@@ -463,6 +463,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	serve_finish
 	[ "$SERVE_RC" = 0 ]
 	wait "$PID_alive"
+	# the 3 startup logs and the end-of-input heartbeat
 	run jq -r '"\(.closed) \(.close_code) \(.messages)"' "$T/alive.json"
 	assert_output "true 1000 4"
 }

@@ -8,15 +8,20 @@
  * protocol switches (HTTP/1 -> WebSocket, HTTP/2) come from the payloads.
  * The input is live: bits 6-7 of the op are also a pause on the arrival
  * clock, long enough for open messages to go out in parts.
+ * The process name and uuid are the input's first bytes, whatever they are:
+ * every record ec-parse writes must re-decode with strictly UTF-8 strings.
  */
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "parse.h"
+#include "record.h"
 #include "stream.h"
+#include "utf8.h"
 
 static void put_entry(struct ec_parse *p, const EcLogEntry *e)
 {
@@ -27,12 +32,47 @@ static void put_entry(struct ec_parse *p, const EcLogEntry *e)
 	free(b);
 }
 
+static void strict(const struct ec_wire_str *w)
+{
+	if (w->set && !ec_utf8_valid(w->p, w->n))
+		abort();
+}
+
+/* What ec-parse wrote: LogEntry records whose strings are all UTF-8. */
+static void check(int fd)
+{
+	lseek(fd, 0, SEEK_SET);
+	struct ec_reader *r = ec_reader_new(fd, "out", 0);
+	const uint8_t *b;
+	size_t n;
+	int rc;
+	while ((rc = ec_reader_next(r, &b, &n)) > 0) {
+		struct ec_record_strs st;
+		EcLogEntry *e = ec_record_decode(b, n);
+		if (!e || ec_record_strs(b, n, &st))
+			abort();
+		ec_record_free(e);
+		strict(&st.run_log);
+		strict(&st.uuid);
+		strict(&st.src_ip);
+		strict(&st.dst_ip);
+		strict(&st.pname);
+		strict(&st.note);
+		strict(&st.message);
+		strict(&st.origin);
+	}
+	if (rc < 0)
+		abort();
+	ec_reader_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int devnull = -1;
-	if (devnull < 0)
-		devnull = open("/dev/null", O_WRONLY);
-	struct ec_writer *w = ec_writer_new(devnull);
+	char name[16] = "", uuid[32] = "";
+	memcpy(name, data, size < 15 ? size : 15);
+	memcpy(uuid, data, size < 31 ? size : 31);
+	int out = memfd_create("out", 0);
+	struct ec_writer *w = ec_writer_new(out);
 	struct ec_parse_opts o;
 	ec_parse_opts_default(&o);
 	o.max_body = 64;
@@ -74,6 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		EcEvent ev = EVENT__EVENT__INIT;
 		ev.timestamp = ts++;
 		ev.pid = 100 + conn;
+		ev.pname = name;
+		ev.uuid = uuid;
 		ev.fd = 3;
 		ev.tid = 7;
 		ev.source = EVENT__SOURCE__SOURCE_OPENSSL;
@@ -99,5 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ec_parse_finish(p);
 	ec_parse_free(p);
 	ec_writer_free(w);
+	check(out);
+	close(out);
 	return 0;
 }

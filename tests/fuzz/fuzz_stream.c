@@ -30,8 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc > 0) {
 			EcLogEntry *e = ec_record_decode(buf, len);
 			if (e) {
-				ec_format_text(null, e, 0);
-				ec_format_json(null, e);
+				struct ec_record_strs st,
+				    *raw = ec_record_strs(buf, len, &st) ? NULL : &st;
+				ec_format_text(null, e, raw, 0);
+				ec_format_text(null, e, raw, EC_FMT_RAW);
+				ec_format_json(null, e, raw);
 				ec_record_free(e);
 				continue;
 			}

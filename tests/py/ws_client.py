@@ -7,11 +7,13 @@ JSON summary on stdout when it stops.
 Stops when: the server closes (--until-close), --events N events were seen,
 --heartbeats N heartbeats were seen, or --timeout seconds passed (exit 3).
 --stall SECONDS connects and never reads (a stalled client), then exits.
+--read-delay SECONDS sleeps that long after each message (a slow client).
 --ready FILE is created once the WebSocket is open.
 """
 import argparse
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -32,6 +34,7 @@ def load_pb2():
                     os.path.basename(PROTO)], check=True)
     sys.path.insert(0, out)
     import ecaptureq_pb2  # noqa: E402
+    shutil.rmtree(out)  # imported: the generated code is no longer needed
     return ecaptureq_pb2
 
 
@@ -62,6 +65,7 @@ def main():
     ap.add_argument("--heartbeats", type=int, default=0)
     ap.add_argument("--until-close", action="store_true")
     ap.add_argument("--stall", type=float, default=0.0)
+    ap.add_argument("--read-delay", type=float, default=0.0)
     ap.add_argument("--ready")
     ap.add_argument("--progress", help="keep the count of bytes received in this file")
     ap.add_argument("--insecure", action="store_true", help="wss: accept any certificate")
@@ -72,7 +76,7 @@ def main():
     pb = load_pb2()
     header = ["Authorization: Bearer " + args.token] if args.token else []
     sockopt = ()
-    if args.stall:
+    if args.stall or args.read_delay:
         # a small receive buffer: the server sees the stall sooner
         sockopt = ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
     try:
@@ -136,6 +140,8 @@ def main():
             break
         if op != websocket.ABNF.OPCODE_BINARY:
             continue
+        if args.read_delay:
+            time.sleep(args.read_delay)
         s["messages"] += 1
         received += len(data)
         if s["messages"] % 500 == 0:

@@ -38,8 +38,11 @@ static char *handler(void *ctx, const char *method, const char *path, const char
 	return out;
 }
 
-/* Send req, then service the server until the response has arrived. */
-static void roundtrip(struct ec_control *c, const char *req, char *resp, size_t cap)
+/*
+ * Send req (shutting the sending side after it when half is set), then
+ * service the server until the response has arrived or the server closed.
+ */
+static void exchange(struct ec_control *c, const char *req, int half, char *resp, size_t cap)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -54,9 +57,13 @@ static void roundtrip(struct ec_control *c, const char *req, char *resp, size_t 
 			ssize_t w = write(fd, req + off, n - off);
 			if (w > 0)
 				off += (size_t)w;
+			if (off == n && half)
+				shutdown(fd, SHUT_WR);
 		}
 		assert_int_equal(ec_control_service(c), 0);
 		ssize_t r = read(fd, resp + got, cap - 1 - got);
+		if (r == 0)
+			break;
 		if (r > 0) {
 			got += (size_t)r;
 			resp[got] = '\0';
@@ -68,6 +75,11 @@ static void roundtrip(struct ec_control *c, const char *req, char *resp, size_t 
 		usleep(1000);
 	}
 	close(fd);
+}
+
+static void roundtrip(struct ec_control *c, const char *req, char *resp, size_t cap)
+{
+	exchange(c, req, 0, resp, cap);
 }
 
 static void post_get_and_limits(void **state)
@@ -106,6 +118,58 @@ static void post_get_and_limits(void **state)
 	assert_int_equal(access(sock, F_OK), -1); /* removed */
 }
 
+/* Ambiguous framing is refused before the handler runs; answers always come. */
+static void strict_framing(void **state)
+{
+	(void)state;
+	char err[256], resp[4096];
+	struct ec_control *c = ec_control_new(sock, 64, handler, NULL, err, sizeof err);
+	assert_non_null(c);
+	static const struct {
+		const char *req;
+		const char *status;
+	} bad[] = {
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 50\r\n\r\n{}",
+	     "HTTP/1.1 400"},
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: "
+	     "chunked\r\n\r\n{}",
+	     "HTTP/1.1 400"},
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", "HTTP/1.1 400"},
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}", "HTTP/1.1 400"},
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", "HTTP/1.1 400"},
+	    {"POST /tls HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+	     "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+	     "HTTP/1.1 411"},
+	};
+	int before = calls;
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		roundtrip(c, bad[i].req, resp, sizeof resp);
+		assert_non_null(strstr(resp, bad[i].status));
+		assert_non_null(strstr(resp, "\"code\":1"));
+	}
+	assert_int_equal(calls, before); /* nothing applied */
+
+	/* a client that shuts its sending side after the body still gets the answer */
+	exchange(c, "POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 1, resp,
+		 sizeof resp);
+	assert_non_null(strstr(resp, "HTTP/1.1 201"));
+	assert_int_equal(calls, before + 1);
+
+	/* one request per connection: a pipelined second one is not applied */
+	roundtrip(c,
+		  "POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+		  "POST /tls HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n{} ",
+		  resp, sizeof resp);
+	assert_non_null(strstr(resp, "connection: close"));
+	for (int i = 0; i < 50; i++) { /* let the server see the rest, if it would */
+		ec_control_service(c);
+		usleep(1000);
+	}
+	assert_int_equal(calls, before + 2);
+	assert_string_equal(last_body, "{}");
+	ec_control_free(c);
+}
+
 static void stale_and_bad_paths(void **state)
 {
 	(void)state;
@@ -131,6 +195,9 @@ static void stale_and_bad_paths(void **state)
 	longp[sizeof longp - 1] = '\0';
 	assert_null(ec_control_new(longp, 64, handler, NULL, err, sizeof err));
 	assert_non_null(strstr(err, "path"));
+	/* a socket that cannot be bound is an error, not a capture without it */
+	assert_null(ec_control_new("/nonexistent/dir/c.sock", 64, handler, NULL, err, sizeof err));
+	assert_non_null(strstr(err, "No such file or directory"));
 }
 
 static int setup(void **state)
@@ -157,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(post_get_and_limits),
+	    cmocka_unit_test(strict_framing),
 	    cmocka_unit_test(stale_and_bad_paths),
 	};
 	return cmocka_run_group_tests_name("control", tests, setup, teardown);

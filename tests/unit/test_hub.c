@@ -183,6 +183,26 @@ static void test_send_one(void **state)
 	ec_hub_free(h);
 }
 
+/* --drain ran out: the queue and what the consumer held are lost, and counted. */
+static void test_discard(void **state)
+{
+	(void)state;
+	struct ec_hub *h = hub(8, 0);
+	struct ec_hub_client *a = ec_hub_join(h, NULL), *b = ec_hub_join(h, NULL);
+	for (int i = 0; i < 5; i++)
+		publish(h, "x", 0);
+	assert_int_equal(ec_hub_discard(h, a, 2), 7);
+	assert_int_equal(ec_hub_pending(h, a), 0);
+	assert_int_equal(ec_hub_dropped(h, a), 7);
+	assert_int_equal(ec_hub_take_unreported(h, a), 7);
+	assert_int_equal(ec_hub_dropped(h, b), 0);
+	assert_int_equal(ec_hub_pending(h, b), 5);
+	struct ec_hub_stats st;
+	ec_hub_stats(h, &st);
+	assert_int_equal(st.dropped, 7);
+	ec_hub_free(h);
+}
+
 static void count_cb(void *user, size_t pending, void *arg)
 {
 	*(size_t *)arg += pending + (user ? 1000 : 0);
@@ -249,7 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_broadcast),  cmocka_unit_test(test_drop_oldest),
 	    cmocka_unit_test(test_byte_limit), cmocka_unit_test(test_replay),
 	    cmocka_unit_test(test_send_one),   cmocka_unit_test(test_for_each),
-	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_threads),    cmocka_unit_test(test_discard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* lib/stream: framing, every reader error with its index and offset, writer EPIPE. */
+/* lib/stream: framing, every reader error with its index and offset, writer EPIPE,
+ * and the writer's UTF-8 rule for string fields (lib/record). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "error.h"
 #include "record.h"
 #include "stream.h"
+#include "utf8.h"
 
 /* A readable fd holding exactly these bytes. */
 static int memfd(const void *p, size_t n)
@@ -153,6 +155,18 @@ static void oversize(void **state)
 	assert_int_equal(ec_reader_next(r, &b, &len), EC_ERR_TOOBIG);
 	assert_int_equal(ec_reader_index(r), 1);
 	assert_int_equal(ec_reader_offset(r), n);
+	/* the hints name only the options the reading tool has */
+	char msg[512];
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "2000 bytes, the limit is 1000"));
+	assert_null(strstr(msg, "--"));
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD);
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "--max-record"));
+	assert_null(strstr(msg, "--keep-going"));
+	ec_reader_set_hints(r, EC_READER_HINT_MAX_RECORD | EC_READER_HINT_KEEP_GOING);
+	ec_reader_errmsg(r, EC_ERR_TOOBIG, msg, sizeof msg);
+	assert_non_null(strstr(msg, "--keep-going"));
 	ec_reader_free(r);
 	close(fd);
 	free(s);
@@ -267,6 +281,172 @@ static void raw_equals_put(void **state)
 	assert_memory_equal(back, s, n);
 	close(fd);
 	free(s);
+}
+
+#define R "\xef\xbf\xbd" /* U+FFFD */
+static const char pwn[] = "\xff\xfe\x1b]0;PWN\x07";
+
+/* Every string field a decoder reads back is UTF-8 (what python3-protobuf insists on). */
+static void assert_strs_utf8(const uint8_t *b, size_t len)
+{
+	struct ec_record_strs st;
+	assert_int_equal(ec_record_strs(b, len, &st), 0);
+	const struct ec_wire_str *all[] = {&st.run_log, &st.uuid, &st.src_ip,  &st.dst_ip,
+					   &st.pname,	&st.note, &st.message, &st.origin};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		if (all[i]->set)
+			assert_true(ec_utf8_valid(all[i]->p, all[i]->n));
+}
+
+/* The one record in fd: its bytes in buf, decoded. */
+static EcLogEntry *read_back(int fd, uint8_t *buf, size_t cap, size_t *len)
+{
+	ssize_t n = pread(fd, buf, cap, 0);
+	assert_true(n > 1);
+	uint64_t l;
+	int k = ec_varint_decode(buf, (size_t)n, &l);
+	assert_true(k > 0 && (size_t)k + l == (size_t)n);
+	memmove(buf, buf + k, l);
+	*len = l;
+	assert_strs_utf8(buf, l);
+	EcLogEntry *e = ec_record_decode(buf, l);
+	assert_non_null(e);
+	return e;
+}
+
+static void writer_fixes_strings(void **state)
+{
+	(void)state;
+	char uuid[64];
+	snprintf(uuid, sizeof uuid, "1_1_%s_3_1", pwn);
+	EcEvent ev = EVENT__EVENT__INIT;
+	ev.pname = (char *)pwn;
+	ev.uuid = uuid;
+	ev.src_ip = "127.0.0.1";
+	ev.note = "bad \xc3";
+	ev.payload.data = (uint8_t *)"\x1b\0\xff";
+	ev.payload.len = 3;
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = &ev;
+	int fd = memfd_create("t", 0);
+	struct ec_writer *w = ec_writer_new(fd);
+	assert_int_equal(ec_writer_put(w, &e), 0);
+	assert_int_equal(ec_writer_free(w), 0);
+	uint8_t buf[512];
+	size_t len;
+	EcLogEntry *d = read_back(fd, buf, sizeof buf, &len);
+	close(fd);
+	const EcEvent *o = d->event_payload;
+	assert_string_equal(o->pname, R R "\x1b]0;PWN\x07");
+	assert_int_equal(o->pname_raw.len, strlen(pwn));
+	assert_memory_equal(o->pname_raw.data, pwn, strlen(pwn));
+	assert_string_equal(o->uuid, "1_1_" R R "\x1b]0;PWN\x07_3_1");
+	assert_string_equal(o->note, "bad " R);
+	assert_string_equal(o->src_ip, "127.0.0.1");
+	assert_int_equal(o->payload.len, 3); /* bytes fields are not touched */
+	assert_memory_equal(o->payload.data, "\x1b\0\xff", 3);
+	ec_record_free(d);
+	/* the caller's record is left as it was */
+	assert_ptr_equal(ev.pname, pwn);
+	assert_int_equal(ev.pname_raw.len, 0);
+
+	/* run logs and heartbeats too */
+	fd = memfd_create("t", 0);
+	w = ec_writer_new(fd);
+	assert_int_equal(ec_record_log(w, "library %s", pwn), 0);
+	assert_int_equal(ec_writer_free(w), 0);
+	d = read_back(fd, buf, sizeof buf, &len);
+	close(fd);
+	assert_string_equal(d->run_log, "library " R R "\x1b]0;PWN\x07");
+	assert_int_equal(d->run_log_raw.len, 8 + strlen(pwn));
+	ec_record_free(d);
+	fd = memfd_create("t", 0);
+	w = ec_writer_new(fd);
+	assert_int_equal(ec_record_heartbeat(w, 1, 0, 0, "o\xff", "m\xfe"), 0);
+	assert_int_equal(ec_writer_free(w), 0);
+	d = read_back(fd, buf, sizeof buf, &len);
+	close(fd);
+	assert_string_equal(d->heartbeat_payload->origin, "o" R);
+	assert_string_equal(d->heartbeat_payload->message, "m" R);
+	ec_record_free(d);
+}
+
+/* Hand-made wire bytes: LogEntry{log_type 2, event{pname, note}} with a NUL and 0xff in note. */
+static const uint8_t hostile_rec[] = {0x08, 0x02, 0x12, 0x0d, 0x42, 0x03, 'c',	'a', 't',
+				      0xf2, 0x01, 0x05, 'a',  0x00, 'b',  0xff, 'c'};
+
+static void raw_pass_through(void **state)
+{
+	(void)state;
+	struct ec_record_strs st;
+	assert_int_equal(ec_record_strs(hostile_rec, sizeof hostile_rec, &st), 0);
+	assert_true(st.pname.set && st.pname.n == 3);
+	assert_true(st.note.set && st.note.n == 5); /* the NUL does not cut it */
+	assert_false(st.run_log.set);
+	assert_int_equal(ec_record_strs(hostile_rec, sizeof hostile_rec - 1, &st), EC_ERR_DECODE);
+
+	int fd = memfd_create("t", 0);
+	struct ec_writer *w = ec_writer_new(fd);
+	assert_int_equal(ec_writer_put_raw(w, hostile_rec, sizeof hostile_rec), 0);
+	assert_int_equal(ec_writer_free(w), 0);
+	uint8_t buf[256];
+	size_t len;
+	EcLogEntry *d = read_back(fd, buf, sizeof buf, &len);
+	close(fd);
+	assert_string_equal(d->event_payload->pname, "cat");
+	assert_int_equal(d->event_payload->pname_raw.len, 0);
+	assert_string_equal(d->event_payload->note, "a" R "b" R "c");
+	ec_record_free(d);
+
+	/* a NUL alone is valid UTF-8: the record goes unchanged */
+	uint8_t nul[sizeof hostile_rec];
+	memcpy(nul, hostile_rec, sizeof nul);
+	nul[sizeof nul - 2] = 'x';
+	uint8_t *out;
+	size_t outlen;
+	assert_int_equal(ec_record_sanitize(nul, sizeof nul, &out, &outlen), 0);
+	assert_int_equal(ec_record_sanitize(hostile_rec, sizeof hostile_rec, &out, &outlen), 1);
+	assert_strs_utf8(out, outlen);
+	free(out);
+	uint8_t junk[] = {0x0a, 0x20};
+	assert_int_equal(ec_record_sanitize(junk, sizeof junk, &out, &outlen), EC_ERR_DECODE);
+}
+
+/* A pname_raw set upstream (the capture's) survives a second writer (ec-parse). */
+static void raw_kept(void **state)
+{
+	(void)state;
+	EcEvent ev = EVENT__EVENT__INIT;
+	ev.pname = "\xff"; /* cut by a copy, say */
+	ev.pname_raw.data = (uint8_t *)pwn;
+	ev.pname_raw.len = strlen(pwn);
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = &ev;
+	struct ec_record_fixed fx;
+	const EcLogEntry *f = ec_record_fix(&e, NULL, &fx);
+	assert_ptr_not_equal(f, &e);
+	assert_string_equal(f->event_payload->pname, R);
+	assert_int_equal(f->event_payload->pname_raw.len, strlen(pwn));
+	ec_record_fixed_free(&fx);
+	ev.pname = "fine";
+	assert_ptr_equal(ec_record_fix(&e, NULL, &fx), &e);
+}
+
+static void max_record_range(void **state)
+{
+	(void)state;
+	size_t v;
+	assert_int_equal(ec_stream_parse_max("64M", &v), 0);
+	assert_int_equal(v, 64u << 20);
+	assert_int_equal(ec_stream_parse_max("1G", &v), 0);
+	assert_int_equal(ec_stream_parse_max("16", &v), 0);
+	assert_int_equal(ec_stream_parse_max("15", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_stream_parse_max("1025M", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_stream_parse_max("1099511627776", &v), EC_ERR_INVAL);
 }
 
 static void varints(void **state)
@@ -482,6 +662,10 @@ int main(void)
 	    cmocka_unit_test(idle_hook_timer),
 	    cmocka_unit_test(idle_hook_error_and_files),
 	    cmocka_unit_test(idle_hook_on_a_terminal),
+	    cmocka_unit_test(max_record_range),
+	    cmocka_unit_test(writer_fixes_strings),
+	    cmocka_unit_test(raw_pass_through),
+	    cmocka_unit_test(raw_kept),
 	};
 	return cmocka_run_group_tests_name("stream", tests, NULL, NULL);
 }

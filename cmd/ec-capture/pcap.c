@@ -465,7 +465,7 @@ static int remove_stale(struct pktcap *p, enum bpf_tc_attach_point ap, const cha
 		ec_warn("--ifname %s: cannot remove the stale %s filter (prog %u): %s", p->o.ifname,
 			name, id, ec_capture_strerror(err));
 	else
-		ec_record_log(ec_capture_writer(p->cap),
+		ec_record_log(ec_capture_writer(p->cap), EC_LOG_WARN,
 			      "pcap: removed a stale %s filter (prog %u) on %s that a killed "
 			      "ec-capture left",
 			      name, id, p->o.ifname);

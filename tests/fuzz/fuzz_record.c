@@ -134,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
 	e.event_payload = &ev;
 	ec_writer_put(w, &e);
-	ec_record_log(w, "%s", s[5]);
+	ec_record_log(w, EC_LOG_INFO, "%s", s[5]);
 	ec_record_keylog(w, s[5]);
 	ec_record_heartbeat(w, 1, 2, 3, s[7], s[6]);
 

@@ -216,8 +216,8 @@ client_bg() { # NAME ARGS...
 	wait "$PID_c"
 	run jq -c '{undecodable, closed, close_code}' "$T/c.json"
 	assert_output '{"undecodable":0,"closed":true,"close_code":1000}'
-	# everything arrived: the 3 startup logs, all input records, the final heartbeat
-	n=$(($(ec-dump -j "$BATS_FILE_TMPDIR/foreign.pb" "$BATS_FILE_TMPDIR/later.pb" | wc -l) + 4))
+	# everything arrived: the 4 startup logs, all input records, the final heartbeat
+	n=$(($(ec-dump -j "$BATS_FILE_TMPDIR/foreign.pb" "$BATS_FILE_TMPDIR/later.pb" | wc -l) + 5))
 	[ -s "$BATS_FILE_TMPDIR/cap.pb" ] && n=$((n + $(ec-dump -j "$BATS_FILE_TMPDIR/cap.pb" | wc -l)))
 	[ "$(jq .messages "$T/c.json")" = "$n" ]
 	# ec-gen's last event came after the hostile ones
@@ -418,9 +418,9 @@ with open(sys.argv[2], "ab") as log:
 	assert_output --regexp '^ec-serve .*: end of input; dropped for this client [1-9][0-9]*$'
 	lost=$(jq '.heartbeat_dropped[-1]' "$T/slow.json")
 	[ "$lost" -gt 0 ]
-	# it got everything else: records + 3 startup logs + the log and heartbeat of the loss
-	[ "$(jq .messages "$T/slow.json")" = $((20000 - lost + 3 + 2)) ]
-	jq -e '.ec_serve_logs[-1] | test("this client lost [0-9]+ records")' "$T/slow.json"
+	# it got everything else: records + 4 startup logs + the log and heartbeat of the loss
+	[ "$(jq .messages "$T/slow.json")" = $((20000 - lost + 4 + 2)) ]
+	jq -e '.last_logs[-1] | test("WRN this client lost [0-9]+ records")' "$T/slow.json"
 	[ "$(jq -r '"\(.close_code)"' "$T/slow.json")" = 1000 ]
 	grep -q "client 127.0.0.1 gone: .* $lost lost (it read slower than the stream)" "$T/serve.err"
 }

@@ -213,7 +213,7 @@ curl_get() {
 	grep -q 'removed a stale tc_ingress filter (prog [0-9]*) on lo that a killed ec-capture left' "$T/cap.err"
 	grep -q 'removed a stale tc_egress filter' "$T/cap.err"
 	cap_stop
-	ec-dump "$T/out.pb" | grep -q -- '-- log pcap: removed a stale tc_egress filter'
+	ec-dump "$T/out.pb" | grep -Eq -- '-- log [0-9TZ:-]+ WRN pcap: removed a stale tc_egress filter'
 	# only our filters went; the clsact that was there stays
 	[ "$(tc_state)" = "$before" ]
 }

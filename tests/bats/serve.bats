@@ -463,9 +463,9 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	serve_finish
 	[ "$SERVE_RC" = 0 ]
 	wait "$PID_alive"
-	# the 3 startup logs and the end-of-input heartbeat
+	# the 4 startup logs and the end-of-input heartbeat
 	run jq -r '"\(.closed) \(.close_code) \(.messages)"' "$T/alive.json"
-	assert_output "true 1000 4"
+	assert_output "true 1000 5"
 }
 
 @test "live retarget: ec-ctl tls --pid A keeps only A's traffic, --pid 0 both again, no restart, nothing lost for A" {

@@ -102,7 +102,7 @@ def main():
 
     s = {"messages": 0, "events": 0, "logs": 0, "heartbeats": 0, "keylogs": 0,
          "first_logs": [], "heartbeat_msgs": [], "heartbeat_dropped": [],
-         "ec_serve_logs": [], "pids": {}, "close_code": None, "closed": False,
+         "last_logs": [], "pids": {}, "close_code": None, "closed": False,
          "undecodable": 0, "timeout": False}
     events_out = open(args.events_out, "w") if args.events_out else None
     lat = open(args.latency_out, "w") if args.latency_out else None
@@ -172,8 +172,7 @@ def main():
                 s["logs"] += 1
             if len(s["first_logs"]) < 200:
                 s["first_logs"].append(e.run_log)
-            if " ec-serve: " in e.run_log:
-                s["ec_serve_logs"].append(e.run_log)
+            s["last_logs"] = (s["last_logs"] + [e.run_log])[-20:]
         else:
             hb = e.heartbeat_payload
             s["heartbeats"] += 1

@@ -48,13 +48,14 @@ struct tls_opts {
 	uint64_t truncate;
 	const char *libssl;
 	const char *keylogfile;
-	const char *keys_row;	/* --keys-row: offsets row by name */
-	const char *keys_cache; /* --keys-cache DIR, "" = none */
-	const char *sysroot;	/* --sysroot: the library's file system */
-	int no_calibrate;	/* --no-calibrate: the table only */
-	int no_keys_table;	/* --no-keys-table: calibration only */
-	int check_keys;		/* --check-keys: print the offsets and exit */
-	const char *control;	/* --control socket path, NULL = none */
+	const char *keys_row;		  /* --keys-row: offsets row by name, or a row line */
+	struct tls_ssl_offsets keys_line; /* --keys-row "flags=..." parsed */
+	const char *keys_cache;		  /* --keys-cache DIR, "" = none */
+	const char *sysroot;		  /* --sysroot: the library's file system */
+	int no_calibrate;		  /* --no-calibrate: the table only */
+	int no_keys_table;		  /* --no-keys-table: calibration only */
+	int check_keys;			  /* --check-keys: print the offsets and exit */
+	const char *control;		  /* --control socket path, NULL = none */
 	uint64_t ringbuf;
 	unsigned heartbeat;
 	int force;
@@ -106,8 +107,9 @@ static void usage(FILE *f, const char *cmd)
 	    "  -T, --truncate SIZE        keep at most SIZE bytes of each call (k/M/G)\n"
 	    "  -l, --libssl PATH          the library to hook (default: --pid's, ldconfig's)\n"
 	    "  -k, --keylogfile FILE      also append the NSS key log lines to FILE\n"
-	    "  -K, --keys-row NAME        struct offsets row for the keys from the built-in\n"
-	    "                             table (default: calibrated on the library itself)\n"
+	    "  -K, --keys-row NAME|LINE   struct offsets row for the keys: a row of the built-in\n"
+	    "                             table, or a line --check-keys printed (default:\n"
+	    "                             calibrated on the library itself)\n"
 	    "      --keys-cache DIR       calibrated rows by build-id (default " EC_KEYS_CACHE ",\n"
 	    "                             or $XDG_CACHE_HOME/ec; '' for none)\n"
 	    "      --no-calibrate         take the key offsets from the built-in table only\n"
@@ -231,8 +233,17 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 		case 'k':
 			o->keylogfile = optarg;
 			break;
-		case 'K':
-			if (!ec_sslkeys_row_by_name(optarg)) {
+		case 'K': {
+			size_t bad = 0;
+			/* a row line as --check-keys prints it (a layout seen elsewhere) */
+			if (strchr(optarg, '=') && ec_sslrow_parse(optarg, &o->keys_line, &bad)) {
+				ec_warn(
+				    "--keys-row: not a row line at byte %zu: '%.40s' (give a row "
+				    "name, or a line as --check-keys prints it after \"row \")",
+				    bad, optarg + bad);
+				return 2;
+			}
+			if (!strchr(optarg, '=') && !ec_sslkeys_row_by_name(optarg)) {
 				size_t n;
 				const struct ec_sslkeys_row *rows = ec_sslkeys_rows(&n);
 				char names[512] = "";
@@ -245,6 +256,7 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 			}
 			o->keys_row = optarg;
 			break;
+		}
 		case 'r':
 			if (ec_parse_size(optarg, &o->ringbuf) || o->ringbuf < 4096 ||
 			    o->ringbuf > (1ull << 30)) {
@@ -399,9 +411,9 @@ static int choose_keys(struct tls_run *r, const char *path, const char *version)
 
 	if (r->o.keys_row) {
 		row = ec_sslkeys_row_by_name(r->o.keys_row);
-		r->keys_off = row->off;
-		snprintf(r->keys_from, sizeof r->keys_from, "%s", row->name);
-		keys_say(r, "offsets row %s (--keys-row)", row->name);
+		r->keys_off = row ? row->off : r->o.keys_line;
+		snprintf(r->keys_from, sizeof r->keys_from, "%s", row ? row->name : "given");
+		keys_say(r, "offsets row %s (--keys-row)", r->keys_from);
 		return 0;
 	}
 	/* a library seen through /proc/PID/root belongs to that process's tree */

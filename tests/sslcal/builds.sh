@@ -16,19 +16,25 @@ mkdir -p "$cache/apt/lists/partial" "$cache/apt/archives/partial" "$cache/debs" 
 cache=$(cd "$cache" && pwd)
 
 # the machine's own Debian mirror (the registry it installs from)
-uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/*$/\1/p' \
-	/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
-[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ && $2 ~ /\/debian\/?$/ {print $2; exit}' \
+uri=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources \
+	2>/dev/null | grep -v security | grep /debian | head -n 1)
+[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $2 !~ /security/ && $2 ~ /\/debian/ {print $2; exit}' \
 	/etc/apt/sources.list 2>/dev/null)
 [ -n "$uri" ] || { echo "builds: no Debian mirror in the apt sources" >&2; exit 1; }
 uri=${uri%/}
+# and its security mirror, when the sources name one
+sec=$(sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources \
+	2>/dev/null | grep security | head -n 1)
+[ -n "$sec" ] || sec=$(awk '$1 == "deb" && $2 ~ /security/ {print $2; exit}' \
+	/etc/apt/sources.list 2>/dev/null)
+sec=${sec%/}
 key=/usr/share/keyrings/debian-archive-keyring.gpg
 {
 	for s in bullseye bookworm trixie forky sid; do
 		echo "deb [signed-by=$key] $uri $s main"
 	done
 	for s in bullseye bookworm trixie; do
-		echo "deb [signed-by=$key] $uri-security $s-security main"
+		[ -z "$sec" ] || echo "deb [signed-by=$key] $sec $s-security main"
 	done
 } >"$cache/apt/sources.list"
 apt() {

@@ -73,7 +73,7 @@ struct tls_run {
 	int ncpus;
 	int have_keys; /* key log offsets found: keys_off */
 	struct tls_ssl_offsets keys_off;
-	char keys_from[64];	     /* the table row's name, "" when calibrated */
+	char keys_from[64];	     /* the row's name ("given" for a line), "" when calibrated */
 	struct keys_check *check;    /* a table row waiting for its proof */
 	FILE *keylog;		     /* --keylogfile */
 	struct ec_sslkeys_seen seen; /* key log lines already written */
@@ -358,33 +358,38 @@ static int parse_args(int argc, char **argv, struct tls_opts *o)
 	return 0;
 }
 
-/* A startup fact: on stderr and as a process-log record. */
+/* A startup fact (after prefix): on stderr and as a process-log record;
+ * on stdout alone when --check-keys prints its report. */
+static void vsay(struct tls_run *r, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (r->o.check_keys) {
+		printf("%s\n", buf);
+		return;
+	}
+	ec_warn("%s%s", prefix, buf); /* escaped: paths and names are captured bytes */
+	if (r->cap)
+		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s%s", prefix, buf);
+}
+
 static void say(struct tls_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct tls_run *r, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	vsay(r, "", fmt, ap);
 	va_end(ap);
-	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
-	if (r->cap)
-		ec_record_log(ec_capture_writer(r->cap), EC_LOG_INFO, "%s", buf);
 }
 
-/* A key log fact: on stdout for --check-keys, else a startup fact. */
+/* A key log fact: the "key log: " startup facts, or --check-keys' report. */
 static void keys_say(struct tls_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void keys_say(struct tls_run *r, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
+	vsay(r, "key log: ", fmt, ap);
 	va_end(ap);
-	if (r->o.check_keys)
-		printf("%s\n", buf);
-	else
-		say(r, "key log: %s", buf);
 }
 
 static const char *keys_cache_dir(const struct tls_opts *o, char *buf, size_t len)
@@ -508,8 +513,8 @@ struct keys_check {
 		uint32_t pid;
 		uint64_t ssl;
 		struct tls_keys k;
-	} held[CHECK_HELD];
-	size_t nheld;
+	} held[CHECK_HELD]; /* a ring: nheld entries from held_first on */
+	size_t held_first, nheld;
 	uint64_t dropped;
 	struct bpf_link *links[8]; /* the handshake and sys_exit hooks */
 	int nlinks;
@@ -517,6 +522,8 @@ struct keys_check {
 
 static int emit_keys(struct tls_run *r, uint32_t pid, uint64_t ssl, const struct tls_keys *k);
 static int check_end(struct tls_run *r, int proven, uint32_t pid, const uint8_t *read_rnd);
+
+#define HELD(c, i) (&(c)->held[((c)->held_first + (i)) % CHECK_HELD])
 
 /* The wire's client random of (pid, ssl), or NULL. */
 static const uint8_t *check_hello(struct keys_check *c, uint32_t pid, uint64_t ssl)
@@ -554,9 +561,9 @@ static int on_hello(struct tls_run *r, const struct tls_event *te)
 		c->nhello++;
 	for (size_t i = 0; i < c->nheld; i++) {
 		int rc;
-		if (c->held[i].pid != te->pid || c->held[i].ssl != te->ssl)
+		if (HELD(c, i)->pid != te->pid || HELD(c, i)->ssl != te->ssl)
 			continue;
-		rc = check_settle(r, te->pid, te->ssl, &c->held[i].k);
+		rc = check_settle(r, te->pid, te->ssl, &HELD(c, i)->k);
 		if (rc)
 			return rc < 0 ? rc : 0;
 	}
@@ -572,13 +579,14 @@ static int on_keys(struct tls_run *r, const struct tls_event *te)
 	if (r->check) {
 		struct keys_check *c = r->check;
 		if (c->nheld == CHECK_HELD) { /* the oldest waits no more */
-			memmove(c->held, c->held + 1, (CHECK_HELD - 1) * sizeof *c->held);
+			c->held_first = (c->held_first + 1) % CHECK_HELD;
 			c->nheld--;
 			c->dropped++;
 		}
-		c->held[c->nheld].pid = te->pid;
-		c->held[c->nheld].ssl = te->ssl;
-		c->held[c->nheld++].k = k;
+		HELD(c, c->nheld)->pid = te->pid;
+		HELD(c, c->nheld)->ssl = te->ssl;
+		HELD(c, c->nheld)->k = k;
+		c->nheld++;
 		int rc = check_settle(r, te->pid, te->ssl, &k);
 		return rc < 0 ? rc : 0;
 	}
@@ -627,7 +635,7 @@ static int check_end(struct tls_run *r, int proven, uint32_t pid, const uint8_t 
 		    "the one its ClientHello carried",
 		    r->keys_from, pid);
 		for (size_t i = 0; i < c->nheld && !err; i++)
-			err = emit_keys(r, c->held[i].pid, c->held[i].ssl, &c->held[i].k);
+			err = emit_keys(r, HELD(c, i)->pid, HELD(c, i)->ssl, &HELD(c, i)->k);
 		if (c->dropped)
 			say(r, "key log: %llu connections' keys waited too long and were dropped",
 			    (unsigned long long)c->dropped);

@@ -123,7 +123,8 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(SSLCAL): libexec/ec-sslcal.c lib/sslrow.c lib/sslrow.h bpf/tls_keys.h bpf/tls_keys.bpf.h
+$(SSLCAL): libexec/ec-sslcal.c lib/sslrow.c lib/sslrow.h bpf/tls_keys.h bpf/tls_keys.bpf.h \
+		bpf/tls_keys_self.h
 	@mkdir -p $(@D)
 	$(CC) -O2 -g0 -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Ibpf \
 		-o $@ libexec/ec-sslcal.c lib/sslrow.c -ldl

@@ -30,19 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sslrow.h"
 
-static long read_self(void *dst, size_t size, const void *src)
-{
-	struct iovec local = {dst, size}, remote = {(void *)src, size};
-	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-	return n == (ssize_t)size ? 0 : -EFAULT;
-}
-#define TLS_KEYS_READ(dst, size, src) read_self((dst), (size), (src))
-#include "tls_keys.bpf.h"
+#include "tls_keys_self.h"
 
 /* A fixed throwaway P-256 certificate and key: the client does not verify,
  * and every OpenSSL-family library can read PEM. */
@@ -467,7 +459,7 @@ static size_t dump(const void *p, unsigned char *buf, size_t max)
 		size_t n = 4096 - (a & 4095);
 		if (n > max - got)
 			n = max - got;
-		if (read_self(buf + got, n, (const void *)a))
+		if (tls_keys_read_self(buf + got, n, (const void *)a))
 			break;
 		got += n;
 	}
@@ -647,7 +639,7 @@ static int in_pointer(int i, size_t off)
 	if (at + 8 > ssl_mem[i].n)
 		return 0;
 	memcpy(&w, ssl_mem[i].b + at, 8);
-	return w >= 4096 && w < (1ull << 47) && read_self(&b, 1, (const void *)w) == 0;
+	return w >= 4096 && w < (1ull << 47) && tls_keys_read_self(&b, 1, (const void *)w) == 0;
 }
 
 /* The byte and bit that is set in every server object and clear in every

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -30,16 +29,7 @@
 #include "sslcal.h"
 #include "sslkeys.h"
 
-/* the BPF reader, run in user space: a faulting address fails like
- * bpf_probe_read_user does instead of crashing */
-static long read_self(void *dst, size_t size, const void *src)
-{
-	struct iovec local = {dst, size}, remote = {(void *)src, size};
-	ssize_t n = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-	return n == (ssize_t)size ? 0 : -EFAULT;
-}
-#define TLS_KEYS_READ(dst, size, src) read_self((dst), (size), (src))
-#include "tls_keys.bpf.h"
+#include "tls_keys_self.h"
 
 /* --- collected lines ----------------------------------------------------- */
 

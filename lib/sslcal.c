@@ -345,9 +345,10 @@ static const char *label_of(const char *line, char *buf, size_t len)
 	return buf;
 }
 
-static int check(struct robj *objs, const char *report, size_t n, struct ec_sslcal_result *res,
-		 char *err, size_t errlen)
+int ec_sslcal_check(const char *report, size_t n, struct ec_sslcal_result *res, char *err,
+		    size_t errlen)
 {
+	static struct robj objs[MAXOBJ];
 	int nobj = 0, have_row = 0, ended = 0, lineno = 0, lines = 0;
 	const char *p = report, *end = report + n;
 	char line[4096];
@@ -486,22 +487,6 @@ static int check(struct robj *objs, const char *report, size_t n, struct ec_sslc
 	res->objects = nobj;
 	res->lines = lines;
 	return EC_OK;
-}
-
-int ec_sslcal_check(const char *report, size_t n, struct ec_sslcal_result *res, char *err,
-		    size_t errlen)
-{
-	/* 300 KiB, not on the stack; each object is cleared as it is announced */
-	struct robj *objs = malloc(MAXOBJ * sizeof(*objs));
-	int rc;
-
-	if (!objs) {
-		say(err, errlen, "out of memory");
-		return EC_ERR_NOMEM;
-	}
-	rc = check(objs, report, n, res, err, errlen);
-	free(objs);
-	return rc;
 }
 
 /* --- the sandbox ---------------------------------------------------------- */

@@ -58,7 +58,9 @@ int ec_sslcal_row(const char *libssl, const struct ec_sslcal_opts *opts,
  * log lines lib/sslkeys.c makes of what was read equal the callback's (all
  * of them; only the traffic and exporter secrets for TLS 1.3 when the row
  * says the library keeps no handshake secrets).  Fills res->off, version,
- * objects, lines, note.  0, or EC_ERR_PROTO with the reason in err. */
+ * objects, lines, note.  0; EC_ERR_PROTO with the reason in err; or
+ * EC_ERR_UNSUPPORTED with the helper's own "error" line in err.  Not
+ * reentrant: its per-object scratch (300 KiB) is static. */
 int ec_sslcal_check(const char *report, size_t n, struct ec_sslcal_result *res, char *err,
 		    size_t errlen);
 

@@ -42,6 +42,14 @@ keys_cap_stop() {
 	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
 }
 
+# openssl s_server -www on 127.0.0.1:PORT with the file's certificate;
+# returns once it listens.
+s_server_on() { # PORT
+	bg_start openssl s_server -accept "127.0.0.1:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$1"
+}
+
 # tcpdump on lo for one port, each packet written at once; returns once it listens.
 pcap_start() { # PORT FILE
 	tcpdump -i lo --immediate-mode -U -s 0 -w "$2" "tcp port $1" 2>"$BATS_TEST_TMPDIR/tcpdump.err" &
@@ -81,9 +89,7 @@ uris() { # PCAP KEYLOG
 	require_root
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
+	s_server_on "$port"
 	pcap_start "$port" "$T/lo.pcap"
 	# the offsets are learnt from the installed libssl itself, whatever its
 	# release: the built-in table is not consulted
@@ -154,9 +160,7 @@ uris() { # PCAP KEYLOG
 	row=$(ec-capture tls --check-keys --keys-cache '' --no-keys-table | sed -n 's/^row //p')
 	[ -n "$row" ]
 	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
+	s_server_on "$port"
 	pcap_start "$port" "$T/lo.pcap"
 	keys_cap_start --keylogfile "$T/keys.log" --keys-row "$row"
 	grep -q 'key log: offsets row given (--keys-row)' "$T/cap.err"
@@ -173,9 +177,7 @@ uris() { # PCAP KEYLOG
 	require_root
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
+	s_server_on "$port"
 	# BoringSSL's row on OpenSSL reads garbage where the random should be
 	keys_cap_start --keylogfile "$T/keys.log" --keys-row boringssl-android13
 	curl -sk --http1.1 "https://127.0.0.1:$port/a" -o /dev/null
@@ -229,9 +231,7 @@ uris() { # PCAP KEYLOG
 	T=$BATS_TEST_TMPDIR
 	lib=/usr/lib/x86_64-linux-gnu/android/libssl.so.0
 	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
+	s_server_on "$port"
 	pcap_start "$port" "$T/lo.pcap"
 	keys_cap_start --libssl "$lib" --keylogfile "$T/keys.log" --keys-cache "$T/kc"
 	grep -q 'library .* (BoringSSL)' "$T/cap.err"

@@ -59,6 +59,23 @@ struct tls_ssl_offsets {
 	__u32 server_mask;		 /* the bit in that byte */
 };
 
+/* The hash length of a TLS 1.3 cipher suite (SSL_CIPHER id): 32 (SHA-256),
+ * 48 (SHA-384), or 0 for a suite that is not TLS 1.3's.  The secrets of a
+ * connection are this long. */
+static inline unsigned tls_keys_tls13_hash_len(__u32 id)
+{
+	switch (id) {
+	case 0x03001301: /* TLS_AES_128_GCM_SHA256 */
+	case 0x03001303: /* TLS_CHACHA20_POLY1305_SHA256 */
+	case 0x03001304: /* TLS_AES_128_CCM_SHA256 */
+	case 0x03001305: /* TLS_AES_128_CCM_8_SHA256 */
+		return 32;
+	case 0x03001302: /* TLS_AES_256_GCM_SHA384 */
+		return 48;
+	}
+	return 0;
+}
+
 /* struct tls_keys.valid: which parts were read without a fault */
 #define TLS_KEYS_HAVE_RANDOM 0x01
 #define TLS_KEYS_HAVE_MASTER 0x02 /* master_key + master_key_len */

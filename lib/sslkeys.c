@@ -329,18 +329,8 @@ static int emit(const char *label, const struct tls_keys *k, const uint8_t *secr
 /* Digest name and length of a TLS 1.3 cipher suite (SSL_CIPHER id). */
 static const char *tls13_hash(uint32_t id, size_t *len)
 {
-	switch (id) {
-	case 0x03001301: /* TLS_AES_128_GCM_SHA256 */
-	case 0x03001303: /* TLS_CHACHA20_POLY1305_SHA256 */
-	case 0x03001304: /* TLS_AES_128_CCM_SHA256 */
-	case 0x03001305: /* TLS_AES_128_CCM_8_SHA256 */
-		*len = 32;
-		return "SHA256";
-	case 0x03001302: /* TLS_AES_256_GCM_SHA384 */
-		*len = 48;
-		return "SHA384";
-	}
-	return NULL;
+	*len = tls_keys_tls13_hash_len(id);
+	return *len == 32 ? "SHA256" : *len == 48 ? "SHA384" : NULL;
 }
 
 /* RFC 8446 7.1 HKDF-Expand-Label(secret, label, context, n), with

@@ -308,20 +308,11 @@ static V *new_ctx(int server, int max, const char *suites13, const char *list12)
 	return ctx;
 }
 
+/* the library's own digest for a TLS 1.3 suite, and its length */
 static const V *hash_md(uint32_t id, size_t *len)
 {
-	switch (id) {
-	case 0x03001301:
-	case 0x03001303:
-	case 0x03001304:
-	case 0x03001305:
-		*len = 32;
-		return L.EVP_sha256();
-	case 0x03001302:
-		*len = 48;
-		return L.EVP_sha384();
-	}
-	return NULL;
+	*len = tls_keys_tls13_hash_len(id);
+	return *len == 32 ? L.EVP_sha256() : *len == 48 ? L.EVP_sha384() : NULL;
 }
 
 static void fill(struct obj *o)

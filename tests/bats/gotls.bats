@@ -144,7 +144,7 @@ check_one_request() { # BIN PORT
 	B=$BATS_FILE_TMPDIR
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	bg_start tcpdump -i lo -U -w "$T/lo.pcap" "tcp port $port" 2>"$T/tcpdump.err"
+	bg_start tcpdump -i lo --immediate-mode -U -w "$T/lo.pcap" "tcp port $port" 2>"$T/tcpdump.err"
 	for i in $(seq 1 100); do grep -q listening "$T/tcpdump.err" && break; sleep 0.05; done
 	server_start "$B/peer" "$port"
 	cap_start --elfpath "$B/peer" --keylogfile "$T/keys.log"

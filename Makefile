@@ -17,9 +17,14 @@ endif
 GEN := build/gen
 BIN := bin
 
+# lib/ is one folder per layer (docs/ARCHITECTURE.md); headers are included
+# by bare name, so every folder is on the include path
+LIB_DIRS := lib $(patsubst %/,%,$(wildcard lib/*/))
+LIB_INC := $(addprefix -I,$(LIB_DIRS))
+
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP \
-	  -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" $(SANFLAGS)
+	  $(LIB_INC) -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lpcap -lnghttp2 -lcjson \
 	  -lwebsockets -lcurl -lssl -lcrypto -lseccomp -lpthread
@@ -36,7 +41,8 @@ GEN_H := $(PROTO_H) $(BPF_SKEL)
 SSLCAL := build/sslcal/ec-sslcal
 SSLCAL_BLOB := build/sslcal/blob.o
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*.c lib/*/*.c)
+SSLROW := $(wildcard lib/sslrow.c lib/*/sslrow.c)
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
 LIBEC := $(BUILD)/libec.a
 
@@ -123,11 +129,11 @@ $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(SSLCAL): libexec/ec-sslcal.c lib/sslrow.c lib/sslrow.h bpf/tls_keys.h bpf/tls_keys.bpf.h \
+$(SSLCAL): libexec/ec-sslcal.c $(SSLROW) $(SSLROW:.c=.h) bpf/tls_keys.h bpf/tls_keys.bpf.h \
 		bpf/tls_keys_self.h
 	@mkdir -p $(@D)
-	$(CC) -O2 -g0 -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ilib -Ibpf \
-		-o $@ libexec/ec-sslcal.c lib/sslrow.c -ldl
+	$(CC) -O2 -g0 -s -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(LIB_INC) -Ibpf \
+		-o $@ libexec/ec-sslcal.c $(SSLROW) -ldl
 
 $(SSLCAL_BLOB): $(SSLCAL)
 	printf '.section .rodata\n.balign 16\n.globl ec_sslcal_blob\n.globl ec_sslcal_blob_end\nec_sslcal_blob:\n.incbin "%s"\nec_sslcal_blob_end:\n.section .note.GNU-stack,"",@progbits\n' \
@@ -152,7 +158,7 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
 	$(CC) $(LDFLAGS) -o $@ $^ -lcmocka $(LDLIBS)
 
 # fuzz targets: lib compiled again by clang with coverage instrumentation
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Ilib -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE $(LIB_INC) -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
 build/fuzz/gen/%.o: $(GEN)/%.c

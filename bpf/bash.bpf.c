@@ -15,7 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "modcommon.bpf.h"
+#include "common.bpf.h"
 #include "bash.h"
 
 /* tgid -> the line waiting for its return code (aux = execute_command depth) */
@@ -23,38 +23,38 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BASH_PENDING);
 	__type(key, __u32);
-	__uint(value_size, sizeof(struct mod_event) + BASH_LINE_MAX);
+	__uint(value_size, sizeof(struct ec_event) + BASH_LINE_MAX);
 } bash_pending SEC(".maps");
 
 /* Send a pending line (a map value) unless --errnumber rules it out. */
-static __always_inline void flush(struct mod_event *p)
+static __always_inline void flush(struct ec_event *p)
 {
-	struct mod_cfg *cfg = mod_cfg();
+	struct ec_cfg *cfg = ec_cfg();
 	if (!cfg)
 		return;
-	if (cfg->errnumber_set && (!(p->flags & MOD_F_RETVAL) || p->retval != cfg->errnumber))
+	if (cfg->errnumber_set && (!(p->flags & EC_F_RETVAL) || p->retval != cfg->errnumber))
 		return;
 	__u64 len = p->len;
 	barrier_var(len);
 	if (len > BASH_LINE_MAX)
 		return;
 	p->aux = 0;
-	if (bpf_ringbuf_output(&mod_events, p, sizeof(*p) + len, mod_wakeup(cfg)))
-		mod_count_lost();
+	if (bpf_ringbuf_output(&ec_events, p, sizeof(*p) + len, ec_wakeup(cfg)))
+		ec_count_lost();
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(readline_return, const char *line)
 {
-	if (!line || !mod_wanted())
+	if (!line || !ec_wanted())
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mod_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
 	if (p) { /* the previous line ran no command */
 		flush(p);
 		bpf_map_delete_elem(&bash_pending, &tgid);
 	}
-	struct mod_event *e = mod_event_new(MOD_KIND_LINE);
+	struct ec_event *e = ec_event_new(EC_KIND_LINE);
 	if (!e)
 		return 0;
 	long n = bpf_probe_read_user_str(e->data, BASH_LINE_MAX, line);
@@ -63,7 +63,7 @@ int BPF_KRETPROBE(readline_return, const char *line)
 	e->len = n - 1;
 	e->call_len = n - 1;
 	if (n == BASH_LINE_MAX)
-		e->flags |= MOD_F_TRUNCATED;
+		e->flags |= EC_F_TRUNCATED;
 	bpf_map_update_elem(&bash_pending, &tgid, e, BPF_ANY);
 	return 0;
 }
@@ -72,7 +72,7 @@ SEC("uprobe")
 int BPF_KPROBE(execute_command_enter)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mod_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
 	if (p)
 		p->aux++;
 	return 0;
@@ -82,7 +82,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(execute_command_return, int ret)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mod_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
 	if (!p)
 		return 0;
 	if (p->aux > 1) {
@@ -92,7 +92,7 @@ int BPF_KRETPROBE(execute_command_return, int ret)
 	if (p->aux == 0) /* a call already running when the line was read (read -e) */
 		return 0;
 	p->retval = ret;
-	p->flags |= MOD_F_RETVAL;
+	p->flags |= EC_F_RETVAL;
 	flush(p);
 	bpf_map_delete_elem(&bash_pending, &tgid);
 	return 0;
@@ -104,10 +104,10 @@ static __always_inline void ended(void)
 	__u32 tgid = pid_tgid >> 32;
 	if (tgid != (__u32)pid_tgid)
 		return;
-	struct mod_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&bash_pending, &tgid);
 	if (!p)
 		return;
-	p->flags |= MOD_F_EXITED;
+	p->flags |= EC_F_EXITED;
 	flush(p);
 	bpf_map_delete_elem(&bash_pending, &tgid);
 }

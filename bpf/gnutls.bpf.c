@@ -15,24 +15,25 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "modcommon.bpf.h"
-#include "modsock.bpf.h"
+#include "common.bpf.h"
+#include "conn.bpf.h"
+#include "tlscall.bpf.h"
 #include "gnutls.h"
 
 SEC("uprobe")
 int BPF_KPROBE(send_enter, void *session, const void *data)
 {
-	return mod_tls_enter(MOD_DIR_WRITE, (__u64)session, (__u64)data);
+	return ec_call_enter(EC_DIR_WRITE, (__u64)session, (__u64)data);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(recv_enter, void *session, void *data)
 {
-	return mod_tls_enter(MOD_DIR_READ, (__u64)session, (__u64)data);
+	return ec_call_enter(EC_DIR_READ, (__u64)session, (__u64)data);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(record_return, long ret)
 {
-	return mod_tls_leave(ret);
+	return ec_call_leave(ret);
 }

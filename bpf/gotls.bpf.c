@@ -25,16 +25,10 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
-#include "gotls.h"
-#include "sock.bpf.h"
+#include "common.bpf.h"
+#include "conn.bpf.h"
 
 #define RECORD_APPDATA 23
-
-#ifndef barrier_var
-#define barrier_var(var) asm volatile("" : "+r"(var))
-#endif
-
-char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space before load. */
 const volatile __u32 regabi = 1;	   /* Go >= 1.17 amd64 register ABI */
@@ -54,48 +48,6 @@ struct read_call {
 	__u64 cap;
 };
 
-struct conn {
-	__u64 id;
-	__u64 seq[2];
-	__u32 pid;
-	__u32 tid;
-	__u32 uid;
-	__s32 fd;
-	__u16 family;
-	__u16 sport;
-	__u16 dport;
-	__u16 pad;
-	__u8 saddr[16];
-	__u8 daddr[16];
-	char comm[GOTLS_COMM_LEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
-} gotls_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct gotls_cfg);
-} gotls_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 64);
-	__type(key, char[GOTLS_COMM_LEN]);
-	__type(value, __u32);
-} gotls_comms SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} gotls_lost SEC(".maps");
-
 /* Read calls in progress, by goroutine. LRU: a goroutine that dies inside Read is forgotten. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -103,59 +55,6 @@ struct {
 	__type(key, struct read_key);
 	__type(value, struct read_call);
 } gotls_reads SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u64); /* struct sock * */
-	__type(value, struct conn);
-} gotls_conns SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__uint(value_size, sizeof(struct gotls_event) + GOTLS_CHUNK);
-} gotls_scratch SEC(".maps");
-
-__u64 next_conn_id = 0;
-
-static __always_inline void count_lost(void)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&gotls_lost, &zero);
-	if (n)
-		(*n)++;
-}
-
-static __always_inline __u64 wakeup_flags(const struct gotls_cfg *cfg)
-{
-	__u64 want = cfg ? cfg->wakeup_bytes : 0;
-	if (want && bpf_ringbuf_query(&gotls_events, BPF_RB_AVAIL_DATA) >= want)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline int wanted(void)
-{
-	__u32 zero = 0;
-	struct gotls_cfg *cfg = bpf_map_lookup_elem(&gotls_config, &zero);
-	if (!cfg)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (cfg->pid && (__u32)(pid_tgid >> 32) != cfg->pid)
-		return 0;
-	if (cfg->uid_set && (__u32)bpf_get_current_uid_gid() != cfg->uid)
-		return 0;
-	char comm[GOTLS_COMM_LEN] = {};
-	bpf_get_current_comm(comm, sizeof(comm));
-	__u32 *mark = bpf_map_lookup_elem(&gotls_comms, comm);
-	if (mark && *mark == GOTLS_COMM_IGNORE)
-		return 0;
-	if (cfg->n_target && !(mark && *mark == GOTLS_COMM_TARGET))
-		return 0;
-	return 1;
-}
 
 /* Argument word i (0-based) of the call: a register or a stack slot. */
 static __always_inline __u64 arg(struct pt_regs *ctx, int i)
@@ -216,111 +115,20 @@ static __always_inline int conn_fd(__u64 conn)
 	return (int)sysfd;
 }
 
-struct emit_ctx {
-	struct gotls_cfg *cfg;
-	__u64 buf;
-	__u64 len;
-	__u64 seq0;
-};
-
-static long emit_chunk(__u64 i, struct emit_ctx *c)
-{
-	__u32 zero = 0;
-	__u64 off = i * GOTLS_CHUNK;
-	if (off >= c->len)
-		return 1;
-	struct gotls_event *e = bpf_map_lookup_elem(&gotls_scratch, &zero);
-	if (!e)
-		return 1;
-	__u64 n = c->len - off;
-	if (n > GOTLS_CHUNK)
-		n = GOTLS_CHUNK;
-	barrier_var(n);
-	if (n > GOTLS_CHUNK)
-		return 1;
-	e->seq = c->seq0 + i;
-	e->offset = off;
-	e->len = n;
-	e->ts_ns = bpf_ktime_get_ns();
-	if (bpf_probe_read_user(e->data, n, (const void *)(c->buf + off))) {
-		count_lost();
-		return 0;
-	}
-	__u64 size = sizeof(*e) + n;
-	barrier_var(size);
-	if (size > sizeof(*e) + GOTLS_CHUNK)
-		return 1;
-	if (bpf_ringbuf_output(&gotls_events, e, size, wakeup_flags(c->cfg)))
-		count_lost();
-	return 0;
-}
-
 static __always_inline int emit(__u32 dir, __u64 goconn, __u64 buf, __u64 len)
 {
 	if (!len || !buf)
 		return 0;
-	__u32 zero = 0;
-	struct gotls_cfg *cfg = bpf_map_lookup_elem(&gotls_config, &zero);
-	struct gotls_event *e = bpf_map_lookup_elem(&gotls_scratch, &zero);
+	struct ec_cfg *cfg = ec_cfg();
+	struct ec_event *e = ec_event_new(EC_KIND_DATA);
 	if (!cfg || !e)
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u64 out = len;
-	__u32 truncated = 0;
-	if (cfg->truncate && out > cfg->truncate) {
-		out = cfg->truncate;
-		truncated = 1;
-	}
-	__u64 nchunks = (out + GOTLS_CHUNK - 1) / GOTLS_CHUNK;
-
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = GOTLS_KIND_DATA;
 	e->dir = dir;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->call_len = len;
-	e->truncated = truncated;
-	e->goconn = goconn;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	int fd = conn_fd(goconn);
-	e->fd = fd;
-
-	__u64 seq0 = 0;
-	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
-	if (sk) {
-		__u64 key = (__u64)sk;
-		struct conn *c = bpf_map_lookup_elem(&gotls_conns, &key);
-		if (!c) {
-			struct conn n = {};
-			n.id = __sync_fetch_and_add(&next_conn_id, 1) + 1;
-			n.pid = e->pid;
-			n.tid = e->tid;
-			n.uid = e->uid;
-			n.fd = fd;
-			__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
-			ec_sock_tuple(sk, &n.family, n.saddr, n.daddr, &n.sport, &n.dport);
-			bpf_map_update_elem(&gotls_conns, &key, &n, BPF_NOEXIST);
-			c = bpf_map_lookup_elem(&gotls_conns, &key);
-		}
-		if (c) {
-			e->conn_id = c->id;
-			e->family = c->family;
-			e->sport = c->sport;
-			e->dport = c->dport;
-			__builtin_memcpy(e->saddr, c->saddr, sizeof(e->saddr));
-			__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
-			__u32 d = dir == GOTLS_DIR_WRITE ? 1 : 0;
-			seq0 = __sync_fetch_and_add(&c->seq[d], nchunks);
-		}
-	} else {
-		e->fd = fd >= 0 ? fd : -1;
-	}
-
-	struct emit_ctx ec = {.cfg = cfg, .buf = buf, .len = out, .seq0 = seq0};
-	if (nchunks > GOTLS_MAX_CHUNKS)
-		nchunks = GOTLS_MAX_CHUNKS;
-	bpf_loop(nchunks, emit_chunk, &ec, 0);
+	e->handle = goconn;
+	e->fd = conn_fd(goconn);
+	__u64 seq0 = 0, nchunks = ec_chunks(e, cfg, len);
+	ec_conn_of(e, e->fd, nchunks, &seq0);
+	ec_emit(e, cfg, buf, nchunks, seq0);
 	return 0;
 }
 
@@ -328,19 +136,19 @@ static __always_inline int emit(__u32 dir, __u64 goconn, __u64 buf, __u64 len)
 SEC("uprobe")
 int go_write(struct pt_regs *ctx)
 {
-	if (!wanted())
+	if (!ec_wanted())
 		return 0;
 	__u64 typ = arg(ctx, 1); /* recordType is a uint8 */
 	if ((typ & 0xff) != RECORD_APPDATA)
 		return 0;
-	return emit(GOTLS_DIR_WRITE, arg(ctx, 0), arg(ctx, 2), arg(ctx, 3));
+	return emit(EC_DIR_WRITE, arg(ctx, 0), arg(ctx, 2), arg(ctx, 3));
 }
 
 /* func (c *Conn) Read(b []byte) (int, error): entry */
 SEC("uprobe")
 int go_read_enter(struct pt_regs *ctx)
 {
-	if (!wanted())
+	if (!ec_wanted())
 		return 0;
 	struct read_key k = {.g = cur_g(ctx), .tgid = bpf_get_current_pid_tgid() >> 32};
 	struct read_call c = {.conn = arg(ctx, 0), .buf = arg(ctx, 1), .cap = arg(ctx, 2)};
@@ -363,92 +171,41 @@ int go_read_ret(struct pt_regs *ctx)
 	__s64 n = regabi ? (__s64)ctx->ax : (__s64)arg(ctx, 4); /* c, b.ptr, b.len, b.cap, n */
 	if (n <= 0 || (__u64)n > c.cap)
 		return 0;
-	return emit(GOTLS_DIR_READ, c.conn, c.buf, (__u64)n);
+	return emit(EC_DIR_READ, c.conn, c.buf, (__u64)n);
 }
 
 /* func (c *Config) writeKeyLog(label string, clientRandom, secret []byte) error */
 SEC("uprobe")
 int go_keylog(struct pt_regs *ctx)
 {
-	if (!wanted())
+	if (!ec_wanted())
 		return 0;
 	__u64 label = arg(ctx, 1), label_len = arg(ctx, 2);
 	__u64 random = arg(ctx, 3), random_len = arg(ctx, 4);
 	__u64 secret = arg(ctx, 6), secret_len = arg(ctx, 7);
-	struct gotls_keylog *e = bpf_ringbuf_reserve(&gotls_events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
+	struct ec_event *e = ec_event_reserve(EC_KIND_KEYLOG, sizeof(struct ec_keylog));
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	e->kind = GOTLS_KIND_KEYLOG;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->ts_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (label_len > GOTLS_LABEL_MAX)
-		label_len = GOTLS_LABEL_MAX;
-	if (random_len > GOTLS_SECRET_MAX)
-		random_len = GOTLS_SECRET_MAX;
-	if (secret_len > GOTLS_SECRET_MAX)
-		secret_len = GOTLS_SECRET_MAX;
+	struct ec_keylog *k = (struct ec_keylog *)e->data;
+	__builtin_memset(k, 0, sizeof(*k));
+	if (label_len > EC_KEYLOG_LABEL)
+		label_len = EC_KEYLOG_LABEL;
+	if (random_len > EC_KEYLOG_SECRET)
+		random_len = EC_KEYLOG_SECRET;
+	if (secret_len > EC_KEYLOG_SECRET)
+		secret_len = EC_KEYLOG_SECRET;
 	barrier_var(label_len);
 	barrier_var(random_len);
 	barrier_var(secret_len);
-	if (label_len <= GOTLS_LABEL_MAX &&
-	    !bpf_probe_read_user(e->label, label_len, (void *)label))
-		e->label_len = label_len;
-	if (random_len <= GOTLS_SECRET_MAX &&
-	    !bpf_probe_read_user(e->random, random_len, (void *)random))
-		e->random_len = random_len;
-	if (secret_len <= GOTLS_SECRET_MAX &&
-	    !bpf_probe_read_user(e->secret, secret_len, (void *)secret))
-		e->secret_len = secret_len;
-	__u32 zero = 0;
-	bpf_ringbuf_submit(e, wakeup_flags(bpf_map_lookup_elem(&gotls_config, &zero)));
-	return 0;
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(go_sock_state, struct sock *sk, int oldstate, int newstate)
-{
-	if (newstate != TCP_CLOSE)
-		return 0;
-	__u64 key = (__u64)sk;
-	struct conn *c = bpf_map_lookup_elem(&gotls_conns, &key);
-	if (!c)
-		return 0;
-	__u32 zero = 0;
-	struct gotls_cfg *cfg = bpf_map_lookup_elem(&gotls_config, &zero);
-	struct gotls_event *e = bpf_ringbuf_reserve(&gotls_events, sizeof(*e), 0);
-	if (!e) {
-		count_lost();
-		bpf_map_delete_elem(&gotls_conns, &key);
-		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->kind = GOTLS_KIND_CLOSE;
-	e->ts_ns = bpf_ktime_get_ns();
-	e->conn_id = c->id;
-	e->pid = c->pid;
-	e->tid = c->tid;
-	e->uid = c->uid;
-	e->fd = c->fd;
-	e->family = c->family;
-	e->sport = c->sport;
-	e->dport = c->dport;
-	__builtin_memcpy(e->saddr, c->saddr, sizeof(e->saddr));
-	__builtin_memcpy(e->daddr, c->daddr, sizeof(e->daddr));
-	__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
-	bpf_map_delete_elem(&gotls_conns, &key);
-	bpf_ringbuf_submit(e, wakeup_flags(cfg));
-	return 0;
-}
-
-/* --empty-probes: the same attach points with nothing to do (the baseline cost of a uprobe). */
-SEC("uprobe")
-int go_empty(struct pt_regs *ctx)
-{
+	if (label_len <= EC_KEYLOG_LABEL &&
+	    !bpf_probe_read_user(k->label, label_len, (void *)label))
+		k->label_len = label_len;
+	if (random_len <= EC_KEYLOG_SECRET &&
+	    !bpf_probe_read_user(k->random, random_len, (void *)random))
+		k->random_len = random_len;
+	if (secret_len <= EC_KEYLOG_SECRET &&
+	    !bpf_probe_read_user(k->secret, secret_len, (void *)secret))
+		k->secret_len = secret_len;
+	bpf_ringbuf_submit(e, ec_wakeup(ec_cfg()));
 	return 0;
 }

@@ -13,7 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "modcommon.bpf.h"
+#include "common.bpf.h"
 #include "mysqld.h"
 
 const volatile __u32 layout = MYSQLD_MARIADB;
@@ -23,7 +23,7 @@ struct {
 	__uint(max_entries, MYSQL_INFLIGHT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32); /* tid */
-	__uint(value_size, sizeof(struct mod_event) + MOD_CHUNK);
+	__uint(value_size, sizeof(struct ec_event) + EC_CHUNK);
 } mysqld_pending SEC(".maps");
 
 struct com_query {
@@ -47,10 +47,10 @@ int BPF_KPROBE(dispatch_enter, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 		query = cq.query;
 		len = cq.length;
 	}
-	if (cmd != MYSQL_COM_QUERY || !query || !mod_wanted())
+	if (cmd != MYSQL_COM_QUERY || !query || !ec_wanted())
 		return 0;
-	struct mod_cfg *cfg = mod_cfg();
-	struct mod_event *e = mod_event_new(MOD_KIND_QUERY);
+	struct ec_cfg *cfg = ec_cfg();
+	struct ec_event *e = ec_event_new(EC_KIND_QUERY);
 	if (!cfg || !e)
 		return 0;
 	e->aux = cmd;
@@ -58,15 +58,15 @@ int BPF_KPROBE(dispatch_enter, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 	__u64 n = len;
 	if (cfg->truncate && n > cfg->truncate)
 		n = cfg->truncate;
-	if (n > MOD_CHUNK)
-		n = MOD_CHUNK;
+	if (n > EC_CHUNK)
+		n = EC_CHUNK;
 	if (n < len)
-		e->flags |= MOD_F_TRUNCATED;
+		e->flags |= EC_F_TRUNCATED;
 	barrier_var(n);
-	if (n > MOD_CHUNK)
+	if (n > EC_CHUNK)
 		return 0;
 	if (bpf_probe_read_user(e->data, n, (void *)query)) {
-		mod_count_lost();
+		ec_count_lost();
 		return 0;
 	}
 	e->len = n;
@@ -80,10 +80,10 @@ SEC("uprobe")
 int BPF_KPROBE(set_error_enter, void *da, unsigned int sql_errno)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mod_event *p = bpf_map_lookup_elem(&mysqld_pending, &tid);
-	if (p && !(p->flags & MOD_F_RETVAL)) {
+	struct ec_event *p = bpf_map_lookup_elem(&mysqld_pending, &tid);
+	if (p && !(p->flags & EC_F_RETVAL)) {
 		p->retval = sql_errno;
-		p->flags |= MOD_F_RETVAL | MOD_F_ERROR;
+		p->flags |= EC_F_RETVAL | EC_F_ERROR;
 	}
 	return 0;
 }
@@ -92,19 +92,19 @@ SEC("uretprobe")
 int BPF_KRETPROBE(dispatch_return, __u64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct mod_event *p = bpf_map_lookup_elem(&mysqld_pending, &tid);
+	struct ec_event *p = bpf_map_lookup_elem(&mysqld_pending, &tid);
 	if (!p)
 		return 0;
-	if (!(p->flags & MOD_F_ERROR)) {
+	if (!(p->flags & EC_F_ERROR)) {
 		p->retval = (__u8)ret; /* bool (MariaDB, MySQL 5.7) or a small enum */
-		p->flags |= MOD_F_RETVAL;
+		p->flags |= EC_F_RETVAL;
 	}
 	__u64 len = p->len;
 	barrier_var(len);
-	if (len <= MOD_CHUNK) {
-		struct mod_cfg *cfg = mod_cfg();
-		if (bpf_ringbuf_output(&mod_events, p, sizeof(*p) + len, mod_wakeup(cfg)))
-			mod_count_lost();
+	if (len <= EC_CHUNK) {
+		struct ec_cfg *cfg = ec_cfg();
+		if (bpf_ringbuf_output(&ec_events, p, sizeof(*p) + len, ec_wakeup(cfg)))
+			ec_count_lost();
 	}
 	bpf_map_delete_elem(&mysqld_pending, &tid);
 	return 0;

@@ -17,8 +17,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "modcommon.bpf.h"
-#include "modsock.bpf.h"
+#include "common.bpf.h"
+#include "conn.bpf.h"
+#include "tlscall.bpf.h"
 #include "nss.h"
 
 struct pr_file_desc {
@@ -55,27 +56,26 @@ static __always_inline int is_ssl_socket(__u64 fd)
 
 static __always_inline int enter(__u32 dir, void *fd, void *buf)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	/* nested calls are counted by mod_tls_enter; check the outer one only */
-	if (!bpf_map_lookup_elem(&mod_active, &tid) && !is_ssl_socket((__u64)fd))
+	/* nested calls are counted by ec_call_enter; check the outer one only */
+	if (!ec_call_busy() && !is_ssl_socket((__u64)fd))
 		return 0;
-	return mod_tls_enter(dir, (__u64)fd, (__u64)buf);
+	return ec_call_enter(dir, (__u64)fd, (__u64)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(write_enter, void *fd, const void *buf)
 {
-	return enter(MOD_DIR_WRITE, fd, (void *)buf);
+	return enter(EC_DIR_WRITE, fd, (void *)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(read_enter, void *fd, void *buf)
 {
-	return enter(MOD_DIR_READ, fd, buf);
+	return enter(EC_DIR_READ, fd, buf);
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(io_return, int ret)
 {
-	return mod_tls_leave(ret);
+	return ec_call_leave(ret);
 }

@@ -16,7 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "modcommon.bpf.h"
+#include "common.bpf.h"
 #include "zsh.h"
 
 struct {
@@ -34,18 +34,18 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__uint(value_size, sizeof(struct mod_event) + ZSH_LINE_MAX);
+	__uint(value_size, sizeof(struct ec_event) + ZSH_LINE_MAX);
 } zsh_pending SEC(".maps");
 
-static __always_inline void flush(struct mod_event *p, __u32 tgid)
+static __always_inline void flush(struct ec_event *p, __u32 tgid)
 {
-	struct mod_cfg *cfg = mod_cfg();
+	struct ec_cfg *cfg = ec_cfg();
 	__u64 len = p->len;
 	barrier_var(len);
 	if (cfg && len <= ZSH_LINE_MAX &&
-	    !(cfg->errnumber_set && (!(p->flags & MOD_F_RETVAL) || p->retval != cfg->errnumber))) {
-		if (bpf_ringbuf_output(&mod_events, p, sizeof(*p) + len, mod_wakeup(cfg)))
-			mod_count_lost();
+	    !(cfg->errnumber_set && (!(p->flags & EC_F_RETVAL) || p->retval != cfg->errnumber))) {
+		if (bpf_ringbuf_output(&ec_events, p, sizeof(*p) + len, ec_wakeup(cfg)))
+			ec_count_lost();
 	}
 	bpf_map_delete_elem(&zsh_pending, &tgid);
 }
@@ -56,17 +56,17 @@ int BPF_KPROBE(zleentry_enter, int cmd)
 	if (cmd != ZSH_CMD_READ)
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct mod_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
 	if (p) { /* back at the prompt: the previous line's command has run */
 		__s64 val = 0;
 		if (!bpf_probe_read_user(&val, sizeof(val),
 					 (void *)(PT_REGS_IP(ctx) + lastval_delta))) {
 			p->retval = val;
-			p->flags |= MOD_F_RETVAL;
+			p->flags |= EC_F_RETVAL;
 		}
 		flush(p, tgid);
 	}
-	if (!mod_wanted())
+	if (!ec_wanted())
 		return 0;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), one = 1;
 	bpf_map_update_elem(&zsh_reading, &tid, &one, BPF_ANY);
@@ -82,7 +82,7 @@ int BPF_KRETPROBE(zleentry_return, const char *line)
 	bpf_map_delete_elem(&zsh_reading, &tid);
 	if (!line)
 		return 0;
-	struct mod_event *e = mod_event_new(MOD_KIND_LINE);
+	struct ec_event *e = ec_event_new(EC_KIND_LINE);
 	if (!e)
 		return 0;
 	long n = bpf_probe_read_user_str(e->data, ZSH_LINE_MAX, line);
@@ -90,9 +90,9 @@ int BPF_KRETPROBE(zleentry_return, const char *line)
 		return 0;
 	e->call_len = n - 1;
 	if (n == ZSH_LINE_MAX)
-		e->flags |= MOD_F_TRUNCATED;
+		e->flags |= EC_F_TRUNCATED;
 	if (!lastval_delta) {
-		mod_submit(e, n - 1, mod_cfg());
+		ec_submit(e, n - 1, ec_cfg());
 		return 0;
 	}
 	e->len = n - 1;
@@ -107,10 +107,10 @@ static __always_inline void ended(void)
 	__u32 tgid = pid_tgid >> 32;
 	if (tgid != (__u32)pid_tgid)
 		return;
-	struct mod_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
 	if (!p)
 		return;
-	p->flags |= MOD_F_EXITED;
+	p->flags |= EC_F_EXITED;
 	flush(p, tgid);
 }
 

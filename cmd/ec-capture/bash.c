@@ -10,50 +10,39 @@
 #include "bash.h"
 #include "bash.skel.h"
 #include "error.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "record.h"
 #include "util.h"
 
-static const struct ec_mod_spec spec = {
-    .name = "bash",
-    .what = "Capture the command lines interactive bash shells read, with return codes.",
-    .path_opt = "bash",
-    .path_help = "the bash binary (default: --pid's, /bin/bash)",
-    .errnumber = 1,
-    .source = EVENT__SOURCE__SOURCE_BASH,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
-	if (size < sizeof *e || e->len > size - sizeof *e || e->kind != MOD_KIND_LINE)
+	if (e->kind != EC_KIND_LINE)
 		return 0;
 	const char *note = NULL;
-	if (e->flags & MOD_F_EXITED)
+	if (e->flags & EC_F_EXITED)
 		note = "no return code: the shell exited or exec'd";
-	else if (!(e->flags & MOD_F_RETVAL))
+	else if (!(e->flags & EC_F_RETVAL))
 		note = "no return code: the line ran no command";
-	return ec_mod_put(ctx, e, NULL, 0, note);
+	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-int bash_main(int argc, char **argv)
+static struct bash_bpf *skel;
+
+static int setup(struct ec_mod *m)
 {
 	static const char *const candidates[] = {"/bin/bash", "/usr/bin/bash", NULL};
-	struct ec_mod mod, *m = &mod;
-	struct bash_bpf *skel = NULL;
 	char path[4096], msg[4352], sym[128];
-	int err, status = 1;
+	int err;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			    sizeof msg)) {
+	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
+			  sizeof msg)) {
 		ec_warn("bash not found: %s (give it with --bash PATH)", msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, "readline", 0, sym, sizeof sym);
+	err = ec_target_symbol(path, "readline", 0, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it bash? give the right binary with --bash PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no readline symbol"
@@ -66,16 +55,16 @@ int bash_main(int argc, char **argv)
 	skel = bash_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	if ((err = ec_mod_uprobe(m, skel->progs.readline_return, path, "readline", 1))) {
 		ec_warn("cannot attach a uretprobe to readline in %s: %s", path,
 			ec_capture_strerror(err));
-		goto cleanup;
+		return 1;
 	}
-	int have_exec = !ec_mod_find_symbol(path, "execute_command", 0, sym, sizeof sym);
+	int have_exec = !ec_target_symbol(path, "execute_command", 0, sym, sizeof sym);
 	if (have_exec) {
 		if ((err = ec_mod_uprobe(m, skel->progs.execute_command_enter, path,
 					 "execute_command", 0)) ||
@@ -83,19 +72,33 @@ int bash_main(int argc, char **argv)
 					 "execute_command", 1))) {
 			ec_warn("cannot attach uprobes to execute_command in %s: %s", path,
 				ec_capture_strerror(err));
-			goto cleanup;
+			return 1;
 		}
 	} else {
 		ec_mod_say(m, "execute_command: not in %s, lines come without return codes", path);
 	}
 	if (ec_mod_attach(m, skel->progs.process_exit, "tp_btf/sched_process_exit") ||
 	    ec_mod_attach(m, skel->progs.process_exec, "tp_btf/sched_process_exec"))
-		goto cleanup;
+		return 1;
 	ec_mod_say(m, "hooked readline (return)%s in %s; sched_process_exit, sched_process_exec",
 		   have_exec ? ", execute_command (entry and return)" : "", path);
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	bash_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	bash_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_bash = {
+    .name = "bash",
+    .what = "Capture the command lines interactive bash shells read, with return codes.",
+    .path_opt = "bash",
+    .path_help = "the bash binary (default: --pid's, /bin/bash)",
+    .flags = EC_MOD_ERRNUMBER,
+    .source = EVENT__SOURCE__SOURCE_BASH,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

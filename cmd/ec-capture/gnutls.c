@@ -10,44 +10,35 @@
 #include "error.h"
 #include "gnutls.h"
 #include "gnutls.skel.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "record.h"
 #include "util.h"
 
-static const struct ec_mod_spec spec = {
-    .name = "gnutls",
-    .what = "Capture the plaintext of GnuTLS gnutls_record_send/gnutls_record_recv.",
-    .path_opt = "gnutls",
-    .path_help = "the libgnutls to hook (default: --pid's, ldconfig's libgnutls.so.30)",
-    .source = EVENT__SOURCE__SOURCE_GNUTLS,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
-	if (size < sizeof *e || e->len > size - sizeof *e ||
-	    (e->kind != MOD_KIND_DATA && e->kind != MOD_KIND_CLOSE))
+	if ((e->kind != EC_KIND_DATA && e->kind != EC_KIND_CLOSE))
 		return 0;
-	return ec_mod_put(ctx, e, NULL, 0, NULL);
+	return ec_mod_put(m, e, NULL, 0, NULL);
 }
 
-int gnutls_main(int argc, char **argv)
-{
-	struct ec_mod mod, *m = &mod;
-	struct gnutls_bpf *skel = NULL;
-	char path[4096], msg[4352], sym[128];
-	int err, status = 1;
+static const char *const sonames[] = {GNUTLS_SONAME, NULL};
+static const struct ec_target_lib lib = {"--gnutls", "libgnutls.so", sonames,
+					 "install libgnutls30"};
+static struct gnutls_bpf *skel;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_lib(m->o.path, (pid_t)m->o.pid, "libgnutls.so", GNUTLS_SONAME, path,
-			    sizeof path, msg, sizeof msg)) {
-		ec_warn("%s (install libgnutls30, or give it with --gnutls PATH)", msg);
+static int setup(struct ec_mod *m)
+{
+	char path[4096], msg[4352], sym[128];
+	int err;
+
+	if (ec_target_lib(&lib, m->o.path, (pid_t)m->o.pid, path, sizeof path, msg, sizeof msg)) {
+		ec_warn("%s", msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, "gnutls_record_send", 0, sym, sizeof sym);
+	err = ec_target_symbol(path, "gnutls_record_send", 0, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it libgnutls? give the right one with --gnutls PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no gnutls_record_send symbol"
@@ -60,10 +51,10 @@ int gnutls_main(int argc, char **argv)
 	skel = gnutls_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	static const struct {
 		const char *sym;
 		int write, required;
@@ -75,8 +66,7 @@ int gnutls_main(int argc, char **argv)
 	};
 	char done[256] = "";
 	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++) {
-		if (!hooks[i].required &&
-		    ec_mod_find_symbol(path, hooks[i].sym, 0, sym, sizeof sym))
+		if (!hooks[i].required && ec_target_symbol(path, hooks[i].sym, 0, sym, sizeof sym))
 			continue;
 		struct bpf_program *p =
 		    hooks[i].write ? skel->progs.send_enter : skel->progs.recv_enter;
@@ -84,19 +74,32 @@ int gnutls_main(int argc, char **argv)
 		    (err = ec_mod_uprobe(m, skel->progs.record_return, path, hooks[i].sym, 1))) {
 			ec_warn("cannot attach uprobes to %s in %s: %s", hooks[i].sym, path,
 				ec_capture_strerror(err));
-			goto cleanup;
+			return 1;
 		}
 		strcat(done, done[0] ? ", " : "");
 		strcat(done, hooks[i].sym);
 	}
-	if (ec_mod_attach(m, skel->progs.mod_sys_enter, "tp_btf/sys_enter") ||
-	    ec_mod_attach(m, skel->progs.mod_sock_state, "tp_btf/inet_sock_set_state"))
-		goto cleanup;
+	if (ec_mod_attach(m, skel->progs.ec_sys_enter, "tp_btf/sys_enter") ||
+	    ec_mod_attach(m, skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+		return 1;
 	ec_mod_say(m, "hooked %s (entry and return) in %s; sys_enter, inet_sock_set_state", done,
 		   path);
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	gnutls_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	gnutls_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_gnutls = {
+    .name = "gnutls",
+    .what = "Capture the plaintext of GnuTLS gnutls_record_send/gnutls_record_recv.",
+    .path_opt = "gnutls",
+    .path_help = "the libgnutls to hook (default: --pid's, ldconfig's libgnutls.so.30)",
+    .source = EVENT__SOURCE__SOURCE_GNUTLS,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

@@ -7,20 +7,20 @@
 
 static const struct {
 	const char *name;
-	int (*main)(int, char **);
+	const struct ec_mod_spec *spec;
 	const char *help;
 } cmds[] = {
-    {"tls", tls_main, "OpenSSL/BoringSSL SSL_read/SSL_write plaintext"},
-    {"openssl", tls_main, "alias of tls"},
-    {"boringssl", tls_main, "alias of tls (source boringssl)"},
-    {"bash", bash_main, "command lines of interactive bash, with return codes"},
-    {"zsh", zsh_main, "command lines of interactive zsh (line editor)"},
-    {"gotls", gotls_main, "Go crypto/tls plaintext and keys (stripped binaries too)"},
-    {"mysqld", mysqld_main, "SQL queries of a MySQL/MariaDB server (dispatch_command)"},
-    {"postgres", postgres_main, "SQL queries of a PostgreSQL server"},
-    {"gnutls", gnutls_main, "GnuTLS gnutls_record_send/recv plaintext"},
-    {"nss", nss_main, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
-    {"nspr", nss_main, "alias of nss"},
+    {"tls", &ec_mod_tls, "OpenSSL/BoringSSL SSL_read/SSL_write plaintext"},
+    {"openssl", &ec_mod_tls, "alias of tls"},
+    {"boringssl", &ec_mod_tls, "alias of tls (source boringssl)"},
+    {"bash", &ec_mod_bash, "command lines of interactive bash, with return codes"},
+    {"zsh", &ec_mod_zsh, "command lines of interactive zsh (line editor)"},
+    {"gotls", &ec_mod_gotls, "Go crypto/tls plaintext and keys (stripped binaries too)"},
+    {"mysqld", &ec_mod_mysqld, "SQL queries of a MySQL/MariaDB server (dispatch_command)"},
+    {"postgres", &ec_mod_postgres, "SQL queries of a PostgreSQL server"},
+    {"gnutls", &ec_mod_gnutls, "GnuTLS gnutls_record_send/recv plaintext"},
+    {"nss", &ec_mod_nss, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
+    {"nspr", &ec_mod_nss, "alias of nss"},
 };
 
 static void usage(FILE *f)
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
 		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].main(argc - 1, argv + 1);
+			return ec_mod_main(cmds[i].spec, argc - 1, argv + 1);
 	ec_warn("unknown module '%s' (try: tls, openssl, boringssl; see --help)", argv[1]);
 	return 2;
 }

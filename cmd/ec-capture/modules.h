@@ -1,19 +1,16 @@
-/* ec-capture's modules: one NAME_main per subcommand. */
+/* ec-capture's modules: one spec each over the runner (lib/capture/mod.h). */
 #ifndef EC_CAPTURE_MODULES_H
 #define EC_CAPTURE_MODULES_H
 
-/* `ec-capture tls|openssl|boringssl [options]`; argv[0] is the subcommand. */
-int tls_main(int argc, char **argv);
+#include "mod.h"
 
-/* Modules on the shared runner (lib/modrun.c); see docs/MODULES.md. */
-int bash_main(int argc, char **argv);
-int zsh_main(int argc, char **argv);
-int mysqld_main(int argc, char **argv);
-int postgres_main(int argc, char **argv);
-int gnutls_main(int argc, char **argv);
-int nss_main(int argc, char **argv);
-
-/* `ec-capture gotls --elfpath BIN | --pid PID [options]`. */
-int gotls_main(int argc, char **argv);
+extern const struct ec_mod_spec ec_mod_tls; /* tls, openssl, boringssl */
+extern const struct ec_mod_spec ec_mod_gotls;
+extern const struct ec_mod_spec ec_mod_gnutls;
+extern const struct ec_mod_spec ec_mod_nss; /* nss, nspr */
+extern const struct ec_mod_spec ec_mod_bash;
+extern const struct ec_mod_spec ec_mod_zsh;
+extern const struct ec_mod_spec ec_mod_mysqld;
+extern const struct ec_mod_spec ec_mod_postgres;
 
 #endif

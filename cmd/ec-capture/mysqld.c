@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "error.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "mysqld.h"
 #include "mysqld.skel.h"
@@ -19,46 +20,35 @@
 #define DISPATCH "_Z16dispatch_command"
 #define ERRSTATUS "_ZN16Diagnostics_area16set_error_status"
 
-static const struct ec_mod_spec spec = {
-    .name = "mysqld",
-    .what = "Capture the SQL queries a MySQL/MariaDB server executes (dispatch_command).",
-    .path_opt = "mysqld",
-    .path_help = "the server binary (default: --pid's, mariadbd, mysqld)",
-    .source = EVENT__SOURCE__SOURCE_MYSQLD,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
-	if (size < sizeof *e || e->len > size - sizeof *e || e->kind != MOD_KIND_QUERY)
+	if (e->kind != EC_KIND_QUERY)
 		return 0;
 	char note[64];
-	if (e->flags & MOD_F_ERROR)
+	if (e->flags & EC_F_ERROR)
 		snprintf(note, sizeof note, "COM_QUERY failed: error %lld", (long long)e->retval);
 	else
 		snprintf(note, sizeof note, "COM_QUERY");
-	return ec_mod_put(ctx, e, NULL, 0, note);
+	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-int mysqld_main(int argc, char **argv)
+static struct mysqld_bpf *skel;
+
+static int setup(struct ec_mod *m)
 {
 	static const char *const candidates[] = {"/usr/sbin/mariadbd", "/usr/sbin/mysqld",
 						 "/usr/local/mysql/bin/mysqld", NULL};
-	struct ec_mod mod, *m = &mod;
-	struct mysqld_bpf *skel = NULL;
 	char path[4096], msg[4352], sym[512];
-	int err, status = 1;
+	int err;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			    sizeof msg)) {
+	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
+			  sizeof msg)) {
 		ec_warn("mysqld not found: %s (install mariadb-server, or give it with --mysqld "
 			"PATH)",
 			msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, DISPATCH, 1, sym, sizeof sym);
+	err = ec_target_symbol(path, DISPATCH, 1, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it a MySQL/MariaDB server? give it with --mysqld PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no dispatch_command symbol"
@@ -84,24 +74,24 @@ int mysqld_main(int argc, char **argv)
 	skel = mysqld_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
 	skel->rodata->layout = layout;
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	if ((err = ec_mod_uprobe(m, skel->progs.dispatch_enter, path, sym, 0)) ||
 	    (err = ec_mod_uprobe(m, skel->progs.dispatch_return, path, sym, 1))) {
 		ec_warn("cannot attach uprobes to %s in %s: %s", sym, path,
 			ec_capture_strerror(err));
-		goto cleanup;
+		return 1;
 	}
-	char errs[8][EC_MOD_SYM_LEN];
-	int nerr = ec_mod_list_symbols(path, ERRSTATUS, errs, 8);
+	char errs[8][EC_TARGET_SYM_LEN];
+	int nerr = ec_target_list_symbols(path, ERRSTATUS, errs, 8);
 	for (int i = 0; i < nerr; i++) {
 		if ((err = ec_mod_uprobe(m, skel->progs.set_error_enter, path, errs[i], 0))) {
 			ec_warn("cannot attach a uprobe to %s in %s: %s", errs[i], path,
 				ec_capture_strerror(err));
-			goto cleanup;
+			return 1;
 		}
 	}
 	if (nerr <= 0)
@@ -111,9 +101,22 @@ int mysqld_main(int argc, char **argv)
 			   path);
 	ec_mod_say(m, "hooked %s (entry and return), %d set_error_status in %s", sym,
 		   nerr > 0 ? nerr : 0, path);
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	mysqld_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	mysqld_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_mysqld = {
+    .name = "mysqld",
+    .what = "Capture the SQL queries a MySQL/MariaDB server executes (dispatch_command).",
+    .path_opt = "mysqld",
+    .path_help = "the server binary (default: --pid's, mariadbd, mysqld)",
+    .source = EVENT__SOURCE__SOURCE_MYSQLD,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

@@ -9,47 +9,36 @@
 #include <string.h>
 
 #include "error.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "nss.h"
 #include "nss.skel.h"
 #include "record.h"
 #include "util.h"
 
-static const struct ec_mod_spec spec = {
-    .name = "nss",
-    .what = "Capture the plaintext of NSS SSL sockets through NSPR's PR_Write/PR_Read/PR_Send/"
-	    "PR_Recv.",
-    .path_opt = "nspr",
-    .path_help = "the libnspr4 to hook (default: --pid's, ldconfig's libnspr4.so)",
-    .source = EVENT__SOURCE__SOURCE_NSS,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
-	if (size < sizeof *e || e->len > size - sizeof *e ||
-	    (e->kind != MOD_KIND_DATA && e->kind != MOD_KIND_CLOSE))
+	if ((e->kind != EC_KIND_DATA && e->kind != EC_KIND_CLOSE))
 		return 0;
-	return ec_mod_put(ctx, e, NULL, 0, NULL);
+	return ec_mod_put(m, e, NULL, 0, NULL);
 }
 
-int nss_main(int argc, char **argv)
-{
-	struct ec_mod mod, *m = &mod;
-	struct nss_bpf *skel = NULL;
-	char path[4096], msg[4352], sym[128];
-	int err, status = 1;
+static const char *const sonames[] = {NSPR_SONAME, NULL};
+static const struct ec_target_lib lib = {"--nspr", "libnspr4.so", sonames, "install libnspr4"};
+static struct nss_bpf *skel;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_lib(m->o.path, (pid_t)m->o.pid, "libnspr4.so", NSPR_SONAME, path,
-			    sizeof path, msg, sizeof msg)) {
-		ec_warn("%s (install libnspr4, or give it with --nspr PATH)", msg);
+static int setup(struct ec_mod *m)
+{
+	char path[4096], msg[4352], sym[128];
+	int err;
+
+	if (ec_target_lib(&lib, m->o.path, (pid_t)m->o.pid, path, sizeof path, msg, sizeof msg)) {
+		ec_warn("%s", msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, "PR_Write", 0, sym, sizeof sym);
+	err = ec_target_symbol(path, "PR_Write", 0, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it libnspr4? give the right one with --nspr PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no PR_Write symbol"
@@ -62,10 +51,10 @@ int nss_main(int argc, char **argv)
 	skel = nss_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	static const struct {
 		const char *sym;
 		int write;
@@ -84,20 +73,34 @@ int nss_main(int argc, char **argv)
 				ec_capture_strerror(err),
 				err == -ENOENT ? " (is it libnspr4? give it with --nspr PATH)"
 					       : "");
-			goto cleanup;
+			return 1;
 		}
 	}
-	if (ec_mod_attach(m, skel->progs.mod_sys_enter, "tp_btf/sys_enter") ||
-	    ec_mod_attach(m, skel->progs.mod_sock_state, "tp_btf/inet_sock_set_state"))
-		goto cleanup;
+	if (ec_mod_attach(m, skel->progs.ec_sys_enter, "tp_btf/sys_enter") ||
+	    ec_mod_attach(m, skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+		return 1;
 	ec_mod_say(
 	    m,
 	    "hooked PR_Write, PR_Send, PR_Read, PR_Recv (entry and return; SSL sockets only) "
 	    "in %s; sys_enter, inet_sock_set_state",
 	    path);
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	nss_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	nss_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_nss = {
+    .name = "nss",
+    .what = "Capture the plaintext of NSS SSL sockets through NSPR's PR_Write/PR_Read/PR_Send/"
+	    "PR_Recv.",
+    .path_opt = "nspr",
+    .path_help = "the libnspr4 to hook (default: --pid's, ldconfig's libnspr4.so)",
+    .source = EVENT__SOURCE__SOURCE_NSS,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

@@ -70,7 +70,7 @@ struct owner {
 	uint64_t conn_id;
 	uint32_t pid, tid, uid;
 	int32_t fd;
-	char comm[TLS_COMM_LEN + 1];
+	char comm[EC_COMM_LEN + 1];
 };
 
 struct pktcap {
@@ -114,6 +114,31 @@ static int dev_type(const char *ifname)
 		fclose(f);
 	}
 	return type;
+}
+
+int pktcap_args(struct pktcap_opts *o, int argc, char **argv, int first)
+{
+	static char filter[4096];
+	size_t n = 0;
+	for (int i = first; i < argc; i++) {
+		int k = snprintf(filter + n, sizeof filter - n, "%s%s", n ? " " : "", argv[i]);
+		if (!o->path) {
+			ec_warn("%s: unexpected argument '%s' (see --help)", argv[0], argv[i]);
+			return 2;
+		}
+		if (k < 0 || (size_t)k >= sizeof filter - n) {
+			ec_warn("%s: the pcap filter is longer than %zu bytes", argv[0],
+				sizeof filter - 1);
+			return 2;
+		}
+		n += (size_t)k;
+	}
+	o->filter = n ? filter : NULL;
+	if (o->ifname && !o->path) {
+		ec_warn("%s: --ifname is for --pcap FILE (see --help)", argv[0]);
+		return 2;
+	}
+	return 0;
 }
 
 struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
@@ -183,9 +208,9 @@ static uint32_t tuple_slot(const struct ec_tuple *t)
 	return (uint32_t)(h ^ (h >> 32)) % OWNERS;
 }
 
-void pktcap_note_conn(struct pktcap *p, const struct tls_event *te)
+void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 {
-	if (!p || te->kind != TLS_KIND_DATA || (te->family != 2 && te->family != 10))
+	if (!p || te->kind != EC_KIND_DATA || (te->family != 2 && te->family != 10))
 		return;
 	struct ec_tuple t;
 	memset(&t, 0, sizeof t);
@@ -209,8 +234,8 @@ void pktcap_note_conn(struct pktcap *p, const struct tls_event *te)
 	o->tid = te->tid;
 	o->uid = te->uid;
 	o->fd = te->fd;
-	memcpy(o->comm, te->comm, TLS_COMM_LEN);
-	o->comm[TLS_COMM_LEN] = 0;
+	memcpy(o->comm, te->comm, EC_COMM_LEN);
+	o->comm[EC_COMM_LEN] = 0;
 }
 
 /* The process at the packet's source end, else at its destination end. */

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "capture.h"
-#include "tls.h"
+#include "event.h"
 
 struct pktcap_opts {
 	const char *path;   /* --pcap FILE */
@@ -22,6 +22,13 @@ struct pktcap_opts {
 };
 
 struct pktcap;
+
+/*
+ * The operands argv[first..] as the pcap filter (tcpdump's way: words
+ * joined), and --ifname without --pcap refused. 0, or 2 after a one-line
+ * error.
+ */
+int pktcap_args(struct pktcap_opts *o, int argc, char **argv, int first);
 
 /*
  * Check the options, compile the filter and create FILE (before any BPF).
@@ -37,7 +44,7 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status);
  */
 int pktcap_attach(struct pktcap *p, struct ec_capture *cap);
 /* A TLS event: remember which process owns its 4-tuple (packet comments). */
-void pktcap_note_conn(struct pktcap *p, const struct tls_event *te);
+void pktcap_note_conn(struct pktcap *p, const struct ec_event *te);
 /* A key log line: into a Decryption Secrets Block at once. */
 int pktcap_keyline(struct pktcap *p, const char *line);
 /*

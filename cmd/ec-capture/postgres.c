@@ -10,30 +10,22 @@
 #include <string.h>
 
 #include "error.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "postgres.h"
 #include "postgres.skel.h"
 #include "record.h"
 #include "util.h"
 
-static const struct ec_mod_spec spec = {
-    .name = "postgres",
-    .what = "Capture the SQL queries a PostgreSQL server runs (simple and extended protocol).",
-    .path_opt = "postgres",
-    .path_help = "the postgres binary (default: --pid's, /usr/lib/postgresql/*/bin/postgres)",
-    .source = EVENT__SOURCE__SOURCE_POSTGRES,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
-	if (size < sizeof *e || e->len > size - sizeof *e || e->kind != MOD_KIND_QUERY)
+	if (e->kind != EC_KIND_QUERY)
 		return 0;
 	char note[64] = "";
 	size_t n = 0;
-	if (e->flags & MOD_F_ERROR) {
+	if (e->flags & EC_F_ERROR) {
 		/* MAKE_SQLSTATE: five 6-bit characters from '0', first in the low bits */
 		char state[6];
 		unsigned code = e->retval ? (unsigned)e->retval : 0;
@@ -43,32 +35,30 @@ static int on_event(void *ctx, const void *data, size_t size)
 		n = (size_t)snprintf(note, sizeof note, "ERROR %s",
 				     e->retval ? state : "(no SQLSTATE given: XX000)");
 	}
-	if (e->flags & MOD_F_TRUNCATED)
+	if (e->flags & EC_F_TRUNCATED)
 		snprintf(note + n, sizeof note - n, "%struncated at %u bytes", n ? "; " : "",
 			 e->len);
-	return ec_mod_put(ctx, e, NULL, 0, note);
+	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-int postgres_main(int argc, char **argv)
+static struct postgres_bpf *skel;
+
+static int setup(struct ec_mod *m)
 {
 	static const char *const candidates[] = {"/usr/lib/postgresql/*/bin/postgres",
 						 "/usr/local/pgsql/bin/postgres",
 						 "/usr/bin/postgres", NULL};
-	struct ec_mod mod, *m = &mod;
-	struct postgres_bpf *skel = NULL;
 	char path[4096], msg[4352], sym[128];
-	int err, status = 1;
+	int err;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			    sizeof msg)) {
+	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
+			  sizeof msg)) {
 		ec_warn("postgres not found: %s (install postgresql, or give it with --postgres "
 			"PATH)",
 			msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, "pg_parse_query", 0, sym, sizeof sym);
+	err = ec_target_symbol(path, "pg_parse_query", 0, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it the postgres server? give it with --postgres PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no pg_parse_query symbol"
@@ -81,45 +71,58 @@ int postgres_main(int argc, char **argv)
 	skel = postgres_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	if ((err = ec_mod_uprobe(m, skel->progs.parse_enter, path, "pg_parse_query", 0))) {
 		ec_warn("cannot attach a uprobe to pg_parse_query in %s: %s", path,
 			ec_capture_strerror(err));
-		goto cleanup;
+		return 1;
 	}
 	if ((err = ec_mod_uprobe(m, skel->progs.ready_enter, path, "ReadyForQuery", 0))) {
 		ec_warn("cannot attach a uprobe to ReadyForQuery in %s: %s", path,
 			ec_capture_strerror(err));
-		goto cleanup;
+		return 1;
 	}
 	static const char *const errfns[] = {"errstart", "errstart_cold"};
 	char done[128] = "";
 	for (size_t i = 0; i < 2; i++) {
-		if (ec_mod_find_symbol(path, errfns[i], 0, sym, sizeof sym))
+		if (ec_target_symbol(path, errfns[i], 0, sym, sizeof sym))
 			continue;
 		if ((err = ec_mod_uprobe(m, skel->progs.errstart_enter, path, errfns[i], 0))) {
 			ec_warn("cannot attach a uprobe to %s in %s: %s", errfns[i], path,
 				ec_capture_strerror(err));
-			goto cleanup;
+			return 1;
 		}
 		strcat(done, ", ");
 		strcat(done, errfns[i]);
 	}
-	if (!ec_mod_find_symbol(path, "errcode", 0, sym, sizeof sym)) {
+	if (!ec_target_symbol(path, "errcode", 0, sym, sizeof sym)) {
 		if ((err = ec_mod_uprobe(m, skel->progs.errcode_enter, path, "errcode", 0))) {
 			ec_warn("cannot attach a uprobe to errcode in %s: %s", path,
 				ec_capture_strerror(err));
-			goto cleanup;
+			return 1;
 		}
 		strcat(done, ", errcode");
 	}
 	ec_mod_say(m, "hooked pg_parse_query, ReadyForQuery%s in %s", done, path);
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	postgres_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	postgres_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_postgres = {
+    .name = "postgres",
+    .what = "Capture the SQL queries a PostgreSQL server runs (simple and extended protocol).",
+    .path_opt = "postgres",
+    .path_help = "the postgres binary (default: --pid's, /usr/lib/postgresql/*/bin/postgres)",
+    .source = EVENT__SOURCE__SOURCE_POSTGRES,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "error.h"
-#include "modevent.h"
-#include "modrun.h"
+#include "event.h"
+#include "mod.h"
+#include "target.h"
 #include "modules.h"
 #include "record.h"
 #include "util.h"
@@ -19,22 +20,11 @@
 
 #define ZSH_META 0x83 /* zsh's Meta byte: the next byte is XOR 32 */
 
-static const struct ec_mod_spec spec = {
-    .name = "zsh",
-    .what = "Capture the command lines interactive zsh shells read with their line editor.",
-    .path_opt = "zsh",
-    .path_help = "the zsh binary (default: --pid's, /bin/zsh)",
-    .errnumber = 1,
-    .source = EVENT__SOURCE__SOURCE_ZSH,
-};
-
-static int on_event(void *ctx, const void *data, size_t size)
+static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	const struct mod_event *e = data;
 	uint8_t line[ZSH_LINE_MAX];
 	size_t n = 0;
-	if (size < sizeof *e || e->len > size - sizeof *e || e->kind != MOD_KIND_LINE ||
-	    e->len > sizeof line)
+	if (e->kind != EC_KIND_LINE || e->len > sizeof line)
 		return 0;
 	for (uint32_t i = 0; i < e->len; i++) {
 		if (e->data[i] == ZSH_META && i + 1 < e->len)
@@ -47,29 +37,27 @@ static int on_event(void *ctx, const void *data, size_t size)
 	if (!n)
 		return 0;
 	const char *note = NULL;
-	if (e->flags & MOD_F_EXITED)
+	if (e->flags & EC_F_EXITED)
 		note = "no return code: the shell exited or exec'd";
-	else if (!(e->flags & MOD_F_RETVAL))
+	else if (!(e->flags & EC_F_RETVAL))
 		note = "no return code";
-	return ec_mod_put(ctx, e, line, n, note);
+	return ec_mod_put(m, e, line, n, note);
 }
 
-int zsh_main(int argc, char **argv)
+static struct zsh_bpf *skel;
+
+static int setup(struct ec_mod *m)
 {
 	static const char *const candidates[] = {"/bin/zsh", "/usr/bin/zsh", NULL};
-	struct ec_mod mod, *m = &mod;
-	struct zsh_bpf *skel = NULL;
 	char path[4096], msg[4352], sym[128];
-	int err, status = 1;
+	int err;
 
-	if ((err = ec_mod_parse(m, &spec, argc, argv)) || (err = ec_mod_check(m)))
-		return err;
-	if (ec_mod_find_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			    sizeof msg)) {
+	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
+			  sizeof msg)) {
 		ec_warn("zsh not found: %s (install zsh, or give it with --zsh PATH)", msg);
 		return 1;
 	}
-	err = ec_mod_find_symbol(path, "zleentry", 0, sym, sizeof sym);
+	err = ec_target_symbol(path, "zleentry", 0, sym, sizeof sym);
 	if (err) {
 		ec_warn("%s: %s (is it zsh? give the right binary with --zsh PATH)", path,
 			err == EC_ERR_NOTFOUND ? "no zleentry symbol"
@@ -82,34 +70,48 @@ int zsh_main(int argc, char **argv)
 	skel = zsh_bpf__open();
 	if (!skel) {
 		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		goto cleanup;
+		return 1;
 	}
 	uint64_t zle = 0, lastval = 0;
-	int have_lastval = !ec_mod_symbol_value(path, "zleentry", &zle) &&
-			   !ec_mod_symbol_value(path, "lastval", &lastval) && zle && lastval;
+	int have_lastval = !ec_target_symbol_value(path, "zleentry", &zle) &&
+			   !ec_target_symbol_value(path, "lastval", &lastval) && zle && lastval;
 	if (have_lastval)
 		skel->rodata->lastval_delta = (int64_t)(lastval - zle);
 	else
 		ec_mod_say(m, "lastval: not in %s, lines come without return codes", path);
-	if (ec_mod_load(m, skel->obj))
-		goto cleanup;
+	if (ec_mod_load(m, skel->skeleton))
+		return 1;
 	if ((err = ec_mod_uprobe(m, skel->progs.zleentry_enter, path, "zleentry", 0)) ||
 	    (err = ec_mod_uprobe(m, skel->progs.zleentry_return, path, "zleentry", 1))) {
 		ec_warn("cannot attach uprobes to zleentry in %s: %s", path,
 			ec_capture_strerror(err));
-		goto cleanup;
+		return 1;
 	}
 	if (have_lastval &&
 	    (ec_mod_attach(m, skel->progs.process_exit, "tp_btf/sched_process_exit") ||
 	     ec_mod_attach(m, skel->progs.process_exec, "tp_btf/sched_process_exec")))
-		goto cleanup;
+		return 1;
 	ec_mod_say(m, "hooked zleentry (entry and return) in %s%s", path,
 		   have_lastval
 		       ? "; return codes from lastval; sched_process_exit, sched_process_exec"
 		       : "");
-	status = ec_mod_run(m, on_event, m);
-cleanup:
-	status = ec_mod_finish(m, status);
-	zsh_bpf__destroy(skel);
-	return status;
+	return 0;
 }
+
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	zsh_bpf__destroy(skel);
+}
+
+const struct ec_mod_spec ec_mod_zsh = {
+    .name = "zsh",
+    .what = "Capture the command lines interactive zsh shells read with their line editor.",
+    .path_opt = "zsh",
+    .path_help = "the zsh binary (default: --pid's, /bin/zsh)",
+    .flags = EC_MOD_ERRNUMBER,
+    .source = EVENT__SOURCE__SOURCE_ZSH,
+    .setup = setup,
+    .event = event,
+    .cleanup = cleanup,
+};

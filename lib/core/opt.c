@@ -108,7 +108,7 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 	int c, g;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (c == 'h') {
-			ec_opt_help(stdout, s, cmd);
+			ec_opt_help(stdout, s, s->prog ? s->prog : cmd);
 			return EC_OPT_HELP;
 		}
 		if (c == 0x7fff)

@@ -37,6 +37,7 @@ struct ec_opt_group {
 };
 
 struct ec_opt_spec {
+	const char *prog;   /* the command as --help shows it, NULL = argv[0] */
 	const char *usage;  /* after "usage: PROG ", e.g. "[options] < in.pb" */
 	const char *about;  /* lines after the usage line, or NULL */
 	const char *footer; /* lines after the options, or NULL */

@@ -88,7 +88,7 @@ s_server_start() { # PORT [ADDR]
 	# the connection's close is reported
 	events | jq -c "select(.closed==true and .conn_id==$conn)" | grep -q .
 	# a startup log and a final heartbeat
-	ec-dump --json "$T/out.pb" | jq -c 'select(.run_log) | .run_log | select(test("^20[-0-9T:]+Z INF library .*\\n$"))' | grep -q .
+	ec-dump --json "$T/out.pb" | jq -c 'select(.run_log) | .run_log | select(test("^20[-0-9T:]+Z INF target .*\\n$"))' | grep -q .
 	ec-dump --json "$T/out.pb" | jq -j 'select(.run_log) | .run_log' | grep -q 'Z INF AppName=ec-capture$'
 	ec-dump --json "$T/out.pb" | jq -c 'select(.heartbeat_payload.origin=="ec-capture")' | grep -q .
 }

@@ -234,7 +234,7 @@ uris() { # PCAP KEYLOG
 	s_server_on "$port"
 	pcap_start "$port" "$T/lo.pcap"
 	keys_cap_start --libssl "$lib" --keylogfile "$T/keys.log" --keys-cache "$T/kc"
-	grep -q 'library .* (BoringSSL)' "$T/cap.err"
+	grep -q 'target .* (BoringSSL)' "$T/cap.err"
 	grep -q 'key log: calibrated for build-id ' "$T/cap.err"
 	grep -q 'key log: the handshake secrets and their inputs are not kept' "$T/cap.err"
 	for v in tls1.3 tls1.2; do

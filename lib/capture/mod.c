@@ -1,0 +1,858 @@
+/* The runner every ec-capture module is a spec over (see mod.h). */
+#include "mod.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "empty.skel.h"
+#include "error.h"
+#include "event.h"
+#include "record.h"
+#include "sslkeys.h"
+#include "util.h"
+
+#define CONTROL_DEFAULT "/run/ec/capture.sock"
+
+static int debug_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!debug_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Keys of the options every module shares (letters where they have one). */
+enum {
+	OPT_PATH = 256,
+};
+
+static const struct ec_opt common_opts[] = {
+    {"pid", 'p', "PID", "only this process (also finds its target)"},
+    {"uid", 'u', "UID", "only this user id"},
+    {"target-process", 't', "N,..", "only these commands (comm, 15 chars)"},
+    {"ignore-process", 'i', "N,..", "never these commands"},
+    {"truncate", 'T', "SIZE", "keep at most SIZE bytes of each call (k/M/G)"},
+    {"ringbuf", 'r', "SIZE", "ring buffer size (default 8M, power of 2)"},
+    {"heartbeat", 'b', "SECONDS", "heartbeat record interval (default 15, 0 = none)"},
+    {"force", 'f', NULL, "write records even when stdout is a terminal"},
+    {"debug", 'd', NULL, "libbpf and verifier messages on stderr"},
+    {"control", 'c', "[PATH]",
+     "take live config (HTTP POST /MODULE, JSON) on a Unix\nsocket (default " CONTROL_DEFAULT ")"},
+    {"empty-probes", 'E', NULL,
+     "attach a program doing nothing on the same uprobes\n(no records: to measure a bare "
+     "uprobe's cost)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int split_names(const char *arg, char (*names)[16], int *n, const char *opt)
+{
+	char buf[4096];
+	int before = *n;
+	snprintf(buf, sizeof buf, "%s", arg);
+	for (char *s = strtok(buf, ","); s; s = strtok(NULL, ",")) {
+		if (*n >= EC_MOD_MAX_NAMES) {
+			ec_warn("%s: more than %d names", opt, EC_MOD_MAX_NAMES);
+			return 2;
+		}
+		if (strlen(s) >= 16)
+			ec_warn("%s: '%s' is longer than 15 characters: the kernel's comm is cut, "
+				"matching '%.15s'",
+				opt, s, s);
+		snprintf(names[(*n)++], 16, "%.15s", s);
+	}
+	if (*n == before) {
+		ec_warn("%s: empty name list; give NAME[,NAME...]", opt);
+		return 2;
+	}
+	return 0;
+}
+
+static int common_opt(void *ctx, int key, const char *arg)
+{
+	struct ec_mod *m = ctx;
+	struct ec_mod_opts *o = &m->o;
+	long long v;
+	if (key == m->spec->path_key)
+		key = OPT_PATH;
+	switch (key) {
+	case 'p':
+		if (ec_opt_int(arg, 1, 0x7fffffff, "a process id (a number > 0)", &v))
+			return 2;
+		o->pid = (long)v;
+		return 0;
+	case 'u':
+		if (ec_opt_int(arg, 0, 0xfffffffe, "a user id (a number >= 0)", &v))
+			return 2;
+		o->uid = (long)v;
+		o->uid_set = 1;
+		return 0;
+	case 't':
+		return split_names(arg, o->targets, &o->ntargets, "--target-process");
+	case 'i':
+		return split_names(arg, o->ignores, &o->nignores, "--ignore-process");
+	case 'T':
+		return ec_opt_size(arg, 0, EC_CONFIG_TRUNCATE_MAX,
+				   "a size from 0 to 1G (e.g. 4096, 64k)", &o->truncate);
+	case 'r':
+		return ec_opt_size(arg, 4096, 1ull << 30, "a size from 4k to 1G", &o->ringbuf);
+	case 'b':
+		if (ec_opt_int(arg, 0, 86400, "a number of seconds (0-86400)", &v))
+			return 2;
+		o->heartbeat = (unsigned)v;
+		return 0;
+	case 'f':
+		o->force = 1;
+		return 0;
+	case 'd':
+		o->debug = 1;
+		return 0;
+	case 'c':
+		o->control = arg && *arg ? arg : CONTROL_DEFAULT;
+		return 0;
+	case 'E':
+		o->empty = 1;
+		return 0;
+	case OPT_PATH:
+	case 'k':
+		if (!*arg) {
+			ec_warn("%s: empty path", ec_opt_current());
+			return 2;
+		}
+		*(key == 'k' ? &o->keylog : &o->path) = arg;
+		return 0;
+	case 'e':
+		if (ec_opt_int(arg, -2147483648LL, 2147483647LL, "a return code (an integer)",
+			       &o->errnumber))
+			return 2;
+		o->errnumber_set = 1;
+		return 0;
+	}
+	return 2;
+}
+
+static int module_opt(void *ctx, int key, const char *arg)
+{
+	struct ec_mod *m = ctx;
+	return m->spec->opt(m, key, arg);
+}
+
+int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char **argv, int *first)
+{
+	memset(m, 0, sizeof *m);
+	m->spec = s;
+	m->source = s->source;
+	m->o.ringbuf = 8u << 20;
+	m->o.heartbeat = 15;
+	/* the options a spec turns on: its --PATH, --keylogfile, --errnumber */
+	struct ec_opt own[4] = {{0}};
+	int n = 0;
+	if (s->path_opt)
+		own[n++] = (struct ec_opt){s->path_opt, s->path_key ? s->path_key : OPT_PATH,
+					   "PATH", s->path_help};
+	if (s->flags & EC_MOD_KEYLOG)
+		own[n++] = (struct ec_opt){"keylogfile", 'k', "FILE",
+					   "also append the NSS key log lines to FILE"};
+	if (s->flags & EC_MOD_ERRNUMBER)
+		own[n++] =
+		    (struct ec_opt){"errnumber", 'e', "N", "only commands whose return code is N"};
+	struct ec_opt_group groups[3] = {
+	    {NULL, own, common_opt, m},
+	    {NULL, common_opts, common_opt, m},
+	    {NULL, s->opts, module_opt, m},
+	};
+	char prog[128];
+	snprintf(prog, sizeof prog, "%s %s", argv0, argv[0]);
+	struct ec_opt_spec os = {
+	    .prog = prog,
+	    .usage = s->usage ? s->usage : "[options] > out.pb   (or | ec-dump)",
+	    .about = s->what,
+	    .footer = "Needs root. Stops on SIGINT/SIGTERM or when the reader of stdout exits.",
+	    .groups = groups,
+	    .ngroups = s->opts ? 3 : 2,
+	    .operands = s->operands,
+	};
+	return ec_opt_parse(&os, argc, argv, first);
+}
+
+static int check(struct ec_mod *m)
+{
+	if (isatty(STDOUT_FILENO) && !m->o.force) {
+		ec_warn("stdout is a terminal and records are binary: pipe them (%s %s | ec-dump) "
+			"or redirect (> out.pb); --force writes anyway",
+			argv0, m->spec->name);
+		return 2;
+	}
+	if (geteuid() != 0) {
+		ec_warn("needs root (BPF and uprobes): run it with sudo");
+		return 1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		ec_warn("no kernel BTF at /sys/kernel/btf/vmlinux (%s): needs a kernel built with "
+			"CONFIG_DEBUG_INFO_BTF=y",
+			strerror(errno));
+		return 1;
+	}
+	if (m->o.pid && kill((pid_t)m->o.pid, 0) != 0 && errno == ESRCH) {
+		ec_warn("--pid %ld: no such process", m->o.pid);
+		return 1;
+	}
+	return 0;
+}
+
+void ec_mod_say(struct ec_mod *m, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (m->o.say_to) {
+		fprintf(m->o.say_to, "%s\n", buf);
+		return;
+	}
+	ec_warn("%s", buf); /* escaped: paths and names are captured bytes */
+	if (m->cap)
+		ec_record_log(ec_capture_writer(m->cap), EC_LOG_INFO, "%s", buf);
+}
+
+int ec_mod_start(struct ec_mod *m, const char *target, const char *version)
+{
+	struct ec_capture_opts co = {
+	    .origin = "ec-capture",
+	    .heartbeat_s = m->o.heartbeat,
+	    .tty_counters = -1,
+	};
+	if (!m->o.dry_run) {
+		m->cap = ec_capture_new(STDOUT_FILENO, &co);
+		if (!m->cap) {
+			ec_warn("cannot set up the output: %s", strerror(errno));
+			return 1;
+		}
+	}
+	ec_capture_banner(m->cap, m->spec->name);
+	if (target && version && *version)
+		ec_mod_say(m, "target %s (%s)", target, version);
+	else if (target)
+		ec_mod_say(m, "target %s", target);
+	if (m->o.keylog) {
+		m->keylog = fopen(m->o.keylog, "ae");
+		if (!m->keylog) {
+			ec_warn("--keylogfile %s: %s", m->o.keylog, strerror(errno));
+			return 1;
+		}
+		snprintf(m->keylog_path, sizeof m->keylog_path, "%s", m->o.keylog);
+		ec_mod_say(m, "key log: appended to %s", m->o.keylog);
+	}
+	return 0;
+}
+
+static uint64_t pow2_at_least(uint64_t v)
+{
+	uint64_t p = 4096;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+int ec_mod_map_fd(struct ec_mod *m, const char *name)
+{
+	struct bpf_map *map = m->obj ? bpf_object__find_map_by_name(m->obj, name) : NULL;
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+/* Write the filters into the maps (usable again while running). */
+static int apply_filters(struct ec_mod *m)
+{
+	struct ec_cfg cfg = {0};
+	uint32_t zero = 0;
+	cfg.pid = (uint32_t)m->o.pid;
+	cfg.uid = (uint32_t)m->o.uid;
+	cfg.uid_set = (uint32_t)m->o.uid_set;
+	cfg.n_target = (uint32_t)m->o.ntargets;
+	cfg.n_ignore = (uint32_t)m->o.nignores;
+	cfg.truncate = m->o.truncate;
+	cfg.wakeup_bytes = m->o.ringbuf / 4;
+	cfg.errnumber = m->o.errnumber;
+	cfg.errnumber_set = (uint32_t)m->o.errnumber_set;
+	int cfd = ec_mod_map_fd(m, "ec_comms"), kfd = ec_mod_map_fd(m, "ec_config");
+	if (cfd < 0 || kfd < 0)
+		return -ENOENT;
+	char key[EC_COMM_LEN], next[EC_COMM_LEN];
+	while (bpf_map_get_next_key(cfd, NULL, next) == 0)
+		bpf_map_delete_elem(cfd, next);
+	for (int i = 0; i < m->o.nignores + m->o.ntargets; i++) {
+		int ign = i < m->o.nignores;
+		uint32_t v = ign ? EC_COMM_IGNORE : EC_COMM_TARGET;
+		memset(key, 0, sizeof key);
+		strncpy(key, ign ? m->o.ignores[i] : m->o.targets[i - m->o.nignores],
+			EC_COMM_LEN - 1);
+		if (bpf_map_update_elem(cfd, key, &v, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(kfd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void describe_filters(struct ec_mod *m, char *buf, size_t len)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	if (m->o.pid)
+		n += (size_t)snprintf(buf + n, len - n, " pid=%ld", m->o.pid);
+	if (m->o.uid_set && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " uid=%ld", m->o.uid);
+	for (int i = 0; i < m->o.ntargets && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " target=%s", m->o.targets[i]);
+	for (int i = 0; i < m->o.nignores && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " ignore=%s", m->o.ignores[i]);
+	if (m->o.truncate && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " truncate=%llu",
+				      (unsigned long long)m->o.truncate);
+	if (m->o.errnumber_set && n < len)
+		snprintf(buf + n, len - n, " errnumber=%lld", m->o.errnumber);
+	if (!buf[0])
+		snprintf(buf, len, " none");
+}
+
+int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel)
+{
+	char filters[1024];
+	int err;
+	m->obj = *skel->obj;
+	struct bpf_map *rb = bpf_object__find_map_by_name(m->obj, "ec_events");
+	if (!rb) {
+		ec_warn("BPF object has no ec_events ring buffer (a build problem)");
+		return 1;
+	}
+	m->o.ringbuf = pow2_at_least(m->o.ringbuf);
+	bpf_map__set_max_entries(rb, (uint32_t)m->o.ringbuf);
+	/* the skeleton's load: its bss/data pointers then reach the kernel's maps */
+	if ((err = bpf_object__load_skeleton(skel))) {
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
+			m->o.debug ? " (verifier log above)"
+				   : "; run with --debug to see the verifier's log");
+		return 1;
+	}
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->o.empty) {
+		m->empty = empty_bpf__open_and_load();
+		if (!m->empty) {
+			ec_warn("cannot load the empty BPF program: %s", strerror(errno));
+			return 1;
+		}
+		ec_mod_say(m, "--empty-probes: uprobes run an empty program, no records");
+	}
+	if ((err = apply_filters(m))) {
+		ec_warn("cannot write the filter maps: %s", ec_capture_strerror(err));
+		return 1;
+	}
+	describe_filters(m, filters, sizeof filters);
+	ec_mod_say(m, "filters:%s", filters);
+	return 0;
+}
+
+int ec_mod_keep(struct ec_mod *m, struct bpf_link *link)
+{
+	if (m->nlinks >= EC_MOD_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	m->links[m->nlinks++] = link;
+	return 0;
+}
+
+static int uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
+		  uint64_t offset, int retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = sym, .retprobe = retprobe);
+	if (m->empty)
+		prog = m->empty->progs.empty;
+	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &uo);
+	if (!l)
+		return -errno;
+	return ec_mod_keep(m, l);
+}
+
+int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
+		  int retprobe)
+{
+	return uprobe(m, prog, path, sym, 0, retprobe);
+}
+
+int ec_mod_uprobe_at(struct ec_mod *m, struct bpf_program *prog, const char *path, uint64_t offset)
+{
+	return uprobe(m, prog, path, NULL, offset, 0);
+}
+
+int ec_mod_attach(struct ec_mod *m, struct bpf_program *prog, const char *what)
+{
+	if (m->empty) /* only uprobes run the empty program */
+		return 0;
+	struct bpf_link *l = bpf_program__attach(prog);
+	if (!l) {
+		int err = -errno;
+		ec_warn("cannot attach %s: %s", what, ec_capture_strerror(err));
+		return err;
+	}
+	return ec_mod_keep(m, l);
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+void ec_mod_detach(struct bpf_link **links, int n)
+{
+	pthread_t th[EC_MOD_MAX_LINKS];
+	int started[EC_MOD_MAX_LINKS] = {0};
+	for (int i = 0; i < n && i < EC_MOD_MAX_LINKS; i++)
+		started[i] = pthread_create(&th[i], NULL, destroy_link, links[i]) == 0;
+	for (int i = 0; i < n && i < EC_MOD_MAX_LINKS; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			bpf_link__destroy(links[i]);
+	}
+}
+
+uint64_t ec_mod_lost(struct ec_mod *m)
+{
+	uint64_t vals[1024] = {0}, sum = 0;
+	uint32_t zero = 0;
+	int fd = ec_mod_map_fd(m, "ec_lost");
+	if (fd < 0 || m->ncpus <= 0 || m->ncpus > 1024)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, vals))
+		return 0;
+	for (int i = 0; i < m->ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+static uint64_t read_lost(void *ctx)
+{
+	return ec_mod_lost(ctx);
+}
+
+#define NOTE(buf, name)                                                                            \
+	snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? ", " : "", name)
+
+/* Apply a parsed config to the running capture: maps only, no detach. */
+static int apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg, size_t msglen)
+{
+	struct ec_mod_opts o = m->o;
+	char applied[512] = "", ignored[512] = "", what[128];
+	if (cfg->present & EC_CF_PID) {
+		o.pid = (long)cfg->pid;
+		NOTE(applied, "pid");
+	}
+	if (cfg->present & EC_CF_UID) {
+		o.uid = (long)cfg->uid;
+		o.uid_set = cfg->uid != 0; /* 0 = every user, as in eCapture */
+		NOTE(applied, "uid");
+	}
+	if (cfg->present & EC_CF_TRUNCATE_SIZE) {
+		o.truncate = cfg->truncate_size;
+		NOTE(applied, "truncate_size");
+	}
+	if (cfg->present & EC_CF_TARGET_PROCESS) {
+		o.ntargets = 0;
+		for (size_t i = 0; i < cfg->n_target && i < EC_MOD_MAX_NAMES; i++)
+			snprintf(o.targets[o.ntargets++], 16, "%.15s", cfg->target_process[i]);
+		NOTE(applied, "target_process");
+	}
+	if (cfg->present & EC_CF_IGNORE_PROCESS) {
+		o.nignores = 0;
+		for (size_t i = 0; i < cfg->n_ignore && i < EC_MOD_MAX_NAMES; i++)
+			snprintf(o.ignores[o.nignores++], 16, "%.15s", cfg->ignore_process[i]);
+		NOTE(applied, "ignore_process");
+	}
+	if ((cfg->present & EC_CF_ERRNO) && (m->spec->flags & EC_MOD_ERRNUMBER)) {
+		o.errnumber = cfg->errno_filter;
+		o.errnumber_set = 1;
+		NOTE(applied, "errno");
+	}
+	if (cfg->present & EC_CF_DEBUG) {
+		o.debug = cfg->debug;
+		debug_libbpf = o.debug;
+		NOTE(applied, "debug");
+	}
+	FILE *newlog = NULL;
+	if ((cfg->present & EC_CF_KEYLOGFILE) && (m->spec->flags & EC_MOD_KEYLOG) &&
+	    cfg->keylogfile && *cfg->keylogfile && strcmp(cfg->keylogfile, m->keylog_path)) {
+		newlog = fopen(cfg->keylogfile, "ae");
+		if (!newlog) {
+			snprintf(msg, msglen, "keylogfile %s: %s", cfg->keylogfile,
+				 strerror(errno));
+			return EC_RESP_CHECK_FAILED;
+		}
+		NOTE(applied, "keylogfile");
+	}
+	if ((cfg->present & EC_CF_PATH) && cfg->path && *cfg->path) {
+		snprintf(what, sizeof what, "%s (hooks stay where they were attached)",
+			 m->spec->path_opt ? m->spec->path_opt : "path");
+		NOTE(ignored, what);
+	}
+	if (cfg->present & EC_CF_HEX)
+		NOTE(ignored, "hex (a display option: use ec-dump --hex)");
+	if (cfg->present & ~(EC_CF_PID | EC_CF_UID | EC_CF_TRUNCATE_SIZE | EC_CF_TARGET_PROCESS |
+			     EC_CF_IGNORE_PROCESS | EC_CF_ERRNO | EC_CF_DEBUG | EC_CF_PATH |
+			     EC_CF_HEX | EC_CF_KEYLOGFILE))
+		NOTE(ignored, "other fields (need a restart)");
+	struct ec_mod_opts old = m->o;
+	m->o = o;
+	int err = apply_filters(m);
+	if (err) {
+		m->o = old;
+		apply_filters(m);
+		if (newlog)
+			fclose(newlog);
+		snprintf(msg, msglen, "cannot update the BPF maps: %s", ec_capture_strerror(err));
+		return EC_RESP_INTERNAL;
+	}
+	if (newlog) {
+		if (m->keylog)
+			fclose(m->keylog);
+		m->keylog = newlog;
+		snprintf(m->keylog_path, sizeof m->keylog_path, "%s", cfg->keylogfile);
+		m->o.keylog = m->keylog_path;
+	}
+	char filters[1024];
+	describe_filters(m, filters, sizeof filters);
+	ec_mod_say(m, "control: config applied; filters:%s", filters);
+	snprintf(msg, msglen, "applied: %s%s%s", applied[0] ? applied : "nothing",
+		 ignored[0] ? "; not applied: " : "", ignored);
+	return EC_RESP_OK;
+}
+#undef NOTE
+
+/* The canonical module name of ours the config library uses (nspr -> nss). */
+static const char *config_name(const struct ec_mod *m)
+{
+	const char *c = ec_config_module(m->spec->name);
+	return c ? c : m->spec->name;
+}
+
+static char *on_control(void *ctx, const char *method, const char *path, const char *body,
+			size_t len, int *status)
+{
+	struct ec_mod *m = ctx;
+	char msg[1024] = "";
+	const char *route = path[0] == '/' ? path + 1 : path;
+	const char *module = ec_config_module(route);
+	int code;
+	if (strcmp(method, "POST")) {
+		*status = 405;
+		snprintf(msg, sizeof msg, "%s %s: use POST /%s with a JSON config body", method,
+			 path, config_name(m));
+		return ec_config_response(EC_RESP_INVALID_REQUEST, module ? module : config_name(m),
+					  msg);
+	}
+	struct ec_config cfg;
+	code = ec_config_parse(route, body, len, &cfg, msg, sizeof msg);
+	if (code == EC_RESP_OK) {
+		if (strcmp(cfg.module, config_name(m))) {
+			code = EC_RESP_NOT_FOUND;
+			snprintf(msg, sizeof msg, "this ec-capture runs module %s, not %s",
+				 config_name(m), cfg.module);
+		} else {
+			code = apply_config(m, &cfg, msg, sizeof msg);
+		}
+		ec_config_free(&cfg);
+	}
+	if (code != EC_RESP_OK)
+		ec_mod_say(m, "control: POST %s refused: %s", path, msg);
+	*status = ec_config_http_status(code);
+	return ec_config_response(code, module ? module : config_name(m), msg);
+}
+
+static int control_tick(void *ctx)
+{
+	struct ec_mod *m = ctx;
+	return m->control ? ec_control_service(m->control) : 0;
+}
+
+/*
+ * The strings of an event (comm, addresses, uuid) are the same for every
+ * event of a thread on a connection: format them once and keep them in a
+ * small direct-mapped cache (printf was a third of the per-event cost).
+ */
+struct fmt_key {
+	uint32_t pid, tid, dir; /* dir 0 for a close event */
+	int32_t fd;
+	uint16_t family, pad;
+	uint8_t saddr[16], daddr[16];
+	char comm[EC_COMM_LEN];
+};
+
+struct fmt_entry {
+	int valid;
+	struct fmt_key k;
+	char comm[EC_COMM_LEN + 1], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], uuid[96];
+};
+
+static struct fmt_entry fmt_cache[64];
+
+static void fmt_addr(int family, const uint8_t *a, char *out, size_t len)
+{
+	if (family == 2)
+		inet_ntop(AF_INET, a, out, (socklen_t)len);
+	else if (family == 10)
+		inet_ntop(AF_INET6, a, out, (socklen_t)len);
+	else
+		out[0] = '\0';
+}
+
+static struct fmt_entry *fmt_cached(const struct ec_event *e)
+{
+	struct fmt_key k;
+	memset(&k, 0, sizeof k);
+	k.pid = e->pid;
+	k.tid = e->tid;
+	k.dir = e->kind == EC_KIND_CLOSE ? 0 : e->dir;
+	k.fd = e->fd;
+	k.family = e->family;
+	memcpy(k.saddr, e->saddr, sizeof k.saddr);
+	memcpy(k.daddr, e->daddr, sizeof k.daddr);
+	memcpy(k.comm, e->comm, sizeof k.comm);
+	struct fmt_entry *fe = &fmt_cache[(k.tid * 31u + (uint32_t)k.fd * 7u + k.dir) %
+					  (sizeof fmt_cache / sizeof *fmt_cache)];
+	if (fe->valid && !memcmp(&fe->k, &k, sizeof k))
+		return fe;
+	fe->valid = 1;
+	fe->k = k;
+	char comm[EC_COMM_LEN + 1];
+	memcpy(comm, k.comm, EC_COMM_LEN);
+	comm[EC_COMM_LEN] = '\0';
+	memcpy(fe->comm, comm, sizeof comm);
+	fmt_addr(k.family, k.saddr, fe->src, sizeof fe->src);
+	fmt_addr(k.family, k.daddr, fe->dst, sizeof fe->dst);
+	snprintf(fe->uuid, sizeof fe->uuid, "%u_%u_%s_%d_%u", k.pid, k.tid, comm, k.fd, k.dir);
+	return fe;
+}
+
+int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload, size_t len,
+	       const char *note)
+{
+	struct fmt_entry *fe = fmt_cached(me);
+	if (!payload) {
+		payload = me->data;
+		len = me->len;
+	}
+	EcEvent ev = EVENT__EVENT__INIT;
+	ev.timestamp = ec_capture_walltime(me->ts_ns);
+	ev.uuid = fe->uuid;
+	ev.src_ip = fe->src;
+	ev.src_port = me->sport;
+	ev.dst_ip = fe->dst;
+	ev.dst_port = me->dport;
+	ev.pid = me->pid;
+	ev.pname = fe->comm;
+	ev.tid = me->tid;
+	ev.uid = me->uid;
+	ev.fd = me->fd;
+	ev.conn_id = me->conn_id;
+	ev.source = (Event__Source)m->source;
+	if (note && *note)
+		ev.note = (char *)note;
+	if (me->flags & EC_F_RETVAL)
+		ev.retval = me->retval;
+	if (me->kind == EC_KIND_CLOSE) {
+		ev.closed = 1;
+	} else {
+		if (me->dir)
+			ev.direction = me->dir == EC_DIR_READ ? EVENT__DIRECTION__DIRECTION_READ
+							      : EVENT__DIRECTION__DIRECTION_WRITE;
+		ev.length = (uint32_t)len;
+		ev.payload.data = (uint8_t *)payload;
+		ev.payload.len = len;
+		ev.seq = me->seq;
+		if (me->flags & EC_F_TRUNCATED) {
+			ev.truncated = 1;
+			ev.orig_length = me->call_len;
+		}
+	}
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = &ev;
+	int err = ec_writer_put(ec_capture_writer(m->cap), &e);
+	if (err)
+		return err;
+	ec_capture_count(m->cap, len);
+	return 0;
+}
+
+int ec_mod_keyline(struct ec_mod *m, const char *line)
+{
+	if (!m->seen && !(m->seen = calloc(1, sizeof(struct ec_sslkeys_seen))))
+		return EC_ERR_NOMEM;
+	if (ec_sslkeys_seen(m->seen, line))
+		return 0; /* the other end of the same connection */
+	int err = ec_record_keylog(ec_capture_writer(m->cap), line);
+	if (!err && m->spec->keyline)
+		err = m->spec->keyline(m, line);
+	if (err)
+		return err;
+	m->keylines++;
+	if (m->keylog && (fprintf(m->keylog, "%s\n", line) < 0 || fflush(m->keylog))) {
+		ec_warn("--keylogfile: cannot write: %s", strerror(errno));
+		return EC_ERR_IO;
+	}
+	return 0;
+}
+
+/* A Go writeKeyLog call: the NSS line from its parts. */
+static int on_keylog(struct ec_mod *m, const struct ec_event *e)
+{
+	static const char hex[] = "0123456789abcdef";
+	const struct ec_keylog *k = (const void *)e->data;
+	char line[EC_KEYLOG_LABEL + 4 * EC_KEYLOG_SECRET + 8];
+	size_t n = 0;
+	if (e->len < sizeof *k || !k->label_len || !k->random_len || !k->secret_len ||
+	    k->label_len > EC_KEYLOG_LABEL || k->random_len > EC_KEYLOG_SECRET ||
+	    k->secret_len > EC_KEYLOG_SECRET)
+		return 0; /* unreadable arguments: nothing usable */
+	for (uint32_t i = 0; i < k->label_len; i++) {
+		char ch = k->label[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+			return 0; /* not a key log label: the probe read garbage */
+		line[n++] = ch;
+	}
+	line[n++] = ' ';
+	for (uint32_t i = 0; i < k->random_len; i++) {
+		line[n++] = hex[k->random[i] >> 4];
+		line[n++] = hex[k->random[i] & 15];
+	}
+	line[n++] = ' ';
+	for (uint32_t i = 0; i < k->secret_len; i++) {
+		line[n++] = hex[k->secret[i] >> 4];
+		line[n++] = hex[k->secret[i] & 15];
+	}
+	line[n] = '\0';
+	return ec_mod_keyline(m, line);
+}
+
+static int on_sample(void *ctx, const void *data, size_t size)
+{
+	struct ec_mod *m = ctx;
+	const struct ec_event *e = data;
+	if (size < sizeof *e || e->len > size - sizeof *e)
+		return 0; /* not ours: ignore rather than misread */
+	if (e->kind == EC_KIND_KEYLOG)
+		return on_keylog(m, e);
+	if (m->spec->event)
+		return m->spec->event(m, e);
+	if (e->kind == EC_KIND_DATA || e->kind == EC_KIND_CLOSE || e->kind == EC_KIND_LINE ||
+	    e->kind == EC_KIND_QUERY)
+		return ec_mod_put(m, e, NULL, 0, NULL);
+	return 0;
+}
+
+static int run(struct ec_mod *m)
+{
+	int err = ec_capture_add_ringbuf(m->cap, ec_mod_map_fd(m, "ec_events"), on_sample, m);
+	if (err) {
+		ec_warn("cannot poll the ring buffer: %s", strerror(errno));
+		return 1;
+	}
+	if (m->o.control) {
+		char cerr[512];
+		m->control = ec_control_new(m->o.control, EC_CONFIG_BODY_MAX, on_control, m, cerr,
+					    sizeof cerr);
+		if (!m->control) {
+			ec_warn("--control: %s", cerr);
+			return 1;
+		}
+		ec_capture_set_tick(m->cap, control_tick, m);
+		ec_mod_say(m, "control: HTTP on unix socket %s (POST /%s with a JSON config)",
+			   m->o.control, config_name(m));
+	}
+	ec_capture_set_lost(m->cap, read_lost, m);
+	ec_capture_handle_signals();
+	ec_mod_say(m, "capturing (stop with SIGINT or SIGTERM)");
+	if (ec_writer_flush(ec_capture_writer(m->cap)) == EC_ERR_IO) {
+		ec_warn("cannot write to stdout: %s", strerror(errno));
+		return 1;
+	}
+	err = ec_capture_run(m->cap);
+	if (err) {
+		ec_warn("capture stopped: %s", ec_strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
+static int finish(struct ec_mod *m, int status)
+{
+	ec_control_free(m->control);
+	m->control = NULL;
+	ec_mod_detach(m->links, m->nlinks);
+	m->nlinks = 0;
+	empty_bpf__destroy(m->empty);
+	m->empty = NULL;
+	if (m->spec->stop)
+		status = m->spec->stop(m, status);
+	if (m->cap) {
+		uint64_t ev = ec_capture_events(m->cap), lost = ec_mod_lost(m);
+		if (status == 0)
+			fprintf(stderr,
+				"%s: stopped: %llu events, %llu lost, %llu key log lines, all "
+				"probes detached\n",
+				argv0, (unsigned long long)ev, (unsigned long long)lost,
+				(unsigned long long)m->keylines);
+		int err = ec_capture_free(m->cap);
+		m->cap = NULL;
+		if (err && err != EC_ERR_PIPE && status == 0) {
+			ec_warn("cannot write to stdout: %s", ec_strerror(err));
+			status = 1;
+		}
+	}
+	if (m->keylog && fclose(m->keylog) && status == 0) {
+		ec_warn("--keylogfile %s: %s", m->keylog_path, strerror(errno));
+		status = 1;
+	}
+	free(m->seen);
+	if (m->spec->cleanup)
+		m->spec->cleanup(m);
+	return status;
+}
+
+int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv)
+{
+	struct ec_mod mod, *m = &mod;
+	int first, status;
+
+	status = ec_mod_parse(m, spec, argc, argv, &first);
+	if (status == EC_OPT_HELP)
+		return 0;
+	if (!status && spec->check)
+		status = spec->check(m, argc, argv, first);
+	if (status)
+		return status;
+	debug_libbpf = m->o.debug;
+	libbpf_set_print(libbpf_print);
+	if (!m->o.dry_run && (status = check(m)))
+		return status;
+	status = spec->setup(m);
+	if (status == EC_MOD_DONE)
+		status = 0;
+	else if (status == 0)
+		status = run(m);
+	return finish(m, status);
+}

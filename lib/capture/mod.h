@@ -1,0 +1,168 @@
+/*
+ * The one runner every ec-capture module is a spec over (bcc's sslsniff
+ * drives three libraries from one program; here eight modules share one
+ * user side). The runner owns:
+ * - the options common to every module, with --help generated from their
+ *   table and the module's own (lib/core/opt.h);
+ * - the start-up checks (stdout, root, BTF, --pid), the output writer and
+ *   its start-up facts, heartbeats and loss counting (lib/capture/capture.h);
+ * - loading a skeleton's object whose maps come from bpf/common.bpf.h,
+ *   the filter maps, attaching uprobes (by symbol or file offset) and
+ *   tracepoints, --empty-probes, and a detach that waits one RCU grace
+ *   period for all links together;
+ * - the control socket and live config (POST /MODULE);
+ * - struct ec_event -> Event record with a format cache, and key log lines
+ *   (records, --keylogfile, a hook such as --pcap's).
+ * A module supplies a struct ec_mod_spec: its name, its options, how it
+ * finds and hooks its target (setup), and, where the default record is
+ * not enough, its event decoder.
+ */
+#ifndef EC_MOD_H
+#define EC_MOD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "capture.h"
+#include "opt.h"
+
+#define EC_MOD_MAX_NAMES 32
+#define EC_MOD_MAX_LINKS 160
+
+struct bpf_object;
+struct bpf_object_skeleton;
+struct bpf_program;
+struct bpf_link;
+struct ec_event;
+struct ec_control;
+struct ec_config;
+struct ec_mod;
+
+/* ec_mod_spec.flags */
+#define EC_MOD_ERRNUMBER 1 /* takes -e/--errnumber N (shells) */
+#define EC_MOD_KEYLOG 2	   /* takes -k/--keylogfile FILE (its events carry keys) */
+
+struct ec_mod_spec {
+	const char *name;  /* subcommand, e.g. "bash" */
+	const char *what;  /* one line for --help */
+	const char *usage; /* after "MODULE" in --help, NULL = "[options] > out.pb" */
+	int source;	   /* Event__Source of its records */
+	unsigned flags;	   /* EC_MOD_* */
+	/* the module's --PATH option: the library or program to hook */
+	const char *path_opt;  /* e.g. "libssl", "gnutls", "elfpath" */
+	int path_key;	       /* its letter, 0 = long only */
+	const char *path_help; /* what PATH is */
+	/* its own options, after the common ones in --help; NULL = none */
+	const struct ec_opt *opts;
+	int (*opt)(struct ec_mod *m, int key, const char *arg); /* 0, or 2 after ec_warn */
+	int operands; /* non-option arguments allowed (tls: a pcap filter) */
+	/* after parsing: checks across options, the operands; 0 or 2 */
+	int (*check)(struct ec_mod *m, int argc, char **argv, int first);
+	/* find the target, ec_mod_start, open the skeleton, ec_mod_load,
+	 * attach; 0 to run, else an exit status (EC_MOD_DONE: exit 0 now) */
+	int (*setup)(struct ec_mod *m);
+	/* one ring-buffer event (checked to hold e->len bytes of data); NULL:
+	 * ec_mod_put for DATA/CLOSE/LINE/QUERY; KEYLOG is the runner's */
+	int (*event)(struct ec_mod *m, const struct ec_event *e);
+	/* after detach and before the writer is freed: status in, status out */
+	int (*stop)(struct ec_mod *m, int status);
+	void (*cleanup)(struct ec_mod *m); /* last: free the skeleton */
+	/* a key log line besides its record and --keylogfile (tls: --pcap) */
+	int (*keyline)(struct ec_mod *m, const char *line);
+};
+
+#define EC_MOD_DONE (-1) /* setup: done (a dry run), exit 0 */
+
+struct ec_mod_opts {
+	long pid;
+	long uid;
+	int uid_set;
+	char targets[EC_MOD_MAX_NAMES][16];
+	int ntargets;
+	char ignores[EC_MOD_MAX_NAMES][16];
+	int nignores;
+	uint64_t truncate;
+	uint64_t ringbuf;
+	unsigned heartbeat;
+	int force;
+	int debug;
+	const char *path; /* the module's --PATH_OPT value, NULL if not given */
+	long long errnumber;
+	int errnumber_set;
+	int empty;	     /* --empty-probes: attach an empty program (benchmarks) */
+	const char *control; /* --control socket path, NULL = none */
+	const char *keylog;  /* --keylogfile */
+	int dry_run;	     /* set by a module: no output, no root needed */
+	FILE *say_to;	     /* set by a module: startup facts go here, not stderr */
+};
+
+struct ec_mod {
+	const struct ec_mod_spec *spec;
+	struct ec_mod_opts o;
+	int source; /* Event__Source of its records: spec's, or set by setup */
+	struct bpf_object *obj;
+	struct bpf_link *links[EC_MOD_MAX_LINKS];
+	int nlinks;
+	struct ec_capture *cap;
+	int ncpus;
+	struct empty_bpf *empty;    /* with --empty-probes */
+	struct ec_control *control; /* with --control */
+	FILE *keylog;		    /* --keylogfile */
+	char keylog_path[4096];
+	uint64_t keylines; /* key log lines written */
+	void *seen;	   /* key log lines already written */
+	void *priv;	   /* the module's own state */
+};
+
+/* The whole life of a capture: parse argv (argv[0] = subcommand), check,
+ * spec->setup, run until stopped, detach, clean up. Returns the exit status. */
+int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv);
+
+/* Parse argv (argv[0] = subcommand) into a zeroed m: 0 with *first the
+ * first operand, 2 after a one-line error, EC_OPT_HELP after --help. */
+int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, char **argv,
+		 int *first);
+
+/* The output writer, its start-up records and "target PATH (VERSION)". 0 or 1. */
+int ec_mod_start(struct ec_mod *m, const char *target, const char *version);
+
+/* A startup fact: on stderr (or o.say_to) and as a process-log record. */
+void ec_mod_say(struct ec_mod *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Size the ring buffer, load an opened skeleton, write the filters. 0 or 1. */
+int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel);
+
+/* Attach prog as a uprobe (or uretprobe) on sym in path. 0 or -errno. */
+int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
+		  int retprobe);
+
+/* Attach prog as a uprobe at a file offset of path. 0 or -errno. */
+int ec_mod_uprobe_at(struct ec_mod *m, struct bpf_program *prog, const char *path, uint64_t offset);
+
+/* Attach a tracepoint-style prog (tp_btf...). 0 or -errno, with a message. */
+int ec_mod_attach(struct ec_mod *m, struct bpf_program *prog, const char *what);
+
+/* Take a link the module attached itself (released with the others). 0 or -E2BIG. */
+int ec_mod_keep(struct ec_mod *m, struct bpf_link *link);
+
+/* Destroy links from a thread each, so they wait one RCU grace period
+ * together rather than one each (~130 ms apiece here). */
+void ec_mod_detach(struct bpf_link **links, int n);
+
+/* Write e as an Event record with this payload (NULL = e->data) and note. */
+int ec_mod_put(struct ec_mod *m, const struct ec_event *e, const void *payload, size_t len,
+	       const char *note);
+
+/* One NSS key log line: a key-log record (once per line), --keylogfile,
+ * spec->keyline. 0 or a negative ec_error. */
+int ec_mod_keyline(struct ec_mod *m, const char *line);
+
+/* Kernel-side lost events so far (summed over CPUs). */
+uint64_t ec_mod_lost(struct ec_mod *m);
+
+/* The fd of the object's map name, or -ENOENT. */
+int ec_mod_map_fd(struct ec_mod *m, const char *name);
+
+#endif

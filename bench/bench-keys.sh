@@ -1,5 +1,5 @@
 #!/bin/sh
-# Key offsets calibration (lib/sslcal.h): the time ec-capture takes to learn
+# Key offsets calibration (lib/capture/sslcal.h): the time ec-capture takes to learn
 # the installed libssl's row (cold: the sandboxed helper runs the library)
 # and to find it again in the cache, as ec-capture itself reports it, median
 # of 11 runs each.  Targets: under 300 ms cold, under 5 ms cached.

@@ -67,7 +67,7 @@ static __always_inline void ec_count_lost(void)
 
 /*
  * Wake the reader only when enough data waits: a wakeup costs more than a
- * probe hit, and the reader polls every few ms anyway (lib/capture.h).
+ * probe hit, and the reader polls every few ms anyway (lib/capture/capture.h).
  */
 static __always_inline __u64 ec_wakeup(const struct ec_cfg *cfg)
 {

@@ -1,10 +1,10 @@
 /* TLS key material read out of a live OpenSSL connection object.
  *
  * Shared by the BPF side (bpf/tls_keys.bpf.h, called from bpf/tls.bpf.c)
- * and user space (lib/sslkeys.c, which turns a struct tls_keys into NSS key
+ * and user space (lib/capture/sslkeys.c, which turns a struct tls_keys into NSS key
  * log lines).  Nothing but plain fixed-size types: the same bytes travel in a
  * ring-buffer event.  The offsets come from a per-version row of
- * lib/sslkeys_rows.h, produced by tools/ssl-offsets (see docs/TLS-KEYS.md).
+ * lib/capture/sslkeys_rows.h, produced by tools/ssl-offsets (see docs/TLS-KEYS.md).
  */
 #ifndef EC_TLS_KEYS_H
 #define EC_TLS_KEYS_H

@@ -1,6 +1,6 @@
 /* ec-sslcal: learns where an OpenSSL-family library keeps each TLS secret,
  * by running it.  ec-capture runs this program inside the calibration
- * sandbox (lib/sslcal.c: no privileges, no network, read-only, seccomp, time
+ * sandbox (lib/capture/sslcal.c: no privileges, no network, read-only, seccomp, time
  * and memory limits); it is embedded in ec-capture, not installed.
  *
  *   ec-sslcal CRYPTO_FD SSL_FD
@@ -12,10 +12,10 @@
  * connection, s3, session and cipher objects for where each value lives.
  * Then it reads every SSL object back through the row it found, with the
  * very reader the BPF side runs (bpf/tls_keys.bpf.h), and reports (stdout,
- * one item a line; lib/sslcal.c checks every line):
+ * one item a line; lib/capture/sslcal.c checks every line):
  *
  *   version TEXT          the library's version text
- *   row FIELDS            the row (lib/sslrow.h)
+ *   row FIELDS            the row (lib/capture/sslrow.h)
  *   note TEXT             what the row lacks, and why
  *   obj N ROLE VERSION    SSL object N: role c or s, TLS version (hex)
  *   cb N LINE             a line the key-log callback gave for object N

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Write two tiny Go-shaped ELF files for lib/goelf's unit test and fuzz corpus:
+"""Write two tiny Go-shaped ELF files for lib/capture/goelf's unit test and fuzz corpus:
 tests/fuzz/corpus/goelf/mini.elf (with section headers: .text, .gopclntab,
 .go.buildinfo) and mini-noshdr.elf (the same bytes without section headers,
 as a packer or sstrip leaves them: found by scanning the segments).

@@ -55,7 +55,7 @@ int ec_sslcal_row(const char *libssl, const struct ec_sslcal_opts *opts,
 
 /* Check a helper report (the text format in libexec/ec-sslcal.c): the row
  * parses, every SSL object was read through it, and for each object the key
- * log lines lib/sslkeys.c makes of what was read equal the callback's (all
+ * log lines lib/capture/sslkeys.c makes of what was read equal the callback's (all
  * of them; only the traffic and exporter secrets for TLS 1.3 when the row
  * says the library keeps no handshake secrets).  Fills res->off, version,
  * objects, lines, note.  0; EC_ERR_PROTO with the reason in err; or

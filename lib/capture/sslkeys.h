@@ -9,7 +9,7 @@
 
 #include "tls_keys.h"
 
-/* One row of the offsets table (lib/sslkeys_rows.h): struct layouts checked
+/* One row of the offsets table (lib/capture/sslkeys_rows.h): struct layouts checked
  * for the library versions first..last (inclusive, "3.0.22", "1.1.1w"). */
 struct ec_sslkeys_row {
 	const char *name; /* "openssl-3.0" */
@@ -38,7 +38,7 @@ const struct ec_sslkeys_row *ec_sslkeys_find_row(const char *ver);
 
 /* For a version no row covers, the row of the same major.minor release
  * whose range is nearest (3.0.2 -> openssl-3.0): a guess, to be used only
- * where calibration (lib/sslcal.h) cannot run.  *exact is 1 when a row covers
+ * where calibration (lib/capture/sslcal.h) cannot run.  *exact is 1 when a row covers
  * ver itself (ec_sslkeys_find_row's answer).  NULL when no row shares the
  * release line, and for BoringSSL. */
 const struct ec_sslkeys_row *ec_sslkeys_nearest_row(const char *ver, int *exact);

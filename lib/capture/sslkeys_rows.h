@@ -1,12 +1,12 @@
 /* The offsets table: one row per TLS library release whose private struct
  * layouts were printed by tools/ssl-offsets/gen.sh (docs/TLS-KEYS.md says how
- * to add a row).  Data only; included by lib/sslkeys.c alone.  A row covers
+ * to add a row).  Data only; included by lib/capture/sslkeys.c alone.  A row covers
  * the releases first..last whose layouts are known to be the same. */
 static const struct ec_sslkeys_row ec_sslkeys_table[] = {
     /* OpenSSL 3.0.22 25 Aug 2026, by tools/ssl-offsets/gen.sh; Debian 12
      * libssl3 3.0.22-1~deb12u2 checked against its key log callback by
      * tests/unit/test_sslkeys.c; 3.0.19-1~deb12u2 calibrated to the same
-     * row (lib/sslcal.h) */
+     * row (lib/capture/sslcal.h) */
     {
 	.name = "openssl-3.0",
 	.first = "3.0.19",
@@ -57,7 +57,7 @@ static const struct ec_sslkeys_row ec_sslkeys_table[] = {
     /* OpenSSL 3.5.7 9 Jun 2026, by tools/ssl-offsets/gen.sh from Debian 13's
      * source; Debian 13 libssl3t64 3.5.9-1~deb13u1 checked with
      * tests/unit/test_sslkeys.c (run under Debian 13's glibc); Debian's
-     * libssl3t64 3.6.5-1 calibrated to the same row (lib/sslcal.h) */
+     * libssl3t64 3.6.5-1 calibrated to the same row (lib/capture/sslcal.h) */
     {
 	.name = "openssl-3.5",
 	.first = "3.5.7",

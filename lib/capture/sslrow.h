@@ -1,6 +1,6 @@
 /* One offsets row (struct tls_ssl_offsets, bpf/tls_keys.h) as one line of
  * text, "flags=0x41 version=16 s3=48 ...": the form a calibrated row takes in
- * the key cache and on the calibration helper's report (lib/sslcal.c,
+ * the key cache and on the calibration helper's report (lib/capture/sslcal.c,
  * libexec/ec-sslcal.c).  No dependencies beyond libc, so the sandboxed
  * helper links it too. */
 #ifndef EC_SSLROW_H

@@ -85,7 +85,7 @@ static const char *keys_cache_dir(const struct ec_sslsel_opts *o, char *buf, siz
 }
 
 /* The key log offsets for the library at path: --keys-row's; else learnt
- * from the library itself (lib/sslcal.h), or from the cache; else the
+ * from the library itself (lib/capture/sslcal.h), or from the cache; else the
  * table's row for its version, or the nearest one.  0 when found. */
 static int choose(struct ec_sslsel *s, const struct ec_sslsel_opts *o, long pid, const char *path,
 		  const char *version)

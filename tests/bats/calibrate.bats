@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Key offsets calibration (lib/sslcal.h): the helper that runs the target's
+# Key offsets calibration (lib/capture/sslcal.h): the helper that runs the target's
 # library is boxed in; a library that is no libssl, hangs, crashes, floods
 # or hogs memory costs bounded time, leaves nothing running, and the capture
 # goes on without keys, saying why.

@@ -1,4 +1,4 @@
-/* Fuzz lib/sslcal's report check and lib/sslrow's parser: a calibration
+/* Fuzz lib/capture/sslcal's report check and lib/capture/sslrow's parser: a calibration
  * helper's report is written by a process that ran a foreign library, so
  * every byte of it is untrusted. */
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Fuzz lib/sslkeys: arbitrary bytes as the key material a BPF event carries
+/* Fuzz lib/capture/sslkeys: arbitrary bytes as the key material a BPF event carries
  * (struct tls_keys) and as a library version string. */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* lib/x86ret (instruction lengths, RETs, Go prologues) and lib/goelf (pclntab
+/* lib/capture/x86ret (instruction lengths, RETs, Go prologues) and lib/capture/goelf (pclntab
  * formats, build info, versions, ELF opening) on hand-made inputs. The bats
  * test tests/bats/gotls.bats checks both on real Go binaries against objdump. */
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* lib/sslrow + lib/sslcal: rows as text, and the check of a calibration
+/* lib/capture/sslrow + lib/capture/sslcal: rows as text, and the check of a calibration
  * helper's report (a report is untrusted: it comes from a process that ran
  * a foreign library).  The live calibration is tested by test_sslkeys.c
  * (the installed libssl) and tests/bats/calibrate.bats (the sandbox). */
@@ -73,7 +73,7 @@ static void test_row_rejects(void **state)
 /* --- reports --------------------------------------------------------------- */
 
 /* A report as the helper writes it, for four objects (TLS 1.3 and 1.2, both
- * roles) whose callback lines are what lib/sslkeys makes of their keys. */
+ * roles) whose callback lines are what lib/capture/sslkeys makes of their keys. */
 static struct tls_keys keys[4];
 static char report[65536];
 

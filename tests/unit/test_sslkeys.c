@@ -1,4 +1,4 @@
-/* lib/sslkeys + bpf/tls_keys.bpf.h: version detection, the offsets table and
+/* lib/capture/sslkeys + bpf/tls_keys.bpf.h: version detection, the offsets table and
  * NSS key log lines.  The live tests run TLS 1.2 and 1.3 handshakes in this
  * process with the machine's libssl, read each SSL object through the row's
  * offsets with the very reader the BPF side runs (tls_read_keys, here over
@@ -208,7 +208,7 @@ static void pair_free(struct pair *p)
 }
 
 /* The row for the libssl this test runs with, calibrated on that very file
- * (lib/sslcal.h), so the test holds for whatever release is installed.
+ * (lib/capture/sslcal.h), so the test holds for whatever release is installed.
  * Calibration runs its helper in namespaces as nobody: it needs root. */
 static const struct ec_sslkeys_row *running_row(void)
 {

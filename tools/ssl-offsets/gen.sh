@@ -1,5 +1,5 @@
 #!/bin/sh
-# Print a row of lib/sslkeys_rows.h for an OpenSSL source release.
+# Print a row of lib/capture/sslkeys_rows.h for an OpenSSL source release.
 #
 #   tools/ssl-offsets/gen.sh SRCDIR [NAME [FIRST [LAST]]] [-- CONFIGURE-ARGS...]
 #

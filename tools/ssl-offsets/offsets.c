@@ -1,4 +1,4 @@
-/* Print one row of lib/sslkeys_rows.h: the byte offsets ec-capture needs
+/* Print one row of lib/capture/sslkeys_rows.h: the byte offsets ec-capture needs
  * inside the private structs of the OpenSSL release this file is compiled
  * against.  Build it with tools/ssl-offsets/gen.sh SRCDIR, which configures
  * the source tree so its private header ssl/ssl_local.h compiles:

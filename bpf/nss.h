@@ -1,8 +1,6 @@
-/* ec-capture nss: shared by bpf/nss.bpf.c and cmd/ec-capture/nss.c. */
+/* NSPR constants bpf/tlslib.bpf.c reads NSS sockets with. */
 #ifndef EC_BPF_NSS_H
 #define EC_BPF_NSS_H
-
-#define NSPR_SONAME "libnspr4.so"
 
 /* NSPR's PRDescType (prio.h): PRIOMethods.file_type */
 #define PR_DESC_SOCKET_TCP 2

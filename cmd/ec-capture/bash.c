@@ -29,51 +29,27 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-static struct bash_bpf *skel;
+static const char *const bins[] = {"/bin/bash", "/usr/bin/bash", NULL};
 
 static int setup(struct ec_mod *m)
 {
-	static const char *const candidates[] = {"/bin/bash", "/usr/bin/bash", NULL};
-	char path[4096], msg[4352], sym[128];
-	int err;
+	const char *path = m->path;
+	char sym[128];
 
-	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			  sizeof msg)) {
-		ec_warn("bash not found: %s (give it with --bash PATH)", msg);
-		return 1;
-	}
-	err = ec_target_symbol(path, "readline", 0, sym, sizeof sym);
-	if (err) {
-		ec_warn("%s: %s (is it bash? give the right binary with --bash PATH)", path,
-			err == EC_ERR_NOTFOUND ? "no readline symbol"
-			: err == EC_ERR_IO     ? strerror(errno)
-					       : "not an ELF file");
-		return 1;
-	}
 	if (ec_mod_start(m, path, NULL))
 		return 1;
-	skel = bash_bpf__open();
-	if (!skel) {
-		ec_warn("cannot open the BPF object: %s", strerror(errno));
+	struct bash_bpf *skel = bash_bpf__open();
+	if (EC_MOD_LOAD(m, skel))
 		return 1;
-	}
-	if (ec_mod_load(m, skel->skeleton))
+	if (ec_mod_uprobe(m, skel->progs.readline_return, path, "readline", 1))
 		return 1;
-	if ((err = ec_mod_uprobe(m, skel->progs.readline_return, path, "readline", 1))) {
-		ec_warn("cannot attach a uretprobe to readline in %s: %s", path,
-			ec_capture_strerror(err));
-		return 1;
-	}
 	int have_exec = !ec_target_symbol(path, "execute_command", 0, sym, sizeof sym);
 	if (have_exec) {
-		if ((err = ec_mod_uprobe(m, skel->progs.execute_command_enter, path,
-					 "execute_command", 0)) ||
-		    (err = ec_mod_uprobe(m, skel->progs.execute_command_return, path,
-					 "execute_command", 1))) {
-			ec_warn("cannot attach uprobes to execute_command in %s: %s", path,
-				ec_capture_strerror(err));
+		if (ec_mod_uprobe(m, skel->progs.execute_command_enter, path, "execute_command",
+				  0) ||
+		    ec_mod_uprobe(m, skel->progs.execute_command_return, path, "execute_command",
+				  1))
 			return 1;
-		}
 	} else {
 		ec_mod_say(m, "execute_command: not in %s, lines come without return codes", path);
 	}
@@ -85,12 +61,6 @@ static int setup(struct ec_mod *m)
 	return 0;
 }
 
-static void cleanup(struct ec_mod *m)
-{
-	(void)m;
-	bash_bpf__destroy(skel);
-}
-
 const struct ec_mod_spec ec_mod_bash = {
     .name = "bash",
     .what = "Capture the command lines interactive bash shells read, with return codes.",
@@ -98,7 +68,7 @@ const struct ec_mod_spec ec_mod_bash = {
     .path_help = "the bash binary (default: --pid's, /bin/bash)",
     .flags = EC_MOD_ERRNUMBER,
     .source = EVENT__SOURCE__SOURCE_BASH,
+    .target = {.bins = bins, .sym = "readline", .is = "bash", .hint = "install bash"},
     .setup = setup,
     .event = event,
-    .cleanup = cleanup,
 };

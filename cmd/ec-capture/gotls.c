@@ -42,7 +42,6 @@ static struct {
 	int abi; /* 0 = from the version, 1 = register, 2 = stack */
 	int pclntab_only;
 	struct ec_goelf *g;
-	struct gotls_bpf *skel;
 } go;
 
 static int opt(struct ec_mod *m, int key, const char *arg)
@@ -118,7 +117,7 @@ static int setup(struct ec_mod *m)
 	char exe[64], shown[4096], msg[4352];
 	struct hook wr, rd, kl, rets[MAX_RETS];
 	const char *from = "", *kfrom = "", *path = m->o.path;
-	int err, nrets, have_kl;
+	int nrets, have_kl;
 
 	if (!path) {
 		snprintf(exe, sizeof exe, "/proc/%ld/exe", m->o.pid);
@@ -163,32 +162,28 @@ static int setup(struct ec_mod *m)
 		ec_mod_say(m, "%s not found: no key log", FN_KEYLOG);
 	if (m->o.dry_run)
 		return EC_MOD_DONE;
-	if (!(go.skel = gotls_bpf__open()))
+	struct gotls_bpf *skel = gotls_bpf__open();
+	if (skel)
+		skel->rodata->regabi = (uint32_t)regabi;
+	if (EC_MOD_LOAD(m, skel))
 		return 1;
-	go.skel->rodata->regabi = (uint32_t)regabi;
-	if (ec_mod_load(m, go.skel->skeleton))
+	if (ec_mod_uprobe_at(m, skel->progs.go_write, path, wr.offset) ||
+	    ec_mod_uprobe_at(m, skel->progs.go_read_enter, path, rd.offset) ||
+	    (have_kl && ec_mod_uprobe_at(m, skel->progs.go_keylog, path, kl.offset)))
 		return 1;
-	if ((err = ec_mod_uprobe_at(m, go.skel->progs.go_write, path, wr.offset)) ||
-	    (err = ec_mod_uprobe_at(m, go.skel->progs.go_read_enter, path, rd.offset)) ||
-	    (have_kl && (err = ec_mod_uprobe_at(m, go.skel->progs.go_keylog, path, kl.offset))))
-		goto attach_failed;
 	for (int i = 0; i < nrets; i++)
-		if ((err = ec_mod_uprobe_at(m, go.skel->progs.go_read_ret, path, rets[i].offset)))
-			goto attach_failed;
-	if (ec_mod_attach(m, go.skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+		if (ec_mod_uprobe_at(m, skel->progs.go_read_ret, path, rets[i].offset))
+			return 1;
+	if (ec_mod_attach(m, skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
 		return 1;
 	ec_mod_say(m, "hooked %s, %s (entry and %d RETs)%s in %s", FN_WRITE, FN_READ, nrets,
 		   have_kl ? ", " FN_KEYLOG : "", shown);
 	return 0;
-attach_failed:
-	ec_warn("cannot attach a uprobe in %s: %s", shown, ec_capture_strerror(err));
-	return 1;
 }
 
 static void cleanup(struct ec_mod *m)
 {
 	(void)m;
-	gotls_bpf__destroy(go.skel);
 	ec_goelf_close(go.g);
 }
 

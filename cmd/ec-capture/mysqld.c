@@ -32,30 +32,13 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-static struct mysqld_bpf *skel;
+static const char *const bins[] = {"/usr/sbin/mariadbd", "/usr/sbin/mysqld",
+				   "/usr/local/mysql/bin/mysqld", NULL};
 
 static int setup(struct ec_mod *m)
 {
-	static const char *const candidates[] = {"/usr/sbin/mariadbd", "/usr/sbin/mysqld",
-						 "/usr/local/mysql/bin/mysqld", NULL};
-	char path[4096], msg[4352], sym[512];
-	int err;
+	const char *path = m->path, *sym = m->sym;
 
-	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			  sizeof msg)) {
-		ec_warn("mysqld not found: %s (install mariadb-server, or give it with --mysqld "
-			"PATH)",
-			msg);
-		return 1;
-	}
-	err = ec_target_symbol(path, DISPATCH, 1, sym, sizeof sym);
-	if (err) {
-		ec_warn("%s: %s (is it a MySQL/MariaDB server? give it with --mysqld PATH)", path,
-			err == EC_ERR_NOTFOUND ? "no dispatch_command symbol"
-			: err == EC_ERR_IO     ? strerror(errno)
-					       : "not an ELF file");
-		return 1;
-	}
 	const char *args = sym + strlen(DISPATCH);
 	unsigned layout;
 	if (!strncmp(args, "19enum_server_command", 21))
@@ -71,28 +54,19 @@ static int setup(struct ec_mod *m)
 	}
 	if (ec_mod_start(m, path, layout == MYSQLD_MARIADB ? "MariaDB layout" : "MySQL layout"))
 		return 1;
-	skel = mysqld_bpf__open();
-	if (!skel) {
-		ec_warn("cannot open the BPF object: %s", strerror(errno));
+	struct mysqld_bpf *skel = mysqld_bpf__open();
+	if (skel)
+		skel->rodata->layout = layout;
+	if (EC_MOD_LOAD(m, skel))
 		return 1;
-	}
-	skel->rodata->layout = layout;
-	if (ec_mod_load(m, skel->skeleton))
+	if (ec_mod_uprobe(m, skel->progs.dispatch_enter, path, sym, 0) ||
+	    ec_mod_uprobe(m, skel->progs.dispatch_return, path, sym, 1))
 		return 1;
-	if ((err = ec_mod_uprobe(m, skel->progs.dispatch_enter, path, sym, 0)) ||
-	    (err = ec_mod_uprobe(m, skel->progs.dispatch_return, path, sym, 1))) {
-		ec_warn("cannot attach uprobes to %s in %s: %s", sym, path,
-			ec_capture_strerror(err));
-		return 1;
-	}
 	char errs[8][EC_TARGET_SYM_LEN];
 	int nerr = ec_target_list_symbols(path, ERRSTATUS, errs, 8);
 	for (int i = 0; i < nerr; i++) {
-		if ((err = ec_mod_uprobe(m, skel->progs.set_error_enter, path, errs[i], 0))) {
-			ec_warn("cannot attach a uprobe to %s in %s: %s", errs[i], path,
-				ec_capture_strerror(err));
+		if (ec_mod_uprobe(m, skel->progs.set_error_enter, path, errs[i], 0))
 			return 1;
-		}
 	}
 	if (nerr <= 0)
 		ec_mod_say(m,
@@ -104,19 +78,17 @@ static int setup(struct ec_mod *m)
 	return 0;
 }
 
-static void cleanup(struct ec_mod *m)
-{
-	(void)m;
-	mysqld_bpf__destroy(skel);
-}
-
 const struct ec_mod_spec ec_mod_mysqld = {
     .name = "mysqld",
     .what = "Capture the SQL queries a MySQL/MariaDB server executes (dispatch_command).",
     .path_opt = "mysqld",
     .path_help = "the server binary (default: --pid's, mariadbd, mysqld)",
     .source = EVENT__SOURCE__SOURCE_MYSQLD,
+    .target = {.bins = bins,
+	       .sym = DISPATCH,
+	       .sym_prefix = 1,
+	       .is = "a MySQL/MariaDB server",
+	       .hint = "install mariadb-server"},
     .setup = setup,
     .event = event,
-    .cleanup = cleanup,
 };

@@ -41,79 +41,40 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 	return ec_mod_put(m, e, NULL, 0, note);
 }
 
-static struct postgres_bpf *skel;
+static const char *const bins[] = {"/usr/lib/postgresql/*/bin/postgres",
+				   "/usr/local/pgsql/bin/postgres", "/usr/bin/postgres", NULL};
 
 static int setup(struct ec_mod *m)
 {
-	static const char *const candidates[] = {"/usr/lib/postgresql/*/bin/postgres",
-						 "/usr/local/pgsql/bin/postgres",
-						 "/usr/bin/postgres", NULL};
-	char path[4096], msg[4352], sym[128];
-	int err;
+	const char *path = m->path;
+	char sym[128];
 
-	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			  sizeof msg)) {
-		ec_warn("postgres not found: %s (install postgresql, or give it with --postgres "
-			"PATH)",
-			msg);
-		return 1;
-	}
-	err = ec_target_symbol(path, "pg_parse_query", 0, sym, sizeof sym);
-	if (err) {
-		ec_warn("%s: %s (is it the postgres server? give it with --postgres PATH)", path,
-			err == EC_ERR_NOTFOUND ? "no pg_parse_query symbol"
-			: err == EC_ERR_IO     ? strerror(errno)
-					       : "not an ELF file");
-		return 1;
-	}
 	if (ec_mod_start(m, path, NULL))
 		return 1;
-	skel = postgres_bpf__open();
-	if (!skel) {
-		ec_warn("cannot open the BPF object: %s", strerror(errno));
+	struct postgres_bpf *skel = postgres_bpf__open();
+	if (EC_MOD_LOAD(m, skel))
 		return 1;
-	}
-	if (ec_mod_load(m, skel->skeleton))
+	if (ec_mod_uprobe(m, skel->progs.parse_enter, path, "pg_parse_query", 0))
 		return 1;
-	if ((err = ec_mod_uprobe(m, skel->progs.parse_enter, path, "pg_parse_query", 0))) {
-		ec_warn("cannot attach a uprobe to pg_parse_query in %s: %s", path,
-			ec_capture_strerror(err));
+	if (ec_mod_uprobe(m, skel->progs.ready_enter, path, "ReadyForQuery", 0))
 		return 1;
-	}
-	if ((err = ec_mod_uprobe(m, skel->progs.ready_enter, path, "ReadyForQuery", 0))) {
-		ec_warn("cannot attach a uprobe to ReadyForQuery in %s: %s", path,
-			ec_capture_strerror(err));
-		return 1;
-	}
 	static const char *const errfns[] = {"errstart", "errstart_cold"};
 	char done[128] = "";
 	for (size_t i = 0; i < 2; i++) {
 		if (ec_target_symbol(path, errfns[i], 0, sym, sizeof sym))
 			continue;
-		if ((err = ec_mod_uprobe(m, skel->progs.errstart_enter, path, errfns[i], 0))) {
-			ec_warn("cannot attach a uprobe to %s in %s: %s", errfns[i], path,
-				ec_capture_strerror(err));
+		if (ec_mod_uprobe(m, skel->progs.errstart_enter, path, errfns[i], 0))
 			return 1;
-		}
 		strcat(done, ", ");
 		strcat(done, errfns[i]);
 	}
 	if (!ec_target_symbol(path, "errcode", 0, sym, sizeof sym)) {
-		if ((err = ec_mod_uprobe(m, skel->progs.errcode_enter, path, "errcode", 0))) {
-			ec_warn("cannot attach a uprobe to errcode in %s: %s", path,
-				ec_capture_strerror(err));
+		if (ec_mod_uprobe(m, skel->progs.errcode_enter, path, "errcode", 0))
 			return 1;
-		}
 		strcat(done, ", errcode");
 	}
 	ec_mod_say(m, "hooked pg_parse_query, ReadyForQuery%s in %s", done, path);
 	return 0;
-}
-
-static void cleanup(struct ec_mod *m)
-{
-	(void)m;
-	postgres_bpf__destroy(skel);
 }
 
 const struct ec_mod_spec ec_mod_postgres = {
@@ -122,7 +83,10 @@ const struct ec_mod_spec ec_mod_postgres = {
     .path_opt = "postgres",
     .path_help = "the postgres binary (default: --pid's, /usr/lib/postgresql/*/bin/postgres)",
     .source = EVENT__SOURCE__SOURCE_POSTGRES,
+    .target = {.bins = bins,
+	       .sym = "pg_parse_query",
+	       .is = "the postgres server",
+	       .hint = "install postgresql"},
     .setup = setup,
     .event = event,
-    .cleanup = cleanup,
 };

@@ -117,22 +117,9 @@ static const struct ec_target_lib libssl = {"--libssl", "libssl.so", sonames, "i
 
 static int setup(struct ec_mod *m)
 {
-	char path[4096], msg[4352], version[128], sym[128];
+	char version[128];
+	const char *path = m->path;
 	int err;
-	if (ec_target_lib(&libssl, m->o.path, (pid_t)m->o.pid, path, sizeof path, msg,
-			  sizeof msg)) {
-		ec_warn("%s", msg);
-		return 1;
-	}
-	/* attaching to a file that is not a library fails with libbpf's own codes: say why first */
-	if ((err = ec_target_symbol(path, "SSL_write", 0, sym, sizeof sym))) {
-		ec_warn("%s: %s: give OpenSSL's or BoringSSL's libssl (or a program linking it "
-			"statically) with --libssl PATH",
-			path,
-			err == EC_ERR_NOTFOUND ? "no SSL_write function in it"
-					       : ec_target_strerror(err));
-		return 1;
-	}
 	if (ec_sslkeys_version(path, version, sizeof version))
 		snprintf(version, sizeof version, "unknown version");
 	if (!strncmp(version, "BoringSSL", 9))
@@ -144,38 +131,16 @@ static int setup(struct ec_mod *m)
 	if (ec_mod_start(m, path, version))
 		return 1;
 	ec_sslsel_choose(&t.sel, m, &t.keys, path, version);
-	if (!(t.skel = tls_bpf__open()) || ec_mod_load(m, t.skel->skeleton) ||
-	    ec_sslsel_load(&t.sel, bpf_map__fd(t.skel->maps.tls_offsets)))
+	t.skel = tls_bpf__open();
+	if (EC_MOD_LOAD(m, t.skel) || ec_sslsel_load(&t.sel, bpf_map__fd(t.skel->maps.tls_offsets)))
 		return 1;
-	const struct {
-		const char *sym;
-		struct bpf_program *prog;
-		int required;
-	} hooks[] = {{"SSL_write", t.skel->progs.ssl_write_enter, 1},
-		     {"SSL_read", t.skel->progs.ssl_read_enter, 1},
-		     {"SSL_write_ex", t.skel->progs.ssl_write_ex_enter, 0},
-		     {"SSL_read_ex", t.skel->progs.ssl_read_ex_enter, 0}};
-	char done[256] = "";
-	for (size_t i = 0; i < sizeof hooks / sizeof *hooks; i++) {
-		if (!hooks[i].required &&
-		    ec_target_symbol(path, hooks[i].sym, 0, sym, sizeof sym)) {
-			ec_mod_say(m, "%s: not in %s, not hooked", hooks[i].sym, path);
-			continue;
-		}
-		if ((err = ec_mod_uprobe(m, hooks[i].prog, path, hooks[i].sym, 0)) ||
-		    (err = ec_mod_uprobe(m, t.skel->progs.ssl_return, path, hooks[i].sym, 1))) {
-			ec_warn("cannot attach uprobe to %s in %s: %s", hooks[i].sym, path,
-				ec_capture_strerror(err));
-			return 1;
-		}
-		snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s", i ? ", " : "",
-			 hooks[i].sym);
-	}
-	if (ec_mod_attach(m, t.skel->progs.ec_sys_enter, "tp_btf/sys_enter") ||
-	    ec_mod_attach(m, t.skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+	const struct ec_mod_hook hooks[] = {
+	    {"SSL_write", t.skel->progs.ssl_write_enter, t.skel->progs.ssl_return, 1},
+	    {"SSL_read", t.skel->progs.ssl_read_enter, t.skel->progs.ssl_return, 1},
+	    {"SSL_write_ex", t.skel->progs.ssl_write_ex_enter, t.skel->progs.ssl_return, 0},
+	    {"SSL_read_ex", t.skel->progs.ssl_read_ex_enter, t.skel->progs.ssl_return, 0}};
+	if (ec_mod_hooks(m, hooks, sizeof hooks / sizeof *hooks, NULL))
 		return 1;
-	ec_mod_say(m, "hooked %s (entry and return) in %s; sys_enter, inet_sock_set_state", done,
-		   path);
 	struct ec_sslsel_progs p = {t.skel->progs.ssl_hs_enter, t.skel->progs.ssl_hs_return,
 				    t.skel->progs.sys_exit, &t.skel->bss->verify_keys,
 				    bpf_map__fd(t.skel->maps.tls_offsets)};
@@ -217,12 +182,6 @@ static int stop(struct ec_mod *m, int status)
 	return status;
 }
 
-static void cleanup(struct ec_mod *m)
-{
-	(void)m;
-	tls_bpf__destroy(t.skel);
-}
-
 const struct ec_mod_spec ec_mod_tls = {
     .name = "tls",
     .what = "Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.",
@@ -236,9 +195,11 @@ const struct ec_mod_spec ec_mod_tls = {
     .opt = opt,
     .operands = 1 << 20,
     .check = check,
+    .target = {.lib = &libssl,
+	       .sym = "SSL_write",
+	       .is = "OpenSSL's or BoringSSL's libssl, or a program linking it statically"},
     .setup = setup,
     .event = event,
     .stop = stop,
-    .cleanup = cleanup,
     .keyline = keyline,
 };

@@ -44,49 +44,27 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 	return ec_mod_put(m, e, line, n, note);
 }
 
-static struct zsh_bpf *skel;
+static const char *const bins[] = {"/bin/zsh", "/usr/bin/zsh", NULL};
 
 static int setup(struct ec_mod *m)
 {
-	static const char *const candidates[] = {"/bin/zsh", "/usr/bin/zsh", NULL};
-	char path[4096], msg[4352], sym[128];
-	int err;
+	const char *path = m->path;
 
-	if (ec_target_bin(m->o.path, (pid_t)m->o.pid, candidates, path, sizeof path, msg,
-			  sizeof msg)) {
-		ec_warn("zsh not found: %s (install zsh, or give it with --zsh PATH)", msg);
-		return 1;
-	}
-	err = ec_target_symbol(path, "zleentry", 0, sym, sizeof sym);
-	if (err) {
-		ec_warn("%s: %s (is it zsh? give the right binary with --zsh PATH)", path,
-			err == EC_ERR_NOTFOUND ? "no zleentry symbol"
-			: err == EC_ERR_IO     ? strerror(errno)
-					       : "not an ELF file");
-		return 1;
-	}
 	if (ec_mod_start(m, path, NULL))
 		return 1;
-	skel = zsh_bpf__open();
-	if (!skel) {
-		ec_warn("cannot open the BPF object: %s", strerror(errno));
-		return 1;
-	}
+	struct zsh_bpf *skel = zsh_bpf__open();
 	uint64_t zle = 0, lastval = 0;
 	int have_lastval = !ec_target_symbol_value(path, "zleentry", &zle) &&
 			   !ec_target_symbol_value(path, "lastval", &lastval) && zle && lastval;
-	if (have_lastval)
+	if (have_lastval && skel)
 		skel->rodata->lastval_delta = (int64_t)(lastval - zle);
-	else
+	else if (!have_lastval)
 		ec_mod_say(m, "lastval: not in %s, lines come without return codes", path);
-	if (ec_mod_load(m, skel->skeleton))
+	if (EC_MOD_LOAD(m, skel))
 		return 1;
-	if ((err = ec_mod_uprobe(m, skel->progs.zleentry_enter, path, "zleentry", 0)) ||
-	    (err = ec_mod_uprobe(m, skel->progs.zleentry_return, path, "zleentry", 1))) {
-		ec_warn("cannot attach uprobes to zleentry in %s: %s", path,
-			ec_capture_strerror(err));
+	if (ec_mod_uprobe(m, skel->progs.zleentry_enter, path, "zleentry", 0) ||
+	    ec_mod_uprobe(m, skel->progs.zleentry_return, path, "zleentry", 1))
 		return 1;
-	}
 	if (have_lastval &&
 	    (ec_mod_attach(m, skel->progs.process_exit, "tp_btf/sched_process_exit") ||
 	     ec_mod_attach(m, skel->progs.process_exec, "tp_btf/sched_process_exec")))
@@ -98,12 +76,6 @@ static int setup(struct ec_mod *m)
 	return 0;
 }
 
-static void cleanup(struct ec_mod *m)
-{
-	(void)m;
-	zsh_bpf__destroy(skel);
-}
-
 const struct ec_mod_spec ec_mod_zsh = {
     .name = "zsh",
     .what = "Capture the command lines interactive zsh shells read with their line editor.",
@@ -111,7 +83,7 @@ const struct ec_mod_spec ec_mod_zsh = {
     .path_help = "the zsh binary (default: --pid's, /bin/zsh)",
     .flags = EC_MOD_ERRNUMBER,
     .source = EVENT__SOURCE__SOURCE_ZSH,
+    .target = {.bins = bins, .sym = "zleentry", .is = "zsh", .hint = "install zsh"},
     .setup = setup,
     .event = event,
-    .cleanup = cleanup,
 };

@@ -19,6 +19,7 @@
 #include "event.h"
 #include "record.h"
 #include "sslkeys.h"
+#include "target.h"
 #include "util.h"
 
 #define CONTROL_DEFAULT "/run/ec/capture.sock"
@@ -327,11 +328,17 @@ static void describe_filters(struct ec_mod *m, char *buf, size_t len)
 		snprintf(buf, len, " none");
 }
 
-int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel)
+int ec_mod_load(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s)
 {
 	char filters[1024];
 	int err;
-	m->obj = *skel->obj;
+	if (!skel) {
+		ec_warn("cannot open the BPF object: %s", strerror(errno));
+		return 1;
+	}
+	m->skel = skel;
+	m->skeleton = s;
+	m->obj = *s->obj;
 	struct bpf_map *rb = bpf_object__find_map_by_name(m->obj, "ec_events");
 	if (!rb) {
 		ec_warn("BPF object has no ec_events ring buffer (a build problem)");
@@ -340,7 +347,7 @@ int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel)
 	m->o.ringbuf = pow2_at_least(m->o.ringbuf);
 	bpf_map__set_max_entries(rb, (uint32_t)m->o.ringbuf);
 	/* the skeleton's load: its bss/data pointers then reach the kernel's maps */
-	if ((err = bpf_object__load_skeleton(skel))) {
+	if ((err = bpf_object__load_skeleton(s))) {
 		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
 			m->o.debug ? " (verifier log above)"
 				   : "; run with --debug to see the verifier's log");
@@ -364,6 +371,38 @@ int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel)
 	return 0;
 }
 
+int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const char *note)
+{
+	static const char *const tps[][2] = {{"ec_sys_enter", "sys_enter"},
+					     {"ec_sock_state", "inet_sock_set_state"}};
+	char done[8192] = "", sym[512];
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].required && ec_target_symbol(m->path, h[i].sym, 0, sym, sizeof sym)) {
+			ec_mod_say(m, "%s: not in %s, not hooked", h[i].sym, m->path);
+			continue;
+		}
+		if (ec_mod_uprobe(m, h[i].enter, m->path, h[i].sym, 0) ||
+		    ec_mod_uprobe(m, h[i].ret, m->path, h[i].sym, 1))
+			return 1;
+		snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s",
+			 done[0] ? ", " : "", h[i].sym);
+	}
+	snprintf(done + strlen(done), sizeof done - strlen(done), " (entry and return%s%s) in %s;",
+		 note ? "; " : "", note ? note : "", m->path);
+	for (size_t i = 0; i < sizeof tps / sizeof *tps; i++) {
+		struct bpf_program *p = bpf_object__find_program_by_name(m->obj, tps[i][0]);
+		char what[64];
+		snprintf(what, sizeof what, "tp_btf/%s", tps[i][1]);
+		if (p && ec_mod_attach(m, p, what))
+			return 1;
+		if (p)
+			snprintf(done + strlen(done), sizeof done - strlen(done), "%s %s",
+				 i ? "," : "", tps[i][1]);
+	}
+	ec_mod_say(m, "hooked %s", done);
+	return 0;
+}
+
 int ec_mod_keep(struct ec_mod *m, struct bpf_link *link)
 {
 	if (m->nlinks >= EC_MOD_MAX_LINKS) {
@@ -381,8 +420,17 @@ static int uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, 
 	if (m->empty)
 		prog = m->empty->progs.empty;
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &uo);
-	if (!l)
-		return -errno;
+	if (!l) {
+		int err = -errno;
+		if (sym)
+			ec_warn("cannot attach a %s to %s in %s: %s",
+				retprobe ? "uretprobe" : "uprobe", sym, path,
+				ec_capture_strerror(err));
+		else
+			ec_warn("cannot attach a uprobe at offset 0x%llx of %s: %s",
+				(unsigned long long)offset, path, ec_capture_strerror(err));
+		return err;
+	}
 	return ec_mod_keep(m, l);
 }
 
@@ -828,9 +876,42 @@ static int finish(struct ec_mod *m, int status)
 		status = 1;
 	}
 	free(m->seen);
+	if (m->skeleton)
+		bpf_object__destroy_skeleton(m->skeleton);
+	free(m->skel);
 	if (m->spec->cleanup)
 		m->spec->cleanup(m);
 	return status;
+}
+
+/* spec->target into m->path and m->sym, with a clear error. 0 or 1. */
+static int find_target(struct ec_mod *m)
+{
+	const struct ec_mod_spec *s = m->spec;
+	const struct ec_mod_target *t = &s->target;
+	char msg[4352];
+	int err;
+	if (t->lib ? ec_target_lib(t->lib, m->o.path, (pid_t)m->o.pid, m->path, sizeof m->path, msg,
+				   sizeof msg)
+		   : ec_target_bin(m->o.path, (pid_t)m->o.pid, t->bins, m->path, sizeof m->path,
+				   msg, sizeof msg)) {
+		if (t->lib)
+			ec_warn("%s", msg);
+		else
+			ec_warn("%s not found: %s (%s, or give it with --%s PATH)", s->name, msg,
+				t->hint, s->path_opt);
+		return 1;
+	}
+	/* attaching to a file that is not the library fails with libbpf's own codes: say why first
+	 */
+	if ((err = ec_target_symbol(m->path, t->sym, t->sym_prefix, m->sym, sizeof m->sym))) {
+		ec_warn("%s: %s%s%s (is it %s? give the right one with --%s PATH)", m->path,
+			err == EC_ERR_NOTFOUND ? "no " : "",
+			err == EC_ERR_NOTFOUND ? t->sym : ec_target_strerror(err),
+			err == EC_ERR_NOTFOUND ? " function in it" : "", t->is, s->path_opt);
+		return 1;
+	}
+	return 0;
 }
 
 int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv)
@@ -849,6 +930,8 @@ int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (!m->o.dry_run && (status = check(m)))
 		return status;
+	if (spec->target.sym && find_target(m))
+		return 1;
 	status = spec->setup(m);
 	if (status == EC_MOD_DONE)
 		status = 0;

@@ -40,6 +40,20 @@ struct ec_control;
 struct ec_config;
 struct ec_mod;
 
+/*
+ * What a module hooks, found and checked by the runner before setup: a
+ * library (explicit --PATH, the one --pid maps, ldconfig's) or a program
+ * (explicit, /proc/PID/exe, candidates), which must define sym.
+ */
+struct ec_mod_target {
+	const struct ec_target_lib *lib; /* a library, or */
+	const char *const *bins;	 /* a program: candidate paths (globs), NULL-ended */
+	const char *sym;		 /* a function it must define */
+	int sym_prefix;			 /* sym is a name prefix (C++ mangled names) */
+	const char *is;			 /* what it should be, for errors: "libgnutls", "zsh" */
+	const char *hint;		 /* for a program: how to get one ("install zsh") */
+};
+
 /* ec_mod_spec.flags */
 #define EC_MOD_ERRNUMBER 1 /* takes -e/--errnumber N (shells) */
 #define EC_MOD_KEYLOG 2	   /* takes -k/--keylogfile FILE (its events carry keys) */
@@ -58,9 +72,12 @@ struct ec_mod_spec {
 	const struct ec_opt *opts;
 	int (*opt)(struct ec_mod *m, int key, const char *arg); /* 0, or 2 after ec_warn */
 	int operands; /* non-option arguments allowed (tls: a pcap filter) */
+	/* found into m->path and m->sym before setup; .sym NULL: setup finds it */
+	struct ec_mod_target target;
+	const void *data; /* the module's own table (rows of a shared setup) */
 	/* after parsing: checks across options, the operands; 0 or 2 */
 	int (*check)(struct ec_mod *m, int argc, char **argv, int first);
-	/* find the target, ec_mod_start, open the skeleton, ec_mod_load,
+	/* (find the target,) ec_mod_start, open the skeleton, ec_mod_load,
 	 * attach; 0 to run, else an exit status (EC_MOD_DONE: exit 0 now) */
 	int (*setup)(struct ec_mod *m);
 	/* one ring-buffer event (checked to hold e->len bytes of data); NULL:
@@ -68,7 +85,7 @@ struct ec_mod_spec {
 	int (*event)(struct ec_mod *m, const struct ec_event *e);
 	/* after detach and before the writer is freed: status in, status out */
 	int (*stop)(struct ec_mod *m, int status);
-	void (*cleanup)(struct ec_mod *m); /* last: free the skeleton */
+	void (*cleanup)(struct ec_mod *m); /* last: free what setup made */
 	/* a key log line besides its record and --keylogfile (tls: --pcap) */
 	int (*keyline)(struct ec_mod *m, const char *line);
 };
@@ -113,7 +130,11 @@ struct ec_mod {
 	char keylog_path[4096];
 	uint64_t keylines; /* key log lines written */
 	void *seen;	   /* key log lines already written */
-	void *priv;	   /* the module's own state */
+	void *skel;	   /* the loaded skeleton (freed by the runner) */
+	struct bpf_object_skeleton *skeleton;
+	char path[4096]; /* spec->target found */
+	char sym[512];	 /* its spec->target.sym, full name */
+	void *priv;	 /* the module's own state */
 };
 
 /* The whole life of a capture: parse argv (argv[0] = subcommand), check,
@@ -131,8 +152,27 @@ int ec_mod_start(struct ec_mod *m, const char *target, const char *version);
 /* A startup fact: on stderr (or o.say_to) and as a process-log record. */
 void ec_mod_say(struct ec_mod *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Size the ring buffer, load an opened skeleton, write the filters. 0 or 1. */
-int ec_mod_load(struct ec_mod *m, struct bpf_object_skeleton *skel);
+/*
+ * Size the ring buffer, load an opened skeleton (skel: what X_bpf__open
+ * returned, s: its ->skeleton; the runner frees it), write the filters.
+ * 0, or 1 after a message (also when skel is NULL: the open failed).
+ */
+int ec_mod_load(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s);
+#define EC_MOD_LOAD(m, skel) ec_mod_load(m, skel, (skel) ? (skel)->skeleton : NULL)
+
+/* One library function to hook: entry and return programs. */
+struct ec_mod_hook {
+	const char *sym;
+	struct bpf_program *enter, *ret;
+	int required; /* else skipped (and said) when the library lacks it */
+};
+
+/*
+ * Attach each hook on m->path and, when the object has them, the
+ * tracepoints of bpf/tlscall.bpf.h and bpf/conn.bpf.h; then say what was
+ * hooked (with note). 0, or 1 after a message.
+ */
+int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const char *note);
 
 /* Attach prog as a uprobe (or uretprobe) on sym in path. 0 or -errno. */
 int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,

@@ -124,7 +124,7 @@ nobody_shell() {
 	assert_output --partial "/nonexistent/bash"
 	run ec-capture zsh --zsh /bin/true
 	assert_failure 1
-	assert_output --partial "no zleentry symbol"
+	assert_output --partial "no zleentry function in it"
 	run ec-capture bash --errnumber x
 	assert_failure 2
 	assert_output --partial "--errnumber"

@@ -142,8 +142,8 @@ need_pg() { [ -f "$BATS_FILE_TMPDIR/pg/port" ] || skip "no PostgreSQL cluster (p
 	assert_output --partial "/nonexistent/mariadbd"
 	run ec-capture mysqld --mysqld /bin/true
 	assert_failure 1
-	assert_output --partial "no dispatch_command symbol"
+	assert_output --partial "dispatch_command function in it"
 	run ec-capture postgres --postgres /bin/true
 	assert_failure 1
-	assert_output --partial "no pg_parse_query symbol"
+	assert_output --partial "no pg_parse_query function in it"
 }

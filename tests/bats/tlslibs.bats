@@ -112,10 +112,10 @@ check_capture() {
 	assert_output --partial "/nonexistent/libgnutls.so.30"
 	run ec-capture gnutls --gnutls /bin/true
 	assert_failure 1
-	assert_output --partial "no gnutls_record_send symbol"
+	assert_output --partial "no gnutls_record_send function in it"
 	run ec-capture nss --nspr /bin/true
 	assert_failure 1
-	assert_output --partial "no PR_Write symbol"
+	assert_output --partial "no PR_Write function in it"
 	run ec-capture nss --libssl x
 	assert_failure 2
 }

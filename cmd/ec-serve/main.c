@@ -13,7 +13,7 @@
 #include "httpc.h"
 #include "stream.h"
 #include "util.h"
-#include "wsserve.h"
+#include "serve.h"
 
 static void usage(FILE *f)
 {

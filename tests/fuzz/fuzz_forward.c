@@ -1,5 +1,5 @@
 /*
- * lib/forward: any payload as a type 1 or 2 request either rebuilds into a
+ * lib/forward/forward: any payload as a type 1 or 2 request either rebuilds into a
  * request whose parts are sane (then URL, curl header list, dry-run
  * printing and filters run on it) or fails with a message naming a byte
  * offset. The first byte picks the type, the note and the fallback address.

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/http2 (frames + nghttp2 HPACK inflation): the
+ * libFuzzer target for lib/proto/http2 (frames + nghttp2 HPACK inflation): the
  * input is offered in pieces (the first byte picks the size) as ec-parse
  * offers reassembled bytes; errors reset the parser the way a desync does,
  * open streams are flushed at the end. Small body and frame limits make

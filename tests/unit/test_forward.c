@@ -1,4 +1,4 @@
-/* lib/forward and lib/replay: request rebuilding, every rejection, URLs, filters, headers. */
+/* lib/forward (forward, replay): request rebuilding, every rejection, URLs, filters, headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/http2: frames, HPACK through nghttp2, rendering, edge cases, every split point. */
+/* lib/proto/http2: frames, HPACK through nghttp2, rendering, edge cases, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/httpc: which targets and proxies are taken, and that proxy variables are not. */
+/* lib/config/httpc: which targets and proxies are taken, and that proxy variables are not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

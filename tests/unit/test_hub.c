@@ -1,4 +1,4 @@
-/* lib/hub: bounded per-client queues, drop-oldest, replay, wake, threads. */
+/* lib/serve/hub: bounded per-client queues, drop-oldest, replay, wake, threads. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * lib/synth: the synthesized TCP is decoded here independently and every
+ * lib/pcapng/synth: the synthesized TCP is decoded here independently and every
  * header field checked: handshake, seq/ack per direction, checksums, MSS,
  * FIN, client/server choice, coalescing, key-log DSBs, skips.
  */

@@ -1,4 +1,4 @@
-/* lib/util and lib/record: parsers, base64, UTF-8 checks, names. */
+/* lib/core/util and lib/core/record: parsers, base64, UTF-8 checks, names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "wsserve.h"
+#include "serve.h"
 #include "config.h"
 #include "control.h"
 #include "error.h"

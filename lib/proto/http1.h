@@ -3,7 +3,7 @@
  * like nghttp2's inflater: the caller owns the input, the parser keeps only
  * what a message needs). Request and response heads are kept as received;
  * bodies are framed by Content-Length, chunked coding (de-chunked) or the
- * connection's end. Every byte is read through lib/cursor.h.
+ * connection's end. Every byte is read through lib/core/cursor.h.
  */
 #ifndef EC_HTTP1_H
 #define EC_HTTP1_H

@@ -572,7 +572,7 @@ char *ec_fwd_url(const struct ec_fwd_request *r, const char *target, int plain, 
 	return u;
 }
 
-/* Captured text on a terminal: control bytes and bad UTF-8 as \xNN (lib/utf8). */
+/* Captured text on a terminal: control bytes and bad UTF-8 as \xNN (lib/core/utf8). */
 static void put_safe(FILE *f, const char *s, size_t n)
 {
 	ec_utf8_escape(f, (const uint8_t *)s, n, EC_UTF8_ESC_PAYLOAD);

@@ -7,7 +7,7 @@
  * rendered as text: "METHOD PATH HTTP/2.0" or "HTTP/2.0 STATUS", every
  * header field as received ("name: value", pseudo-headers included,
  * trailers after them), an empty line, then the DATA bytes. Frame headers
- * and fields are read through lib/cursor.h.
+ * and fields are read through lib/core/cursor.h.
  */
 #ifndef EC_HTTP2_H
 #define EC_HTTP2_H

@@ -25,7 +25,7 @@ enum proto {
 
 struct pdir {
 	struct ec_http1 *h1;
-	struct ec_h2 *h2;
+	struct ec_http2 *h2;
 	struct ec_ws *ws;
 	struct ec_mark start; /* first fragment of the message (or part) in progress */
 	int desync;	      /* lost sync: wait for a message start */
@@ -403,15 +403,15 @@ static size_t h1_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 
 /* ---- HTTP/2 ---- */
 
-static struct ec_h2 *h2_of(struct ec_parse *P, struct pdir *pd)
+static struct ec_http2 *h2_of(struct ec_parse *P, struct pdir *pd)
 {
-	if (!pd->h2 && !(pd->h2 = ec_h2_new(P->o.max_body, P->o.max_buffer)))
+	if (!pd->h2 && !(pd->h2 = ec_http2_new(P->o.max_body, P->o.max_buffer)))
 		ec_die(1, "out of memory");
 	return pd->h2;
 }
 
 /* --decode-body for HTTP/2: content-encoding gzip or deflate (HPACK names are lower case). */
-static uint8_t *h2_decode(struct ec_parse *P, const struct ec_h2_msg *msg, struct out *o,
+static uint8_t *h2_decode(struct ec_parse *P, const struct ec_http2_msg *msg, struct out *o,
 			  char *note, size_t cap)
 {
 	static const char key[] = "\r\ncontent-encoding: ";
@@ -446,14 +446,14 @@ static uint8_t *h2_decode(struct ec_parse *P, const struct ec_h2_msg *msg, struc
 
 static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
 {
-	struct ec_h2 *h2 = ((struct pconn *)c->user)->d[di].h2;
-	const struct ec_h2_msg *msg = ec_h2_message(h2);
+	struct ec_http2 *h2 = ((struct pconn *)c->user)->d[di].h2;
+	const struct ec_http2_msg *msg = ec_http2_message(h2);
 	char note[200] = "", tmp[96];
 	struct out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
-	o.type = msg->kind == EC_H2_REQUEST ? 2 : msg->kind == EC_H2_RESPONSE ? 4 : 0;
+	o.type = msg->kind == EC_HTTP2_REQUEST ? 2 : msg->kind == EC_HTTP2_RESPONSE ? 4 : 0;
 	o.part = msg->part;
 	o.more = msg->more;
-	if (msg->flags & EC_H2_INCOMPLETE) {
+	if (msg->flags & EC_HTTP2_INCOMPLETE) {
 		/* a stream already sent in parts keeps its type to its last part */
 		if (!msg->part) {
 			o.type = 0;
@@ -462,19 +462,19 @@ static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *
 		addnote(note, sizeof note, why ? why : "incomplete");
 	}
 	part_notes(note, sizeof note, P, msg->part, msg->more, msg->trailer_len, NULL);
-	if (msg->kind == EC_H2_UNKNOWN)
+	if (msg->kind == EC_HTTP2_UNKNOWN)
 		addnote(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
-	if (msg->flags & EC_H2_EVICTED)
+	if (msg->flags & EC_HTTP2_EVICTED)
 		addnote(note, sizeof note, "over 128 open streams");
-	if (msg->flags & EC_H2_PUSH)
+	if (msg->flags & EC_HTTP2_PUSH)
 		addnote(note, sizeof note, "promised by PUSH_PROMISE");
-	if (msg->flags & EC_H2_RESET) {
+	if (msg->flags & EC_HTTP2_RESET) {
 		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
 		addnote(note, sizeof note, tmp);
 	}
-	if ((msg->flags & EC_H2_TRAILERS) && !msg->part)
+	if ((msg->flags & EC_HTTP2_TRAILERS) && !msg->part)
 		addnote(note, sizeof note, "trailers");
-	if (msg->flags & EC_H2_CUT) {
+	if (msg->flags & EC_HTTP2_CUT) {
 		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
 			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
 		addnote(note, sizeof note, tmp);
@@ -486,24 +486,24 @@ static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *
 	o.a = msg->data;
 	o.an = msg->len;
 	uint8_t *dec = NULL;
-	if (P->o.decode_body && o.type && !msg->part && !(msg->flags & EC_H2_CUT) &&
+	if (P->o.decode_body && o.type && !msg->part && !(msg->flags & EC_HTTP2_CUT) &&
 	    msg->len > msg->head_len)
 		dec = h2_decode(P, msg, &o, note, sizeof note);
 	o.note = note;
 	emit(P, c, di, &o);
 	free(dec);
-	ec_h2_release(h2);
+	ec_http2_release(h2);
 }
 
 /* Every open stream of a direction out as type 0. */
 static void h2_flush(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
 {
-	struct ec_h2 *h2 = ((struct pconn *)c->user)->d[di].h2;
+	struct ec_http2 *h2 = ((struct pconn *)c->user)->d[di].h2;
 	if (!h2)
 		return;
-	if (ec_h2_done(h2))
+	if (ec_http2_done(h2))
 		emit_h2(P, c, di, why, desync);
-	while (ec_h2_flush(h2))
+	while (ec_http2_flush(h2))
 		emit_h2(P, c, di, why, desync);
 }
 
@@ -512,13 +512,13 @@ static size_t h2_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 {
 	struct pconn *pc = c->user;
 	struct pdir *pd = &pc->d[di];
-	struct ec_h2 *h2 = h2_of(P, pd);
+	struct ec_http2 *h2 = h2_of(P, pd);
 	while (off < s->n && pc->proto == P_H2 && !P->err) {
 		if (pd->desync) {
 			/* resynchronise where a frame header is plausible */
 			if (s->n - off < 9)
 				break;
-			if (!ec_h2_plausible_frame(s->p + off, s->n - off)) {
+			if (!ec_http2_plausible_frame(s->p + off, s->n - off)) {
 				type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
 				      "HTTP/2: not at a frame boundary");
 				return s->n;
@@ -526,27 +526,27 @@ static size_t h2_consume(struct ec_parse *P, struct ec_rconn *c, int di, const s
 			pd->desync = 0;
 		}
 		struct ec_mark m = mark_at(s, off);
-		long k = ec_h2_feed(h2, s->p + off, s->n - off, &m);
+		long k = ec_http2_feed(h2, s->p + off, s->n - off, &m);
 		if (k == EC_ERR_NOMEM)
 			ec_die(1, "out of memory");
 		if (k < 0) {
 			char note[200];
-			snprintf(note, sizeof note, "HTTP/2: %s", ec_h2_error(h2));
+			snprintf(note, sizeof note, "HTTP/2: %s", ec_http2_error(h2));
 			h2_flush(P, c, di, note, 1);
 			type0(P, c, di, m, s->p + off, s->n - off, NULL, 0, 1, note);
-			ec_h2_reset(h2);
+			ec_http2_reset(h2);
 			pd->desync = 1;
 			return s->n;
 		}
 		off += (size_t)k;
 		struct pdir *od = &pc->d[!di];
-		long ts = ec_h2_take_table_setting(h2);
-		if (ts >= 0 && ec_h2_table_size(h2_of(P, od), (size_t)ts))
+		long ts = ec_http2_take_table_setting(h2);
+		if (ts >= 0 && ec_http2_table_size(h2_of(P, od), (size_t)ts))
 			ec_die(1, "out of memory");
-		uint32_t rst = ec_h2_take_reset(h2);
-		if (rst && od->h2 && ec_h2_abort(od->h2, rst))
+		uint32_t rst = ec_http2_take_reset(h2);
+		if (rst && od->h2 && ec_http2_abort(od->h2, rst))
 			emit_h2(P, c, !di, NULL, 0);
-		if (ec_h2_done(h2)) {
+		if (ec_http2_done(h2)) {
 			emit_h2(P, c, di, NULL, 0);
 			continue;
 		}
@@ -636,14 +636,14 @@ static size_t detect(struct ec_parse *P, struct ec_rconn *c, int di, const struc
 	struct pconn *pc = c->user;
 	const uint8_t *p = s->p + off;
 	size_t n = s->n - off;
-	size_t k = n < EC_H2_PREFACE_LEN ? n : EC_H2_PREFACE_LEN;
-	if (!memcmp(p, EC_H2_PREFACE, k)) {
-		if (k < EC_H2_PREFACE_LEN)
+	size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
+	if (!memcmp(p, EC_HTTP2_PREFACE, k)) {
+		if (k < EC_HTTP2_PREFACE_LEN)
 			return off; /* too short to tell */
 		pc->proto = P_H2;
 		return off;
 	}
-	if (n >= 9 && p[3] == 4 && ec_h2_plausible_frame(p, n)) {
+	if (n >= 9 && p[3] == 4 && ec_http2_plausible_frame(p, n)) {
 		pc->proto = P_H2; /* a server's SETTINGS before the client's preface */
 		return off;
 	}
@@ -698,7 +698,7 @@ static void reset_dir(struct pdir *pd)
 	if (pd->h1)
 		ec_http1_reset(pd->h1);
 	if (pd->h2)
-		ec_h2_reset(pd->h2);
+		ec_http2_reset(pd->h2);
 	if (pd->ws)
 		ec_ws_reset(pd->ws);
 }
@@ -832,7 +832,7 @@ static void send_part(struct ec_parse *P, struct ec_rconn *c, struct pdir *pd)
 	}
 	if (pd->h2) {
 		int k;
-		while ((k = ec_h2_take_part(pd->h2)) > 0)
+		while ((k = ec_http2_take_part(pd->h2)) > 0)
 			emit_h2(P, c, di, NULL, 0);
 		if (k < 0)
 			ec_die(1, "out of memory");
@@ -862,7 +862,7 @@ static int dir_busy(const struct ec_rconn *c, int di)
 {
 	const struct pdir *pd = &((const struct pconn *)c->user)->d[di];
 	return c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)) ||
-	       (pd->ws && ec_ws_busy(pd->ws)) || (pd->h2 && ec_h2_open_streams(pd->h2));
+	       (pd->ws && ec_ws_busy(pd->ws)) || (pd->h2 && ec_http2_open_streams(pd->h2));
 }
 
 static void flush_dir(struct ec_parse *P, struct ec_rconn *c, int di, enum ec_reasm_why why)
@@ -913,7 +913,7 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 	for (int di = 0; di < 2; di++) {
 		unqueue(P, &pc->d[di]);
 		ec_http1_free(pc->d[di].h1);
-		ec_h2_free(pc->d[di].h2);
+		ec_http2_free(pc->d[di].h2);
 		ec_ws_free(pc->d[di].ws);
 	}
 	free(pc);

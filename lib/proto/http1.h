@@ -108,4 +108,8 @@ size_t ec_http1_find_start(const uint8_t *p, size_t n);
 int ec_http1_inflate(const uint8_t *in, size_t n, int gzip, size_t max, uint8_t **out,
 		     size_t *outlen);
 
+/* The HTTP/1 decoder ec-parse drives (lib/proto/parse.h). */
+struct ec_parse_proto;
+extern const struct ec_parse_proto ec_http1_proto;
+
 #endif

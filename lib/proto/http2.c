@@ -1,6 +1,9 @@
 #include "http2.h"
 #include "cursor.h"
 #include "error.h"
+#include "http1.h"
+#include "parse.h"
+#include "util.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdarg.h>
@@ -651,3 +654,223 @@ long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct 
 	}
 	return err ? err : used;
 }
+
+/* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
+
+struct h2conn {
+	struct ec_http2 *h[2];
+};
+
+static struct ec_http2 *of(const struct ec_parse_dir *d, struct h2conn *hc)
+{
+	if (!hc->h[d->di] && !(hc->h[d->di] = ec_http2_new(d->o->max_body, d->o->max_buffer)))
+		ec_die(1, "out of memory");
+	return hc->h[d->di];
+}
+
+/* --decode-body for HTTP/2: content-encoding gzip or deflate (HPACK names are lower case). */
+static uint8_t *decode(const struct ec_parse_dir *d, const struct ec_http2_msg *msg,
+		       struct ec_parse_out *o, char *note, size_t cap)
+{
+	static const char key[] = "\r\ncontent-encoding: ";
+	const uint8_t *h = memmem(msg->data, msg->head_len, key, sizeof key - 1);
+	if (!h)
+		return NULL;
+	h += sizeof key - 1;
+	size_t left = msg->head_len - (size_t)(h - msg->data);
+	int gz = left >= 6 && !memcmp(h, "gzip\r\n", 6);
+	if (!gz && !(left >= 9 && !memcmp(h, "deflate\r\n", 9)))
+		return NULL;
+	uint8_t *dec = NULL;
+	size_t dl = 0;
+	char tmp[96];
+	int rc = ec_http1_inflate(msg->data + msg->head_len, msg->len - msg->head_len, gz,
+				  d->o->max_body, &dec, &dl);
+	if (rc == 0) {
+		snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
+		o->an = msg->head_len;
+		o->b = dec;
+		o->bn = dl;
+		o->decoded = 1;
+	} else if (rc == EC_ERR_TOOBIG) {
+		snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes", d->o->max_body);
+	} else {
+		snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
+			 gz ? "gzip" : "deflate");
+	}
+	ec_parse_note(note, cap, tmp);
+	return dec;
+}
+
+/* The message h holds out (ec_http2_done, a flushed or a parted stream), then released. */
+static void emit(struct ec_parse_dir *d, struct ec_http2 *h, const char *why, int desync)
+{
+	const struct ec_http2_msg *msg = ec_http2_message(h);
+	char note[200] = "", tmp[96];
+	struct ec_parse_out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
+	o.type = msg->kind == EC_HTTP2_REQUEST ? 2 : msg->kind == EC_HTTP2_RESPONSE ? 4 : 0;
+	o.part = msg->part;
+	o.more = msg->more;
+	if (msg->flags & EC_HTTP2_INCOMPLETE) {
+		/* a stream already sent in parts keeps its type to its last part */
+		if (!msg->part) {
+			o.type = 0;
+			o.desync = desync;
+		}
+		ec_parse_note(note, sizeof note, why ? why : "incomplete");
+	}
+	ec_parse_part_notes(d, note, sizeof note, msg->part, msg->more, msg->trailer_len, NULL);
+	if (msg->kind == EC_HTTP2_UNKNOWN)
+		ec_parse_note(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
+	if (msg->flags & EC_HTTP2_EVICTED)
+		ec_parse_note(note, sizeof note, "over 128 open streams");
+	if (msg->flags & EC_HTTP2_PUSH)
+		ec_parse_note(note, sizeof note, "promised by PUSH_PROMISE");
+	if (msg->flags & EC_HTTP2_RESET) {
+		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
+		ec_parse_note(note, sizeof note, tmp);
+	}
+	if ((msg->flags & EC_HTTP2_TRAILERS) && !msg->part)
+		ec_parse_note(note, sizeof note, "trailers");
+	if (msg->flags & EC_HTTP2_CUT) {
+		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
+			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
+		ec_parse_note(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->head_len + msg->body_len;
+		if (!msg->more)
+			ec_parse_cut(d, "an HTTP/2 body");
+	}
+	o.a = msg->data;
+	o.an = msg->len;
+	uint8_t *dec = NULL;
+	if (d->o->decode_body && o.type && !msg->part && !(msg->flags & EC_HTTP2_CUT) &&
+	    msg->len > msg->head_len)
+		dec = decode(d, msg, &o, note, sizeof note);
+	o.note = note;
+	ec_parse_emit(d, &o);
+	free(dec);
+	ec_http2_release(h);
+}
+
+/* Every open stream of a direction out as type 0. */
+static void flush(struct ec_parse_dir *d, struct h2conn *hc, const char *why, int desync)
+{
+	struct ec_http2 *h = hc->h[d->di];
+	if (!h)
+		return;
+	if (ec_http2_done(h))
+		emit(d, h, why, desync);
+	while (ec_http2_flush(h))
+		emit(d, h, why, desync);
+}
+
+static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
+{
+	struct h2conn *hc = st;
+	struct ec_http2 *h = of(d, hc);
+	while (off < s->n && d->proto == &ec_http2_proto && !ec_parse_failed(d)) {
+		if (d->desync) {
+			/* resynchronise where a frame header is plausible */
+			if (s->n - off < 9)
+				break;
+			if (!ec_http2_plausible_frame(s->p + off, s->n - off)) {
+				ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off,
+						 NULL, 0, 1, "HTTP/2: not at a frame boundary");
+				return s->n;
+			}
+			d->desync = 0;
+		}
+		struct ec_mark m = ec_parse_mark(s, off);
+		long k = ec_http2_feed(h, s->p + off, s->n - off, &m);
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			char note[200];
+			snprintf(note, sizeof note, "HTTP/2: %s", ec_http2_error(h));
+			flush(d, hc, note, 1);
+			ec_parse_untyped(d, m, s->p + off, s->n - off, NULL, 0, 1, note);
+			ec_http2_reset(h);
+			d->desync = 1;
+			return s->n;
+		}
+		off += (size_t)k;
+		/* what this direction said about the other's header table and streams */
+		long ts = ec_http2_take_table_setting(h);
+		if (ts >= 0 && ec_http2_table_size(of(d->peer, hc), (size_t)ts))
+			ec_die(1, "out of memory");
+		uint32_t rst = ec_http2_take_reset(h);
+		struct ec_http2 *oh = hc->h[d->peer->di];
+		if (rst && oh && ec_http2_abort(oh, rst))
+			emit(d->peer, oh, NULL, 0);
+		if (ec_http2_done(h)) {
+			emit(d, h, NULL, 0);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
+static int detect(const uint8_t *p, size_t n)
+{
+	size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
+	if (!memcmp(p, EC_HTTP2_PREFACE, k))
+		return k < EC_HTTP2_PREFACE_LEN ? -1 : 1;
+	/* a server's SETTINGS before the client's preface */
+	return n >= 9 && p[3] == 4 && ec_http2_plausible_frame(p, n);
+}
+
+static void conn_release(void *st)
+{
+	struct h2conn *hc = st;
+	ec_http2_free(hc->h[0]);
+	ec_http2_free(hc->h[1]);
+}
+
+static int busy(const void *st, int di)
+{
+	const struct h2conn *hc = st;
+	return hc->h[di] && ec_http2_open_streams(hc->h[di]);
+}
+
+static void reset(void *st, int di)
+{
+	struct h2conn *hc = st;
+	if (hc->h[di])
+		ec_http2_reset(hc->h[di]);
+}
+
+static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
+		   const uint8_t **held, size_t *held_len)
+{
+	(void)held;
+	(void)held_len;
+	flush(d, st, note, desync);
+	return 0; /* streams hold nothing once flushed */
+}
+
+static void take_part(struct ec_parse_dir *d, void *st)
+{
+	struct ec_http2 *h = ((struct h2conn *)st)->h[d->di];
+	int k;
+	if (!h)
+		return;
+	while ((k = ec_http2_take_part(h)) > 0)
+		emit(d, h, NULL, 0);
+	if (k < 0)
+		ec_die(1, "out of memory");
+}
+
+const struct ec_parse_proto ec_http2_proto = {
+    .name = "http2",
+    .detect = detect,
+    .conn_size = sizeof(struct h2conn),
+    .conn_release = conn_release,
+    .consume = consume,
+    .busy = busy,
+    .reset = reset,
+    .give_up = give_up,
+    .take_part = take_part,
+};

@@ -115,4 +115,8 @@ size_t ec_http2_open_streams(const struct ec_http2 *h);
 /* Whether p could be a frame header: type known, sizes and stream id sane. */
 int ec_http2_plausible_frame(const uint8_t *p, size_t n);
 
+/* The HTTP/2 decoder ec-parse drives (lib/proto/parse.h). */
+struct ec_parse_proto;
+extern const struct ec_parse_proto ec_http2_proto;
+
 #endif

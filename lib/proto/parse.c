@@ -11,39 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What a connection speaks, decided from its first bytes. */
-enum proto {
-	P_UNKNOWN = 0, /* not decided: each event is tried again */
-	P_H1,
-	P_H2,
-	P_WS,
-	P_OPAQUE, /* a tunnel (CONNECT, 101 to something else): bytes as type 0 */
-};
-
-#define REQQ 32	       /* requests awaiting their response */
-#define REQ_HOLD 0x100 /* in the queue: the request direction waits on this answer */
+/*
+ * Every decoder, in the order detection asks them (HTTP/2's preface before
+ * HTTP/1's request line) and a direction's open message is given up.
+ */
+static const struct ec_parse_proto *const protos[] = {&ec_http2_proto, &ec_http1_proto,
+						      &ec_ws_proto};
+#define NPROTO (sizeof protos / sizeof protos[0])
 
 struct pdir {
-	struct ec_http1 *h1;
-	struct ec_http2 *h2;
-	struct ec_ws *ws;
-	struct ec_mark start; /* first fragment of the message (or part) in progress */
-	int desync;	      /* lost sync: wait for a message start */
-	int hold;	      /* after an Upgrade/CONNECT request: wait for the answer */
-	int mark_next;	      /* a part went out: the next byte starts the next part */
+	struct ec_parse_dir d; /* what decoders see */
+	struct ec_parse *P;
+	struct ec_rconn *c;
+	struct pconn *pc;
 	/* in the held list (live input): holds bytes that arrived at held_since
 	 * and have not gone out yet */
 	struct pdir *qnext, *qprev;
 	int queued;
 	int64_t held_since;
-	struct ec_rconn *c;
 };
 
 struct pconn {
-	enum proto proto;
 	struct pdir d[2];
-	unsigned reqq[REQQ]; /* EC_HTTP1_REQ_* of requests in order */
-	unsigned qhead, qlen;
+	void *st[NPROTO]; /* each decoder's state, made when the connection first speaks it */
 };
 
 struct ec_parse {
@@ -63,15 +53,12 @@ struct ec_parse {
 	struct pdir *qhead, *qtail;
 };
 
-/* Bytes a parser works on: an event's payload, or a direction's buffer. */
-struct src {
-	const uint8_t *p;
-	size_t n;
-	const struct ec_rdir *rd; /* marks come from here when set */
-	const struct ec_mark *m;  /* else every byte has this mark */
-};
+static struct pdir *pdir_of(struct ec_parse_dir *d)
+{
+	return (struct pdir *)d; /* d is a pdir's first member */
+}
 
-static struct ec_mark mark_at(const struct src *s, size_t off)
+struct ec_mark ec_parse_mark(const struct ec_parse_src *s, size_t off)
 {
 	return s->rd ? ec_reasm_mark_at(s->rd, off) : *s->m;
 }
@@ -88,31 +75,26 @@ void ec_parse_opts_default(struct ec_parse_opts *o)
 
 /* ---- output ---- */
 
-struct out {
-	uint32_t type;
-	struct ec_mark m;
-	const uint8_t *a, *b; /* payload: a then b */
-	size_t an, bn;
-	int desync, truncated;
-	uint64_t orig_length;
-	const char *note;
-	uint32_t h2_stream_id, ws_opcode;
-	int ws_fin;
-	unsigned part; /* of a message sent in parts; 0 whole */
-	int more;      /* more parts follow */
-};
-
 static void set_err(struct ec_parse *P, int err)
 {
 	if (err && !P->err)
 		P->err = err;
 }
 
-static void emit(struct ec_parse *P, struct ec_rconn *c, int di, const struct out *o)
+int ec_parse_failed(const struct ec_parse_dir *d)
 {
-	const struct ec_meta *mt = &c->dir[di].meta;
+	return pdir_of((struct ec_parse_dir *)d)->P->err != 0;
+}
+
+void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o)
+{
+	struct pdir *pd = pdir_of(d);
+	struct ec_parse *P = pd->P;
+	const struct ec_meta *mt = &pd->c->dir[d->di].meta;
 	EcEvent ev = EVENT__EVENT__INIT;
 	size_t n = o->an + o->bn;
+	if (o->decoded)
+		P->st.decoded++;
 	if (P->err || (n == 0 && o->type == 0 && !o->desync))
 		return;
 	ev.timestamp = o->m.ts;
@@ -174,14 +156,13 @@ static void emit(struct ec_parse *P, struct ec_rconn *c, int di, const struct ou
 	}
 }
 
-static void type0(struct ec_parse *P, struct ec_rconn *c, int di, struct ec_mark m,
-		  const uint8_t *a, size_t an, const uint8_t *b, size_t bn, int desync,
-		  const char *note)
+void ec_parse_untyped(struct ec_parse_dir *d, struct ec_mark m, const uint8_t *a, size_t an,
+		      const uint8_t *b, size_t bn, int desync, const char *note)
 {
-	struct out o = {.type = 0, .m = m, .a = a, .an = an, .b = b, .bn = bn};
+	struct ec_parse_out o = {.type = 0, .m = m, .a = a, .an = an, .b = b, .bn = bn};
 	o.desync = desync;
 	o.note = note;
-	emit(P, c, di, &o);
+	ec_parse_emit(d, &o);
 }
 
 /* A power of two: log the first time and then ever more rarely. */
@@ -200,575 +181,159 @@ static void count_cut(struct ec_parse *P, const char *what, size_t limit)
 					 (unsigned long long)P->st.cut, what, limit));
 }
 
-/* ---- HTTP/1 ---- */
-
-static void reqq_push(struct pconn *pc, unsigned f)
+void ec_parse_cut(struct ec_parse_dir *d, const char *what)
 {
-	if (pc->qlen == REQQ) {
-		pc->qhead = (pc->qhead + 1) % REQQ;
-		pc->qlen--;
-	}
-	pc->reqq[(pc->qhead + pc->qlen) % REQQ] = f;
-	pc->qlen++;
+	count_cut(pdir_of(d)->P, what, d->o->max_body);
 }
 
-static unsigned reqq_peek(const struct pconn *pc)
-{
-	return pc->qlen ? pc->reqq[pc->qhead] : 0;
-}
-
-static void reqq_pop(struct pconn *pc)
-{
-	if (pc->qlen) {
-		pc->qhead = (pc->qhead + 1) % REQQ;
-		pc->qlen--;
-	}
-}
-
-static void addnote(char *buf, size_t cap, const char *s)
+void ec_parse_note(char *buf, size_t cap, const char *s)
 {
 	size_t l = strlen(buf);
 	snprintf(buf + l, cap - l, "%s%s", l ? "; " : "", s);
 }
 
-/* The notes every part of a message sent in parts carries. */
-static void part_notes(char *note, size_t cap, const struct ec_parse *P, unsigned part, int more,
-		       size_t trailer_len, const char *encoding)
+void ec_parse_part_notes(const struct ec_parse_dir *d, char *note, size_t cap, unsigned part,
+			 int more, size_t trailer_len, const char *encoding)
 {
 	char tmp[96];
-	if (part && P->o.decode_body && encoding && encoding[0])
-		addnote(note, cap, "body not decoded: sent in parts");
+	if (part && d->o->decode_body && encoding && encoding[0])
+		ec_parse_note(note, cap, "body not decoded: sent in parts");
 	if (!more && trailer_len) {
 		snprintf(tmp, sizeof tmp, "trailers: the last %zu bytes", trailer_len);
-		addnote(note, cap, tmp);
+		ec_parse_note(note, cap, tmp);
 	}
-}
-
-static void emit_h1(struct ec_parse *P, struct ec_rconn *c, int di, const struct ec_http1_msg *msg,
-		    const char *why)
-{
-	struct pconn *pc = c->user;
-	char note[200] = "", tmp[96];
-	const uint8_t *body = msg->data + msg->head_len;
-	size_t blen = msg->len - msg->head_len;
-	uint8_t *dec = NULL;
-	struct out o = {.type = msg->kind == EC_HTTP1_REQUEST ? 1 : 3, .m = pc->d[di].start};
-	o.part = msg->part;
-	o.more = msg->more;
-
-	if (msg->flags & EC_HTTP1_DECHUNKED)
-		addnote(note, sizeof note, "dechunked");
-	if (why)
-		addnote(note, sizeof note, why);
-	part_notes(note, sizeof note, P, msg->part, msg->more, msg->trailer_len, msg->encoding);
-	if (msg->flags & EC_HTTP1_CUT) {
-		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
-			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
-		addnote(note, sizeof note, tmp);
-		o.truncated = 1;
-		o.orig_length = msg->head_len + msg->body_len;
-		if (!msg->more)
-			count_cut(P, "an HTTP/1 body", P->o.max_body);
-	} else if (P->o.decode_body && blen && msg->encoding[0] && !msg->part) {
-		int gz = !strcmp(msg->encoding, "gzip") || !strcmp(msg->encoding, "x-gzip");
-		if (gz || !strcmp(msg->encoding, "deflate")) {
-			size_t dl = 0;
-			int rc = ec_http1_inflate(body, blen, gz, P->o.max_body, &dec, &dl);
-			if (rc == 0) {
-				snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
-				body = dec;
-				blen = dl;
-				P->st.decoded++;
-			} else if (rc == EC_ERR_TOOBIG) {
-				snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes",
-					 P->o.max_body);
-			} else {
-				snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
-					 msg->encoding);
-			}
-			addnote(note, sizeof note, tmp);
-		}
-	}
-	if (msg->flags & EC_HTTP1_EOF_BODY)
-		addnote(note, sizeof note, "body ended by the connection's end");
-	if ((msg->flags & EC_HTTP1_TRAILERS) && !msg->part)
-		addnote(note, sizeof note, "trailers");
-	o.a = msg->data;
-	o.an = msg->head_len;
-	o.b = body;
-	o.bn = blen;
-	if (!dec) {
-		/* head and body are one buffer already */
-		o.an = msg->len;
-		o.b = NULL;
-		o.bn = 0;
-	}
-	o.note = note;
-	emit(P, c, di, &o);
-	free(dec);
-}
-
-static void run(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_t *p, size_t n,
-		const struct ec_mark *m);
-
-/* A message is complete: emit it and follow what it means for the connection. */
-static void h1_done(struct ec_parse *P, struct ec_rconn *c, int di)
-{
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
-	unsigned flags = msg->flags;
-	emit_h1(P, c, di, msg, NULL);
-	if (msg->kind == EC_HTTP1_REQUEST) {
-		unsigned f = 0;
-		if (!strcmp(msg->method, "HEAD"))
-			f |= EC_HTTP1_REQ_HEAD;
-		if (!strcmp(msg->method, "CONNECT"))
-			f |= EC_HTTP1_REQ_CONNECT;
-		if ((f & EC_HTTP1_REQ_CONNECT) || (flags & EC_HTTP1_UPGRADE_WS)) {
-			/* what follows depends on this request's answer */
-			pd->hold = 1;
-			f |= REQ_HOLD;
-		}
-		reqq_push(pc, f);
-		ec_http1_reset(pd->h1);
-		return;
-	}
-	ec_http1_reset(pd->h1);
-	if (flags & EC_HTTP1_INFO)
-		return;
-	unsigned answered = reqq_peek(pc);
-	reqq_pop(pc);
-	if (flags & EC_HTTP1_TUNNEL)
-		pc->proto = (flags & EC_HTTP1_UPGRADE_WS) ? P_WS : P_OPAQUE;
-	struct pdir *od = &pc->d[!di];
-	/* the held direction goes on once the request it waits on is answered */
-	if (od->hold && ((answered & REQ_HOLD) || pc->proto != P_H1)) {
-		od->hold = 0;
-		run(P, c, !di, NULL, 0, NULL);
-	}
-}
-
-/* Parse HTTP/1 from s at off; returns where it stopped. */
-static size_t h1_consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
-			 size_t off)
-{
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	if (!pd->h1 && !(pd->h1 = ec_http1_new(P->o.max_body)))
-		ec_die(1, "out of memory");
-	while (off < s->n && pc->proto == P_H1 && !pd->hold && !P->err) {
-		if (pd->desync) {
-			size_t k = ec_http1_find_start(s->p + off, s->n - off);
-			if (k)
-				type0(P, c, di, mark_at(s, off), s->p + off, k, NULL, 0, 1,
-				      "not at an HTTP/1 message start");
-			off += k;
-			if (off == s->n)
-				break;
-			pd->desync = 0;
-		}
-		int was_busy = ec_http1_busy(pd->h1);
-		long k = ec_http1_feed(pd->h1, s->p + off, s->n - off, reqq_peek(pc));
-		if (k == EC_ERR_NOMEM)
-			ec_die(1, "out of memory");
-		if (k < 0) {
-			/* lost sync: what is known, then the bytes up to a message start */
-			const struct ec_http1_msg *msg = ec_http1_message(pd->h1);
-			size_t skip = 1 + ec_http1_find_start(s->p + off + 1, s->n - off - 1);
-			char note[160];
-			snprintf(note, sizeof note, "HTTP/1: %s", ec_http1_error(pd->h1));
-			type0(P, c, di, was_busy ? pd->start : mark_at(s, off), msg->data,
-			      was_busy ? msg->len : 0, s->p + off, skip, 1, note);
-			ec_http1_reset(pd->h1);
-			off += skip;
-			if (off == s->n)
-				pd->desync = 1;
-			continue;
-		}
-		if ((!was_busy && (k > 0 || ec_http1_done(pd->h1))) || (pd->mark_next && k > 0)) {
-			pd->start = mark_at(s, off);
-			pd->mark_next = 0;
-		}
-		off += (size_t)k;
-		if (ec_http1_done(pd->h1)) {
-			h1_done(P, c, di);
-			continue;
-		}
-		if (k == 0)
-			break;
-	}
-	return off;
-}
-
-/* ---- HTTP/2 ---- */
-
-static struct ec_http2 *h2_of(struct ec_parse *P, struct pdir *pd)
-{
-	if (!pd->h2 && !(pd->h2 = ec_http2_new(P->o.max_body, P->o.max_buffer)))
-		ec_die(1, "out of memory");
-	return pd->h2;
-}
-
-/* --decode-body for HTTP/2: content-encoding gzip or deflate (HPACK names are lower case). */
-static uint8_t *h2_decode(struct ec_parse *P, const struct ec_http2_msg *msg, struct out *o,
-			  char *note, size_t cap)
-{
-	static const char key[] = "\r\ncontent-encoding: ";
-	const uint8_t *h = memmem(msg->data, msg->head_len, key, sizeof key - 1);
-	if (!h)
-		return NULL;
-	h += sizeof key - 1;
-	size_t left = msg->head_len - (size_t)(h - msg->data);
-	int gz = left >= 6 && !memcmp(h, "gzip\r\n", 6);
-	if (!gz && !(left >= 9 && !memcmp(h, "deflate\r\n", 9)))
-		return NULL;
-	uint8_t *dec = NULL;
-	size_t dl = 0;
-	char tmp[96];
-	int rc = ec_http1_inflate(msg->data + msg->head_len, msg->len - msg->head_len, gz,
-				  P->o.max_body, &dec, &dl);
-	if (rc == 0) {
-		snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
-		o->an = msg->head_len;
-		o->b = dec;
-		o->bn = dl;
-		P->st.decoded++;
-	} else if (rc == EC_ERR_TOOBIG) {
-		snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes", P->o.max_body);
-	} else {
-		snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
-			 gz ? "gzip" : "deflate");
-	}
-	addnote(note, cap, tmp);
-	return dec;
-}
-
-static void emit_h2(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
-{
-	struct ec_http2 *h2 = ((struct pconn *)c->user)->d[di].h2;
-	const struct ec_http2_msg *msg = ec_http2_message(h2);
-	char note[200] = "", tmp[96];
-	struct out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
-	o.type = msg->kind == EC_HTTP2_REQUEST ? 2 : msg->kind == EC_HTTP2_RESPONSE ? 4 : 0;
-	o.part = msg->part;
-	o.more = msg->more;
-	if (msg->flags & EC_HTTP2_INCOMPLETE) {
-		/* a stream already sent in parts keeps its type to its last part */
-		if (!msg->part) {
-			o.type = 0;
-			o.desync = desync;
-		}
-		addnote(note, sizeof note, why ? why : "incomplete");
-	}
-	part_notes(note, sizeof note, P, msg->part, msg->more, msg->trailer_len, NULL);
-	if (msg->kind == EC_HTTP2_UNKNOWN)
-		addnote(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
-	if (msg->flags & EC_HTTP2_EVICTED)
-		addnote(note, sizeof note, "over 128 open streams");
-	if (msg->flags & EC_HTTP2_PUSH)
-		addnote(note, sizeof note, "promised by PUSH_PROMISE");
-	if (msg->flags & EC_HTTP2_RESET) {
-		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
-		addnote(note, sizeof note, tmp);
-	}
-	if ((msg->flags & EC_HTTP2_TRAILERS) && !msg->part)
-		addnote(note, sizeof note, "trailers");
-	if (msg->flags & EC_HTTP2_CUT) {
-		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
-			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
-		addnote(note, sizeof note, tmp);
-		o.truncated = 1;
-		o.orig_length = msg->head_len + msg->body_len;
-		if (!msg->more)
-			count_cut(P, "an HTTP/2 body", P->o.max_body);
-	}
-	o.a = msg->data;
-	o.an = msg->len;
-	uint8_t *dec = NULL;
-	if (P->o.decode_body && o.type && !msg->part && !(msg->flags & EC_HTTP2_CUT) &&
-	    msg->len > msg->head_len)
-		dec = h2_decode(P, msg, &o, note, sizeof note);
-	o.note = note;
-	emit(P, c, di, &o);
-	free(dec);
-	ec_http2_release(h2);
-}
-
-/* Every open stream of a direction out as type 0. */
-static void h2_flush(struct ec_parse *P, struct ec_rconn *c, int di, const char *why, int desync)
-{
-	struct ec_http2 *h2 = ((struct pconn *)c->user)->d[di].h2;
-	if (!h2)
-		return;
-	if (ec_http2_done(h2))
-		emit_h2(P, c, di, why, desync);
-	while (ec_http2_flush(h2))
-		emit_h2(P, c, di, why, desync);
-}
-
-static size_t h2_consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
-			 size_t off)
-{
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	struct ec_http2 *h2 = h2_of(P, pd);
-	while (off < s->n && pc->proto == P_H2 && !P->err) {
-		if (pd->desync) {
-			/* resynchronise where a frame header is plausible */
-			if (s->n - off < 9)
-				break;
-			if (!ec_http2_plausible_frame(s->p + off, s->n - off)) {
-				type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
-				      "HTTP/2: not at a frame boundary");
-				return s->n;
-			}
-			pd->desync = 0;
-		}
-		struct ec_mark m = mark_at(s, off);
-		long k = ec_http2_feed(h2, s->p + off, s->n - off, &m);
-		if (k == EC_ERR_NOMEM)
-			ec_die(1, "out of memory");
-		if (k < 0) {
-			char note[200];
-			snprintf(note, sizeof note, "HTTP/2: %s", ec_http2_error(h2));
-			h2_flush(P, c, di, note, 1);
-			type0(P, c, di, m, s->p + off, s->n - off, NULL, 0, 1, note);
-			ec_http2_reset(h2);
-			pd->desync = 1;
-			return s->n;
-		}
-		off += (size_t)k;
-		struct pdir *od = &pc->d[!di];
-		long ts = ec_http2_take_table_setting(h2);
-		if (ts >= 0 && ec_http2_table_size(h2_of(P, od), (size_t)ts))
-			ec_die(1, "out of memory");
-		uint32_t rst = ec_http2_take_reset(h2);
-		if (rst && od->h2 && ec_http2_abort(od->h2, rst))
-			emit_h2(P, c, !di, NULL, 0);
-		if (ec_http2_done(h2)) {
-			emit_h2(P, c, di, NULL, 0);
-			continue;
-		}
-		if (k == 0)
-			break;
-	}
-	return off;
-}
-
-/* ---- WebSocket ---- */
-
-static void emit_ws(struct ec_parse *P, struct ec_rconn *c, int di)
-{
-	struct pdir *pd = &((struct pconn *)c->user)->d[di];
-	const struct ec_ws_msg *msg = ec_ws_message(pd->ws);
-	char note[160] = "", tmp[96];
-	struct out o = {.type = 5, .m = pd->start, .ws_opcode = msg->opcode, .ws_fin = msg->fin};
-	if (msg->flags & EC_WS_COMPRESSED)
-		addnote(note, sizeof note, "compressed (permessage-deflate), not inflated");
-	if (msg->flags & EC_WS_CUT) {
-		snprintf(tmp, sizeof tmp, "payload cut at %zu of %llu bytes", msg->len,
-			 (unsigned long long)msg->payload_len);
-		addnote(note, sizeof note, tmp);
-		o.truncated = 1;
-		o.orig_length = msg->payload_len;
-		count_cut(P, "a WebSocket payload", P->o.max_body);
-	}
-	o.a = msg->data;
-	o.an = msg->len;
-	o.note = note;
-	/* an empty frame (a bare ping, an empty text) is still a frame */
-	if (!o.an) {
-		o.a = (const uint8_t *)"";
-	}
-	emit(P, c, di, &o);
-	ec_ws_reset(pd->ws);
-}
-
-static size_t ws_consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
-			 size_t off)
-{
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	if (!pd->ws && !(pd->ws = ec_ws_new(P->o.max_body)))
-		ec_die(1, "out of memory");
-	while (off < s->n && pc->proto == P_WS && !P->err) {
-		if (pd->desync) {
-			int ok = ec_ws_plausible(s->p + off, s->n - off);
-			if (ok < 0)
-				break;
-			if (!ok) {
-				type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
-				      "WebSocket: not at a frame boundary");
-				return s->n;
-			}
-			pd->desync = 0;
-		}
-		int was_busy = ec_ws_busy(pd->ws);
-		long k = ec_ws_feed(pd->ws, s->p + off, s->n - off);
-		if (k == EC_ERR_NOMEM)
-			ec_die(1, "out of memory");
-		if (k < 0) {
-			type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 1,
-			      ec_ws_error(pd->ws));
-			ec_ws_reset(pd->ws);
-			pd->desync = 1;
-			return s->n;
-		}
-		if (!was_busy && (k > 0 || ec_ws_done(pd->ws)))
-			pd->start = mark_at(s, off);
-		off += (size_t)k;
-		if (ec_ws_done(pd->ws)) {
-			emit_ws(P, c, di);
-			continue;
-		}
-		if (k == 0)
-			break;
-	}
-	return off;
-}
-
-/* ---- protocol detection ---- */
-
-static size_t detect(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s,
-		     size_t off)
-{
-	struct pconn *pc = c->user;
-	const uint8_t *p = s->p + off;
-	size_t n = s->n - off;
-	size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
-	if (!memcmp(p, EC_HTTP2_PREFACE, k)) {
-		if (k < EC_HTTP2_PREFACE_LEN)
-			return off; /* too short to tell */
-		pc->proto = P_H2;
-		return off;
-	}
-	if (n >= 9 && p[3] == 4 && ec_http2_plausible_frame(p, n)) {
-		pc->proto = P_H2; /* a server's SETTINGS before the client's preface */
-		return off;
-	}
-	int h1 = ec_http1_looks_like(p, n);
-	if (h1 == 1) {
-		pc->proto = P_H1;
-		return off;
-	}
-	if (h1 < 0)
-		return off; /* too short to tell */
-	type0(P, c, di, mark_at(s, off), p, n, NULL, 0, 0, NULL);
-	return s->n;
 }
 
 /* ---- driving one direction ---- */
 
-static size_t consume(struct ec_parse *P, struct ec_rconn *c, int di, const struct src *s)
+void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr)
 {
-	struct pconn *pc = c->user;
+	d->proto = d->peer->proto = pr;
+}
+
+static size_t tunnel_consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s,
+			     size_t off)
+{
+	(void)st;
+	ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off, NULL, 0, 0, "tunnel");
+	return s->n;
+}
+
+const struct ec_parse_proto ec_parse_tunnel = {.name = "tunnel", .consume = tunnel_consume};
+
+/* The decoder's state for pd's connection, made on first use (NULL for one without). */
+static void *state(struct pdir *pd, const struct ec_parse_proto *pr)
+{
+	for (size_t i = 0; i < NPROTO; i++) {
+		if (protos[i] != pr)
+			continue;
+		if (!pd->pc->st[i])
+			pd->pc->st[i] = ec_xcalloc(1, pr->conn_size);
+		return pd->pc->st[i];
+	}
+	return NULL;
+}
+
+/* A connection's first bytes decide what it speaks; bytes nobody claims go out as type 0. */
+static size_t detect(struct pdir *pd, const struct ec_parse_src *s, size_t off)
+{
+	const uint8_t *p = s->p + off;
+	size_t n = s->n - off;
+	for (size_t i = 0; i < NPROTO; i++) {
+		int r = protos[i]->detect ? protos[i]->detect(p, n) : 0;
+		if (r > 0)
+			ec_parse_switch(&pd->d, protos[i]);
+		if (r)
+			return off; /* decided, or too short to tell */
+	}
+	ec_parse_untyped(&pd->d, ec_parse_mark(s, off), p, n, NULL, 0, 0, NULL);
+	return s->n;
+}
+
+static size_t consume(struct pdir *pd, const struct ec_parse_src *s)
+{
 	size_t off = 0;
-	while (off < s->n && !P->err && !pc->d[di].hold) {
+	while (off < s->n && !pd->P->err && !pd->d.hold) {
 		size_t was = off;
-		enum proto pr = pc->proto;
-		switch (pc->proto) {
-		case P_UNKNOWN:
-			off = detect(P, c, di, s, off);
-			break;
-		case P_H1:
-			off = h1_consume(P, c, di, s, off);
-			break;
-		case P_H2:
-			off = h2_consume(P, c, di, s, off);
-			break;
-		case P_WS:
-			off = ws_consume(P, c, di, s, off);
-			break;
-		case P_OPAQUE:
-			type0(P, c, di, mark_at(s, off), s->p + off, s->n - off, NULL, 0, 0,
-			      "tunnel");
-			off = s->n;
-			break;
-		}
-		if (off == was && pc->proto == pr)
+		const struct ec_parse_proto *pr = pd->d.proto;
+		if (pr)
+			off = pr->consume(&pd->d, state(pd, pr), s, off);
+		else
+			off = detect(pd, s, off);
+		if (off == was && pd->d.proto == pr)
 			break;
 	}
 	return off;
 }
 
-/* Reset a direction's parsers after its bytes were given up. */
-static void reset_dir(struct pdir *pd)
-{
-	if (pd->h1)
-		ec_http1_reset(pd->h1);
-	if (pd->h2)
-		ec_http2_reset(pd->h2);
-	if (pd->ws)
-		ec_ws_reset(pd->ws);
-}
-
 /* Emit what a direction knows as type 0 (desync when sync is lost) and reset it. */
-static void give_up(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_t *extra,
-		    size_t extra_n, const struct ec_mark *extra_m, int desync, const char *note)
+static void give_up(struct pdir *pd, const uint8_t *extra, size_t extra_n,
+		    const struct ec_mark *extra_m, int desync, const char *note)
 {
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	struct ec_rdir *rd = &c->dir[di];
+	struct ec_rdir *rd = &pd->c->dir[pd->d.di];
 	const uint8_t *a = NULL;
 	size_t an = 0;
-	struct ec_mark m = rd->len ? ec_reasm_mark_at(rd, 0) : extra_m ? *extra_m : pd->start;
-	h2_flush(P, c, di, note, desync);
-	const struct ec_http1_msg *hm =
-	    pd->h1 && ec_http1_busy(pd->h1) ? ec_http1_message(pd->h1) : NULL;
-	if (hm && hm->part) {
-		/* sent in parts: what is left is its last part, typed, with the reason */
-		emit_h1(P, c, di, hm, note);
-	} else if (hm) {
-		a = hm->data;
-		an = hm->len;
-		m = pd->start;
-	} else if (pd->ws && ec_ws_busy(pd->ws)) {
-		const struct ec_ws_msg *msg = ec_ws_message(pd->ws);
-		a = msg->data;
-		an = msg->len;
-		m = pd->start;
+	struct ec_mark m = rd->len ? ec_reasm_mark_at(rd, 0) : extra_m ? *extra_m : pd->d.start;
+	for (size_t i = 0; i < NPROTO; i++) {
+		const uint8_t *held = NULL;
+		size_t held_len = 0;
+		if (!pd->pc->st[i])
+			continue;
+		int r = protos[i]->give_up(&pd->d, pd->pc->st[i], note, desync, &held, &held_len);
+		if (r == 2) {
+			a = held;
+			an = held_len;
+			m = pd->d.start;
+		}
+		if (r)
+			break;
 	}
 	/* with nothing known, a desync still leaves an empty marker */
 	if (an && rd->len)
-		type0(P, c, di, m, a, an, rd->buf, rd->len, desync, note);
+		ec_parse_untyped(&pd->d, m, a, an, rd->buf, rd->len, desync, note);
 	else if (an || rd->len || (desync && !extra_n))
-		type0(P, c, di, m, an ? a : rd->buf, an ? an : rd->len, NULL, 0, desync, note);
+		ec_parse_untyped(&pd->d, m, an ? a : rd->buf, an ? an : rd->len, NULL, 0, desync,
+				 note);
 	if (extra_n)
-		type0(P, c, di, *extra_m, extra, extra_n, NULL, 0, desync, note);
+		ec_parse_untyped(&pd->d, *extra_m, extra, extra_n, NULL, 0, desync, note);
 	ec_reasm_clear(rd);
-	reset_dir(pd);
+	for (size_t i = 0; i < NPROTO; i++)
+		if (pd->pc->st[i])
+			protos[i]->reset(pd->pc->st[i], pd->d.di);
 	if (desync)
-		pd->desync = 1;
+		pd->d.desync = 1;
 }
 
-static void run(struct ec_parse *P, struct ec_rconn *c, int di, const uint8_t *p, size_t n,
-		const struct ec_mark *m)
+static void run(struct pdir *pd, const uint8_t *p, size_t n, const struct ec_mark *m)
 {
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
-	struct ec_rdir *rd = &c->dir[di];
-	size_t cap = P->o.max_buffer;
-	if (rd->len == 0 && !pd->hold) {
-		struct src s = {p, n, NULL, m};
-		size_t k = n ? consume(P, c, di, &s) : 0;
+	struct ec_rdir *rd = &pd->c->dir[pd->d.di];
+	size_t cap = pd->P->o.max_buffer;
+	if (rd->len == 0 && !pd->d.hold) {
+		struct ec_parse_src s = {p, n, NULL, m};
+		size_t k = n ? consume(pd, &s) : 0;
 		if (k < n && ec_reasm_append(rd, p + k, n - k, m, cap)) {
-			count_cut(P, "bytes buffered without a message boundary", cap);
-			give_up(P, c, di, p + k, n - k, m, 1, "over --max-buffer: sync lost");
+			count_cut(pd->P, "bytes buffered without a message boundary", cap);
+			give_up(pd, p + k, n - k, m, 1, "over --max-buffer: sync lost");
 		}
 		return;
 	}
 	if (n && ec_reasm_append(rd, p, n, m, cap)) {
-		count_cut(P, "bytes buffered without a message boundary", cap);
-		pd->hold = 0;
-		give_up(P, c, di, p, n, m, 1, "over --max-buffer: sync lost");
+		count_cut(pd->P, "bytes buffered without a message boundary", cap);
+		pd->d.hold = 0;
+		give_up(pd, p, n, m, 1, "over --max-buffer: sync lost");
 		return;
 	}
-	if (pd->hold || !rd->len)
+	if (pd->d.hold || !rd->len)
 		return;
-	struct src s = {rd->buf, rd->len, rd, NULL};
-	size_t k = consume(P, c, di, &s);
+	struct ec_parse_src s = {rd->buf, rd->len, rd, NULL};
+	size_t k = consume(pd, &s);
 	ec_reasm_consume(rd, k);
+}
+
+void ec_parse_release(struct ec_parse_dir *d)
+{
+	d->hold = 0;
+	run(pdir_of(d), NULL, 0, NULL);
 }
 
 /* ---- live input: messages that stay open go out in parts ---- */
@@ -789,25 +354,32 @@ static void unqueue(struct ec_parse *P, struct pdir *pd)
 	pd->queued = 0;
 }
 
-static int dir_busy(const struct ec_rconn *c, int di);
+/* A direction holds bytes or part of a message. */
+static int dir_busy(const struct pdir *pd)
+{
+	if (pd->c->dir[pd->d.di].len)
+		return 1;
+	for (size_t i = 0; i < NPROTO; i++)
+		if (pd->pc->st[i] && protos[i]->busy(pd->pc->st[i], pd->d.di))
+			return 1;
+	return 0;
+}
 
 /*
  * After an event on direction di: a direction that now holds bytes joins
  * the end of the held list (arrivals only grow, so the list stays oldest
  * first); one that holds nothing leaves it.
  */
-static void track(struct ec_parse *P, struct ec_rconn *c, int di)
+static void track(struct ec_parse *P, struct pconn *pc, int di)
 {
-	struct pconn *pc = c->user;
 	for (int i = 0; i < 2; i++) {
 		struct pdir *pd = &pc->d[i];
-		int busy = dir_busy(c, i);
+		int busy = dir_busy(pd);
 		if (!busy) {
 			unqueue(P, pd);
 		} else if (!pd->queued && i == di) {
 			pd->queued = 1;
 			pd->held_since = P->arrival;
-			pd->c = c;
 			pd->qprev = P->qtail;
 			pd->qnext = NULL;
 			if (P->qtail)
@@ -820,23 +392,11 @@ static void track(struct ec_parse *P, struct ec_rconn *c, int di)
 }
 
 /* Whatever of an open message the direction holds goes out as a part. */
-static void send_part(struct ec_parse *P, struct ec_rconn *c, struct pdir *pd)
+static void send_part(struct pdir *pd)
 {
-	int di = pd == &((struct pconn *)c->user)->d[0] ? 0 : 1;
-	if (pd->h1 && !pd->hold) {
-		struct ec_http1_msg part;
-		if (ec_http1_take_part(pd->h1, &part)) {
-			emit_h1(P, c, di, &part, NULL);
-			pd->mark_next = 1;
-		}
-	}
-	if (pd->h2) {
-		int k;
-		while ((k = ec_http2_take_part(pd->h2)) > 0)
-			emit_h2(P, c, di, NULL, 0);
-		if (k < 0)
-			ec_die(1, "out of memory");
-	}
+	for (size_t i = 0; i < NPROTO; i++)
+		if (pd->pc->st[i] && protos[i]->take_part)
+			protos[i]->take_part(&pd->d, pd->pc->st[i]);
 }
 
 void ec_parse_arrival(struct ec_parse *P, int64_t mono_ns)
@@ -849,7 +409,7 @@ int ec_parse_tick(struct ec_parse *P, int64_t now, int64_t *next_ns)
 	while (P->qhead && now - P->qhead->held_since >= P->o.part_ns && !P->err) {
 		struct pdir *pd = P->qhead;
 		unqueue(P, pd);
-		send_part(P, pd->c, pd);
+		send_part(pd);
 	}
 	*next_ns = P->qhead ? P->qhead->held_since + P->o.part_ns - now : 0;
 	return P->err;
@@ -857,31 +417,19 @@ int ec_parse_tick(struct ec_parse *P, int64_t now, int64_t *next_ns)
 
 /* ---- connections ---- */
 
-/* A direction holds bytes or part of a message. */
-static int dir_busy(const struct ec_rconn *c, int di)
+static void flush_dir(struct pdir *pd, enum ec_reasm_why why)
 {
-	const struct pdir *pd = &((const struct pconn *)c->user)->d[di];
-	return c->dir[di].len || (pd->h1 && ec_http1_busy(pd->h1)) ||
-	       (pd->ws && ec_ws_busy(pd->ws)) || (pd->h2 && ec_http2_open_streams(pd->h2));
-}
-
-static void flush_dir(struct ec_parse *P, struct ec_rconn *c, int di, enum ec_reasm_why why)
-{
-	struct pconn *pc = c->user;
-	struct pdir *pd = &pc->d[di];
 	static const char *const notes[] = {
 	    [EC_REASM_CLOSE] = "incomplete at the connection's close",
 	    [EC_REASM_IDLE] = "incomplete at the idle timeout",
 	    [EC_REASM_EVICT] = "incomplete: connection evicted (--max-conns)",
 	    [EC_REASM_END] = "incomplete at the end of input",
 	};
-	if (pd->h1 && ec_http1_busy(pd->h1) && !c->dir[di].len && ec_http1_finish(pd->h1)) {
-		emit_h1(P, c, di, ec_http1_message(pd->h1), NULL);
-		ec_http1_reset(pd->h1);
-		return;
-	}
-	if (dir_busy(c, di))
-		give_up(P, c, di, NULL, 0, NULL, why == EC_REASM_EVICT || why == EC_REASM_IDLE,
+	for (size_t i = 0; i < NPROTO && !pd->c->dir[pd->d.di].len; i++)
+		if (pd->pc->st[i] && protos[i]->finish && protos[i]->finish(&pd->d, pd->pc->st[i]))
+			return;
+	if (dir_busy(pd))
+		give_up(pd, NULL, 0, NULL, why == EC_REASM_EVICT || why == EC_REASM_IDLE,
 			notes[why]);
 }
 
@@ -904,20 +452,36 @@ static void drop_conn(struct ec_rconn *c, enum ec_reasm_why why, void *arg)
 		P->st.expired++;
 	}
 	/* the direction whose message began first goes out first */
-	int first = pc->d[1].start.ts && pc->d[1].start.ts < pc->d[0].start.ts ? 1 : 0;
+	int first = pc->d[1].d.start.ts && pc->d[1].d.start.ts < pc->d[0].d.start.ts ? 1 : 0;
 	for (int i = 0; i < 2; i++) {
 		int di = i ? !first : first;
 		if (c->dir[di].have_meta)
-			flush_dir(P, c, di, why);
+			flush_dir(&pc->d[di], why);
 	}
-	for (int di = 0; di < 2; di++) {
+	for (int di = 0; di < 2; di++)
 		unqueue(P, &pc->d[di]);
-		ec_http1_free(pc->d[di].h1);
-		ec_http2_free(pc->d[di].h2);
-		ec_ws_free(pc->d[di].ws);
+	for (size_t i = 0; i < NPROTO; i++) {
+		if (pc->st[i])
+			protos[i]->conn_release(pc->st[i]);
+		free(pc->st[i]);
 	}
 	free(pc);
 	c->user = NULL;
+}
+
+static struct pconn *pconn_new(struct ec_parse *P, struct ec_rconn *c)
+{
+	struct pconn *pc = ec_xcalloc(1, sizeof *pc);
+	for (int di = 0; di < 2; di++) {
+		struct pdir *pd = &pc->d[di];
+		pd->d.o = &P->o;
+		pd->d.di = di;
+		pd->d.peer = &pc->d[!di].d;
+		pd->P = P;
+		pd->c = c;
+		pd->pc = pc;
+	}
+	return pc;
 }
 
 struct ec_parse *ec_parse_new(const struct ec_parse_opts *o, struct ec_writer *w)
@@ -980,13 +544,13 @@ static int parseable(const EcEvent *ev)
 
 static void lose_all(struct ec_rconn *c, void *arg)
 {
-	struct ec_parse *P = arg;
 	struct pconn *pc = c->user;
+	(void)arg;
 	if (!pc)
 		return;
 	for (int di = 0; di < 2; di++)
-		if (dir_busy(c, di))
-			give_up(P, c, di, NULL, 0, NULL, 1, "the capture reported lost events");
+		if (dir_busy(&pc->d[di]))
+			give_up(&pc->d[di], NULL, 0, NULL, 1, "the capture reported lost events");
 }
 
 static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, size_t rawlen)
@@ -1017,7 +581,8 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 	if (!c)
 		ec_die(1, "out of memory");
 	if (!c->user)
-		c->user = ec_xcalloc(1, sizeof(struct pconn));
+		c->user = pconn_new(P, c);
+	struct pdir *pd = &((struct pconn *)c->user)->d[di];
 	struct ec_rdir *rd = &c->dir[di];
 	if (!rd->have_meta) {
 		ec_reasm_meta(&rd->meta, ev);
@@ -1031,13 +596,13 @@ static void on_event(struct ec_parse *P, const EcEvent *ev, const uint8_t *raw, 
 		P->st.gaps++;
 		snprintf(why, sizeof why, "%llu events missing before seq %llu",
 			 (unsigned long long)miss, (unsigned long long)ev->seq);
-		give_up(P, c, di, NULL, 0, NULL, 1, why);
+		give_up(pd, NULL, 0, NULL, 1, why);
 	}
-	run(P, c, di, ev->payload.data, ev->payload.len, &m);
+	run(pd, ev->payload.data, ev->payload.len, &m);
 	if (ev->truncated)
-		give_up(P, c, di, NULL, 0, NULL, 1, "event truncated by the capture");
+		give_up(pd, NULL, 0, NULL, 1, "event truncated by the capture");
 	if (P->arrival)
-		track(P, c, di);
+		track(P, pd->pc, di);
 }
 
 static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)

@@ -44,4 +44,8 @@ const char *ec_ws_error(const struct ec_ws *w);
 /* Whether p starts with a plausible frame header (1), not (0), can't tell yet (-1). */
 int ec_ws_plausible(const uint8_t *p, size_t n);
 
+/* The WebSocket decoder ec-parse drives (lib/proto/parse.h). */
+struct ec_parse_proto;
+extern const struct ec_parse_proto ec_ws_proto;
+
 #endif

@@ -164,6 +164,8 @@ extern const struct ec_parse_proto ec_parse_tunnel;
 
 /* The fragment byte off of s came in. */
 struct ec_mark ec_parse_mark(const struct ec_parse_src *s, size_t off);
+/* o out as one Event with d's connection metadata, counted in the stats (nothing once the
+ * writer failed). */
 void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o);
 /* Bytes a then b out as type 0 from mark m (one Event). */
 void ec_parse_untyped(struct ec_parse_dir *d, struct ec_mark m, const uint8_t *a, size_t an,

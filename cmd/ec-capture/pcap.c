@@ -66,7 +66,7 @@ struct held {
 };
 
 struct owner {
-	struct ec_tuple t; /* src = the process's end */
+	struct ec_synth_tuple t; /* src = the process's end */
 	uint64_t conn_id;
 	uint32_t pid, tid, uid;
 	int32_t fd;
@@ -167,7 +167,7 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 		p->linktype = EC_LINKTYPE_ETHERNET;
 		p->loopback = type == ARPHRD_LOOPBACK;
 	} else if (type == ARPHRD_NONE) {
-		p->linktype = EC_LINKTYPE_RAW; /* tun, wireguard: packets start at IP */
+		p->linktype = EC_SYNTH_LINKTYPE_RAW; /* tun, wireguard: packets start at IP */
 	} else {
 		ec_warn("--ifname %s: device type %d is neither Ethernet, loopback nor raw IP",
 			o->ifname, type);
@@ -199,7 +199,7 @@ fail:
 	return NULL;
 }
 
-static uint32_t tuple_slot(const struct ec_tuple *t)
+static uint32_t tuple_slot(const struct ec_synth_tuple *t)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	const uint8_t *b = (const uint8_t *)t;
@@ -212,7 +212,7 @@ void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 {
 	if (!p || te->kind != EC_KIND_DATA || (te->family != 2 && te->family != 10))
 		return;
-	struct ec_tuple t;
+	struct ec_synth_tuple t;
 	memset(&t, 0, sizeof t);
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	t.family = te->family == 2 ? 4 : 6;
@@ -239,12 +239,12 @@ void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 }
 
 /* The process at the packet's source end, else at its destination end. */
-static const struct owner *owner_of(struct pktcap *p, const struct ec_tuple *t)
+static const struct owner *owner_of(struct pktcap *p, const struct ec_synth_tuple *t)
 {
 	const struct owner *o = &p->owners[tuple_slot(t)];
 	if (o->pid && !memcmp(&o->t, t, sizeof *t))
 		return o;
-	struct ec_tuple r = *t;
+	struct ec_synth_tuple r = *t;
 	memcpy(r.src, t->dst, 16);
 	memcpy(r.dst, t->src, 16);
 	r.sport = t->dport;
@@ -258,8 +258,8 @@ static int write_held(struct pktcap *p, const struct held *h)
 {
 	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", uuid[96] = "";
 	EcEvent ev = EVENT__EVENT__INIT;
-	struct ec_tuple t;
-	if (ec_packet_tuple(p->linktype, h->data, h->caplen, &t) == 0) {
+	struct ec_synth_tuple t;
+	if (ec_synth_packet_tuple(p->linktype, h->data, h->caplen, &t) == 0) {
 		int af = t.family == 4 ? AF_INET : AF_INET6;
 		inet_ntop(af, t.src, src, sizeof src);
 		inet_ntop(af, t.dst, dst, sizeof dst);

@@ -124,7 +124,7 @@ static void set(cJSON *o, const char *key, cJSON *v)
 	cJSON_AddItemToObject(o, key, v);
 }
 
-static int print_status(const char *target, const struct ec_http_reply *r, int json)
+static int print_status(const char *target, const struct ec_httpc_reply *r, int json)
 {
 	if (json || r->status == 200) {
 		printf("%s\n", r->body);
@@ -318,9 +318,9 @@ int main(int argc, char **argv)
 	if (server && control)
 		ec_die(2, "--server and --control are exclusive: post to one of them");
 	char why[300];
-	if (server && ec_http_target_check(server, 0, why, sizeof why))
+	if (server && ec_httpc_target_check(server, 0, why, sizeof why))
 		ec_die(2, "--server %s (a Unix socket goes with --control PATH)", why);
-	if (proxy && ec_http_proxy_check(proxy, why, sizeof why))
+	if (proxy && ec_httpc_proxy_check(proxy, why, sizeof why))
 		ec_die(2, "--proxy %s", why);
 	if (proxy && control)
 		ec_die(2, "--proxy is for --server URLs; --control is a local socket");
@@ -341,9 +341,9 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char path[64], err[600];
 	snprintf(path, sizeof path, "/%s", module);
-	struct ec_http_reply r;
-	int rc = ec_http_request(target, proxy, status_cmd ? "GET" : "POST", path, text,
-				 strlen(text), token, timeout_ms, &r, err, sizeof err);
+	struct ec_httpc_reply r;
+	int rc = ec_httpc_request(target, proxy, status_cmd ? "GET" : "POST", path, text,
+				  strlen(text), token, timeout_ms, &r, err, sizeof err);
 	free(text);
 	int status = 1;
 	if (rc) {

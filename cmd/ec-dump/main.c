@@ -189,14 +189,14 @@ int main(int argc, char **argv)
 				ec_die(2, "--pid: '%s' is not a process id", optarg);
 			break;
 		case 't':
-			if ((opt.type = ec_type_parse(optarg)) < 0)
+			if ((opt.type = ec_record_type_parse(optarg)) < 0)
 				ec_die(
 				    2,
 				    "--type: '%s' is not an event type (0-5 or a name; see --help)",
 				    optarg);
 			break;
 		case 's':
-			if ((opt.source = ec_source_parse(optarg)) < 0)
+			if ((opt.source = ec_record_source_parse(optarg)) < 0)
 				ec_die(2, "--source: unknown source '%s' (see --help)", optarg);
 			break;
 		case 'k':

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 					   {"version", 0, 0, O_VERSION},
 					   {0, 0, 0, 0}};
 	struct ec_replay_opts ro = {.concurrency = 4, .timeout_ms = 30000};
-	struct ec_fwd_filter f = {0};
+	struct ec_forward_filter f = {0};
 	int dry = 0, tee = 0, ch;
 	while ((ch = getopt_long(argc, argv, "p:t:kc:nh", lo, NULL)) != -1) {
 		switch (ch) {
@@ -313,10 +313,10 @@ int main(int argc, char **argv)
 		if (ev->part > 1)
 			continue; /* the rest of a request sent in parts: counted at its first */
 		requests++;
-		struct ec_fwd_request r;
+		struct ec_forward_request r;
 		char why[512], line[1024];
 		int err =
-		    ev->part ? EC_ERR_UNSUPPORTED : ec_fwd_from_event(&r, ev, why, sizeof why);
+		    ev->part ? EC_ERR_UNSUPPORTED : ec_forward_from_event(&r, ev, why, sizeof why);
 		if (ev->part)
 			snprintf(why, sizeof why,
 				 "its body came in parts (still open on a live capture); replay it "
@@ -339,13 +339,13 @@ int main(int argc, char **argv)
 				emit(&st, EC_LOG_WARN, line);
 			continue;
 		}
-		if (!ec_fwd_match(&f, ev, &r)) {
+		if (!ec_forward_match(&f, ev, &r)) {
 			filtered++;
-			ec_fwd_request_free(&r);
+			ec_forward_request_free(&r);
 			continue;
 		}
 		if (dry) {
-			char *url = ec_fwd_url(&r, ro.target, ro.plain, why, sizeof why);
+			char *url = ec_forward_url(&r, ro.target, ro.plain, why, sizeof why);
 			if (!url)
 				ec_die(2, "%s", why);
 			printf("* record %llu: pid %lld ", (unsigned long long)idx,
@@ -358,10 +358,10 @@ int main(int argc, char **argv)
 			ec_utf8_escape(stdout, (const uint8_t *)url, strlen(url),
 				       EC_UTF8_ESC_PAYLOAD);
 			printf("%s%s\n", ro.proxy ? " via " : "", ro.proxy ? ro.proxy : "");
-			ec_fwd_print(stdout, &r, url, ro.keep_host && ro.target);
+			ec_forward_print(stdout, &r, url, ro.keep_host && ro.target);
 			putchar('\n');
 			free(url);
-			ec_fwd_request_free(&r);
+			ec_forward_request_free(&r);
 			st.sent++;
 		} else if (ec_replay_submit(rp, &r, idx, NULL, why, sizeof why)) {
 			ec_die(2, "%s", why);

@@ -13,7 +13,7 @@
 #include "httpc.h"
 #include "stream.h"
 #include "util.h"
-#include "wsserve.h"
+#include "serve.h"
 
 static void usage(FILE *f)
 {
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char why[300];
-	if (o.capture_control && ec_http_target_check(o.capture_control, 1, why, sizeof why))
+	if (o.capture_control && ec_httpc_target_check(o.capture_control, 1, why, sizeof why))
 		ec_die(2, "--capture-control %s (or the path of ec-capture's --control socket)",
 		       why);
 	if (!o.tls_cert != !o.tls_key)

@@ -1,5 +1,5 @@
 /*
- * lib/config: any body for any module either parses (then serializes and
+ * lib/config/config: any body for any module either parses (then serializes and
  * parses again to the same fields) or fails with a code and a message.
  * The first byte picks the module.
  */

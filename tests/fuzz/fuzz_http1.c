@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/http1: the input is offered in pieces (the
+ * libFuzzer target for lib/proto/http1: the input is offered in pieces (the
  * first byte picks the piece size) the way ec-parse offers reassembled
  * bytes, as a request/response direction, with a tiny body cap so the cut
  * path runs too; gzip bodies go through the bounded inflater.

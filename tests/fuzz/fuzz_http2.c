@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/http2 (frames + nghttp2 HPACK inflation): the
+ * libFuzzer target for lib/proto/http2 (frames + nghttp2 HPACK inflation): the
  * input is offered in pieces (the first byte picks the size) as ec-parse
  * offers reassembled bytes; errors reset the parser the way a desync does,
  * open streams are flushed at the end. Small body and frame limits make
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t piece = 1 + data[0] % 128;
 	data++;
 	size--;
-	struct ec_h2 *h = ec_h2_new(512, 4096);
+	struct ec_http2 *h = ec_http2_new(512, 4096);
 	struct ec_mark m = {1, 2, 3};
 	uint8_t *pend = malloc(size + 1);
 	size_t plen = 0, pos = 0;
@@ -30,22 +30,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += n;
 		size_t off = 0;
 		while (off < plen) {
-			long k = ec_h2_feed(h, pend + off, plen - off, &m);
+			long k = ec_http2_feed(h, pend + off, plen - off, &m);
 			if (k < 0) {
-				ec_h2_reset(h);
+				ec_http2_reset(h);
 				off = plen;
 				break;
 			}
 			off += (size_t)k;
-			long ts = ec_h2_take_table_setting(h);
+			long ts = ec_http2_take_table_setting(h);
 			if (ts >= 0)
-				ec_h2_table_size(h, (size_t)ts);
-			(void)ec_h2_take_reset(h);
-			if (ec_h2_done(h)) {
-				const struct ec_h2_msg *msg = ec_h2_message(h);
+				ec_http2_table_size(h, (size_t)ts);
+			(void)ec_http2_take_reset(h);
+			if (ec_http2_done(h)) {
+				const struct ec_http2_msg *msg = ec_http2_message(h);
 				for (size_t i = 0; i < msg->len; i++)
 					sink ^= msg->data[i];
-				ec_h2_release(h);
+				ec_http2_release(h);
 				continue;
 			}
 			if (k == 0)
@@ -54,10 +54,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memmove(pend, pend + off, plen - off);
 		plen -= off;
 	}
-	while (ec_h2_flush(h))
-		ec_h2_release(h);
-	ec_h2_abort(h, 1);
+	while (ec_http2_flush(h))
+		ec_http2_release(h);
+	ec_http2_abort(h, 1);
 	free(pend);
-	ec_h2_free(h);
+	ec_http2_free(h);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/parse, the whole filter: the input is a script
+ * libFuzzer target for lib/proto/parse, the whole filter: the input is a script
  * of capture events for four connections. Each step is an op byte
  * (connection = bits 0-1, direction = bit 2, kind = bits 3-5: 0-3 data,
  * 4 data with a seq gap, 5 close, 6 heartbeat reporting loss, 7 truncated

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for the writer's UTF-8 rule (lib/record, lib/stream) and
- * the renderings (lib/format): string fields holding arbitrary bytes.
+ * libFuzzer target for the writer's UTF-8 rule (lib/core/record, lib/core/stream) and
+ * the renderings (lib/core/format): string fields holding arbitrary bytes.
  * The input, split at 0x1e, gives pname, uuid, src_ip, dst_ip, note,
  * run_log, heartbeat message and origin; they are written as C strings
  * (ec_writer_put) and as wire bytes with their NULs (ec_writer_put_raw),

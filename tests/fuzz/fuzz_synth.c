@@ -14,9 +14,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ec_tuple t;
-	ec_packet_tuple(EC_LINKTYPE_ETHERNET, data, size, &t);
-	ec_packet_tuple(EC_LINKTYPE_RAW, data, size, &t);
+	struct ec_synth_tuple t;
+	ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, data, size, &t);
+	ec_synth_packet_tuple(EC_SYNTH_LINKTYPE_RAW, data, size, &t);
 	static int null = -1;
 	if (null < 0)
 		null = open("/dev/null", O_WRONLY);

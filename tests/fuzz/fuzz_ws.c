@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for lib/ws: WebSocket frames offered in pieces (the
+ * libFuzzer target for lib/proto/ws: WebSocket frames offered in pieces (the
  * first byte picks the size), with a small payload cap so cuts happen;
  * errors reset the parser like a desync does.
  */

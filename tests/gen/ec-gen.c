@@ -393,7 +393,7 @@ int main(int argc, char **argv)
 	snprintf(text, sizeof text, "ec-gen: seed=%llu conns=%llu (generated, not captured)",
 		 (unsigned long long)o.seed, (unsigned long long)o.conns);
 	/* stamped with the generated clock: the same seed gives the same bytes */
-	ec_record_log_line(w, ec_log_line(line, sizeof line, now_ns, EC_LOG_INFO, text));
+	ec_record_log_line(w, ec_record_log_format(line, sizeof line, now_ns, EC_LOG_INFO, text));
 	for (uint64_t i = 0; i < o.conns && (unbounded || started < o.total_conns); i++) {
 		conn_new(&cs[i]);
 		started++;

@@ -1,6 +1,6 @@
 /*
  * Test helper: an independent, strict pcapng block walker (host byte
- * order files, as lib/pcapng writes them). Included by test_pcapng.c and
+ * order files, as lib/pcapng/pcapng writes them). Included by test_pcapng.c and
  * test_synth.c; every check is a cmocka assertion.
  */
 #ifndef EC_TEST_PCAPNG_WALK_H

@@ -1,4 +1,4 @@
-/* lib/config: the remote config API's body, checks, codes and responses. */
+/* lib/config/config: the remote config API's body, checks, codes and responses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/control: HTTP/1.1 on a Unix socket, serviced without blocking. */
+/* lib/config/control: HTTP/1.1 on a Unix socket, serviced without blocking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

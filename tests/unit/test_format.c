@@ -1,4 +1,4 @@
-/* lib/format: text without control bytes, JSON always UTF-8, whatever a record holds. */
+/* lib/core/format: text without control bytes, JSON always UTF-8, whatever a record holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

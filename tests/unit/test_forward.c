@@ -1,4 +1,4 @@
-/* lib/forward and lib/replay: request rebuilding, every rejection, URLs, filters, headers. */
+/* lib/forward (forward, replay): request rebuilding, every rejection, URLs, filters, headers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,13 +14,13 @@
 #include "forward.h"
 #include "replay.h"
 
-static int parse(struct ec_fwd_request *r, uint32_t type, const char *s, char *msg)
+static int parse(struct ec_forward_request *r, uint32_t type, const char *s, char *msg)
 {
-	return ec_fwd_parse(r, type, (const uint8_t *)s, strlen(s), "10.0.0.7", 8443, NULL, msg,
-			    256);
+	return ec_forward_parse(r, type, (const uint8_t *)s, strlen(s), "10.0.0.7", 8443, NULL, msg,
+				256);
 }
 
-static const char *hdr(const struct ec_fwd_request *r, const char *name)
+static const char *hdr(const struct ec_forward_request *r, const char *name)
 {
 	for (size_t i = 0; i < r->nhdr; i++)
 		if (!strcasecmp(r->hdr[i].name, name))
@@ -31,7 +31,7 @@ static const char *hdr(const struct ec_fwd_request *r, const char *name)
 static void http1_basic(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	const char *in = "POST /api/items?x=1 HTTP/1.1\r\n"
 			 "Host: shop.example:8443\r\n"
@@ -60,15 +60,15 @@ static void http1_basic(void **state)
 	assert_null(hdr(&r, "content-length"));
 	assert_string_equal(r.content_type, "application/json; charset=utf-8");
 	assert_true(r.has_content_length);
-	assert_true(ec_fwd_sends_body(&r));
+	assert_true(ec_forward_sends_body(&r));
 	assert_false(r.has_accept);
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 }
 
 static void hop_by_hop(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	const char *in = "GET / HTTP/1.1\r\n"
 			 "Host: a\r\n"
@@ -83,18 +83,18 @@ static void hop_by_hop(void **state)
 	assert_int_equal(r.nhdr, 1);
 	assert_string_equal(r.hdr[0].name, "X-Kept");
 	assert_int_equal(r.ndropped, 14);
-	assert_false(ec_fwd_sends_body(&r));
-	ec_fwd_request_free(&r);
-	assert_true(ec_fwd_hop_by_hop("PROXY-anything"));
-	assert_true(ec_fwd_hop_by_hop("te"));
-	assert_false(ec_fwd_hop_by_hop("tea"));
-	assert_false(ec_fwd_hop_by_hop("Cookie"));
+	assert_false(ec_forward_sends_body(&r));
+	ec_forward_request_free(&r);
+	assert_true(ec_forward_hop_by_hop("PROXY-anything"));
+	assert_true(ec_forward_hop_by_hop("te"));
+	assert_false(ec_forward_hop_by_hop("tea"));
+	assert_false(ec_forward_hop_by_hop("Cookie"));
 }
 
 static void http2_render(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	const char *in = "POST /h2 HTTP/2.0\r\n"
 			 ":method: POST\r\n:scheme: http\r\n:authority: [::1]:9000\r\n"
@@ -113,28 +113,28 @@ static void http2_render(void **state)
 	assert_string_equal(r.hdr[0].value, "a=1; b=2");
 	assert_string_equal(r.hdr[2].name, "x-trailer");
 	assert_int_equal(r.body_len, 2);
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 }
 
 static void fallbacks(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	/* no Host: the destination address */
 	assert_int_equal(parse(&r, 1, "GET /x HTTP/1.0\n\n", msg), 0);
 	assert_string_equal(r.authority, "10.0.0.7:8443");
 	assert_string_equal(r.from, "destination");
 	assert_int_equal(r.version, 10);
-	ec_fwd_request_free(&r);
-	assert_int_equal(ec_fwd_parse(&r, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18,
-				      "fe80::1", 443, NULL, msg, sizeof msg),
+	ec_forward_request_free(&r);
+	assert_int_equal(ec_forward_parse(&r, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18,
+					  "fe80::1", 443, NULL, msg, sizeof msg),
 			 0);
 	assert_string_equal(r.authority, "[fe80::1]:443");
 	assert_string_equal(r.host, "fe80::1");
-	ec_fwd_request_free(&r);
-	assert_int_equal(ec_fwd_parse(&r, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, "", 0,
-				      NULL, msg, sizeof msg),
+	ec_forward_request_free(&r);
+	assert_int_equal(ec_forward_parse(&r, 1, (const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, "",
+					  0, NULL, msg, sizeof msg),
 			 EC_ERR_PROTO);
 	assert_non_null(strstr(msg, "no Host"));
 	/* an unusable Host (unbracketed IPv6) falls back to the destination */
@@ -143,11 +143,11 @@ static void fallbacks(void **state)
 	assert_string_equal(r.host, "10.0.0.7");
 	assert_string_equal(r.orig_host, "::1:8443");
 	assert_string_equal(r.from, "destination (Host unusable)");
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 	assert_int_equal(parse(&r, 2, "GET / HTTP/2.0\r\n:authority: a b\r\n:path: /\r\n\r\n", msg),
 			 0);
 	assert_string_equal(r.from, "destination (:authority unusable)");
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 	/* absolute-form wins over Host */
 	assert_int_equal(
 	    parse(&r, 1, "GET http://up.example:81?a=b HTTP/1.1\r\nHost: other\r\n\r\n", msg), 0);
@@ -155,23 +155,23 @@ static void fallbacks(void **state)
 	assert_string_equal(r.authority, "up.example:81");
 	assert_string_equal(r.path, "/?a=b");
 	assert_string_equal(r.from, "absolute-form");
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 	/* OPTIONS * */
 	assert_int_equal(parse(&r, 1, "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", msg), 0);
 	assert_string_equal(r.path, "*");
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 	/* decoded bodies lose Content-Encoding */
 	const char *gz = "POST / HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\n\r\nplain";
-	assert_int_equal(ec_fwd_parse(&r, 1, (const uint8_t *)gz, strlen(gz), NULL, 0,
-				      "decoded gzip", msg, sizeof msg),
+	assert_int_equal(ec_forward_parse(&r, 1, (const uint8_t *)gz, strlen(gz), NULL, 0,
+					  "decoded gzip", msg, sizeof msg),
 			 0);
 	assert_null(hdr(&r, "content-encoding"));
-	ec_fwd_request_free(&r);
-	assert_int_equal(ec_fwd_parse(&r, 1, (const uint8_t *)gz, strlen(gz), NULL, 0, "dechunked",
-				      msg, sizeof msg),
+	ec_forward_request_free(&r);
+	assert_int_equal(ec_forward_parse(&r, 1, (const uint8_t *)gz, strlen(gz), NULL, 0,
+					  "dechunked", msg, sizeof msg),
 			 0);
 	assert_string_equal(hdr(&r, "content-encoding"), "gzip");
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 }
 
 struct bad {
@@ -217,24 +217,24 @@ static void rejections(void **state)
 	    {2, "GET / HTTP/2.0\r\nx: 1\r\n folded\r\n\r\n", EC_ERR_PROTO, "continues nothing"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct ec_fwd_request r;
+		struct ec_forward_request r;
 		char msg[256];
 		/* no destination, so an unusable Host cannot fall back to it */
-		int err = ec_fwd_parse(&r, bad[i].type, (const uint8_t *)bad[i].in,
-				       strlen(bad[i].in), NULL, 0, NULL, msg, sizeof msg);
+		int err = ec_forward_parse(&r, bad[i].type, (const uint8_t *)bad[i].in,
+					   strlen(bad[i].in), NULL, 0, NULL, msg, sizeof msg);
 		if (err != bad[i].err || !strstr(msg, bad[i].msg))
 			fail_msg("case %zu: got %d '%s', want %d '%s'", i, err, msg, bad[i].err,
 				 bad[i].msg);
 		assert_null(r.method); /* freed and zeroed */
 	}
 	/* header count bound */
-	size_t cap = 64 + 8 * (EC_FWD_MAX_HEADERS + 2);
+	size_t cap = 64 + 8 * (EC_FORWARD_MAX_HEADERS + 2);
 	char *big = malloc(cap);
 	size_t n = (size_t)snprintf(big, cap, "GET / HTTP/1.1\r\n");
-	for (int i = 0; i < EC_FWD_MAX_HEADERS + 1; i++)
+	for (int i = 0; i < EC_FORWARD_MAX_HEADERS + 1; i++)
 		n += (size_t)snprintf(big + n, cap - n, "X%03d:\r\n", i);
 	n += (size_t)snprintf(big + n, cap - n, "\r\n");
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	assert_int_equal(parse(&r, 1, big, msg), EC_ERR_PROTO);
 	assert_non_null(strstr(msg, "more than 256 header fields"));
@@ -244,24 +244,24 @@ static void rejections(void **state)
 static void urls(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	assert_int_equal(parse(&r, 1, "GET /p?q=1 HTTP/1.1\r\nHost: h.example\r\n\r\n", msg), 0);
-	char *u = ec_fwd_url(&r, NULL, 0, msg, sizeof msg);
+	char *u = ec_forward_url(&r, NULL, 0, msg, sizeof msg);
 	assert_string_equal(u, "https://h.example/p?q=1");
 	free(u);
-	u = ec_fwd_url(&r, NULL, 1, msg, sizeof msg);
+	u = ec_forward_url(&r, NULL, 1, msg, sizeof msg);
 	assert_string_equal(u, "http://h.example/p?q=1");
 	free(u);
-	u = ec_fwd_url(&r, "http://127.0.0.1:81/base/", 0, msg, sizeof msg);
+	u = ec_forward_url(&r, "http://127.0.0.1:81/base/", 0, msg, sizeof msg);
 	assert_string_equal(u, "http://127.0.0.1:81/base/p?q=1");
 	free(u);
-	u = ec_fwd_url(&r, "HTTPS://[::1]:9", 0, msg, sizeof msg);
+	u = ec_forward_url(&r, "HTTPS://[::1]:9", 0, msg, sizeof msg);
 	assert_string_equal(u, "https://[::1]:9/p?q=1");
 	free(u);
-	assert_null(ec_fwd_url(&r, "ftp://x", 0, msg, sizeof msg));
+	assert_null(ec_forward_url(&r, "ftp://x", 0, msg, sizeof msg));
 	assert_non_null(strstr(msg, "not an http:// or https:// URL"));
-	assert_null(ec_fwd_url(&r, "https:///x", 0, msg, sizeof msg));
+	assert_null(ec_forward_url(&r, "https:///x", 0, msg, sizeof msg));
 	assert_non_null(strstr(msg, "has no host"));
 
 	/* what curl is told to send */
@@ -273,7 +273,7 @@ static void urls(void **state)
 	assert_string_equal(p->data, "Expect:");
 	assert_null(p->next);
 	curl_slist_free_all(l);
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 	assert_int_equal(
 	    parse(&r, 1, "PUT / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nAccept: a\r\n\r\nbody", msg), 0);
 	l = ec_replay_headers(&r, 0);
@@ -285,20 +285,20 @@ static void urls(void **state)
 	char *out = NULL;
 	size_t outlen = 0;
 	FILE *f = open_memstream(&out, &outlen);
-	u = ec_fwd_url(&r, NULL, 0, msg, sizeof msg);
-	ec_fwd_print(f, &r, u, 0);
+	u = ec_forward_url(&r, NULL, 0, msg, sizeof msg);
+	ec_forward_print(f, &r, u, 0);
 	fclose(f);
 	assert_string_equal(out, "> PUT / HTTP/1.1\n> Host: h\n> X-Empty: \n> Accept: a\n"
 				 "> Content-Length: 4\n>\nbody\n[no newline at end of body]\n");
 	free(out);
 	free(u);
-	ec_fwd_request_free(&r);
+	ec_forward_request_free(&r);
 }
 
 static void filters(void **state)
 {
 	(void)state;
-	struct ec_fwd_request r;
+	struct ec_forward_request r;
 	char msg[256];
 	assert_int_equal(parse(&r, 1,
 			       "POST /api/v1/x?y HTTP/1.1\r\nHost: API.example.com:8443\r\n"
@@ -308,37 +308,37 @@ static void filters(void **state)
 	EcEvent ev = EVENT__EVENT__INIT;
 	ev.pid = 42;
 	ev.pname = "python3";
-	struct ec_fwd_filter f = {0};
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	struct ec_forward_filter f = {0};
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.methods = "get, post";
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.methods = "GET,PUT";
-	assert_false(ec_fwd_match(&f, &ev, &r));
-	f = (struct ec_fwd_filter){.host = "*.example.com"};
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_false(ec_forward_match(&f, &ev, &r));
+	f = (struct ec_forward_filter){.host = "*.example.com"};
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.host = "*.example.com:8443";
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.host = "example.com";
-	assert_false(ec_fwd_match(&f, &ev, &r));
-	f = (struct ec_fwd_filter){.path = "/api/*"};
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_false(ec_forward_match(&f, &ev, &r));
+	f = (struct ec_forward_filter){.path = "/api/*"};
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.path = "/api/v1/x";
-	assert_false(ec_fwd_match(&f, &ev, &r)); /* the query is part of the path */
-	f = (struct ec_fwd_filter){.content_type = "application/json"};
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_false(ec_forward_match(&f, &ev, &r)); /* the query is part of the path */
+	f = (struct ec_forward_filter){.content_type = "application/json"};
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.content_type = "text/*";
-	assert_false(ec_fwd_match(&f, &ev, &r));
-	f = (struct ec_fwd_filter){.pid = 42, .pname = "py*"};
-	assert_true(ec_fwd_match(&f, &ev, &r));
+	assert_false(ec_forward_match(&f, &ev, &r));
+	f = (struct ec_forward_filter){.pid = 42, .pname = "py*"};
+	assert_true(ec_forward_match(&f, &ev, &r));
 	f.pid = 43;
-	assert_false(ec_fwd_match(&f, &ev, &r));
-	f = (struct ec_fwd_filter){.pname = "curl"};
-	assert_false(ec_fwd_match(&f, &ev, &r));
-	ec_fwd_request_free(&r);
+	assert_false(ec_forward_match(&f, &ev, &r));
+	f = (struct ec_forward_filter){.pname = "curl"};
+	assert_false(ec_forward_match(&f, &ev, &r));
+	ec_forward_request_free(&r);
 	assert_int_equal(parse(&r, 1, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", msg), 0);
-	f = (struct ec_fwd_filter){.content_type = "*"};
-	assert_false(ec_fwd_match(&f, &ev, &r)); /* no Content-Type at all */
-	ec_fwd_request_free(&r);
+	f = (struct ec_forward_filter){.content_type = "*"};
+	assert_false(ec_forward_match(&f, &ev, &r)); /* no Content-Type at all */
+	ec_forward_request_free(&r);
 }
 
 int main(void)

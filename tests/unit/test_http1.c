@@ -1,4 +1,4 @@
-/* lib/http1: framing, de-chunking, edge cases, every split point. */
+/* lib/proto/http1: framing, de-chunking, edge cases, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/http2: frames, HPACK through nghttp2, rendering, edge cases, every split point. */
+/* lib/proto/http2: frames, HPACK through nghttp2, rendering, edge cases, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,9 +59,9 @@ struct got {
 	int kind[MAXMSG];
 };
 
-static void take(struct ec_h2 *h, struct got *g)
+static void take(struct ec_http2 *h, struct got *g)
 {
-	const struct ec_h2_msg *m = ec_h2_message(h);
+	const struct ec_http2_msg *m = ec_http2_message(h);
 	assert_true(g->n < MAXMSG);
 	assert_true(m->len <= sizeof g->text[0]);
 	memcpy(g->text[g->n], m->data, m->len);
@@ -70,13 +70,13 @@ static void take(struct ec_h2 *h, struct got *g)
 	g->sid[g->n] = m->stream_id;
 	g->kind[g->n] = m->kind;
 	g->n++;
-	ec_h2_release(h);
+	ec_http2_release(h);
 }
 
 /* Feed with a cut at `cut` (0: none), re-offering what was not consumed. */
 static void drive(const uint8_t *in, size_t n, size_t cut, struct got *g)
 {
-	struct ec_h2 *h = ec_h2_new(1 << 20, 1 << 20);
+	struct ec_http2 *h = ec_http2_new(1 << 20, 1 << 20);
 	static uint8_t pend[65536];
 	size_t plen = 0;
 	struct ec_mark m = {0, 0, 0};
@@ -89,14 +89,14 @@ static void drive(const uint8_t *in, size_t n, size_t cut, struct got *g)
 		pos = pieces[i];
 		size_t off = 0;
 		while (off < plen) {
-			long k = ec_h2_feed(h, pend + off, plen - off, &m);
+			long k = ec_http2_feed(h, pend + off, plen - off, &m);
 			if (k < 0) {
 				g->err = (int)k;
-				snprintf(g->errmsg, sizeof g->errmsg, "%s", ec_h2_error(h));
+				snprintf(g->errmsg, sizeof g->errmsg, "%s", ec_http2_error(h));
 				break;
 			}
 			off += (size_t)k;
-			if (ec_h2_done(h)) {
+			if (ec_http2_done(h)) {
 				take(h, g);
 				continue;
 			}
@@ -106,9 +106,9 @@ static void drive(const uint8_t *in, size_t n, size_t cut, struct got *g)
 		memmove(pend, pend + off, plen - off);
 		plen -= off;
 	}
-	while (!g->err && ec_h2_flush(h))
+	while (!g->err && ec_http2_flush(h))
 		take(h, g);
-	ec_h2_free(h);
+	ec_http2_free(h);
 }
 
 static void every_split(const struct bytes *b, const struct got *want)
@@ -138,7 +138,7 @@ static void test_request_and_response(void **state)
 	nghttp2_hd_deflater *cd = defl(), *sd = defl();
 	struct bytes c = {0}, s = {0};
 	uint8_t blk[4096], settings[6] = {0, 1, 0, 0, 0x20, 0};
-	put(&c, EC_H2_PREFACE, EC_H2_PREFACE_LEN);
+	put(&c, EC_HTTP2_PREFACE, EC_HTTP2_PREFACE_LEN);
 	frame(&c, 4, 0, 0, settings, 6);
 	frame(&c, 8, 0, 0, "\0\0\1\0", 4); /* WINDOW_UPDATE */
 	nghttp2_nv req[] = {NV(":method", "GET"), NV(":scheme", "https"),
@@ -155,7 +155,7 @@ static void test_request_and_response(void **state)
 			   ":authority: example.org\r\n:path: /a?b=1\r\nuser-agent: test\r\n\r\n";
 	assert_int_equal(g.len[0], strlen(want));
 	assert_memory_equal(g.text[0], want, strlen(want));
-	assert_int_equal(g.kind[0], EC_H2_REQUEST);
+	assert_int_equal(g.kind[0], EC_HTTP2_REQUEST);
 	assert_int_equal(g.sid[1], 3);
 	assert_memory_equal(g.text[1], want, strlen(want));
 	every_split(&c, &g);
@@ -174,7 +174,7 @@ static void test_request_and_response(void **state)
 	want = "HTTP/2.0 200\r\n:status: 200\r\ncontent-type: text/plain\r\n\r\nhello world";
 	assert_int_equal(g.len[0], strlen(want));
 	assert_memory_equal(g.text[0], want, strlen(want));
-	assert_int_equal(g.kind[0], EC_H2_RESPONSE);
+	assert_int_equal(g.kind[0], EC_HTTP2_RESPONSE);
 	every_split(&s, &g);
 	nghttp2_hd_deflate_del(cd);
 	nghttp2_hd_deflate_del(sd);
@@ -209,7 +209,7 @@ static void test_continuation_trailers_interleave(void **state)
 	assert_int_equal(g.sid[0], 3);
 	assert_memory_equal(g.text[0], "HTTP/2.0 404\r\n:status: 404\r\n\r\nthree", g.len[0]);
 	assert_int_equal(g.sid[1], 1);
-	assert_true(g.flags[1] & EC_H2_TRAILERS);
+	assert_true(g.flags[1] & EC_HTTP2_TRAILERS);
 	const char *tail = "grpc-status: 0\r\n\r\none";
 	assert_memory_equal(g.text[1] + g.len[1] - strlen(tail), tail, strlen(tail));
 	assert_non_null(memmem(g.text[1], g.len[1], "x-big: vvv", 10));
@@ -238,14 +238,14 @@ static void test_table_size_update(void **state)
 		assert_memory_equal(g.text[i], "POST /p HTTP/2.0\r\n", 18);
 	nghttp2_hd_deflate_del(d);
 	/* SETTINGS_HEADER_TABLE_SIZE is reported for the other direction */
-	struct ec_h2 *h = ec_h2_new(100, 1 << 16);
+	struct ec_http2 *h = ec_http2_new(100, 1 << 16);
 	uint8_t st[] = {0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0x40, 0};
 	struct ec_mark m = {0, 0, 0};
-	assert_int_equal(ec_h2_feed(h, st, sizeof st, &m), sizeof st);
-	assert_int_equal(ec_h2_take_table_setting(h), 0x4000);
-	assert_int_equal(ec_h2_take_table_setting(h), -1);
-	assert_int_equal(ec_h2_table_size(h, 0x4000), 0);
-	ec_h2_free(h);
+	assert_int_equal(ec_http2_feed(h, st, sizeof st, &m), sizeof st);
+	assert_int_equal(ec_http2_take_table_setting(h), 0x4000);
+	assert_int_equal(ec_http2_take_table_setting(h), -1);
+	assert_int_equal(ec_http2_table_size(h, 0x4000), 0);
+	ec_http2_free(h);
 }
 
 static void test_reset_push_info(void **state)
@@ -269,13 +269,13 @@ static void test_reset_push_info(void **state)
 	drive(b.p, b.n, 0, &g);
 	assert_int_equal(g.err, 0);
 	assert_int_equal(g.n, 3);
-	assert_true(g.flags[0] & EC_H2_INFO);
+	assert_true(g.flags[0] & EC_HTTP2_INFO);
 	assert_memory_equal(g.text[0], "HTTP/2.0 103\r\n", 14);
-	assert_true(g.flags[1] & EC_H2_PUSH);
+	assert_true(g.flags[1] & EC_HTTP2_PUSH);
 	assert_int_equal(g.sid[1], 2);
-	assert_int_equal(g.kind[1], EC_H2_REQUEST);
+	assert_int_equal(g.kind[1], EC_HTTP2_REQUEST);
 	assert_memory_equal(g.text[1], "GET /s.css HTTP/2.0\r\n", 21);
-	assert_true(g.flags[2] & EC_H2_RESET);
+	assert_true(g.flags[2] & EC_HTTP2_RESET);
 	assert_memory_equal(g.text[2] + g.len[2] - 4, "part", 4);
 	every_split(&b, &g);
 	nghttp2_hd_deflate_del(d);
@@ -293,7 +293,7 @@ static void test_incomplete_flush(void **state)
 	struct got g;
 	drive(b.p, b.n, 0, &g);
 	assert_int_equal(g.n, 1);
-	assert_true(g.flags[0] & EC_H2_INCOMPLETE);
+	assert_true(g.flags[0] & EC_HTTP2_INCOMPLETE);
 	nghttp2_hd_deflate_del(d);
 }
 
@@ -358,16 +358,16 @@ static void test_errors(void **state)
 		assert_non_null(strstr(g.errmsg, "header list over"));
 	}
 	/* a frame longer than the limit */
-	struct ec_h2 *h = ec_h2_new(10, 100);
+	struct ec_http2 *h = ec_http2_new(10, 100);
 	uint8_t hdr[9] = {0, 1, 0, 0, 0, 0, 0, 0, 1};
 	struct ec_mark m = {0, 0, 0};
-	assert_int_equal(ec_h2_feed(h, hdr, 9, &m), EC_ERR_TOOBIG);
-	assert_non_null(strstr(ec_h2_error(h), "256 bytes"));
-	ec_h2_free(h);
+	assert_int_equal(ec_http2_feed(h, hdr, 9, &m), EC_ERR_TOOBIG);
+	assert_non_null(strstr(ec_http2_error(h), "256 bytes"));
+	ec_http2_free(h);
 	/* plausibility for resynchronisation */
-	assert_true(ec_h2_plausible_frame((const uint8_t *)"\0\0\0\x04\x01\0\0\0\0", 9));
-	assert_false(ec_h2_plausible_frame((const uint8_t *)"HTTP/1.1 200", 12));
-	assert_false(ec_h2_plausible_frame((const uint8_t *)"\0\0", 2));
+	assert_true(ec_http2_plausible_frame((const uint8_t *)"\0\0\0\x04\x01\0\0\0\0", 9));
+	assert_false(ec_http2_plausible_frame((const uint8_t *)"HTTP/1.1 200", 12));
+	assert_false(ec_http2_plausible_frame((const uint8_t *)"\0\0", 2));
 }
 
 static void test_cut_and_many_streams(void **state)
@@ -378,36 +378,36 @@ static void test_cut_and_many_streams(void **state)
 	memset(&b, 0, sizeof b);
 	uint8_t blk[256];
 	nghttp2_nv r[] = {NV(":status", "200")};
-	for (uint32_t i = 0; i < EC_H2_MAX_STREAMS + 2; i++)
+	for (uint32_t i = 0; i < EC_HTTP2_MAX_STREAMS + 2; i++)
 		frame(&b, 1, 0x4, 1 + 2 * i, blk, block(d, blk, sizeof blk, r, 1));
-	struct ec_h2 *h = ec_h2_new(4, 1 << 16);
+	struct ec_http2 *h = ec_http2_new(4, 1 << 16);
 	struct ec_mark m = {0, 0, 0};
 	size_t off = 0;
 	int evicted = 0;
 	while (off < b.n) {
-		long k = ec_h2_feed(h, b.p + off, b.n - off, &m);
+		long k = ec_http2_feed(h, b.p + off, b.n - off, &m);
 		assert_true(k >= 0);
 		off += (size_t)k;
-		if (ec_h2_done(h)) {
-			assert_true(ec_h2_message(h)->flags & EC_H2_EVICTED);
+		if (ec_http2_done(h)) {
+			assert_true(ec_http2_message(h)->flags & EC_HTTP2_EVICTED);
 			evicted++;
-			ec_h2_release(h);
+			ec_http2_release(h);
 		}
 	}
 	assert_int_equal(evicted, 2);
-	assert_int_equal(ec_h2_open_streams(h), EC_H2_MAX_STREAMS);
+	assert_int_equal(ec_http2_open_streams(h), EC_HTTP2_MAX_STREAMS);
 	/* a long body is cut at max_body (4) but counted whole */
-	uint32_t last = 1 + 2 * (EC_H2_MAX_STREAMS + 1); /* still open */
+	uint32_t last = 1 + 2 * (EC_HTTP2_MAX_STREAMS + 1); /* still open */
 	uint8_t data[9 + 10] = {0, 0, 10, 0, 1, 0, 0, (uint8_t)(last >> 8), (uint8_t)last};
 	memcpy(data + 9, "0123456789", 10);
-	assert_int_equal(ec_h2_feed(h, data, sizeof data, &m), sizeof data);
-	assert_true(ec_h2_done(h));
-	const struct ec_h2_msg *msg = ec_h2_message(h);
-	assert_true(msg->flags & EC_H2_CUT);
+	assert_int_equal(ec_http2_feed(h, data, sizeof data, &m), sizeof data);
+	assert_true(ec_http2_done(h));
+	const struct ec_http2_msg *msg = ec_http2_message(h);
+	assert_true(msg->flags & EC_HTTP2_CUT);
 	assert_int_equal(msg->body_len, 10);
 	assert_memory_equal(msg->data + msg->len - 4, "0123", 4);
-	ec_h2_release(h);
-	ec_h2_free(h);
+	ec_http2_release(h);
+	ec_http2_free(h);
 	nghttp2_hd_deflate_del(d);
 }
 

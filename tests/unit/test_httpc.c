@@ -1,4 +1,4 @@
-/* lib/httpc: which targets and proxies are taken, and that proxy variables are not. */
+/* lib/config/httpc: which targets and proxies are taken, and that proxy variables are not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,18 +19,18 @@ static void targets(void **state)
 {
 	(void)state;
 	char err[256];
-	assert_int_equal(ec_http_target_check("http://127.0.0.1:28256", 0, err, sizeof err), 0);
-	assert_int_equal(ec_http_target_check("HTTPS://example.org/", 0, err, sizeof err), 0);
-	assert_int_equal(ec_http_target_check("/run/ec/capture.sock", 1, err, sizeof err), 0);
-	assert_int_equal(ec_http_target_check("/run/ec/capture.sock", 0, err, sizeof err), -1);
-	assert_int_equal(ec_http_target_check("ftp://127.0.0.1/", 1, err, sizeof err), -1);
+	assert_int_equal(ec_httpc_target_check("http://127.0.0.1:28256", 0, err, sizeof err), 0);
+	assert_int_equal(ec_httpc_target_check("HTTPS://example.org/", 0, err, sizeof err), 0);
+	assert_int_equal(ec_httpc_target_check("/run/ec/capture.sock", 1, err, sizeof err), 0);
+	assert_int_equal(ec_httpc_target_check("/run/ec/capture.sock", 0, err, sizeof err), -1);
+	assert_int_equal(ec_httpc_target_check("ftp://127.0.0.1/", 1, err, sizeof err), -1);
 	assert_non_null(strstr(err, "ftp:// is not HTTP"));
-	assert_int_equal(ec_http_target_check("file:///etc/passwd", 1, err, sizeof err), -1);
-	assert_int_equal(ec_http_target_check("", 1, err, sizeof err), -1);
-	assert_int_equal(ec_http_proxy_check("http://127.0.0.1:8080", err, sizeof err), 0);
-	assert_int_equal(ec_http_proxy_check("socks5h://127.0.0.1:1080", err, sizeof err), 0);
-	assert_int_equal(ec_http_proxy_check("127.0.0.1:8080", err, sizeof err), -1);
-	assert_int_equal(ec_http_proxy_check("http://", err, sizeof err), -1);
+	assert_int_equal(ec_httpc_target_check("file:///etc/passwd", 1, err, sizeof err), -1);
+	assert_int_equal(ec_httpc_target_check("", 1, err, sizeof err), -1);
+	assert_int_equal(ec_httpc_proxy_check("http://127.0.0.1:8080", err, sizeof err), 0);
+	assert_int_equal(ec_httpc_proxy_check("socks5h://127.0.0.1:1080", err, sizeof err), 0);
+	assert_int_equal(ec_httpc_proxy_check("127.0.0.1:8080", err, sizeof err), -1);
+	assert_int_equal(ec_httpc_proxy_check("http://", err, sizeof err), -1);
 }
 
 /* A listener on 127.0.0.1: its port; nothing ever accepts on it. */
@@ -58,9 +58,9 @@ static void no_proxy_from_environment(void **state)
 	setenv("http_proxy", proxy, 1);
 	setenv("HTTP_PROXY", proxy, 1);
 	setenv("ALL_PROXY", proxy, 1);
-	struct ec_http_reply r;
-	int rc = ec_http_request(url, NULL, "GET", "/status", NULL, 0, "s3cret", 2000, &r, err,
-				 sizeof err);
+	struct ec_httpc_reply r;
+	int rc = ec_httpc_request(url, NULL, "GET", "/status", NULL, 0, "s3cret", 2000, &r, err,
+				  sizeof err);
 	assert_int_equal(rc, EC_ERR_IO);
 	char direct[64];
 	snprintf(direct, sizeof direct, "Failed to connect to 127.0.0.1 port %d", tport);

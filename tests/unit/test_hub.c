@@ -1,4 +1,4 @@
-/* lib/hub: bounded per-client queues, drop-oldest, replay, wake, threads. */
+/* lib/serve/hub: bounded per-client queues, drop-oldest, replay, wake, threads. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,20 +31,20 @@ static struct ec_hub *hub(size_t qmax, size_t qbytes)
 
 static void publish(struct ec_hub *h, const char *s, int replay)
 {
-	ec_hub_publish(h, ec_msg_new(h, (const uint8_t *)s, strlen(s)), replay);
+	ec_hub_publish(h, ec_hub_msg_new(h, (const uint8_t *)s, strlen(s)), replay);
 }
 
 /* Pop everything; check it equals want[0..n). */
 static void expect_queue(struct ec_hub *h, struct ec_hub_client *c, const char *const *want,
 			 size_t n)
 {
-	struct ec_msg *got[512];
+	struct ec_hub_msg *got[512];
 	size_t k = ec_hub_pop(h, c, got, 512);
 	assert_int_equal(k, n);
 	for (size_t i = 0; i < k; i++) {
 		assert_int_equal(got[i]->len, strlen(want[i]));
 		assert_memory_equal(got[i]->data, want[i], got[i]->len);
-		ec_msg_unref(got[i]);
+		ec_hub_msg_unref(got[i]);
 	}
 }
 
@@ -86,10 +86,10 @@ static void test_drop_oldest(void **state)
 	for (int i = 0; i < 10; i++) {
 		snprintf(buf, sizeof buf, "r%d", i);
 		publish(h, buf, 0);
-		struct ec_msg *m;
+		struct ec_hub_msg *m;
 		assert_int_equal(ec_hub_pop(h, fast, &m, 1), 1);
 		assert_int_equal(m->seq, (uint64_t)i + 1);
-		ec_msg_unref(m);
+		ec_hub_msg_unref(m);
 	}
 	/* the slow client kept the newest 4, lost 6, the fast one none */
 	const char *const newest[] = {"r6", "r7", "r8", "r9"};
@@ -146,14 +146,14 @@ static void test_replay(void **state)
 	}
 	struct ec_hub_client *c = ec_hub_join(h, NULL);
 	assert_int_equal(ec_hub_pending(h, c), EC_HUB_REPLAY);
-	struct ec_msg *got[EC_HUB_REPLAY];
+	struct ec_hub_msg *got[EC_HUB_REPLAY];
 	assert_int_equal(ec_hub_pop(h, c, got, EC_HUB_REPLAY), EC_HUB_REPLAY);
 	for (int i = 0; i < EC_HUB_REPLAY; i++) {
 		snprintf(buf, sizeof buf, "log%d", 200 - EC_HUB_REPLAY + i);
 		assert_int_equal(got[i]->len, strlen(buf));
 		assert_memory_equal(got[i]->data, buf, got[i]->len);
 		assert_true(got[i]->replay);
-		ec_msg_unref(got[i]);
+		ec_hub_msg_unref(got[i]);
 	}
 	/* a small queue keeps only the newest of the replay */
 	struct ec_hub_limits l = {.headroom = 0, .queue_max = 4, .replay = 3};
@@ -174,7 +174,7 @@ static void test_send_one(void **state)
 	(void)state;
 	struct ec_hub *h = hub(8, 0);
 	struct ec_hub_client *a = ec_hub_join(h, NULL), *b = ec_hub_join(h, NULL);
-	struct ec_msg *m = ec_msg_new(h, (const uint8_t *)"hb", 2);
+	struct ec_hub_msg *m = ec_hub_msg_new(h, (const uint8_t *)"hb", 2);
 	ec_hub_send(h, a, m);
 	assert_int_equal(ec_hub_pending(h, a), 1);
 	assert_int_equal(ec_hub_pending(h, b), 0);
@@ -228,7 +228,7 @@ static void *publisher(void *arg)
 {
 	struct ec_hub *h = arg;
 	for (uint32_t i = 0; i < N_THREADED; i++)
-		ec_hub_publish(h, ec_msg_new(h, (const uint8_t *)&i, sizeof i), 0);
+		ec_hub_publish(h, ec_hub_msg_new(h, (const uint8_t *)&i, sizeof i), 0);
 	return NULL;
 }
 
@@ -244,7 +244,7 @@ static void test_threads(void **state)
 	uint64_t got = 0, last = 0;
 	int done = 0;
 	while (!done) {
-		struct ec_msg *m[32];
+		struct ec_hub_msg *m[32];
 		size_t n = ec_hub_pop(h, c, m, 32);
 		for (size_t i = 0; i < n; i++) {
 			assert_true(m[i]->seq > last);
@@ -255,7 +255,7 @@ static void test_threads(void **state)
 			assert_int_equal(v + 1, m[i]->seq);
 			if (v == N_THREADED - 1)
 				done = 1;
-			ec_msg_unref(m[i]);
+			ec_hub_msg_unref(m[i]);
 		}
 	}
 	pthread_join(t, NULL);

@@ -1,4 +1,4 @@
-/* lib/parse: the filter end to end on hand-built capture events. */
+/* lib/proto/parse: the filter end to end on hand-built capture events. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

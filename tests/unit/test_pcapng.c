@@ -1,4 +1,4 @@
-/* lib/pcapng: block layout, options, libpcap reading it back, errors. */
+/* lib/pcapng/pcapng: block layout, options, libpcap reading it back, errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* lib/reasm: keys, LRU eviction, idle expiry, seq gaps, buffers and marks. */
+/* lib/proto/reasm: keys, LRU eviction, idle expiry, seq gaps, buffers and marks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

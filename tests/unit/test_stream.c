@@ -1,5 +1,5 @@
-/* lib/stream: framing, every reader error with its index and offset, writer EPIPE,
- * and the writer's UTF-8 rule for string fields (lib/record). */
+/* lib/core/stream: framing, every reader error with its index and offset, writer EPIPE,
+ * and the writer's UTF-8 rule for string fields (lib/core/record). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * lib/synth: the synthesized TCP is decoded here independently and every
+ * lib/pcapng/synth: the synthesized TCP is decoded here independently and every
  * header field checked: handshake, seq/ack per direction, checksums, MSS,
  * FIN, client/server choice, coalescing, key-log DSBs, skips.
  */
@@ -292,25 +292,25 @@ static void checksum_vector(void **state)
 	/* a real IPv4 header; its checksum is 0xb861 */
 	uint8_t h[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
 			 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
-	uint16_t ck = ec_csum_fold(ec_csum_add(0, h, 20));
+	uint16_t ck = ec_synth_csum_fold(ec_synth_csum_add(0, h, 20));
 	memcpy(h + 10, &ck, 2);
 	assert_int_equal(h[10], 0xb8);
 	assert_int_equal(h[11], 0x61);
-	assert_int_equal(ec_csum_fold(ec_csum_add(0, h, 20)), 0);
+	assert_int_equal(ec_synth_csum_fold(ec_synth_csum_add(0, h, 20)), 0);
 	/* odd lengths and split sums agree with the slow reference */
 	uint8_t *p = pattern(70001, 3);
 	for (size_t n = 0; n <= 70001; n += n < 2000 ? 37 : 9973) {
 		uint32_t ref = sum16(0, p, n);
 		while (ref >> 16)
 			ref = (ref & 0xffff) + (ref >> 16);
-		uint16_t got = ec_csum_fold(
-		    ec_csum_add(ec_csum_add(0, p, n & ~1u), p + (n & ~1u), n - (n & ~1u)));
+		uint16_t got = ec_synth_csum_fold(ec_synth_csum_add(
+		    ec_synth_csum_add(0, p, n & ~1u), p + (n & ~1u), n - (n & ~1u)));
 		uint8_t b[2];
 		memcpy(b, &got, 2);
 		assert_int_equal(be16(b), (uint16_t)~ref);
 		/* the copying variant: same sum, same bytes */
 		uint8_t *d = malloc(n + 1);
-		assert_int_equal(ec_csum_fold(ec_csum_copy(0, d, p, n)), got);
+		assert_int_equal(ec_synth_csum_fold(ec_synth_csum_copy(0, d, p, n)), got);
 		assert_memory_equal(d, p, n);
 		free(d);
 	}
@@ -726,38 +726,42 @@ static void packet_tuples(void **state)
 	v6.dst_ip = "2001:db8::2";
 	feed_ev(&v6, WR, "y", 1);
 	struct out *o = finish();
-	struct ec_tuple t;
+	struct ec_synth_tuple t;
 	struct epb e = epb_of(&o->blk[2]);
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
+	assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
 	assert_int_equal(t.family, 4);
 	assert_memory_equal(t.src, "\x7f\0\0\x01", 4);
 	assert_memory_equal(t.dst, "\x0a\0\0\x02", 4);
 	assert_int_equal(t.sport, 40000);
 	assert_int_equal(t.dport, 443);
 	/* the same packet as raw IP, and behind a VLAN tag */
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
+	assert_int_equal(
+	    ec_synth_packet_tuple(EC_SYNTH_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
 	assert_int_equal(t.sport, 40000);
 	uint8_t vl[128];
 	memcpy(vl, e.data, 12);
 	memcpy(vl + 12, "\x81\x00\x00\x05", 4);
 	memcpy(vl + 16, e.data + 12, e.caplen - 12);
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen + 4, &t), 0);
+	assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen + 4, &t), 0);
 	assert_int_equal(t.dport, 443);
 	/* every cut of the frame is refused, none is overread (ASan) */
 	for (size_t n = 0; n < 14 + 20 + 4; n++) {
 		uint8_t *cut = malloc(n ? n : 1);
 		memcpy(cut, e.data, n);
-		assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, cut, n, &t), EC_ERR_PROTO);
+		assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, cut, n, &t),
+				 EC_ERR_PROTO);
 		free(cut);
 	}
 	/* not TCP; a later fragment; an unknown link type */
 	memcpy(vl, e.data, e.caplen);
 	vl[14 + 9] = 17;
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t), EC_ERR_PROTO);
+	assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t),
+			 EC_ERR_PROTO);
 	vl[14 + 9] = 6;
 	vl[14 + 7] = 0x10;
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t), EC_ERR_PROTO);
-	assert_int_equal(ec_packet_tuple(113, e.data, e.caplen, &t), EC_ERR_PROTO);
+	assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, vl, e.caplen, &t),
+			 EC_ERR_PROTO);
+	assert_int_equal(ec_synth_packet_tuple(113, e.data, e.caplen, &t), EC_ERR_PROTO);
 	/* IPv6 */
 	size_t i;
 	for (i = 0; i < o->nblk; i++) {
@@ -768,11 +772,12 @@ static void packet_tuples(void **state)
 			break;
 	}
 	assert_true(i < o->nblk);
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
+	assert_int_equal(ec_synth_packet_tuple(EC_LINKTYPE_ETHERNET, e.data, e.caplen, &t), 0);
 	assert_int_equal(t.family, 6);
 	assert_int_equal(t.src[15], 1);
 	assert_int_equal(t.dst[15], 2);
-	assert_int_equal(ec_packet_tuple(EC_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
+	assert_int_equal(
+	    ec_synth_packet_tuple(EC_SYNTH_LINKTYPE_RAW, e.data + 14, e.caplen - 14, &t), 0);
 	assert_int_equal(t.family, 6);
 	outfree(o);
 }

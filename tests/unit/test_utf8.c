@@ -1,4 +1,4 @@
-/* lib/utf8: the sanitizer (U+FFFD as Python's 'replace' does) and the terminal escaping. */
+/* lib/core/utf8: the sanitizer (U+FFFD as Python's 'replace' does) and the terminal escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

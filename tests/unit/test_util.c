@@ -1,4 +1,4 @@
-/* lib/util and lib/record: parsers, base64, UTF-8 checks, names. */
+/* lib/core/util and lib/core/record: parsers, base64, UTF-8 checks, names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,14 +64,14 @@ static void utf8(void **state)
 static void names(void **state)
 {
 	(void)state;
-	assert_string_equal(ec_type_name(1), "http1-request");
-	assert_string_equal(ec_type_name(99), "?");
-	assert_int_equal(ec_type_parse("websocket"), 5);
-	assert_int_equal(ec_type_parse("4"), 4);
-	assert_int_equal(ec_type_parse("6"), -1);
-	assert_int_equal(ec_source_parse("nspr"), ec_source_parse("nss"));
-	assert_int_equal(ec_source_parse("postgress"), ec_source_parse("postgres"));
-	assert_int_equal(ec_source_parse("nope"), -1);
+	assert_string_equal(ec_record_type_name(1), "http1-request");
+	assert_string_equal(ec_record_type_name(99), "?");
+	assert_int_equal(ec_record_type_parse("websocket"), 5);
+	assert_int_equal(ec_record_type_parse("4"), 4);
+	assert_int_equal(ec_record_type_parse("6"), -1);
+	assert_int_equal(ec_record_source_parse("nspr"), ec_record_source_parse("nss"));
+	assert_int_equal(ec_record_source_parse("postgress"), ec_record_source_parse("postgres"));
+	assert_int_equal(ec_record_source_parse("nope"), -1);
 	char t[40];
 	assert_string_equal(ec_fmt_time(1764684000123456789ll, t, sizeof t),
 			    "2025-12-02T14:00:00.123456789Z");

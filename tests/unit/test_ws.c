@@ -1,4 +1,4 @@
-/* lib/ws: frame headers, lengths, masks, control frames, cuts, every split point. */
+/* lib/proto/ws: frame headers, lengths, masks, control frames, cuts, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-int ec_http_target_is_unix(const char *target)
+int ec_httpc_target_is_unix(const char *target)
 {
 	return strncasecmp(target, "http://", 7) && strncasecmp(target, "https://", 8);
 }
@@ -26,9 +26,9 @@ static size_t scheme_len(const char *target)
 		   : 0;
 }
 
-int ec_http_target_check(const char *target, int unix_ok, char *err, size_t errlen)
+int ec_httpc_target_check(const char *target, int unix_ok, char *err, size_t errlen)
 {
-	if (!ec_http_target_is_unix(target))
+	if (!ec_httpc_target_is_unix(target))
 		return 0;
 	size_t n = scheme_len(target);
 	if (n) {
@@ -44,7 +44,7 @@ int ec_http_target_check(const char *target, int unix_ok, char *err, size_t errl
 	return 0;
 }
 
-int ec_http_proxy_check(const char *proxy, char *err, size_t errlen)
+int ec_httpc_proxy_check(const char *proxy, char *err, size_t errlen)
 {
 	static const char *const ok[] = {"http://",    "https://",  "socks4://",
 					 "socks4a://", "socks5://", "socks5h://"};
@@ -80,9 +80,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-int ec_http_request(const char *target, const char *proxy, const char *method, const char *path,
-		    const char *body, size_t len, const char *token, long timeout_ms,
-		    struct ec_http_reply *r, char *err, size_t errlen)
+int ec_httpc_request(const char *target, const char *proxy, const char *method, const char *path,
+		     const char *body, size_t len, const char *token, long timeout_ms,
+		     struct ec_httpc_reply *r, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof *r);
 	CURL *c = curl_easy_init();
@@ -91,7 +91,7 @@ int ec_http_request(const char *target, const char *proxy, const char *method, c
 		return EC_ERR_NOMEM;
 	}
 	char url[2048];
-	int is_unix = ec_http_target_is_unix(target);
+	int is_unix = ec_httpc_target_is_unix(target);
 	if (is_unix) {
 		snprintf(url, sizeof url, "http://localhost%s", path);
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, target);

@@ -9,7 +9,7 @@
 struct ec_hub_client {
 	struct ec_hub_client *prev, *next;
 	void *user;
-	struct ec_msg **q; /* ring of queue_max entries */
+	struct ec_hub_msg **q; /* ring of queue_max entries */
 	size_t head, count, bytes;
 	uint64_t dropped, reported;
 };
@@ -19,7 +19,7 @@ struct ec_hub {
 	struct ec_hub_limits l;
 	struct ec_hub_client *clients;
 	size_t nclients;
-	struct ec_msg *replay[EC_HUB_REPLAY];
+	struct ec_hub_msg *replay[EC_HUB_REPLAY];
 	size_t replay_head, replay_n;
 	uint64_t seq, bytes, dropped;
 	int wake_pending; /* atomic */
@@ -40,7 +40,7 @@ struct ec_hub *ec_hub_new(const struct ec_hub_limits *l)
 static void client_clear(struct ec_hub_client *c, size_t qmax)
 {
 	for (size_t i = 0; i < c->count; i++)
-		ec_msg_unref(c->q[(c->head + i) % qmax]);
+		ec_hub_msg_unref(c->q[(c->head + i) % qmax]);
 	c->count = c->bytes = 0;
 }
 
@@ -56,14 +56,14 @@ void ec_hub_free(struct ec_hub *h)
 		free(c);
 	}
 	for (size_t i = 0; i < h->replay_n; i++)
-		ec_msg_unref(h->replay[(h->replay_head + i) % EC_HUB_REPLAY]);
+		ec_hub_msg_unref(h->replay[(h->replay_head + i) % EC_HUB_REPLAY]);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
 
-struct ec_msg *ec_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len)
+struct ec_hub_msg *ec_hub_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len)
 {
-	struct ec_msg *m = ec_xmalloc(sizeof *m + h->l.headroom + len);
+	struct ec_hub_msg *m = ec_xmalloc(sizeof *m + h->l.headroom + len);
 	m->refs = 1;
 	m->replay = 0;
 	m->seq = 0;
@@ -77,12 +77,12 @@ struct ec_msg *ec_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len
 	return m;
 }
 
-void ec_msg_ref(struct ec_msg *m)
+void ec_hub_msg_ref(struct ec_hub_msg *m)
 {
 	__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
 }
 
-void ec_msg_unref(struct ec_msg *m)
+void ec_hub_msg_unref(struct ec_hub_msg *m)
 {
 	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		free(m);
@@ -91,22 +91,22 @@ void ec_msg_unref(struct ec_msg *m)
 /* Drop the oldest entry of c's queue; lock held. */
 static void drop_oldest(struct ec_hub *h, struct ec_hub_client *c)
 {
-	struct ec_msg *old = c->q[c->head];
+	struct ec_hub_msg *old = c->q[c->head];
 	c->head = (c->head + 1) % h->l.queue_max;
 	c->count--;
 	c->bytes -= old->len;
 	c->dropped++;
 	h->dropped++;
-	ec_msg_unref(old);
+	ec_hub_msg_unref(old);
 }
 
 /* Append m (a new reference is taken); lock held. */
-static void enqueue(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg *m)
+static void enqueue(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg *m)
 {
 	while (c->count && (c->count >= h->l.queue_max ||
 			    (h->l.queue_bytes && c->bytes + m->len > h->l.queue_bytes)))
 		drop_oldest(h, c);
-	ec_msg_ref(m);
+	ec_hub_msg_ref(m);
 	c->q[(c->head + c->count) % h->l.queue_max] = m;
 	c->count++;
 	c->bytes += m->len;
@@ -118,7 +118,7 @@ static void wake(struct ec_hub *h)
 		h->l.wake(h->l.wake_arg);
 }
 
-void ec_hub_publish(struct ec_hub *h, struct ec_msg *m, int replay)
+void ec_hub_publish(struct ec_hub *h, struct ec_hub_msg *m, int replay)
 {
 	int any;
 	pthread_mutex_lock(&h->mu);
@@ -129,27 +129,27 @@ void ec_hub_publish(struct ec_hub *h, struct ec_msg *m, int replay)
 		enqueue(h, c, m);
 	if (replay && h->l.replay) {
 		if (h->replay_n == h->l.replay) {
-			ec_msg_unref(h->replay[h->replay_head]);
+			ec_hub_msg_unref(h->replay[h->replay_head]);
 			h->replay_head = (h->replay_head + 1) % EC_HUB_REPLAY;
 			h->replay_n--;
 		}
-		ec_msg_ref(m);
+		ec_hub_msg_ref(m);
 		h->replay[(h->replay_head + h->replay_n) % EC_HUB_REPLAY] = m;
 		h->replay_n++;
 	}
 	any = h->clients != NULL;
 	pthread_mutex_unlock(&h->mu);
-	ec_msg_unref(m);
+	ec_hub_msg_unref(m);
 	if (any)
 		wake(h);
 }
 
-void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg *m)
+void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg *m)
 {
 	pthread_mutex_lock(&h->mu);
 	enqueue(h, c, m);
 	pthread_mutex_unlock(&h->mu);
-	ec_msg_unref(m);
+	ec_hub_msg_unref(m);
 	wake(h);
 }
 
@@ -190,12 +190,12 @@ void ec_hub_leave(struct ec_hub *h, struct ec_hub_client *c)
 	free(c);
 }
 
-size_t ec_hub_pop(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg **out, size_t max)
+size_t ec_hub_pop(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg **out, size_t max)
 {
 	size_t n = 0;
 	pthread_mutex_lock(&h->mu);
 	while (n < max && c->count) {
-		struct ec_msg *m = c->q[c->head];
+		struct ec_hub_msg *m = c->q[c->head];
 		c->head = (c->head + 1) % h->l.queue_max;
 		c->count--;
 		c->bytes -= m->len;

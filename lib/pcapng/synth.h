@@ -100,25 +100,25 @@ struct ec_synth *ec_synth_open(const char *pcapng, const char *keylog, char *err
 int ec_synth_close(struct ec_synth *s, char *note, size_t len);
 
 /* A TCP connection's addresses as a packet shows them (host-order ports). */
-struct ec_tuple {
+struct ec_synth_tuple {
 	int family; /* 4 or 6 */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
 };
 
-#define EC_LINKTYPE_RAW 101u
+#define EC_SYNTH_LINKTYPE_RAW 101u
 
 /*
  * The TCP 4-tuple of one link-layer packet (EC_LINKTYPE_ETHERNET, with up
- * to two VLAN tags, or EC_LINKTYPE_RAW). Returns 0, or EC_ERR_PROTO when it
+ * to two VLAN tags, or EC_SYNTH_LINKTYPE_RAW). Returns 0, or EC_ERR_PROTO when it
  * is not TCP over IPv4/IPv6 or too short to tell (every read is bounded).
  */
-int ec_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_tuple *t);
+int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t);
 
 /* Internet checksum (RFC 1071) helpers, exposed for tests. */
-uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n);
-/* ec_csum_add over src while copying it to dst. */
-uint64_t ec_csum_copy(uint64_t sum, void *dst, const void *src, size_t n);
-uint16_t ec_csum_fold(uint64_t sum);
+uint64_t ec_synth_csum_add(uint64_t sum, const void *p, size_t n);
+/* ec_synth_csum_add over src while copying it to dst. */
+uint64_t ec_synth_csum_copy(uint64_t sum, void *dst, const void *src, size_t n);
+uint16_t ec_synth_csum_fold(uint64_t sum);
 
 #endif

@@ -12,21 +12,21 @@
 /* Largest response body kept. */
 #define EC_HTTPC_REPLY_MAX (1u << 20)
 
-struct ec_http_reply {
+struct ec_httpc_reply {
 	long status; /* HTTP status */
 	char *body;  /* malloc'd, NUL-terminated */
 	size_t len;
 };
 
 /* Nonzero when target names a Unix socket (not an http:// or https:// URL). */
-int ec_http_target_is_unix(const char *target);
+int ec_httpc_target_is_unix(const char *target);
 /*
  * 0 when target is an http:// or https:// URL, or (unix_ok) a Unix socket
  * path; else -1 with a one-line reason in err (ftp://..., file://...).
  */
-int ec_http_target_check(const char *target, int unix_ok, char *err, size_t errlen);
+int ec_httpc_target_check(const char *target, int unix_ok, char *err, size_t errlen);
 /* 0 when proxy is an http, https or socks proxy URL; else -1 and a reason. */
-int ec_http_proxy_check(const char *proxy, char *err, size_t errlen);
+int ec_httpc_proxy_check(const char *proxy, char *err, size_t errlen);
 
 /*
  * method ("GET", "POST") path ("/tls") on target; body may be NULL for GET.
@@ -37,8 +37,8 @@ int ec_http_proxy_check(const char *proxy, char *err, size_t errlen);
  * Returns 0 when an HTTP answer came (any status; free r->body), or
  * EC_ERR_IO with a one-line reason in err (connection refused, timeout, ...).
  */
-int ec_http_request(const char *target, const char *proxy, const char *method, const char *path,
-		    const char *body, size_t len, const char *token, long timeout_ms,
-		    struct ec_http_reply *r, char *err, size_t errlen);
+int ec_httpc_request(const char *target, const char *proxy, const char *method, const char *path,
+		     const char *body, size_t len, const char *token, long timeout_ms,
+		     struct ec_httpc_reply *r, char *err, size_t errlen);
 
 #endif

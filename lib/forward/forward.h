@@ -16,26 +16,26 @@
 
 #include "stream.h"
 
-#define EC_FWD_MAX_HEADERS 256
+#define EC_FORWARD_MAX_HEADERS 256
 
-struct ec_fwd_header {
+struct ec_forward_header {
 	char *name;
 	char *value;
 };
 
-struct ec_fwd_request {
-	int version;		   /* 10, 11 or 20: the captured protocol */
-	char *method;		   /* "GET" */
-	char *scheme;		   /* "https" unless the capture said otherwise */
-	char *authority;	   /* "host[:port]", IPv6 bracketed */
-	char *host;		   /* authority without the port (no brackets) */
-	char *path;		   /* origin-form target, "/..." or "*" */
-	const char *from;	   /* where authority came from: "host", ":authority",
-				      "absolute-form", "destination", or "destination
-				      (Host unusable)" and the like */
-	char *orig_host;	   /* the captured Host / :authority, or NULL; when it is
-				      not a valid host[:port] the destination is used */
-	struct ec_fwd_header *hdr; /* end-to-end headers, in captured order */
+struct ec_forward_request {
+	int version;		       /* 10, 11 or 20: the captured protocol */
+	char *method;		       /* "GET" */
+	char *scheme;		       /* "https" unless the capture said otherwise */
+	char *authority;	       /* "host[:port]", IPv6 bracketed */
+	char *host;		       /* authority without the port (no brackets) */
+	char *path;		       /* origin-form target, "/..." or "*" */
+	const char *from;	       /* where authority came from: "host", ":authority",
+					  "absolute-form", "destination", or "destination
+					  (Host unusable)" and the like */
+	char *orig_host;	       /* the captured Host / :authority, or NULL; when it is
+					  not a valid host[:port] the destination is used */
+	struct ec_forward_header *hdr; /* end-to-end headers, in captured order */
 	size_t nhdr;
 	size_t ndropped;	  /* hop-by-hop, pseudo and regenerated headers dropped */
 	const char *content_type; /* points into hdr, or NULL */
@@ -54,15 +54,17 @@ struct ec_fwd_request {
  * EC_ERR_UNSUPPORTED for requests that cannot be replayed (CONNECT,
  * extended CONNECT), EC_ERR_INVAL for an unknown type.
  */
-int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size_t n,
-		 const char *dst_ip, uint32_t dst_port, const char *note, char *msg, size_t msglen);
+int ec_forward_parse(struct ec_forward_request *r, uint32_t type, const uint8_t *p, size_t n,
+		     const char *dst_ip, uint32_t dst_port, const char *note, char *msg,
+		     size_t msglen);
 /* The same from an Event (type, payload, dst_ip/dst_port, note). */
-int ec_fwd_from_event(struct ec_fwd_request *r, const EcEvent *ev, char *msg, size_t msglen);
-void ec_fwd_request_free(struct ec_fwd_request *r);
+int ec_forward_from_event(struct ec_forward_request *r, const EcEvent *ev, char *msg,
+			  size_t msglen);
+void ec_forward_request_free(struct ec_forward_request *r);
 
 /* Nonzero when name is hop-by-hop by itself (Connection, Keep-Alive,
  * Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade). */
-int ec_fwd_hop_by_hop(const char *name);
+int ec_forward_hop_by_hop(const char *name);
 
 /*
  * The URL to request: scheme://authority/path, or with target
@@ -70,17 +72,17 @@ int ec_fwd_hop_by_hop(const char *name);
  * instead; plain forces the scheme to http. malloc'd; NULL and msg when
  * target is not an http(s) URL.
  */
-char *ec_fwd_url(const struct ec_fwd_request *r, const char *target, int plain, char *msg,
-		 size_t msglen);
+char *ec_forward_url(const struct ec_forward_request *r, const char *target, int plain, char *msg,
+		     size_t msglen);
 
 /* Nonzero when the replay carries a body (and so a Content-Length). */
-int ec_fwd_sends_body(const struct ec_fwd_request *r);
+int ec_forward_sends_body(const struct ec_forward_request *r);
 
 /* Print the request the way curl -v shows what it sends ("> " lines). */
-void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int keep_host);
+void ec_forward_print(FILE *f, const struct ec_forward_request *r, const char *url, int keep_host);
 
 /* Selection: every set member must match (NULL / 0 = any). */
-struct ec_fwd_filter {
+struct ec_forward_filter {
 	const char *methods;	  /* comma-separated, case-insensitive */
 	const char *host;	  /* glob on host or host:port */
 	const char *path;	  /* glob on path (with query) */
@@ -90,6 +92,7 @@ struct ec_fwd_filter {
 };
 
 /* Nonzero when the request (from ev) passes every filter. */
-int ec_fwd_match(const struct ec_fwd_filter *f, const EcEvent *ev, const struct ec_fwd_request *r);
+int ec_forward_match(const struct ec_forward_filter *f, const EcEvent *ev,
+		     const struct ec_forward_request *r);
 
 #endif

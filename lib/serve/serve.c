@@ -1,4 +1,4 @@
-#include "wsserve.h"
+#include "serve.h"
 #include "config.h"
 #include "control.h"
 #include "error.h"
@@ -81,7 +81,7 @@ struct pss {
 	struct lws *wsi;
 	struct pss *next, *prev;
 	struct ec_hub_client *hc;
-	struct ec_msg *batch[WS_BATCH];
+	struct ec_hub_msg *batch[WS_BATCH];
 	size_t bi, bn;
 	uint8_t *out; /* LWS_PRE + WS_COALESCE bytes for coalesced frames */
 	uint64_t sent;
@@ -192,28 +192,28 @@ static int64_t mono_ns(void)
 
 /* ---- records made by ec-serve itself ---- */
 
-static struct ec_msg *pack_entry(struct ec_serve *s, const EcLogEntry *e)
+static struct ec_hub_msg *pack_entry(struct ec_serve *s, const EcLogEntry *e)
 {
 	struct ec_record_fixed fx;
 	const EcLogEntry *f = ec_record_fix(e, NULL, &fx);
 	size_t n = event__log_entry__get_packed_size(f);
-	struct ec_msg *m = ec_msg_new(s->hub, NULL, n);
+	struct ec_hub_msg *m = ec_hub_msg_new(s->hub, NULL, n);
 	event__log_entry__pack(f, m->data);
 	if (f != e)
 		ec_record_fixed_free(&fx);
 	return m;
 }
 
-static struct ec_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
+static struct ec_hub_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static struct ec_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
+static struct ec_hub_msg *make_log(struct ec_serve *s, const char *level, const char *fmt, ...)
 {
 	char text[1024], line[1100];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	ec_log_line(line, sizeof line, ec_now_ns(), level, text);
+	ec_record_log_format(line, sizeof line, ec_now_ns(), level, text);
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG;
@@ -221,7 +221,7 @@ static struct ec_msg *make_log(struct ec_serve *s, const char *level, const char
 	return pack_entry(s, &e);
 }
 
-static struct ec_msg *make_heartbeat(struct ec_serve *s, uint64_t dropped, const char *message)
+static struct ec_hub_msg *make_heartbeat(struct ec_serve *s, uint64_t dropped, const char *message)
 {
 	EcHeartbeat hb = EVENT__HEARTBEAT__INIT;
 	hb.timestamp = ec_now_ns();
@@ -314,7 +314,7 @@ static void *reader_main(void *arg)
 			tee_closed(s);
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
-		ec_hub_publish(s->hub, ec_msg_new(s->hub, buf, len),
+		ec_hub_publish(s->hub, ec_hub_msg_new(s->hub, buf, len),
 			       log_type == EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG);
 		free(fixed);
 	}
@@ -416,10 +416,10 @@ static void *relay_main(void *arg)
 	struct relay_job *j = arg;
 	struct ec_serve *s = j->s;
 	char path[40], err[512];
-	struct ec_http_reply r;
+	struct ec_httpc_reply r;
 	snprintf(path, sizeof path, "/%s", j->route);
-	int rc = ec_http_request(s->o->capture_control, NULL, "POST", path, j->body, j->len, NULL,
-				 s->o->relay_timeout_ms, &r, err, sizeof err);
+	int rc = ec_httpc_request(s->o->capture_control, NULL, "POST", path, j->body, j->len, NULL,
+				  s->o->relay_timeout_ms, &r, err, sizeof err);
 	int status;
 	char *resp;
 	if (rc) {
@@ -818,7 +818,7 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 				if (!p->bn)
 					break;
 			}
-			struct ec_msg *m = p->batch[p->bi];
+			struct ec_hub_msg *m = p->batch[p->bi];
 			if (used + 10 + m->len > WS_COALESCE)
 				break;
 			used += ws_frame_header(out + used, m->len);
@@ -826,15 +826,15 @@ static int ws_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 			used += m->len;
 			p->bi++;
 			p->sent++;
-			ec_msg_unref(m);
+			ec_hub_msg_unref(m);
 		}
 		if (used) {
 			if (lws_write(wsi, out, used, LWS_WRITE_RAW) < 0)
 				return -1;
 		} else if (p->bi < p->bn) {
-			struct ec_msg *m = p->batch[p->bi++];
+			struct ec_hub_msg *m = p->batch[p->bi++];
 			int n = lws_write(wsi, m->data, m->len, LWS_WRITE_BINARY);
-			ec_msg_unref(m);
+			ec_hub_msg_unref(m);
 			if (n < 0)
 				return -1;
 			p->sent++;
@@ -880,7 +880,7 @@ static void ws_closed(struct ec_serve *s, struct pss *p)
 				 : " (it read slower than the stream)",
 			undelivered);
 	for (; p->bi < p->bn; p->bi++)
-		ec_msg_unref(p->batch[p->bi]);
+		ec_hub_msg_unref(p->batch[p->bi]);
 	ec_hub_leave(s->hub, p->hc);
 	p->hc = NULL;
 	free(p->out);
@@ -946,7 +946,7 @@ static void drain_timeout_cb(lws_sorted_usec_list_t *sul)
 		if (p->final_sent)
 			continue;
 		for (size_t i = p->bi; i < p->bn; i++)
-			ec_msg_unref(p->batch[i]);
+			ec_hub_msg_unref(p->batch[i]);
 		p->cut = ec_hub_discard(s->hub, p->hc, p->bn - p->bi);
 		p->bi = p->bn = 0;
 		final_heartbeat(s, p);

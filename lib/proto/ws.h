@@ -1,7 +1,7 @@
 /*
  * WebSocket (RFC 6455) frame parser for one direction, after an HTTP/1.1
- * 101 upgrade. Push style like lib/http1: the frame header is read through
- * lib/cursor.h once complete, the payload is unmasked while copied, up to
+ * 101 upgrade. Push style like lib/proto/http1: the frame header is read through
+ * lib/core/cursor.h once complete, the payload is unmasked while copied, up to
  * max_payload bytes (longer payloads are cut but consumed whole). Frames
  * are reported one by one (no message reassembly): opcode and FIN go into
  * the event. libwebsockets has no stand-alone frame decoder for captured
@@ -43,5 +43,9 @@ void ec_ws_reset(struct ec_ws *w);
 const char *ec_ws_error(const struct ec_ws *w);
 /* Whether p starts with a plausible frame header (1), not (0), can't tell yet (-1). */
 int ec_ws_plausible(const uint8_t *p, size_t n);
+
+/* The WebSocket decoder ec-parse drives (lib/proto/parse.h). */
+struct ec_parse_proto;
+extern const struct ec_parse_proto ec_ws_proto;
 
 #endif

@@ -107,8 +107,8 @@ static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *
 	fputs(" -> ", f);
 	endpoint(f, ev->dst_ip, RAW(dst_ip), ev->dst_port, flags);
 	fprintf(f, " %s %s %s len=%u conn=%" PRIu64 " seq=%" PRIu64,
-		ec_direction_name(ev->direction), ec_source_name(ev->source),
-		ec_type_name(ev->type), ev->length, ev->conn_id, ev->seq);
+		ec_record_direction_name(ev->direction), ec_record_source_name(ev->source),
+		ec_record_type_name(ev->type), ev->length, ev->conn_id, ev->seq);
 	if (ev->h2_stream_id)
 		fprintf(f, " stream=%u", ev->h2_stream_id);
 	if (ev->type == 5)
@@ -175,7 +175,8 @@ int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 		if (e->log_type == EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT)
 			fprintf(f, "-- heartbeat (empty)\n");
 		else
-			fprintf(f, "-- %s record with no payload\n", ec_log_type_name(e->log_type));
+			fprintf(f, "-- %s record with no payload\n",
+				ec_record_log_type_name(e->log_type));
 	}
 	return ferror(f) ? -1 : 0;
 }
@@ -249,7 +250,7 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 		jstr(o, "pname", ev->pname, RAW(pname));
 	}
 	unum(o, "type", ev->type);
-	cJSON_AddStringToObject(o, "type_name", ec_type_name(ev->type));
+	cJSON_AddStringToObject(o, "type_name", ec_record_type_name(ev->type));
 	unum(o, "length", ev->length);
 	cJSON_AddStringToObject(o, "source", enum_name(&event__source__descriptor, ev->source));
 	cJSON_AddStringToObject(o, "direction",

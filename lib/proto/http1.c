@@ -1,6 +1,9 @@
 #include "http1.h"
 #include "cursor.h"
 #include "error.h"
+#include "parse.h"
+#include "util.h"
+#include "ws.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -646,3 +649,255 @@ int ec_http1_inflate(const uint8_t *in, size_t n, int gzip, size_t max, uint8_t 
 	}
 	return EC_ERR_PROTO;
 }
+
+/* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
+
+#define REQQ 32	       /* requests awaiting their response */
+#define REQ_HOLD 0x100 /* in the queue: the request direction waits on this answer */
+
+struct h1conn {
+	struct ec_http1 *h[2];
+	unsigned reqq[REQQ]; /* EC_HTTP1_REQ_* of requests in order */
+	unsigned qhead, qlen;
+};
+
+static void reqq_push(struct h1conn *hc, unsigned f)
+{
+	if (hc->qlen == REQQ) {
+		hc->qhead = (hc->qhead + 1) % REQQ;
+		hc->qlen--;
+	}
+	hc->reqq[(hc->qhead + hc->qlen) % REQQ] = f;
+	hc->qlen++;
+}
+
+static unsigned reqq_peek(const struct h1conn *hc)
+{
+	return hc->qlen ? hc->reqq[hc->qhead] : 0;
+}
+
+static void reqq_pop(struct h1conn *hc)
+{
+	if (hc->qlen) {
+		hc->qhead = (hc->qhead + 1) % REQQ;
+		hc->qlen--;
+	}
+}
+
+static void emit(struct ec_parse_dir *d, const struct ec_http1_msg *msg, const char *why)
+{
+	char note[200] = "", tmp[96];
+	const uint8_t *body = msg->data + msg->head_len;
+	size_t blen = msg->len - msg->head_len;
+	uint8_t *dec = NULL;
+	struct ec_parse_out o = {.type = msg->kind == EC_HTTP1_REQUEST ? 1 : 3, .m = d->start};
+	o.part = msg->part;
+	o.more = msg->more;
+
+	if (msg->flags & EC_HTTP1_DECHUNKED)
+		ec_parse_note(note, sizeof note, "dechunked");
+	if (why)
+		ec_parse_note(note, sizeof note, why);
+	ec_parse_part_notes(d, note, sizeof note, msg->part, msg->more, msg->trailer_len,
+			    msg->encoding);
+	if (msg->flags & EC_HTTP1_CUT) {
+		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
+			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
+		ec_parse_note(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->head_len + msg->body_len;
+		if (!msg->more)
+			ec_parse_cut(d, "an HTTP/1 body");
+	} else if (d->o->decode_body && blen && msg->encoding[0] && !msg->part) {
+		int gz = !strcmp(msg->encoding, "gzip") || !strcmp(msg->encoding, "x-gzip");
+		if (gz || !strcmp(msg->encoding, "deflate")) {
+			size_t dl = 0;
+			int rc = ec_http1_inflate(body, blen, gz, d->o->max_body, &dec, &dl);
+			if (rc == 0) {
+				snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
+				body = dec;
+				blen = dl;
+				o.decoded = 1;
+			} else if (rc == EC_ERR_TOOBIG) {
+				snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes",
+					 d->o->max_body);
+			} else {
+				snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
+					 msg->encoding);
+			}
+			ec_parse_note(note, sizeof note, tmp);
+		}
+	}
+	if (msg->flags & EC_HTTP1_EOF_BODY)
+		ec_parse_note(note, sizeof note, "body ended by the connection's end");
+	if ((msg->flags & EC_HTTP1_TRAILERS) && !msg->part)
+		ec_parse_note(note, sizeof note, "trailers");
+	o.a = msg->data;
+	o.an = msg->head_len;
+	o.b = body;
+	o.bn = blen;
+	if (!dec) {
+		/* head and body are one buffer already */
+		o.an = msg->len;
+		o.b = NULL;
+		o.bn = 0;
+	}
+	o.note = note;
+	ec_parse_emit(d, &o);
+	free(dec);
+}
+
+/* A message is complete: emit it and follow what it means for the connection. */
+static void done(struct ec_parse_dir *d, struct h1conn *hc)
+{
+	struct ec_http1 *h = hc->h[d->di];
+	const struct ec_http1_msg *msg = ec_http1_message(h);
+	unsigned flags = msg->flags;
+	emit(d, msg, NULL);
+	if (msg->kind == EC_HTTP1_REQUEST) {
+		unsigned f = 0;
+		if (!strcmp(msg->method, "HEAD"))
+			f |= EC_HTTP1_REQ_HEAD;
+		if (!strcmp(msg->method, "CONNECT"))
+			f |= EC_HTTP1_REQ_CONNECT;
+		if ((f & EC_HTTP1_REQ_CONNECT) || (flags & EC_HTTP1_UPGRADE_WS)) {
+			/* what follows depends on this request's answer */
+			d->hold = 1;
+			f |= REQ_HOLD;
+		}
+		reqq_push(hc, f);
+		ec_http1_reset(h);
+		return;
+	}
+	ec_http1_reset(h);
+	if (flags & EC_HTTP1_INFO)
+		return;
+	unsigned answered = reqq_peek(hc);
+	reqq_pop(hc);
+	if (flags & EC_HTTP1_TUNNEL)
+		ec_parse_switch(d, (flags & EC_HTTP1_UPGRADE_WS) ? &ec_ws_proto : &ec_parse_tunnel);
+	/* the held direction goes on once the request it waits on is answered */
+	if (d->peer->hold && ((answered & REQ_HOLD) || d->proto != &ec_http1_proto))
+		ec_parse_release(d->peer);
+}
+
+static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
+{
+	struct h1conn *hc = st;
+	if (!hc->h[d->di] && !(hc->h[d->di] = ec_http1_new(d->o->max_body)))
+		ec_die(1, "out of memory");
+	struct ec_http1 *h = hc->h[d->di];
+	while (off < s->n && d->proto == &ec_http1_proto && !d->hold && !ec_parse_failed(d)) {
+		if (d->desync) {
+			size_t k = ec_http1_find_start(s->p + off, s->n - off);
+			if (k)
+				ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, k, NULL, 0,
+						 1, "not at an HTTP/1 message start");
+			off += k;
+			if (off == s->n)
+				break;
+			d->desync = 0;
+		}
+		int was_busy = ec_http1_busy(h);
+		long k = ec_http1_feed(h, s->p + off, s->n - off, reqq_peek(hc));
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			/* lost sync: what is known, then the bytes up to a message start */
+			const struct ec_http1_msg *msg = ec_http1_message(h);
+			size_t skip = 1 + ec_http1_find_start(s->p + off + 1, s->n - off - 1);
+			char note[160];
+			snprintf(note, sizeof note, "HTTP/1: %s", ec_http1_error(h));
+			ec_parse_untyped(d, was_busy ? d->start : ec_parse_mark(s, off), msg->data,
+					 was_busy ? msg->len : 0, s->p + off, skip, 1, note);
+			ec_http1_reset(h);
+			off += skip;
+			if (off == s->n)
+				d->desync = 1;
+			continue;
+		}
+		if ((!was_busy && (k > 0 || ec_http1_done(h))) || (d->mark_next && k > 0)) {
+			d->start = ec_parse_mark(s, off);
+			d->mark_next = 0;
+		}
+		off += (size_t)k;
+		if (ec_http1_done(h)) {
+			done(d, hc);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
+static void conn_release(void *st)
+{
+	struct h1conn *hc = st;
+	ec_http1_free(hc->h[0]);
+	ec_http1_free(hc->h[1]);
+}
+
+static int busy(const void *st, int di)
+{
+	const struct h1conn *hc = st;
+	return hc->h[di] && ec_http1_busy(hc->h[di]);
+}
+
+static void reset(void *st, int di)
+{
+	struct h1conn *hc = st;
+	if (hc->h[di])
+		ec_http1_reset(hc->h[di]);
+}
+
+static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
+		   const uint8_t **held, size_t *held_len)
+{
+	struct h1conn *hc = st;
+	(void)desync;
+	if (!busy(hc, d->di))
+		return 0;
+	const struct ec_http1_msg *msg = ec_http1_message(hc->h[d->di]);
+	if (msg->part) {
+		/* sent in parts: what is left is its last part, typed, with the reason */
+		emit(d, msg, note);
+		return 1;
+	}
+	*held = msg->data;
+	*held_len = msg->len;
+	return 2;
+}
+
+static int finish(struct ec_parse_dir *d, void *st)
+{
+	struct h1conn *hc = st;
+	if (!busy(hc, d->di) || !ec_http1_finish(hc->h[d->di]))
+		return 0;
+	emit(d, ec_http1_message(hc->h[d->di]), NULL);
+	ec_http1_reset(hc->h[d->di]);
+	return 1;
+}
+
+static void take_part(struct ec_parse_dir *d, void *st)
+{
+	struct h1conn *hc = st;
+	struct ec_http1_msg part;
+	if (hc->h[d->di] && !d->hold && ec_http1_take_part(hc->h[d->di], &part)) {
+		emit(d, &part, NULL);
+		d->mark_next = 1;
+	}
+}
+
+const struct ec_parse_proto ec_http1_proto = {
+    .name = "http1",
+    .detect = ec_http1_looks_like,
+    .conn_size = sizeof(struct h1conn),
+    .conn_release = conn_release,
+    .consume = consume,
+    .busy = busy,
+    .reset = reset,
+    .give_up = give_up,
+    .finish = finish,
+    .take_part = take_part,
+};

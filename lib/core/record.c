@@ -11,7 +11,8 @@
 #include <strings.h>
 #include <time.h>
 
-char *ec_log_line(char *buf, size_t len, int64_t ts_ns, const char *level, const char *text)
+char *ec_record_log_format(char *buf, size_t len, int64_t ts_ns, const char *level,
+			   const char *text)
 {
 	time_t t = (time_t)(ts_ns / 1000000000);
 	struct tm tm;
@@ -44,7 +45,8 @@ int ec_record_log(struct ec_writer *w, const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	return ec_record_log_line(w, ec_log_line(line, sizeof line, ec_now_ns(), level, text));
+	return ec_record_log_line(
+	    w, ec_record_log_format(line, sizeof line, ec_now_ns(), level, text));
 }
 
 int ec_record_heartbeat(struct ec_writer *w, int64_t count, uint64_t lost, uint64_t dropped,
@@ -323,26 +325,26 @@ static const char *const source_names[] = {"unknown", "openssl",  "boringssl", "
 					   "gnutls",  "nss",	  "bash",      "zsh",
 					   "mysqld",  "postgres", "packet"};
 
-const char *ec_type_name(uint32_t type)
+const char *ec_record_type_name(uint32_t type)
 {
 	return type < sizeof type_names / sizeof *type_names ? type_names[type] : "?";
 }
 
-const char *ec_source_name(int source)
+const char *ec_record_source_name(int source)
 {
 	return source >= 0 && (size_t)source < sizeof source_names / sizeof *source_names
 		   ? source_names[source]
 		   : "?";
 }
 
-const char *ec_direction_name(int dir)
+const char *ec_record_direction_name(int dir)
 {
 	return dir == EVENT__DIRECTION__DIRECTION_READ	  ? "read"
 	       : dir == EVENT__DIRECTION__DIRECTION_WRITE ? "write"
 							  : "-";
 }
 
-const char *ec_log_type_name(int log_type)
+const char *ec_record_log_type_name(int log_type)
 {
 	switch (log_type) {
 	case EVENT__LOG_TYPE__LOG_TYPE_HEARTBEAT:
@@ -355,7 +357,7 @@ const char *ec_log_type_name(int log_type)
 	return "?";
 }
 
-int ec_source_parse(const char *s)
+int ec_record_source_parse(const char *s)
 {
 	for (size_t i = 0; i < sizeof source_names / sizeof *source_names; i++)
 		if (!strcasecmp(s, source_names[i]))
@@ -367,7 +369,7 @@ int ec_source_parse(const char *s)
 	return -1;
 }
 
-int ec_type_parse(const char *s)
+int ec_record_type_parse(const char *s)
 {
 	long long v;
 	if (ec_parse_int(s, 0, 5, &v) == 0)

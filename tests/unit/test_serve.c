@@ -1,4 +1,4 @@
-/* lib/wsserve: address parsing and defaults (the server itself: serve.bats). */
+/* lib/serve/serve: address parsing and defaults (the server itself: serve.bats). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "wsserve.h"
+#include "serve.h"
 
 static void ok(const char *in, const char *host, int port)
 {

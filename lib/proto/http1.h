@@ -3,7 +3,7 @@
  * like nghttp2's inflater: the caller owns the input, the parser keeps only
  * what a message needs). Request and response heads are kept as received;
  * bodies are framed by Content-Length, chunked coding (de-chunked) or the
- * connection's end. Every byte is read through lib/cursor.h.
+ * connection's end. Every byte is read through lib/core/cursor.h.
  */
 #ifndef EC_HTTP1_H
 #define EC_HTTP1_H
@@ -107,5 +107,9 @@ size_t ec_http1_find_start(const uint8_t *p, size_t n);
  */
 int ec_http1_inflate(const uint8_t *in, size_t n, int gzip, size_t max, uint8_t **out,
 		     size_t *outlen);
+
+/* The HTTP/1 decoder ec-parse drives (lib/proto/parse.h). */
+struct ec_parse_proto;
+extern const struct ec_parse_proto ec_http1_proto;
 
 #endif

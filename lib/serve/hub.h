@@ -18,7 +18,7 @@
 
 #define EC_HUB_REPLAY 128
 
-struct ec_msg {
+struct ec_hub_msg {
 	int refs;      /* atomic */
 	int replay;    /* a process log: kept for the replay */
 	uint64_t seq;  /* publish order, from 1 (0 for client-only messages) */
@@ -56,25 +56,25 @@ void ec_hub_free(struct ec_hub *h);
 
 /* A message holding a copy of buf, or len bytes to fill when buf is NULL
  * (one reference, for the caller). */
-struct ec_msg *ec_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len);
-void ec_msg_ref(struct ec_msg *m);
-void ec_msg_unref(struct ec_msg *m);
+struct ec_hub_msg *ec_hub_msg_new(const struct ec_hub *h, const uint8_t *buf, size_t len);
+void ec_hub_msg_ref(struct ec_hub_msg *m);
+void ec_hub_msg_unref(struct ec_hub_msg *m);
 
 /*
  * Queue m for every client (the caller's reference passes to the hub);
  * with replay set it is also kept for clients that join later.
  * Never blocks on a consumer: a full queue loses its oldest message.
  */
-void ec_hub_publish(struct ec_hub *h, struct ec_msg *m, int replay);
+void ec_hub_publish(struct ec_hub *h, struct ec_hub_msg *m, int replay);
 /* Queue m for one client only (the reference passes to the hub). */
-void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg *m);
+void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg *m);
 
 /* A new client, its queue holding the replay. user is handed back by for_each. */
 struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user);
 void ec_hub_leave(struct ec_hub *h, struct ec_hub_client *c);
 
 /* Up to max queued messages, oldest first; the caller unrefs each. */
-size_t ec_hub_pop(struct ec_hub *h, struct ec_hub_client *c, struct ec_msg **out, size_t max);
+size_t ec_hub_pop(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg **out, size_t max);
 size_t ec_hub_pending(struct ec_hub *h, const struct ec_hub_client *c);
 /*
  * Drop everything queued for c, plus `held` messages the consumer had

@@ -69,7 +69,7 @@ static const char *const hop[] = {
     "connection", "keep-alive",	      "te", "trailer", "transfer-encoding",
     "upgrade",	  "proxy-connection", NULL};
 
-int ec_fwd_hop_by_hop(const char *name)
+int ec_forward_hop_by_hop(const char *name)
 {
 	if (!strncasecmp(name, "proxy-", 6))
 		return 1;
@@ -79,7 +79,7 @@ int ec_fwd_hop_by_hop(const char *name)
 	return 0;
 }
 
-void ec_fwd_request_free(struct ec_fwd_request *r)
+void ec_forward_request_free(struct ec_forward_request *r)
 {
 	if (!r)
 		return;
@@ -180,7 +180,7 @@ static int name_is(const struct raw_hdr *h, const char *s)
 }
 
 /* Start line: "METHOD SP target SP HTTP/d.d". */
-static int parse_start(struct ec_fwd_request *r, uint32_t type, const uint8_t *l, size_t len,
+static int parse_start(struct ec_forward_request *r, uint32_t type, const uint8_t *l, size_t len,
 		       char **target, char *msg, size_t msglen)
 {
 	size_t i = 0;
@@ -218,7 +218,7 @@ static int parse_start(struct ec_fwd_request *r, uint32_t type, const uint8_t *l
 }
 
 /* "scheme://authority/path" (absolute-form) into its parts. */
-static int split_absolute(struct ec_fwd_request *r, const char *t, char **auth)
+static int split_absolute(struct ec_forward_request *r, const char *t, char **auth)
 {
 	const char *sep = strstr(t, "://");
 	if (!sep)
@@ -245,8 +245,9 @@ static int split_absolute(struct ec_fwd_request *r, const char *t, char **auth)
 	return 0;
 }
 
-int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size_t n,
-		 const char *dst_ip, uint32_t dst_port, const char *note, char *msg, size_t msglen)
+int ec_forward_parse(struct ec_forward_request *r, uint32_t type, const uint8_t *p, size_t n,
+		     const char *dst_ip, uint32_t dst_port, const char *note, char *msg,
+		     size_t msglen)
 {
 	memset(r, 0, sizeof *r);
 	if (msg && msglen)
@@ -267,7 +268,7 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 	}
 	if ((err = parse_start(r, type, l, len, &target, msg, msglen)))
 		goto out;
-	h = ec_xcalloc(EC_FWD_MAX_HEADERS, sizeof *h);
+	h = ec_xcalloc(EC_FORWARD_MAX_HEADERS, sizeof *h);
 	int ended = 0;
 	for (;;) {
 		size_t loff = c.off;
@@ -312,9 +313,9 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 				   k < len ? l[k] : 0);
 			goto out;
 		}
-		if (nh == EC_FWD_MAX_HEADERS) {
+		if (nh == EC_FORWARD_MAX_HEADERS) {
 			err = fail(msg, msglen, EC_ERR_PROTO, loff, "more than %d header fields",
-				   EC_FWD_MAX_HEADERS);
+				   EC_FORWARD_MAX_HEADERS);
 			goto out;
 		}
 		size_t vs = k + 1, ve = len;
@@ -446,7 +447,7 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 		}
 		if (!strcasecmp(name, "content-length"))
 			r->has_content_length = 1;
-		if (ec_fwd_hop_by_hop(name) || (connlist && in_list(connlist, name)) ||
+		if (ec_forward_hop_by_hop(name) || (connlist && in_list(connlist, name)) ||
 		    !strcasecmp(name, "content-length") || !strcasecmp(name, "expect") ||
 		    (decoded && !strcasecmp(name, "content-encoding"))) {
 			r->ndropped++;
@@ -454,7 +455,7 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 		}
 		if (type == 2 && !strcasecmp(name, "cookie") && cookie >= 0) {
 			/* RFC 9113 8.2.3: split cookie fields join with "; " */
-			struct ec_fwd_header *ck = &r->hdr[cookie];
+			struct ec_forward_header *ck = &r->hdr[cookie];
 			size_t a = strlen(ck->value), b = strlen(h[i].value);
 			ck->value = ec_xrealloc(ck->value, a + 2 + b + 1);
 			memcpy(ck->value + a, "; ", 2);
@@ -463,7 +464,7 @@ int ec_fwd_parse(struct ec_fwd_request *r, uint32_t type, const uint8_t *p, size
 		}
 		if (type == 2 && !strcasecmp(name, "cookie"))
 			cookie = (ssize_t)r->nhdr;
-		struct ec_fwd_header *d = &r->hdr[r->nhdr++];
+		struct ec_forward_header *d = &r->hdr[r->nhdr++];
 		d->name = ec_xstrdup(name);
 		d->value = h[i].value;
 		h[i].value = NULL;
@@ -525,18 +526,18 @@ out:
 		free(h[i].value);
 	free(h);
 	if (err)
-		ec_fwd_request_free(r);
+		ec_forward_request_free(r);
 	return err;
 }
 
-int ec_fwd_from_event(struct ec_fwd_request *r, const EcEvent *ev, char *msg, size_t msglen)
+int ec_forward_from_event(struct ec_forward_request *r, const EcEvent *ev, char *msg, size_t msglen)
 {
-	return ec_fwd_parse(r, ev->type, ev->payload.data, ev->payload.len, ev->dst_ip,
-			    ev->dst_port, ev->note, msg, msglen);
+	return ec_forward_parse(r, ev->type, ev->payload.data, ev->payload.len, ev->dst_ip,
+				ev->dst_port, ev->note, msg, msglen);
 }
 
-char *ec_fwd_url(const struct ec_fwd_request *r, const char *target, int plain, char *msg,
-		 size_t msglen)
+char *ec_forward_url(const struct ec_forward_request *r, const char *target, int plain, char *msg,
+		     size_t msglen)
 {
 	const char *scheme = r->scheme, *auth = r->authority, *prefix = "";
 	size_t alen = strlen(auth), plen = 0;
@@ -572,13 +573,13 @@ char *ec_fwd_url(const struct ec_fwd_request *r, const char *target, int plain, 
 	return u;
 }
 
-/* Captured text on a terminal: control bytes and bad UTF-8 as \xNN (lib/utf8). */
+/* Captured text on a terminal: control bytes and bad UTF-8 as \xNN (lib/core/utf8). */
 static void put_safe(FILE *f, const char *s, size_t n)
 {
 	ec_utf8_escape(f, (const uint8_t *)s, n, EC_UTF8_ESC_PAYLOAD);
 }
 
-void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int keep_host)
+void ec_forward_print(FILE *f, const struct ec_forward_request *r, const char *url, int keep_host)
 {
 	/* the authority and path curl derives from url */
 	const char *a = strstr(url, "://");
@@ -600,7 +601,7 @@ void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int 
 		put_safe(f, r->hdr[i].value, strlen(r->hdr[i].value));
 		fputc('\n', f);
 	}
-	if (ec_fwd_sends_body(r))
+	if (ec_forward_sends_body(r))
 		fprintf(f, "> Content-Length: %zu\n", r->body_len);
 	fprintf(f, ">\n");
 	if (!r->body_len)
@@ -616,7 +617,7 @@ void ec_fwd_print(FILE *f, const struct ec_fwd_request *r, const char *url, int 
 	}
 }
 
-int ec_fwd_sends_body(const struct ec_fwd_request *r)
+int ec_forward_sends_body(const struct ec_forward_request *r)
 {
 	return r->body_len || r->has_content_length;
 }
@@ -626,7 +627,8 @@ static int glob(const char *pat, const char *s)
 	return s && !fnmatch(pat, s, FNM_CASEFOLD);
 }
 
-int ec_fwd_match(const struct ec_fwd_filter *f, const EcEvent *ev, const struct ec_fwd_request *r)
+int ec_forward_match(const struct ec_forward_filter *f, const EcEvent *ev,
+		     const struct ec_forward_request *r)
 {
 	if (f->methods && !in_list(f->methods, r->method))
 		return 0;

@@ -85,7 +85,7 @@ struct ec_synth {
 
 /* ---- checksums ---- */
 
-uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n)
+uint64_t ec_synth_csum_add(uint64_t sum, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	/* 32-bit words into 64-bit sums: no carries lost below 2^32 words; the
@@ -127,7 +127,7 @@ uint64_t ec_csum_add(uint64_t sum, const void *p, size_t n)
 /* 16 bytes as four 32-bit lanes (GCC/clang vector extension, any target). */
 typedef uint32_t ec_v4u __attribute__((vector_size(16)));
 
-uint64_t ec_csum_copy(uint64_t sum, void *dst, const void *src, size_t n)
+uint64_t ec_synth_csum_copy(uint64_t sum, void *dst, const void *src, size_t n)
 {
 	const uint8_t *b = src;
 	uint8_t *d = dst;
@@ -151,10 +151,10 @@ uint64_t ec_csum_copy(uint64_t sum, void *dst, const void *src, size_t n)
 	}
 	if (n)
 		memcpy(d, b, n);
-	return ec_csum_add(sum, b, n);
+	return ec_synth_csum_add(sum, b, n);
 }
 
-uint16_t ec_csum_fold(uint64_t sum)
+uint16_t ec_synth_csum_fold(uint64_t sum)
 {
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	while (sum >> 16)
@@ -356,7 +356,7 @@ static int segment(struct ec_synth *s, struct conn *c, int from, uint8_t flags, 
 		ip[10] = ip[11] = 0;
 		memcpy(ip + 12, c->addr[from], 4);
 		memcpy(ip + 16, c->addr[to], 4);
-		uint16_t ck = ec_csum_fold(ec_csum_add(0, ip, IP4_LEN));
+		uint16_t ck = ec_synth_csum_fold(ec_synth_csum_add(0, ip, IP4_LEN));
 		memcpy(ip + 10, &ck, 2);
 		p += IP4_LEN;
 		memcpy(pseudo, c->addr[from], 4);
@@ -402,10 +402,10 @@ static int segment(struct ec_synth *s, struct conn *c, int from, uint8_t flags, 
 		*p++ = 3;
 		*p++ = WSCALE;
 	}
-	uint64_t sum = ec_csum_add(0, pseudo, plen);
-	sum = ec_csum_add(sum, tcp, TCP_LEN + optlen);
-	sum = ec_csum_copy(sum, p, pl, n);
-	uint16_t ck = ec_csum_fold(sum);
+	uint64_t sum = ec_synth_csum_add(0, pseudo, plen);
+	sum = ec_synth_csum_add(sum, tcp, TCP_LEN + optlen);
+	sum = ec_synth_csum_copy(sum, p, pl, n);
+	uint16_t ck = ec_synth_csum_fold(sum);
 	memcpy(tcp + 16, &ck, 2);
 
 	if (flags & TH_ACK)
@@ -447,7 +447,7 @@ static void conn_comment(struct conn *c, const EcEvent *ev)
 	strncpy(c->c_comm, raw, sizeof c->c_comm);
 	snprintf(c->comment, sizeof c->comment,
 		 "pid=%lld tid=%u comm=%s uid=%u fd=%d source=%s conn=%llu", (long long)ev->pid,
-		 ev->tid, comm, ev->uid, ev->fd, ec_source_name(ev->source),
+		 ev->tid, comm, ev->uid, ev->fd, ec_record_source_name(ev->source),
 		 (unsigned long long)ev->conn_id);
 }
 
@@ -456,7 +456,7 @@ static void make_comment(struct ec_synth *s, const EcEvent *ev)
 	char fixed[3 * 32 + 1];
 	snprintf(s->comment, sizeof s->comment,
 		 "pid=%lld tid=%u comm=%s uid=%u fd=%d source=%s conn=%llu", (long long)ev->pid,
-		 ev->tid, comm_text(ev, fixed), ev->uid, ev->fd, ec_source_name(ev->source),
+		 ev->tid, comm_text(ev, fixed), ev->uid, ev->fd, ec_record_source_name(ev->source),
 		 (unsigned long long)ev->conn_id);
 }
 
@@ -927,7 +927,7 @@ static uint16_t rd16be(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-int ec_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_tuple *t)
+int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t)
 {
 	size_t off = 0;
 	uint16_t et;
@@ -943,7 +943,7 @@ int ec_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_tup
 			et = rd16be(p + off + 2);
 			off += 4;
 		}
-	} else if (linktype == EC_LINKTYPE_RAW) {
+	} else if (linktype == EC_SYNTH_LINKTYPE_RAW) {
 		if (n < 1)
 			return EC_ERR_PROTO;
 		et = (p[0] >> 4) == 6 ? 0x86dd : 0x0800;

@@ -1,7 +1,7 @@
 /*
  * Human text and JSON renderings of records (ec-dump's output). Both are
  * safe whatever the record holds: text escapes control characters and bytes
- * that are not UTF-8 (lib/utf8), JSON lines are always UTF-8.
+ * that are not UTF-8 (lib/core/utf8), JSON lines are always UTF-8.
  */
 #ifndef EC_FORMAT_H
 #define EC_FORMAT_H

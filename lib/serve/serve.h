@@ -9,8 +9,8 @@
  * waits for a client. Config relays run one short-lived thread each
  * (libcurl), so a slow capture never stalls the stream either.
  */
-#ifndef EC_WSSERVE_H
-#define EC_WSSERVE_H
+#ifndef EC_SERVE_H
+#define EC_SERVE_H
 
 #include <stddef.h>
 

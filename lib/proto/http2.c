@@ -1,6 +1,9 @@
 #include "http2.h"
 #include "cursor.h"
 #include "error.h"
+#include "http1.h"
+#include "parse.h"
+#include "util.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdarg.h>
@@ -36,7 +39,7 @@ struct buf {
 
 struct stream {
 	uint32_t sid;
-	enum ec_h2_kind kind;
+	enum ec_http2_kind kind;
 	struct ec_mark start;
 	int have_head;
 	struct buf head; /* start line + header lines */
@@ -46,7 +49,7 @@ struct stream {
 	unsigned parts; /* handed out so far; the head went with the first */
 };
 
-struct ec_h2 {
+struct ec_http2 {
 	nghttp2_hd_inflater *inf;
 	size_t max_body, max_frame;
 	int preface_done;
@@ -60,7 +63,7 @@ struct ec_h2 {
 	/* the message handed out */
 	int done;
 	struct stream out;
-	struct ec_h2_msg msg;
+	struct ec_http2_msg msg;
 	uint32_t reset_sid;
 	long table_setting;
 	char err[160];
@@ -91,9 +94,9 @@ static void bfree(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-struct ec_h2 *ec_h2_new(size_t max_body, size_t max_frame)
+struct ec_http2 *ec_http2_new(size_t max_body, size_t max_frame)
 {
-	struct ec_h2 *h = calloc(1, sizeof *h);
+	struct ec_http2 *h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;
 	if (nghttp2_hd_inflate_new(&h->inf)) {
@@ -112,7 +115,7 @@ static void stream_free(struct stream *s)
 	bfree(&s->body);
 }
 
-void ec_h2_free(struct ec_h2 *h)
+void ec_http2_free(struct ec_http2 *h)
 {
 	if (!h)
 		return;
@@ -125,7 +128,7 @@ void ec_h2_free(struct ec_h2 *h)
 	free(h);
 }
 
-void ec_h2_reset(struct ec_h2 *h)
+void ec_http2_reset(struct ec_http2 *h)
 {
 	for (size_t i = 0; i < h->nstreams; i++)
 		stream_free(&h->streams[i]);
@@ -142,45 +145,45 @@ void ec_h2_reset(struct ec_h2 *h)
 	h->preface_done = 1;
 }
 
-int ec_h2_done(const struct ec_h2 *h)
+int ec_http2_done(const struct ec_http2 *h)
 {
 	return h->done;
 }
 
-const char *ec_h2_error(const struct ec_h2 *h)
+const char *ec_http2_error(const struct ec_http2 *h)
 {
 	return h->err;
 }
 
-size_t ec_h2_open_streams(const struct ec_h2 *h)
+size_t ec_http2_open_streams(const struct ec_http2 *h)
 {
 	return h->nstreams;
 }
 
-uint32_t ec_h2_take_reset(struct ec_h2 *h)
+uint32_t ec_http2_take_reset(struct ec_http2 *h)
 {
 	uint32_t s = h->reset_sid;
 	h->reset_sid = 0;
 	return s;
 }
 
-long ec_h2_take_table_setting(struct ec_h2 *h)
+long ec_http2_take_table_setting(struct ec_http2 *h)
 {
 	long v = h->table_setting;
 	h->table_setting = -1;
 	return v;
 }
 
-int ec_h2_table_size(struct ec_h2 *h, size_t size)
+int ec_http2_table_size(struct ec_http2 *h, size_t size)
 {
 	if (size > MAX_TABLE)
 		size = MAX_TABLE;
 	return nghttp2_hd_inflate_change_table_size(h->inf, size) ? EC_ERR_NOMEM : 0;
 }
 
-static int fail(struct ec_h2 *h, int err, const char *fmt, ...)
+static int fail(struct ec_http2 *h, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail(struct ec_h2 *h, int err, const char *fmt, ...)
+static int fail(struct ec_http2 *h, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -189,7 +192,7 @@ static int fail(struct ec_h2 *h, int err, const char *fmt, ...)
 	return err;
 }
 
-static struct stream *find(struct ec_h2 *h, uint32_t sid)
+static struct stream *find(struct ec_http2 *h, uint32_t sid)
 {
 	for (size_t i = 0; i < h->nstreams; i++)
 		if (h->streams[i].sid == sid)
@@ -198,7 +201,7 @@ static struct stream *find(struct ec_h2 *h, uint32_t sid)
 }
 
 /* Hand stream s (moved, not in the table) out as the message. */
-static void out_msg(struct ec_h2 *h, struct stream *s, unsigned flags)
+static void out_msg(struct ec_http2 *h, struct stream *s, unsigned flags)
 {
 	stream_free(&h->out);
 	h->out = *s;
@@ -237,7 +240,7 @@ static void out_msg(struct ec_h2 *h, struct stream *s, unsigned flags)
 }
 
 /* Take stream s out of the table as the message. */
-static void finish(struct ec_h2 *h, struct stream *s, unsigned flags)
+static void finish(struct ec_http2 *h, struct stream *s, unsigned flags)
 {
 	struct stream t = *s;
 	size_t i = (size_t)(s - h->streams);
@@ -246,12 +249,12 @@ static void finish(struct ec_h2 *h, struct stream *s, unsigned flags)
 	out_msg(h, &t, flags);
 }
 
-const struct ec_h2_msg *ec_h2_message(const struct ec_h2 *h)
+const struct ec_http2_msg *ec_http2_message(const struct ec_http2 *h)
 {
 	return &h->msg;
 }
 
-void ec_h2_release(struct ec_h2 *h)
+void ec_http2_release(struct ec_http2 *h)
 {
 	stream_free(&h->out);
 	memset(&h->out, 0, sizeof h->out);
@@ -260,21 +263,21 @@ void ec_h2_release(struct ec_h2 *h)
 }
 
 /* Room for a new stream: when full the oldest goes out first (1). */
-static int make_room(struct ec_h2 *h, uint32_t sid)
+static int make_room(struct ec_http2 *h, uint32_t sid)
 {
-	if (h->nstreams < EC_H2_MAX_STREAMS || find(h, sid))
+	if (h->nstreams < EC_HTTP2_MAX_STREAMS || find(h, sid))
 		return 0;
-	finish(h, &h->streams[0], EC_H2_EVICTED | EC_H2_INCOMPLETE);
+	finish(h, &h->streams[0], EC_HTTP2_EVICTED | EC_HTTP2_INCOMPLETE);
 	return 1;
 }
 
 /* The stream for sid, created when absent (make_room was called). */
-static struct stream *get(struct ec_h2 *h, uint32_t sid, const struct ec_mark *m)
+static struct stream *get(struct ec_http2 *h, uint32_t sid, const struct ec_mark *m)
 {
 	struct stream *s = find(h, sid);
 	if (s)
 		return s;
-	if (h->nstreams == EC_H2_MAX_STREAMS)
+	if (h->nstreams == EC_HTTP2_MAX_STREAMS)
 		return NULL;
 	if (h->nstreams == h->cap_streams) {
 		size_t nc = h->cap_streams ? h->cap_streams * 2 : 4;
@@ -291,16 +294,16 @@ static struct stream *get(struct ec_h2 *h, uint32_t sid, const struct ec_mark *m
 	return s;
 }
 
-int ec_h2_abort(struct ec_h2 *h, uint32_t sid)
+int ec_http2_abort(struct ec_http2 *h, uint32_t sid)
 {
 	struct stream *s = find(h, sid);
 	if (!s || h->done)
 		return 0;
-	finish(h, s, EC_H2_RESET);
+	finish(h, s, EC_HTTP2_RESET);
 	return 1;
 }
 
-int ec_h2_take_part(struct ec_h2 *h)
+int ec_http2_take_part(struct ec_http2 *h)
 {
 	if (h->done)
 		return 0;
@@ -339,15 +342,15 @@ int ec_h2_take_part(struct ec_h2 *h)
 	return 0;
 }
 
-int ec_h2_flush(struct ec_h2 *h)
+int ec_http2_flush(struct ec_http2 *h)
 {
 	if (h->done || !h->nstreams)
 		return 0;
-	finish(h, &h->streams[0], EC_H2_INCOMPLETE);
+	finish(h, &h->streams[0], EC_HTTP2_INCOMPLETE);
 	return 1;
 }
 
-int ec_h2_plausible_frame(const uint8_t *p, size_t n)
+int ec_http2_plausible_frame(const uint8_t *p, size_t n)
 {
 	struct ec_cur c;
 	uint32_t len, sid;
@@ -377,8 +380,8 @@ int ec_h2_plausible_frame(const uint8_t *p, size_t n)
 }
 
 /* Decode the header block in h->hb for stream sid; render its fields. */
-static int decode_block(struct ec_h2 *h, struct buf *lines, char *method, size_t mcap, char *path,
-			size_t pcap, char *status, size_t scap)
+static int decode_block(struct ec_http2 *h, struct buf *lines, char *method, size_t mcap,
+			char *path, size_t pcap, char *status, size_t scap)
 {
 	static const uint8_t empty[1];
 	const uint8_t *in = h->hb.p ? h->hb.p : empty;
@@ -394,9 +397,9 @@ static int decode_block(struct ec_h2 *h, struct buf *lines, char *method, size_t
 		left -= (size_t)rv;
 		if (fl & NGHTTP2_HD_INFLATE_EMIT) {
 			/* a small block can name big table entries many times */
-			if (lines->len + nv.namelen + nv.valuelen + 4 > EC_H2_MAX_HEAD)
+			if (lines->len + nv.namelen + nv.valuelen + 4 > EC_HTTP2_MAX_HEAD)
 				return fail(h, EC_ERR_PROTO, "header list over %u bytes",
-					    EC_H2_MAX_HEAD);
+					    EC_HTTP2_MAX_HEAD);
 			if (bput(lines, nv.name, nv.namelen) || bput(lines, ": ", 2) ||
 			    bput(lines, nv.value, nv.valuelen) || bput(lines, "\r\n", 2))
 				return EC_ERR_NOMEM;
@@ -429,7 +432,7 @@ static int decode_block(struct ec_h2 *h, struct buf *lines, char *method, size_t
 }
 
 /* A complete header block: a stream's head, its trailers, or a promise. */
-static int end_block(struct ec_h2 *h)
+static int end_block(struct ec_http2 *h)
 {
 	char method[32], path[2048], status[8];
 	struct buf lines = {0};
@@ -462,10 +465,10 @@ static int end_block(struct ec_h2 *h)
 		char start[2100];
 		int k;
 		if (method[0]) {
-			s->kind = EC_H2_REQUEST;
+			s->kind = EC_HTTP2_REQUEST;
 			k = snprintf(start, sizeof start, "%s %s HTTP/2.0\r\n", method, path);
 		} else {
-			s->kind = EC_H2_RESPONSE;
+			s->kind = EC_HTTP2_RESPONSE;
 			k = snprintf(start, sizeof start, "HTTP/2.0 %s\r\n",
 				     status[0] ? status : "?");
 		}
@@ -474,11 +477,11 @@ static int end_block(struct ec_h2 *h)
 		err = bput(&s->head, start, (size_t)k);
 		s->have_head = 1;
 	} else {
-		s->flags |= EC_H2_TRAILERS;
+		s->flags |= EC_HTTP2_TRAILERS;
 	}
-	if (!err && s->head.len + lines.len > 2 * EC_H2_MAX_HEAD)
+	if (!err && s->head.len + lines.len > 2 * EC_HTTP2_MAX_HEAD)
 		err = fail(h, EC_ERR_PROTO, "header and trailer lists over %u bytes",
-			   2 * EC_H2_MAX_HEAD);
+			   2 * EC_HTTP2_MAX_HEAD);
 	if (!err)
 		err = bput(&s->head, lines.p, lines.len);
 	bfree(&lines);
@@ -487,19 +490,19 @@ static int end_block(struct ec_h2 *h)
 		if (err)
 			stream_free(&tmp);
 		else
-			out_msg(h, &tmp, EC_H2_PUSH);
+			out_msg(h, &tmp, EC_HTTP2_PUSH);
 		return err;
 	}
 	if (err)
 		return err;
-	if (s->kind == EC_H2_RESPONSE && status[0] == '1' && !(s->flags & EC_H2_TRAILERS))
-		finish(h, s, EC_H2_INFO); /* interim: the final head starts afresh */
+	if (s->kind == EC_HTTP2_RESPONSE && status[0] == '1' && !(s->flags & EC_HTTP2_TRAILERS))
+		finish(h, s, EC_HTTP2_INFO); /* interim: the final head starts afresh */
 	else if (h->hb_end_stream)
 		finish(h, s, 0);
 	return 0;
 }
 
-static int data_frame(struct ec_h2 *h, uint32_t sid, uint8_t flags, const uint8_t *p, size_t n,
+static int data_frame(struct ec_http2 *h, uint32_t sid, uint8_t flags, const uint8_t *p, size_t n,
 		      const struct ec_mark *m)
 {
 	struct stream *s = get(h, sid, m);
@@ -508,7 +511,7 @@ static int data_frame(struct ec_h2 *h, uint32_t sid, uint8_t flags, const uint8_
 	s->body_len += n;
 	size_t room = s->kept < h->max_body ? (size_t)(h->max_body - s->kept) : 0;
 	if (n > room)
-		s->flags |= EC_H2_CUT;
+		s->flags |= EC_HTTP2_CUT;
 	if (s->parts && !s->body.len)
 		s->start = *m; /* a later part starts with this frame */
 	if (bput(&s->body, p, n < room ? n : room))
@@ -519,7 +522,7 @@ static int data_frame(struct ec_h2 *h, uint32_t sid, uint8_t flags, const uint8_
 	return 0;
 }
 
-long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mark *m)
+long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct ec_mark *m)
 {
 	struct ec_cur c;
 	uint32_t len, sid;
@@ -527,12 +530,12 @@ long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mar
 	if (h->done)
 		return 0;
 	if (!h->preface_done) {
-		size_t k = n < EC_H2_PREFACE_LEN ? n : EC_H2_PREFACE_LEN;
-		if (!memcmp(p, EC_H2_PREFACE, k)) {
-			if (n < EC_H2_PREFACE_LEN)
+		size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
+		if (!memcmp(p, EC_HTTP2_PREFACE, k)) {
+			if (n < EC_HTTP2_PREFACE_LEN)
 				return 0;
 			h->preface_done = 1;
-			return EC_H2_PREFACE_LEN;
+			return EC_HTTP2_PREFACE_LEN;
 		}
 		h->preface_done = 1; /* the server's direction: frames from the start */
 	}
@@ -641,7 +644,7 @@ long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mar
 		{
 			struct stream *s = find(h, sid);
 			if (s) {
-				finish(h, s, EC_H2_RESET);
+				finish(h, s, EC_HTTP2_RESET);
 				h->msg.error_code = v32;
 			}
 		}
@@ -651,3 +654,223 @@ long ec_h2_feed(struct ec_h2 *h, const uint8_t *p, size_t n, const struct ec_mar
 	}
 	return err ? err : used;
 }
+
+/* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
+
+struct h2conn {
+	struct ec_http2 *h[2];
+};
+
+static struct ec_http2 *of(const struct ec_parse_dir *d, struct h2conn *hc)
+{
+	if (!hc->h[d->di] && !(hc->h[d->di] = ec_http2_new(d->o->max_body, d->o->max_buffer)))
+		ec_die(1, "out of memory");
+	return hc->h[d->di];
+}
+
+/* --decode-body for HTTP/2: content-encoding gzip or deflate (HPACK names are lower case). */
+static uint8_t *decode(const struct ec_parse_dir *d, const struct ec_http2_msg *msg,
+		       struct ec_parse_out *o, char *note, size_t cap)
+{
+	static const char key[] = "\r\ncontent-encoding: ";
+	const uint8_t *h = memmem(msg->data, msg->head_len, key, sizeof key - 1);
+	if (!h)
+		return NULL;
+	h += sizeof key - 1;
+	size_t left = msg->head_len - (size_t)(h - msg->data);
+	int gz = left >= 6 && !memcmp(h, "gzip\r\n", 6);
+	if (!gz && !(left >= 9 && !memcmp(h, "deflate\r\n", 9)))
+		return NULL;
+	uint8_t *dec = NULL;
+	size_t dl = 0;
+	char tmp[96];
+	int rc = ec_http1_inflate(msg->data + msg->head_len, msg->len - msg->head_len, gz,
+				  d->o->max_body, &dec, &dl);
+	if (rc == 0) {
+		snprintf(tmp, sizeof tmp, "decoded %s", gz ? "gzip" : "deflate");
+		o->an = msg->head_len;
+		o->b = dec;
+		o->bn = dl;
+		o->decoded = 1;
+	} else if (rc == EC_ERR_TOOBIG) {
+		snprintf(tmp, sizeof tmp, "body not decoded: over %zu bytes", d->o->max_body);
+	} else {
+		snprintf(tmp, sizeof tmp, "body not decoded: invalid %s data",
+			 gz ? "gzip" : "deflate");
+	}
+	ec_parse_note(note, cap, tmp);
+	return dec;
+}
+
+/* The message h holds out (ec_http2_done, a flushed or a parted stream), then released. */
+static void emit(struct ec_parse_dir *d, struct ec_http2 *h, const char *why, int desync)
+{
+	const struct ec_http2_msg *msg = ec_http2_message(h);
+	char note[200] = "", tmp[96];
+	struct ec_parse_out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
+	o.type = msg->kind == EC_HTTP2_REQUEST ? 2 : msg->kind == EC_HTTP2_RESPONSE ? 4 : 0;
+	o.part = msg->part;
+	o.more = msg->more;
+	if (msg->flags & EC_HTTP2_INCOMPLETE) {
+		/* a stream already sent in parts keeps its type to its last part */
+		if (!msg->part) {
+			o.type = 0;
+			o.desync = desync;
+		}
+		ec_parse_note(note, sizeof note, why ? why : "incomplete");
+	}
+	ec_parse_part_notes(d, note, sizeof note, msg->part, msg->more, msg->trailer_len, NULL);
+	if (msg->kind == EC_HTTP2_UNKNOWN)
+		ec_parse_note(note, sizeof note, "DATA of a stream whose HEADERS were not seen");
+	if (msg->flags & EC_HTTP2_EVICTED)
+		ec_parse_note(note, sizeof note, "over 128 open streams");
+	if (msg->flags & EC_HTTP2_PUSH)
+		ec_parse_note(note, sizeof note, "promised by PUSH_PROMISE");
+	if (msg->flags & EC_HTTP2_RESET) {
+		snprintf(tmp, sizeof tmp, "stream reset (RST_STREAM error %u)", msg->error_code);
+		ec_parse_note(note, sizeof note, tmp);
+	}
+	if ((msg->flags & EC_HTTP2_TRAILERS) && !msg->part)
+		ec_parse_note(note, sizeof note, "trailers");
+	if (msg->flags & EC_HTTP2_CUT) {
+		snprintf(tmp, sizeof tmp, "body cut at %llu of %llu bytes",
+			 (unsigned long long)msg->kept, (unsigned long long)msg->body_len);
+		ec_parse_note(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->head_len + msg->body_len;
+		if (!msg->more)
+			ec_parse_cut(d, "an HTTP/2 body");
+	}
+	o.a = msg->data;
+	o.an = msg->len;
+	uint8_t *dec = NULL;
+	if (d->o->decode_body && o.type && !msg->part && !(msg->flags & EC_HTTP2_CUT) &&
+	    msg->len > msg->head_len)
+		dec = decode(d, msg, &o, note, sizeof note);
+	o.note = note;
+	ec_parse_emit(d, &o);
+	free(dec);
+	ec_http2_release(h);
+}
+
+/* Every open stream of a direction out as type 0. */
+static void flush(struct ec_parse_dir *d, struct h2conn *hc, const char *why, int desync)
+{
+	struct ec_http2 *h = hc->h[d->di];
+	if (!h)
+		return;
+	if (ec_http2_done(h))
+		emit(d, h, why, desync);
+	while (ec_http2_flush(h))
+		emit(d, h, why, desync);
+}
+
+static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
+{
+	struct h2conn *hc = st;
+	struct ec_http2 *h = of(d, hc);
+	while (off < s->n && d->proto == &ec_http2_proto && !ec_parse_failed(d)) {
+		if (d->desync) {
+			/* resynchronise where a frame header is plausible */
+			if (s->n - off < 9)
+				break;
+			if (!ec_http2_plausible_frame(s->p + off, s->n - off)) {
+				ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off,
+						 NULL, 0, 1, "HTTP/2: not at a frame boundary");
+				return s->n;
+			}
+			d->desync = 0;
+		}
+		struct ec_mark m = ec_parse_mark(s, off);
+		long k = ec_http2_feed(h, s->p + off, s->n - off, &m);
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			char note[200];
+			snprintf(note, sizeof note, "HTTP/2: %s", ec_http2_error(h));
+			flush(d, hc, note, 1);
+			ec_parse_untyped(d, m, s->p + off, s->n - off, NULL, 0, 1, note);
+			ec_http2_reset(h);
+			d->desync = 1;
+			return s->n;
+		}
+		off += (size_t)k;
+		/* what this direction said about the other's header table and streams */
+		long ts = ec_http2_take_table_setting(h);
+		if (ts >= 0 && ec_http2_table_size(of(d->peer, hc), (size_t)ts))
+			ec_die(1, "out of memory");
+		uint32_t rst = ec_http2_take_reset(h);
+		struct ec_http2 *oh = hc->h[d->peer->di];
+		if (rst && oh && ec_http2_abort(oh, rst))
+			emit(d->peer, oh, NULL, 0);
+		if (ec_http2_done(h)) {
+			emit(d, h, NULL, 0);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
+static int detect(const uint8_t *p, size_t n)
+{
+	size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
+	if (!memcmp(p, EC_HTTP2_PREFACE, k))
+		return k < EC_HTTP2_PREFACE_LEN ? -1 : 1;
+	/* a server's SETTINGS before the client's preface */
+	return n >= 9 && p[3] == 4 && ec_http2_plausible_frame(p, n);
+}
+
+static void conn_release(void *st)
+{
+	struct h2conn *hc = st;
+	ec_http2_free(hc->h[0]);
+	ec_http2_free(hc->h[1]);
+}
+
+static int busy(const void *st, int di)
+{
+	const struct h2conn *hc = st;
+	return hc->h[di] && ec_http2_open_streams(hc->h[di]);
+}
+
+static void reset(void *st, int di)
+{
+	struct h2conn *hc = st;
+	if (hc->h[di])
+		ec_http2_reset(hc->h[di]);
+}
+
+static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
+		   const uint8_t **held, size_t *held_len)
+{
+	(void)held;
+	(void)held_len;
+	flush(d, st, note, desync);
+	return 0; /* streams hold nothing once flushed */
+}
+
+static void take_part(struct ec_parse_dir *d, void *st)
+{
+	struct ec_http2 *h = ((struct h2conn *)st)->h[d->di];
+	int k;
+	if (!h)
+		return;
+	while ((k = ec_http2_take_part(h)) > 0)
+		emit(d, h, NULL, 0);
+	if (k < 0)
+		ec_die(1, "out of memory");
+}
+
+const struct ec_parse_proto ec_http2_proto = {
+    .name = "http2",
+    .detect = detect,
+    .conn_size = sizeof(struct h2conn),
+    .conn_release = conn_release,
+    .consume = consume,
+    .busy = busy,
+    .reset = reset,
+    .give_up = give_up,
+    .take_part = take_part,
+};

@@ -16,7 +16,7 @@
 #include <time.h>
 
 struct job {
-	struct ec_fwd_request req;
+	struct ec_forward_request req;
 	char *url;
 	uint64_t id;
 	void *user;
@@ -55,7 +55,7 @@ static void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	ec_fwd_request_free(&j->req);
+	ec_forward_request_free(&j->req);
 	free(j->url);
 	if (j->easy)
 		curl_easy_cleanup(j->easy);
@@ -78,7 +78,7 @@ static struct curl_slist *add(struct curl_slist *l, const char *name, const char
 	return nl;
 }
 
-struct curl_slist *ec_replay_headers(const struct ec_fwd_request *r, int keep_host)
+struct curl_slist *ec_replay_headers(const struct ec_forward_request *r, int keep_host)
 {
 	struct curl_slist *l = NULL;
 	if (keep_host && r->orig_host)
@@ -88,7 +88,7 @@ struct curl_slist *ec_replay_headers(const struct ec_fwd_request *r, int keep_ho
 	/* "Name:" removes a header curl would add on its own */
 	if (!r->has_accept)
 		l = curl_slist_append(l, "Accept:");
-	if (!r->has_content_type && ec_fwd_sends_body(r))
+	if (!r->has_content_type && ec_forward_sends_body(r))
 		l = curl_slist_append(l, "Content-Type:");
 	l = curl_slist_append(l, "Expect:");
 	if (!l)
@@ -112,7 +112,7 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 
 static int job_setup(struct ec_replay *rp, struct job *j)
 {
-	const struct ec_fwd_request *r = &j->req;
+	const struct ec_forward_request *r = &j->req;
 	CURL *h = j->easy = curl_easy_init();
 	if (!h)
 		return -1;
@@ -143,7 +143,7 @@ static int job_setup(struct ec_replay *rp, struct job *j)
 	SETOPT(h, CURLOPT_HTTP_VERSION, ver);
 	if (!strcmp(r->method, "HEAD")) {
 		SETOPT(h, CURLOPT_NOBODY, 1L);
-	} else if (ec_fwd_sends_body(r)) {
+	} else if (ec_forward_sends_body(r)) {
 		SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 		SETOPT(h, CURLOPT_POSTFIELDS, (char *)r->body);
 		if (strcmp(r->method, "POST"))
@@ -307,12 +307,12 @@ struct ec_replay *ec_replay_new(const struct ec_replay_opts *o, ec_replay_cb cb,
 	return rp;
 }
 
-int ec_replay_submit(struct ec_replay *rp, struct ec_fwd_request *req, uint64_t id, void *user,
+int ec_replay_submit(struct ec_replay *rp, struct ec_forward_request *req, uint64_t id, void *user,
 		     char *msg, size_t msglen)
 {
-	char *url = ec_fwd_url(req, rp->o.target, rp->o.plain, msg, msglen);
+	char *url = ec_forward_url(req, rp->o.target, rp->o.plain, msg, msglen);
 	if (!url) {
-		ec_fwd_request_free(req);
+		ec_forward_request_free(req);
 		return EC_ERR_INVAL;
 	}
 	struct job *j = ec_xcalloc(1, sizeof *j);

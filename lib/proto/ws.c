@@ -1,6 +1,8 @@
 #include "ws.h"
 #include "cursor.h"
 #include "error.h"
+#include "parse.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,3 +177,120 @@ long ec_ws_feed(struct ec_ws *w, const uint8_t *p, size_t n)
 	}
 	return (long)c.off;
 }
+
+/* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
+
+struct wsconn {
+	struct ec_ws *w[2];
+};
+
+static void emit(struct ec_parse_dir *d, struct ec_ws *w)
+{
+	const struct ec_ws_msg *msg = ec_ws_message(w);
+	char note[160] = "", tmp[96];
+	struct ec_parse_out o = {
+	    .type = 5, .m = d->start, .ws_opcode = msg->opcode, .ws_fin = msg->fin};
+	if (msg->flags & EC_WS_COMPRESSED)
+		ec_parse_note(note, sizeof note, "compressed (permessage-deflate), not inflated");
+	if (msg->flags & EC_WS_CUT) {
+		snprintf(tmp, sizeof tmp, "payload cut at %zu of %llu bytes", msg->len,
+			 (unsigned long long)msg->payload_len);
+		ec_parse_note(note, sizeof note, tmp);
+		o.truncated = 1;
+		o.orig_length = msg->payload_len;
+		ec_parse_cut(d, "a WebSocket payload");
+	}
+	o.a = msg->data;
+	o.an = msg->len;
+	o.note = note;
+	/* an empty frame (a bare ping, an empty text) is still a frame */
+	if (!o.an)
+		o.a = (const uint8_t *)"";
+	ec_parse_emit(d, &o);
+	ec_ws_reset(w);
+}
+
+static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
+{
+	struct wsconn *wc = st;
+	if (!wc->w[d->di] && !(wc->w[d->di] = ec_ws_new(d->o->max_body)))
+		ec_die(1, "out of memory");
+	struct ec_ws *w = wc->w[d->di];
+	while (off < s->n && d->proto == &ec_ws_proto && !ec_parse_failed(d)) {
+		if (d->desync) {
+			int ok = ec_ws_plausible(s->p + off, s->n - off);
+			if (ok < 0)
+				break;
+			if (!ok) {
+				ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off,
+						 NULL, 0, 1, "WebSocket: not at a frame boundary");
+				return s->n;
+			}
+			d->desync = 0;
+		}
+		int was_busy = ec_ws_busy(w);
+		long k = ec_ws_feed(w, s->p + off, s->n - off);
+		if (k == EC_ERR_NOMEM)
+			ec_die(1, "out of memory");
+		if (k < 0) {
+			ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off, NULL, 0,
+					 1, ec_ws_error(w));
+			ec_ws_reset(w);
+			d->desync = 1;
+			return s->n;
+		}
+		if (!was_busy && (k > 0 || ec_ws_done(w)))
+			d->start = ec_parse_mark(s, off);
+		off += (size_t)k;
+		if (ec_ws_done(w)) {
+			emit(d, w);
+			continue;
+		}
+		if (k == 0)
+			break;
+	}
+	return off;
+}
+
+static void conn_release(void *st)
+{
+	struct wsconn *wc = st;
+	ec_ws_free(wc->w[0]);
+	ec_ws_free(wc->w[1]);
+}
+
+static int busy(const void *st, int di)
+{
+	const struct wsconn *wc = st;
+	return wc->w[di] && ec_ws_busy(wc->w[di]);
+}
+
+static void reset(void *st, int di)
+{
+	struct wsconn *wc = st;
+	if (wc->w[di])
+		ec_ws_reset(wc->w[di]);
+}
+
+static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
+		   const uint8_t **held, size_t *held_len)
+{
+	(void)note;
+	(void)desync;
+	if (!busy(st, d->di))
+		return 0;
+	const struct ec_ws_msg *msg = ec_ws_message(((struct wsconn *)st)->w[d->di]);
+	*held = msg->data;
+	*held_len = msg->len;
+	return 2;
+}
+
+const struct ec_parse_proto ec_ws_proto = {
+    .name = "ws",
+    .conn_size = sizeof(struct wsconn),
+    .conn_release = conn_release,
+    .consume = consume,
+    .busy = busy,
+    .reset = reset,
+    .give_up = give_up,
+};

@@ -10,7 +10,7 @@ extern const char *argv0;
 
 /* Call first in main(): sets argv0, ignores SIGPIPE (EPIPE is handled). */
 void ec_init(const char *prog);
-/* "prog: message" on stderr; control bytes in it shown as \xNN (lib/utf8). */
+/* "prog: message" on stderr; control bytes in it shown as \xNN (lib/core/utf8). */
 void ec_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* ec_warn, then exit(status). */
 void ec_die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));

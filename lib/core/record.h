@@ -14,11 +14,12 @@
  * text\n" (UTC, whole seconds). A newline or CR inside text becomes a space:
  * one line per record, ending in "\n". Returns buf (cut to fit len).
  */
-char *ec_log_line(char *buf, size_t len, int64_t ts_ns, const char *level, const char *text);
-/* A process-log record (log_type 1): ec_log_line of the printf-style text, now. */
+char *ec_record_log_format(char *buf, size_t len, int64_t ts_ns, const char *level,
+			   const char *text);
+/* A process-log record (log_type 1): ec_record_log_format of the printf-style text, now. */
 int ec_record_log(struct ec_writer *w, const char *level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* A process-log record holding line as it is (already an ec_log_line). */
+/* A process-log record holding line as it is (already an ec_record_log_format). */
 int ec_record_log_line(struct ec_writer *w, const char *line);
 /* A heartbeat record (log_type 0). */
 int ec_record_heartbeat(struct ec_writer *w, int64_t count, uint64_t lost, uint64_t dropped,
@@ -78,13 +79,13 @@ void ec_record_fixed_free(struct ec_record_fixed *fx);
 int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen);
 
 /* Names used by ec-dump and --help; "?" for values out of range. */
-const char *ec_type_name(uint32_t type);
-const char *ec_source_name(int source);
-const char *ec_direction_name(int dir);
-const char *ec_log_type_name(int log_type);
+const char *ec_record_type_name(uint32_t type);
+const char *ec_record_source_name(int source);
+const char *ec_record_direction_name(int dir);
+const char *ec_record_log_type_name(int log_type);
 /* Parse a source name ("openssl", "gotls", ...); -1 if unknown. */
-int ec_source_parse(const char *s);
+int ec_record_source_parse(const char *s);
 /* Parse an event type by number or name ("http1-request", ...); -1 if unknown. */
-int ec_type_parse(const char *s);
+int ec_record_type_parse(const char *s);
 
 #endif

@@ -26,7 +26,7 @@ struct ec_replay_opts {
 struct ec_replay_result {
 	uint64_t id; /* as submitted */
 	void *user;  /* as submitted */
-	const struct ec_fwd_request *req;
+	const struct ec_forward_request *req;
 	const char *url;
 	int ok;		   /* a response arrived (any status) */
 	long status;	   /* HTTP status, 0 without a response */
@@ -48,13 +48,13 @@ struct ec_replay *ec_replay_new(const struct ec_replay_opts *o, ec_replay_cb cb,
  * queue is full. Returns 0 or a negative ec_error (EC_ERR_INVAL with msg
  * when no URL can be made for it; the request is then not sent).
  */
-int ec_replay_submit(struct ec_replay *rp, struct ec_fwd_request *req, uint64_t id, void *user,
+int ec_replay_submit(struct ec_replay *rp, struct ec_forward_request *req, uint64_t id, void *user,
 		     char *msg, size_t msglen);
 /* Wait until everything queued has finished; stops the worker. */
 void ec_replay_finish(struct ec_replay *rp);
 void ec_replay_free(struct ec_replay *rp);
 
 /* The header lines given to curl for r (curl_slist), for tests. */
-struct curl_slist *ec_replay_headers(const struct ec_fwd_request *r, int keep_host);
+struct curl_slist *ec_replay_headers(const struct ec_forward_request *r, int keep_host);
 
 #endif

@@ -37,6 +37,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 /* Keys of the options every module shares (letters where they have one). */
 enum {
 	OPT_PATH = 256,
+	OPT_ERRNO, /* long only: -e is gotls's --elfpath, one letter one meaning */
 };
 
 static const struct ec_opt common_opts[] = {
@@ -133,7 +134,7 @@ static int common_opt(void *ctx, int key, const char *arg)
 		}
 		*(key == 'k' ? &o->keylog : &o->path) = arg;
 		return 0;
-	case 'e':
+	case OPT_ERRNO:
 		if (ec_opt_int(arg, -2147483648LL, 2147483647LL, "a return code (an integer)",
 			       &o->errnumber))
 			return 2;
@@ -167,7 +168,7 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char *
 					   "also append the NSS key log lines to FILE"};
 	if (s->flags & EC_MOD_ERRNUMBER)
 		own[n++] =
-		    (struct ec_opt){"errnumber", 'e', "N", "only commands whose return code is N"};
+		    (struct ec_opt){"errnumber", OPT_ERRNO, "N", "only commands whose return code is N"};
 	struct ec_opt_group groups[3] = {
 	    {NULL, own, common_opt, m},
 	    {NULL, common_opts, common_opt, m},

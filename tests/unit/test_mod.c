@@ -67,6 +67,9 @@ static void options(void **state)
 
 	const char *badpid[] = {"bash", "--pid", "x"};
 	assert_int_equal(parse(&bash_spec, &m, 3, badpid), 2);
+	/* -e is gotls's --elfpath: --errnumber has no letter */
+	const char *eletter[] = {"bash", "-e", "1"};
+	assert_int_equal(parse(&bash_spec, &m, 3, eletter), 2);
 	const char *noerr[] = {"zsh", "--errnumber", "1"};
 	assert_int_equal(parse(&zsh_spec, &m, 3, noerr), 2);
 	const char *wrongpath[] = {"zsh", "--bash", "/bin/bash"};

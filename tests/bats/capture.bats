@@ -4,8 +4,7 @@
 load helpers
 
 setup_file() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+	test_cert
 }
 
 teardown() {
@@ -45,12 +44,6 @@ cap_stop() {
 # Events of the capture as compact JSON lines (payload as text when it is).
 events() {
 	ec-dump --json "$T/out.pb" | jq -c 'select(.event_payload) | .event_payload'
-}
-
-s_server_start() { # PORT [ADDR]
-	bg_start openssl s_server -accept "${2:-127.0.0.1}:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$1"
 }
 
 @test "curl -> s_server: request written, response read, curl's pid/comm and 4-tuple" {

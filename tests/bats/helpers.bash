@@ -69,3 +69,16 @@ wait_file() {
 require_root() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 }
+
+# A self-signed cert.pem/key.pem for localhost in $BATS_FILE_TMPDIR (setup_file).
+test_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+}
+
+# openssl s_server -www with test_cert's pair on ADDR:PORT (default 127.0.0.1).
+s_server_start() { # PORT [ADDR]
+	bg_start openssl s_server -accept "${2:-127.0.0.1}:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
+		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
+	wait_port "$1"
+}

@@ -21,6 +21,7 @@ static const struct {
     {"gnutls", &ec_mod_gnutls, "GnuTLS gnutls_record_send/recv plaintext"},
     {"nss", &ec_mod_nss, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
     {"nspr", &ec_mod_nss, "alias of nss"},
+    {"libtls", &ec_mod_libtls, "LibreSSL libtls tls_write/tls_read plaintext (LibreTLS)"},
 };
 
 static void usage(FILE *f)

@@ -8,6 +8,7 @@ extern const struct ec_mod_spec ec_mod_tls; /* tls, openssl, boringssl */
 extern const struct ec_mod_spec ec_mod_gotls;
 extern const struct ec_mod_spec ec_mod_gnutls;
 extern const struct ec_mod_spec ec_mod_nss; /* nss, nspr */
+extern const struct ec_mod_spec ec_mod_libtls;
 extern const struct ec_mod_spec ec_mod_bash;
 extern const struct ec_mod_spec ec_mod_zsh;
 extern const struct ec_mod_spec ec_mod_mysqld;

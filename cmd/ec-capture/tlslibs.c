@@ -84,3 +84,19 @@ const struct ec_mod_spec ec_mod_nss = {
     .data = &nss,
     .setup = setup,
 };
+
+static const char *const libtls_so[] = {"libtls.so.26", NULL};
+static const struct ec_target_lib libtls_lib = {"--libtls", "libtls.so", libtls_so,
+						"install libtls26"};
+static const struct row libtls = {NULL, {{"tls_write", LIB}, {"tls_read", LIB | READ}}};
+
+const struct ec_mod_spec ec_mod_libtls = {
+    .name = "libtls",
+    .what = "Capture the plaintext of LibreSSL's libtls tls_write/tls_read (LibreTLS).",
+    .path_opt = "libtls",
+    .path_help = "the libtls to hook (default: --pid's, ldconfig's libtls.so.26)",
+    .source = EVENT__SOURCE__SOURCE_LIBTLS,
+    .target = {.lib = &libtls_lib, .sym = "tls_write", .is = "libtls"},
+    .data = &libtls,
+    .setup = setup,
+};

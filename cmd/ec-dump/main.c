@@ -41,7 +41,7 @@ __attribute__((noreturn)) static void usage(int status)
 		"that is not has U+FFFD in it and its bytes in base64 as FIELD_raw.\n"
 		"Filters apply to events: --pid, --type (0-5 or unknown, http1-request,\n"
 		"http2-request, http1-response, http2-response, websocket), --source (openssl,\n"
-		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet).\n"
+		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet, libtls).\n"
 		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n"
 		"--pcapng OUT writes pcapng instead of text ('-' is stdout): events become\n"
 		"TCP packets, key-log records a Decryption Secrets Block (docs/PCAPNG.md).\n"

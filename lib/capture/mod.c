@@ -167,8 +167,8 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char *
 		own[n++] = (struct ec_opt){"keylogfile", 'k', "FILE",
 					   "also append the NSS key log lines to FILE"};
 	if (s->flags & EC_MOD_ERRNUMBER)
-		own[n++] =
-		    (struct ec_opt){"errnumber", OPT_ERRNO, "N", "only commands whose return code is N"};
+		own[n++] = (struct ec_opt){"errnumber", OPT_ERRNO, "N",
+					   "only commands whose return code is N"};
 	struct ec_opt_group groups[3] = {
 	    {NULL, own, common_opt, m},
 	    {NULL, common_opts, common_opt, m},

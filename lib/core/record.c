@@ -323,7 +323,7 @@ static const char *const type_names[] = {"unknown",	   "http1-request",  "http2-
 					 "http1-response", "http2-response", "websocket"};
 static const char *const source_names[] = {"unknown", "openssl",  "boringssl", "gotls",
 					   "gnutls",  "nss",	  "bash",      "zsh",
-					   "mysqld",  "postgres", "packet"};
+					   "mysqld",  "postgres", "packet",    "libtls"};
 
 const char *ec_record_type_name(uint32_t type)
 {

@@ -536,6 +536,7 @@ static int parseable(const EcEvent *ev)
 	case EVENT__SOURCE__SOURCE_GOTLS:
 	case EVENT__SOURCE__SOURCE_GNUTLS:
 	case EVENT__SOURCE__SOURCE_NSS:
+	case EVENT__SOURCE__SOURCE_LIBTLS:
 		return ev->type == 0 && !ev->desync;
 	default:
 		return 0;

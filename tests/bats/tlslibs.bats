@@ -55,7 +55,7 @@ check_capture() {
 	check_capture SOURCE_GNUTLS gnutls-cli "$port" /gnutls-hello
 	# the close of the connection
 	[ -n "$(events | jq -c 'select(.closed == true)')" ]
-	no_links_left send_enter recv_enter record_return mod_sys_enter mod_sock_state
+	no_links_left lib_write_enter lib_read_enter lib_return ec_sys_enter ec_sock_state
 }
 
 @test "gnutls: --pid and --uid filters exclude the client" {
@@ -84,7 +84,7 @@ check_capture() {
 	check_capture SOURCE_NSS tstclnt "$port" /nss-hello
 	# tstclnt reads the request from stdin with PR_Read too: a file, not captured
 	[ -z "$(events | jq -c 'select(.fd == 0 or (.dst_port != '"$port"' and .closed != true))')" ]
-	no_links_left write_enter read_enter io_return mod_sys_enter mod_sock_state
+	no_links_left nspr_write_enter nspr_read_enter nspr_return ec_sys_enter ec_sock_state
 }
 
 @test "nspr alias, --pid filter" {

@@ -17,7 +17,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
-#include "zsh.h"
+#include "shell.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -29,34 +29,13 @@ struct {
 /* lastval's address minus zleentry's, in the binary (both move with the load bias) */
 const volatile __s64 lastval_delta = 0;
 
-/* tgid -> the line waiting for its return code */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__uint(value_size, sizeof(struct ec_event) + ZSH_LINE_MAX);
-} zsh_pending SEC(".maps");
-
-static __always_inline void flush(struct ec_event *p, __u32 tgid)
-{
-	struct ec_cfg *cfg = ec_cfg();
-	__u64 len = p->len;
-	barrier_var(len);
-	if (cfg && len <= ZSH_LINE_MAX &&
-	    !(cfg->errnumber_set && (!(p->flags & EC_F_RETVAL) || p->retval != cfg->errnumber))) {
-		if (bpf_ringbuf_output(&ec_events, p, sizeof(*p) + len, ec_wakeup(cfg)))
-			ec_count_lost();
-	}
-	bpf_map_delete_elem(&zsh_pending, &tgid);
-}
-
 SEC("uprobe")
 int BPF_KPROBE(zleentry_enter, int cmd)
 {
 	if (cmd != ZSH_CMD_READ)
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct ec_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
+	struct ec_event *p = bpf_map_lookup_elem(&shell_pending, &tgid);
 	if (p) { /* back at the prompt: the previous line's command has run */
 		__s64 val = 0;
 		if (!bpf_probe_read_user(&val, sizeof(val),
@@ -64,7 +43,7 @@ int BPF_KPROBE(zleentry_enter, int cmd)
 			p->retval = val;
 			p->flags |= EC_F_RETVAL;
 		}
-		flush(p, tgid);
+		shell_flush(p, tgid);
 	}
 	if (!ec_wanted())
 		return 0;
@@ -85,11 +64,11 @@ int BPF_KRETPROBE(zleentry_return, const char *line)
 	struct ec_event *e = ec_event_new(EC_KIND_LINE);
 	if (!e)
 		return 0;
-	long n = bpf_probe_read_user_str(e->data, ZSH_LINE_MAX, line);
+	long n = bpf_probe_read_user_str(e->data, SHELL_LINE_MAX, line);
 	if (n <= 1)
 		return 0;
 	e->call_len = n - 1;
-	if (n == ZSH_LINE_MAX)
+	if (n == SHELL_LINE_MAX)
 		e->flags |= EC_F_TRUNCATED;
 	if (!lastval_delta) {
 		ec_submit(e, n - 1, ec_cfg());
@@ -97,33 +76,6 @@ int BPF_KRETPROBE(zleentry_return, const char *line)
 	}
 	e->len = n - 1;
 	__u32 tgid = e->pid;
-	bpf_map_update_elem(&zsh_pending, &tgid, e, BPF_ANY);
-	return 0;
-}
-
-static __always_inline void ended(void)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32;
-	if (tgid != (__u32)pid_tgid)
-		return;
-	struct ec_event *p = bpf_map_lookup_elem(&zsh_pending, &tgid);
-	if (!p)
-		return;
-	p->flags |= EC_F_EXITED;
-	flush(p, tgid);
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(process_exit, struct task_struct *task)
-{
-	ended();
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(process_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
-{
-	ended();
+	bpf_map_update_elem(&shell_pending, &tgid, e, BPF_ANY);
 	return 0;
 }

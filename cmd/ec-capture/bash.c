@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bash.h"
+#include "shell.h"
 #include "bash.skel.h"
 #include "error.h"
 #include "event.h"
@@ -36,8 +36,6 @@ static int setup(struct ec_mod *m)
 	const char *path = m->path;
 	char sym[128];
 
-	if (ec_mod_start(m, path, NULL))
-		return 1;
 	struct bash_bpf *skel = bash_bpf__open();
 	if (EC_MOD_LOAD(m, skel))
 		return 1;

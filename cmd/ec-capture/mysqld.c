@@ -52,8 +52,7 @@ static int setup(struct ec_mod *m)
 			path, sym);
 		return 1;
 	}
-	if (ec_mod_start(m, path, layout == MYSQLD_MARIADB ? "MariaDB layout" : "MySQL layout"))
-		return 1;
+	ec_mod_say(m, "%s: %s layout", sym, layout == MYSQLD_MARIADB ? "MariaDB" : "MySQL");
 	struct mysqld_bpf *skel = mysqld_bpf__open();
 	if (skel)
 		skel->rodata->layout = layout;

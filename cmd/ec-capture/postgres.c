@@ -49,8 +49,6 @@ static int setup(struct ec_mod *m)
 	const char *path = m->path;
 	char sym[128];
 
-	if (ec_mod_start(m, path, NULL))
-		return 1;
 	struct postgres_bpf *skel = postgres_bpf__open();
 	if (EC_MOD_LOAD(m, skel))
 		return 1;

@@ -30,8 +30,6 @@ static int setup(struct ec_mod *m)
 	const struct row *r = m->spec->data;
 	struct ec_mod_hook h[6];
 	size_t n = 0;
-	if (ec_mod_start(m, m->path, NULL))
-		return 1;
 	struct tlslib_bpf *skel = tlslib_bpf__open();
 	if (EC_MOD_LOAD(m, skel))
 		return 1;

@@ -15,14 +15,14 @@
 #include "modules.h"
 #include "record.h"
 #include "util.h"
-#include "zsh.h"
+#include "shell.h"
 #include "zsh.skel.h"
 
 #define ZSH_META 0x83 /* zsh's Meta byte: the next byte is XOR 32 */
 
 static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	uint8_t line[ZSH_LINE_MAX];
+	uint8_t line[SHELL_LINE_MAX];
 	size_t n = 0;
 	if (e->kind != EC_KIND_LINE || e->len > sizeof line)
 		return 0;
@@ -50,8 +50,6 @@ static int setup(struct ec_mod *m)
 {
 	const char *path = m->path;
 
-	if (ec_mod_start(m, path, NULL))
-		return 1;
 	struct zsh_bpf *skel = zsh_bpf__open();
 	uint64_t zle = 0, lastval = 0;
 	int have_lastval = !ec_target_symbol_value(path, "zleentry", &zle) &&

@@ -931,8 +931,9 @@ int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (!m->o.dry_run && (status = check(m)))
 		return status;
-	if (spec->target.sym && find_target(m))
-		return 1;
+	if (spec->target.sym && (find_target(m) || (!(spec->flags & EC_MOD_OWN_START) &&
+						    ec_mod_start(m, m->path, NULL))))
+		return finish(m, 1);
 	status = spec->setup(m);
 	if (status == EC_MOD_DONE)
 		status = 0;

@@ -57,6 +57,9 @@ struct ec_mod_target {
 /* ec_mod_spec.flags */
 #define EC_MOD_ERRNUMBER 1 /* takes -e/--errnumber N (shells) */
 #define EC_MOD_KEYLOG 2	   /* takes -k/--keylogfile FILE (its events carry keys) */
+#define EC_MOD_OWN_START                                                                           \
+	4 /* its setup calls ec_mod_start (else the runner does,                                   \
+	   * once the target is found) */
 
 struct ec_mod_spec {
 	const char *name;  /* subcommand, e.g. "bash" */
@@ -77,8 +80,9 @@ struct ec_mod_spec {
 	const void *data; /* the module's own table (rows of a shared setup) */
 	/* after parsing: checks across options, the operands; 0 or 2 */
 	int (*check)(struct ec_mod *m, int argc, char **argv, int first);
-	/* (find the target,) ec_mod_start, open the skeleton, ec_mod_load,
-	 * attach; 0 to run, else an exit status (EC_MOD_DONE: exit 0 now) */
+	/* open the skeleton, EC_MOD_LOAD, attach (m->path is the target found,
+	 * the output started: see target, EC_MOD_OWN_START); 0 to run, else
+	 * an exit status (EC_MOD_DONE: exit 0 now) */
 	int (*setup)(struct ec_mod *m);
 	/* one ring-buffer event (checked to hold e->len bytes of data); NULL:
 	 * ec_mod_put for DATA/CLOSE/LINE/QUERY; KEYLOG is the runner's */

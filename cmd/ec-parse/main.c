@@ -1,7 +1,6 @@
 /* ec-parse: turn captured TLS fragments into typed protocol messages. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,41 +8,100 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "opt.h"
 #include "parse.h"
 #include "stream.h"
 #include "util.h"
 
-static void usage(int status) __attribute__((noreturn));
-static void usage(int status)
-{
-	fprintf(
-	    status ? stderr : stdout,
-	    "usage: %s [--decode-body] [--max-body SIZE] [--max-buffer SIZE]\n"
-	    "          [--idle-timeout SECONDS] [--max-conns N] [--max-record SIZE]\n"
-	    "          [--part-after MS|off] [--keep-going] [--stats] [FILE...]\n"
-	    "Reads an ec record stream (FILEs or stdin), writes it on stdout with captured\n"
-	    "connection bytes turned into HTTP/1, HTTP/2 and WebSocket messages.\n"
-	    "  --decode-body         inflate gzip/deflate bodies (bounded by --max-body)\n"
-	    "  --max-body SIZE       body bytes kept per message, longer ones are cut (1M)\n"
-	    "  --max-buffer SIZE     bytes buffered per direction waiting for a message\n"
-	    "                        boundary; past it sync is given up (1M)\n"
-	    "  --idle-timeout SECS   forget connections idle this long, stream time (60)\n"
-	    "  --max-conns N         connections tracked at once, least recent evicted (16384)\n"
-	    "  --max-record SIZE     longest input record accepted (16M)\n"
-	    "  --part-after MS|off   live input (a pipe gone quiet): a message still open\n"
-	    "                        MS ms after its bytes came goes out in parts (200)\n"
-	    "  --keep-going          skip undecodable input instead of stopping\n"
-	    "  --stats               print a summary on stderr at the end\n",
-	    argv0);
-	exit(status);
-}
+/* long only, as ever; -k is the one letter */
+enum {
+	OPT_DECODE = 256,
+	OPT_BODY,
+	OPT_BUFFER,
+	OPT_IDLE,
+	OPT_CONNS,
+	OPT_RECORD,
+	OPT_PART,
+	OPT_STATS
+};
 
-static uint64_t size_arg(const char *s, const char *opt)
+static const struct ec_opt opts[] = {
+    {"decode-body", OPT_DECODE, NULL, "inflate gzip/deflate bodies (bounded by --max-body)"},
+    {"max-body", OPT_BODY, "SIZE", "body bytes kept per message, longer ones are cut (1M)"},
+    {"max-buffer", OPT_BUFFER, "SIZE",
+     "bytes buffered per direction waiting for a message\nboundary; past it sync is given up "
+     "(1M)"},
+    {"idle-timeout", OPT_IDLE, "SECS", "forget connections idle this long, stream time (60)"},
+    {"max-conns", OPT_CONNS, "N", "connections tracked at once, least recent evicted (16384)"},
+    {"max-record", OPT_RECORD, "SIZE", "longest input record accepted (16M)"},
+    {"part-after", OPT_PART, "MS|off",
+     "live input (a pipe gone quiet): a message still open\nMS ms after its bytes came goes "
+     "out in parts (200)"},
+    {"keep-going", 'k', NULL, "skip undecodable input instead of stopping"},
+    {"stats", OPT_STATS, NULL, "print a summary on stderr at the end"},
+    {NULL, 0, NULL, NULL},
+};
+
+struct args {
+	struct ec_parse_opts o;
+	size_t max_record;
+	int keep_going, stats;
+};
+
+static int size_arg(const char *s, size_t *out)
 {
 	uint64_t v;
-	if (ec_parse_size(s, &v) || v == 0)
-		ec_die(2, "%s: '%s' is not a size (e.g. 65536, 64k, 1M)", opt, s);
-	return v;
+	if (ec_opt_size(s, 1, SIZE_MAX, "a size (e.g. 65536, 64k, 1M)", &v))
+		return 2;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int opt(void *ctx, int key, const char *arg)
+{
+	struct args *a = ctx;
+	long long v;
+	switch (key) {
+	case OPT_DECODE:
+		a->o.decode_body = 1;
+		return 0;
+	case OPT_BODY:
+		return size_arg(arg, &a->o.max_body);
+	case OPT_BUFFER:
+		return size_arg(arg, &a->o.max_buffer);
+	case OPT_IDLE:
+		if (ec_opt_int(arg, 1, 86400 * 365, "a number of seconds (1 to 31536000)", &v))
+			return 2;
+		a->o.idle_ns = v * 1000000000ll;
+		return 0;
+	case OPT_CONNS:
+		if (ec_opt_int(arg, 1, 100000000, "a count (1 to 100000000)", &v))
+			return 2;
+		a->o.max_conns = (size_t)v;
+		return 0;
+	case OPT_RECORD:
+		if (ec_stream_parse_max(arg, &a->max_record)) {
+			ec_warn(EC_STREAM_MAX_USAGE, arg);
+			return 2;
+		}
+		return 0;
+	case OPT_PART:
+		if (!strcmp(arg, "off")) {
+			a->o.part_ns = 0;
+			return 0;
+		}
+		if (ec_opt_int(arg, 1, 3600000, "a number of milliseconds (1 to 3600000) or off",
+			       &v))
+			return 2;
+		a->o.part_ns = v * 1000000ll;
+		return 0;
+	case 'k':
+		a->keep_going = 1;
+		return 0;
+	default: /* OPT_STATS */
+		a->stats = 1;
+		return 0;
+	}
 }
 
 static void print_stats(const struct ec_parse_stats *s, double secs)
@@ -163,70 +221,24 @@ static int parse_input(struct ec_parse *P, struct ec_writer *w, int fd, const ch
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	static const struct option lo[] = {
-	    {"decode-body", 0, 0, 'd'},	 {"max-body", 1, 0, 'b'},   {"max-buffer", 1, 0, 'B'},
-	    {"idle-timeout", 1, 0, 'i'}, {"max-conns", 1, 0, 'c'},  {"max-record", 1, 0, 'r'},
-	    {"part-after", 1, 0, 'P'},	 {"keep-going", 0, 0, 'k'}, {"stats", 0, 0, 's'},
-	    {"help", 0, 0, 'h'},	 {"version", 0, 0, 'V'},    {0, 0, 0, 0}};
-	struct ec_parse_opts o;
-	ec_parse_opts_default(&o);
-	size_t max_record = EC_STREAM_MAX_DEFAULT;
-	int keep_going = 0, stats = 0, ch;
-	long long v;
-	while ((ch = getopt_long(argc, argv, "hk", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			o.decode_body = 1;
-			break;
-		case 'b':
-			o.max_body = size_arg(optarg, "--max-body");
-			break;
-		case 'B':
-			o.max_buffer = size_arg(optarg, "--max-buffer");
-			break;
-		case 'i':
-			if (ec_parse_int(optarg, 1, 86400 * 365, &v))
-				ec_die(2,
-				       "--idle-timeout: '%s' is not a number of seconds "
-				       "(1 to 31536000)",
-				       optarg);
-			o.idle_ns = v * 1000000000ll;
-			break;
-		case 'c':
-			if (ec_parse_int(optarg, 1, 100000000, &v))
-				ec_die(2, "--max-conns: '%s' is not a count (1 to 100000000)",
-				       optarg);
-			o.max_conns = (size_t)v;
-			break;
-		case 'r':
-			if (ec_stream_parse_max(optarg, &max_record))
-				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
-			break;
-		case 'P':
-			if (!strcmp(optarg, "off"))
-				o.part_ns = 0;
-			else if (ec_parse_int(optarg, 1, 3600000, &v))
-				ec_die(2,
-				       "--part-after: '%s' is not a number of milliseconds "
-				       "(1 to 3600000) or off",
-				       optarg);
-			else
-				o.part_ns = v * 1000000ll;
-			break;
-		case 'k':
-			keep_going = 1;
-			break;
-		case 's':
-			stats = 1;
-			break;
-		case 'V':
-			ec_version();
-		case 'h':
-			usage(0);
-		default:
-			usage(2);
-		}
-	}
+	struct args a = {.max_record = EC_STREAM_MAX_DEFAULT};
+	ec_parse_opts_default(&a.o);
+	struct ec_opt_group groups[] = {{NULL, opts, opt, &a}};
+	struct ec_opt_spec spec = {
+	    .usage = "[options] [FILE...]",
+	    .about =
+		"Reads an ec record stream (FILEs or stdin), writes it on stdout with captured\n"
+		"connection bytes turned into HTTP/1, HTTP/2 and WebSocket messages.",
+	    .groups = groups,
+	    .ngroups = 1,
+	    .operands = argc,
+	};
+	int optind, rc = ec_opt_parse(&spec, argc, argv, &optind);
+	if (rc)
+		return rc == EC_OPT_HELP ? 0 : rc;
+	struct ec_parse_opts o = a.o;
+	size_t max_record = a.max_record;
+	int keep_going = a.keep_going, stats = a.stats;
 	if (o.max_buffer < 1024)
 		ec_die(2, "--max-buffer: %zu is too small (at least 1k)", o.max_buffer);
 	if (isatty(1))

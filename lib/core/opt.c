@@ -82,7 +82,10 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 	struct option lo[MAX_OPTS + 3];
 	char so[3 * MAX_OPTS + 8] = ":h";
 	size_t n = 0, sn = 2;
-	const char *cmd = argv[0];
+	/* errors name a subcommand (ec-capture tls); ec_warn names the tool */
+	char who[64] = "";
+	if (s->prog)
+		snprintf(who, sizeof who, "%s: ", argv[0]);
 
 	for (int g = 0; g < s->ngroups; g++)
 		for (const struct ec_opt *o = s->groups[g].opts; o->name && n < MAX_OPTS; o++) {
@@ -108,18 +111,18 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 	int c, g;
 	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (c == 'h') {
-			ec_opt_help(stdout, s, s->prog ? s->prog : cmd);
+			ec_opt_help(stdout, s, s->prog ? s->prog : argv0);
 			return EC_OPT_HELP;
 		}
 		if (c == 0x7fff)
 			ec_version();
 		if (c == ':') {
-			ec_warn("%s: option %s needs a value (see --help)", cmd, argv[optind - 1]);
+			ec_warn("%soption %s needs a value (see --help)", who, argv[optind - 1]);
 			return 2;
 		}
 		const struct ec_opt *o = c == '?' ? NULL : find(s, c, &g);
 		if (!o) {
-			ec_warn("%s: unknown option '%s' (see --help)", cmd, argv[optind - 1]);
+			ec_warn("%sunknown option '%s' (see --help)", who, argv[optind - 1]);
 			return 2;
 		}
 		static char name[72];
@@ -132,8 +135,7 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 			return err;
 	}
 	if (argc - optind > s->operands) {
-		ec_warn("%s: unexpected argument '%s' (see --help)", cmd,
-			argv[optind + s->operands]);
+		ec_warn("%sunexpected argument '%s' (see --help)", who, argv[optind + s->operands]);
 		return 2;
 	}
 	if (first)

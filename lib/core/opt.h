@@ -37,7 +37,8 @@ struct ec_opt_group {
 };
 
 struct ec_opt_spec {
-	const char *prog;   /* the command as --help shows it, NULL = argv[0] */
+	const char *prog;   /* a subcommand as --help shows it ("ec-capture tls"),
+			     * its errors then start with argv[0]; NULL: the tool */
 	const char *usage;  /* after "usage: PROG ", e.g. "[options] < in.pb" */
 	const char *about;  /* lines after the usage line, or NULL */
 	const char *footer; /* lines after the options, or NULL */
@@ -47,7 +48,7 @@ struct ec_opt_spec {
 };
 
 /*
- * Parse argv (argv[0] is the command, e.g. "ec-parse" or "tls"). Returns 0
+ * Parse argv (argv[0] is the tool, or the subcommand: "tls"). Returns 0
  * with *first set to the index of the first operand (argc when none), or
  * EC_OPT_HELP after printing --help on stdout, or 2 after a one-line usage
  * error on stderr. --version exits 0.

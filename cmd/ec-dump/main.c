@@ -1,7 +1,6 @@
 /* ec-dump: print a record stream as text, hex or JSON. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "error.h"
 #include "format.h"
+#include "opt.h"
 #include "record.h"
 #include "stream.h"
 #include "synth.h"
@@ -26,28 +26,72 @@ static struct {
 	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
 } opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
 
-/* --help: synopsis on stdout, exit 0; a usage error: on stderr, exit 2. */
-__attribute__((noreturn)) static void usage(int status)
+enum { OPT_PID = 256, OPT_TYPE, OPT_SOURCE, OPT_KEEP, OPT_MAX, OPT_PCAPNG, OPT_KEYLOG, OPT_RAW };
+
+static const struct ec_opt opts[] = {
+    {"hex", 'x', NULL, "hex dumps of every payload (binary ones always)"},
+    {"json", 'j', NULL, "one JSON object per line"},
+    {"raw", OPT_RAW, NULL, "control and non-UTF-8 bytes as captured, not \\xNN"},
+    {"events-only", 'e', NULL, "events only: no logs, heartbeats or key logs"},
+    {"pid", OPT_PID, "PID", "only this process's events"},
+    {"type", OPT_TYPE, "TYPE",
+     "only this type: 0-5 or unknown, http1-request,\nhttp2-request, http1-response, "
+     "http2-response, websocket"},
+    {"source", OPT_SOURCE, "SRC",
+     "only this probe: openssl, boringssl, gotls, gnutls,\nnss, bash, zsh, mysqld, postgres, "
+     "packet, libtls"},
+    {"keep-going", OPT_KEEP, NULL, "skip undecodable bytes to the next record (exit 1\nif any)"},
+    {"max-record", OPT_MAX, "SIZE", "longest input record accepted (16M)"},
+    {"pcapng", OPT_PCAPNG, "OUT",
+     "pcapng instead of text ('-' is stdout): events become\nTCP packets, key-log records a "
+     "Decryption Secrets Block\n(docs/PCAPNG.md)"},
+    {"keylog", OPT_KEYLOG, "OUT", "the key-log records as an NSS key log file"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int option(void *ctx, int key, const char *arg)
 {
-	fprintf(status ? stderr : stdout,
-		"usage: %s [-x|--hex] [-j|--json] [--raw] [-e|--events-only] [--pid PID]\n"
-		"       [--type TYPE] [--source SRC] [--keep-going] [--max-record SIZE]\n"
-		"       [--pcapng OUT] [--keylog OUT] [FILE...]\n"
-		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
-		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
-		"Text is terminal-safe: control characters and bytes that are not UTF-8, in\n"
-		"names, notes, logs and payloads, show as \\xNN. --raw writes them as captured\n"
-		"(binary payloads too, unless --hex). JSON lines are always UTF-8: a string\n"
-		"that is not has U+FFFD in it and its bytes in base64 as FIELD_raw.\n"
-		"Filters apply to events: --pid, --type (0-5 or unknown, http1-request,\n"
-		"http2-request, http1-response, http2-response, websocket), --source (openssl,\n"
-		"boringssl, gotls, gnutls, nss, bash, zsh, mysqld, postgres, packet, libtls).\n"
-		"--keep-going skips undecodable bytes to the next record (exit 1 if any).\n"
-		"--pcapng OUT writes pcapng instead of text ('-' is stdout): events become\n"
-		"TCP packets, key-log records a Decryption Secrets Block (docs/PCAPNG.md).\n"
-		"--keylog OUT writes the key-log records as an NSS key log file.\n",
-		argv0);
-	exit(status);
+	(void)ctx;
+	switch (key) {
+	case 'x':
+		opt.fmt_flags |= EC_FMT_HEX;
+		return 0;
+	case 'j':
+		opt.json = 1;
+		return 0;
+	case OPT_RAW:
+		opt.fmt_flags |= EC_FMT_RAW;
+		return 0;
+	case 'e':
+		opt.events_only = 1;
+		return 0;
+	case OPT_PID:
+		return ec_opt_int(arg, 0, INT64_MAX, "a process id", &opt.pid);
+	case OPT_TYPE:
+		if ((opt.type = ec_record_type_parse(arg)) >= 0)
+			return 0;
+		ec_warn("--type: '%s' is not an event type (0-5 or a name; see --help)", arg);
+		return 2;
+	case OPT_SOURCE:
+		if ((opt.source = ec_record_source_parse(arg)) >= 0)
+			return 0;
+		ec_warn("--source: unknown source '%s' (see --help)", arg);
+		return 2;
+	case OPT_KEEP:
+		opt.keep_going = 1;
+		return 0;
+	case OPT_MAX:
+		if (!ec_stream_parse_max(arg, &opt.max_record))
+			return 0;
+		ec_warn(EC_STREAM_MAX_USAGE, arg);
+		return 2;
+	case OPT_PCAPNG:
+		opt.pcapng = arg;
+		return 0;
+	default: /* OPT_KEYLOG */
+		opt.keylog = arg;
+		return 0;
+	}
 }
 
 static int selected(const EcLogEntry *e)
@@ -162,64 +206,24 @@ static int dump(int fd, const char *name)
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	static const struct option lo[] = {{"hex", 0, 0, 'x'},	       {"json", 0, 0, 'j'},
-					   {"events-only", 0, 0, 'e'}, {"pid", 1, 0, 'p'},
-					   {"type", 1, 0, 't'},	       {"source", 1, 0, 's'},
-					   {"keep-going", 0, 0, 'k'},  {"max-record", 1, 0, 'M'},
-					   {"pcapng", 1, 0, 'P'},      {"keylog", 1, 0, 'K'},
-					   {"raw", 0, 0, 'R'},	       {"help", 0, 0, 'h'},
-					   {"version", 0, 0, 'V'},     {0, 0, 0, 0}};
-	int ch;
-	while ((ch = getopt_long(argc, argv, "xjeh", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'x':
-			opt.fmt_flags |= EC_FMT_HEX;
-			break;
-		case 'j':
-			opt.json = 1;
-			break;
-		case 'R':
-			opt.fmt_flags |= EC_FMT_RAW;
-			break;
-		case 'e':
-			opt.events_only = 1;
-			break;
-		case 'p':
-			if (ec_parse_int(optarg, 0, INT64_MAX, &opt.pid))
-				ec_die(2, "--pid: '%s' is not a process id", optarg);
-			break;
-		case 't':
-			if ((opt.type = ec_record_type_parse(optarg)) < 0)
-				ec_die(
-				    2,
-				    "--type: '%s' is not an event type (0-5 or a name; see --help)",
-				    optarg);
-			break;
-		case 's':
-			if ((opt.source = ec_record_source_parse(optarg)) < 0)
-				ec_die(2, "--source: unknown source '%s' (see --help)", optarg);
-			break;
-		case 'k':
-			opt.keep_going = 1;
-			break;
-		case 'M':
-			if (ec_stream_parse_max(optarg, &opt.max_record))
-				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
-			break;
-		case 'P':
-			opt.pcapng = optarg;
-			break;
-		case 'K':
-			opt.keylog = optarg;
-			break;
-		case 'V':
-			ec_version();
-		case 'h':
-			usage(0);
-		default:
-			usage(2);
-		}
-	}
+	struct ec_opt_group groups[] = {{NULL, opts, option, NULL}};
+	struct ec_opt_spec spec = {
+	    .usage = "[options] [FILE...]",
+	    .about =
+		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
+		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
+		"Text is terminal-safe: control characters and bytes that are not UTF-8, in\n"
+		"names, notes, logs and payloads, show as \\xNN. --raw writes them as captured\n"
+		"(binary payloads too, unless --hex). JSON lines are always UTF-8: a string\n"
+		"that is not has U+FFFD in it and its bytes in base64 as FIELD_raw.\n"
+		"Filters (--pid, --type, --source) apply to events.",
+	    .groups = groups,
+	    .ngroups = 1,
+	    .operands = argc,
+	};
+	int optind, rc = ec_opt_parse(&spec, argc, argv, &optind);
+	if (rc)
+		return rc == EC_OPT_HELP ? 0 : rc;
 	static char obuf[1 << 20];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	char msg[512];

@@ -4,180 +4,158 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "httpc.h"
+#include "opt.h"
 #include "stream.h"
 #include "util.h"
 #include "serve.h"
 
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: %s [options] < records\n"
-	    "Serve an ec record stream (stdin) to eCaptureQ WebSocket clients, one binary\n"
-	    "message per LogEntry, and the remote config API (POST /tls ...), relayed to\n"
-	    "ec-capture's control socket.\n"
-	    "\n"
-	    "  --ws HOST:PORT          WebSocket clients: ws://HOST:PORT/ (127.0.0.1:28257)\n"
-	    "  --listen HOST:PORT|off  config API and GET /status (127.0.0.1:28256)\n"
-	    "  --capture-control PATH  ec-capture's --control socket to relay configs to\n"
-	    "                          (a URL works too); without it configs answer code 6\n"
-	    "  --token SECRET          require \"Authorization: Bearer SECRET\" on the\n"
-	    "                          WebSocket upgrade and every HTTP route (or EC_TOKEN)\n"
-	    "  --tls-cert FILE --tls-key FILE   serve wss:// and https://\n"
-	    "  --heartbeat SECONDS     heartbeat to every client (15)\n"
-	    "  --ping SECONDS          idle time before a PING; no answer in twice that\n"
-	    "                          closes the client (30)\n"
-	    "  --drain SECONDS         at end of input, time for clients to drain (5)\n"
-	    "  --queue N               records queued per client before the oldest drop (8192)\n"
-	    "  --queue-bytes SIZE      bytes queued per client before the oldest drop (16M)\n"
-	    "  --max-clients N         WebSocket clients at once (64)\n"
-	    "  --max-record SIZE       largest input record (16M)\n"
-	    "  --tee                   also copy the stream to stdout\n"
-	    "  -v, --verbose           log clients and config requests on stderr (twice: lws)\n"
-	    "  -h, --help              this help\n"
-	    "      --version           print the version\n"
-	    "\n"
-	    "Input ends: queued records are sent, clients closed politely, exit 0.\n"
-	    "Exit 1 on a broken input stream or listen failure, 2 on bad usage.\n",
-	    argv0);
-}
+enum {
+	O_WS = 256,
+	O_LISTEN,
+	O_CAPTURE,
+	O_TOKEN,
+	O_CERT,
+	O_KEY,
+	O_HB,
+	O_PING,
+	O_DRAIN,
+	O_QUEUE,
+	O_QBYTES,
+	O_MAXCL,
+	O_MAXREC,
+	O_TEE,
+};
 
-static long long num(const char *opt, const char *s, long long min, long long max)
+static const struct ec_opt opts[] = {
+    {"ws", O_WS, "HOST:PORT", "WebSocket clients: ws://HOST:PORT/ (127.0.0.1:28257)"},
+    {"listen", O_LISTEN, "HOST:PORT|off", "config API and GET /status (127.0.0.1:28256)"},
+    {"capture-control", O_CAPTURE, "PATH",
+     "ec-capture's --control socket to relay configs to\n(a URL works too); without it "
+     "configs answer code 6"},
+    {"token", O_TOKEN, "SECRET",
+     "require \"Authorization: Bearer SECRET\" on the\nWebSocket upgrade and every HTTP route "
+     "(or EC_TOKEN)"},
+    {"tls-cert", O_CERT, "FILE", "with --tls-key: serve wss:// and https://"},
+    {"tls-key", O_KEY, "FILE", "the key of --tls-cert"},
+    {"heartbeat", O_HB, "SECONDS", "heartbeat to every client (15)"},
+    {"ping", O_PING, "SECONDS",
+     "idle time before a PING; no answer in twice that\ncloses the client (30)"},
+    {"drain", O_DRAIN, "SECONDS", "at end of input, time for clients to drain (5)"},
+    {"queue", O_QUEUE, "N", "records queued per client before the oldest drop (8192)"},
+    {"queue-bytes", O_QBYTES, "SIZE", "bytes queued per client before the oldest drop (16M)"},
+    {"max-clients", O_MAXCL, "N", "WebSocket clients at once (64)"},
+    {"max-record", O_MAXREC, "SIZE", "largest input record (16M)"},
+    {"tee", O_TEE, NULL, "also copy the stream to stdout"},
+    {"verbose", 'v', NULL, "log clients and config requests on stderr (twice: lws)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int num(const char *s, long long min, long long max, int *out)
 {
 	long long v;
-	if (ec_parse_int(s, min, max, &v))
-		ec_die(2, "%s \"%s\": expected a whole number in %lld-%lld", opt, s, min, max);
-	return v;
+	if (ec_parse_int(s, min, max, &v)) {
+		ec_warn("%s \"%s\": expected a whole number in %lld-%lld", ec_opt_current(), s, min,
+			max);
+		return 2;
+	}
+	*out = (int)v;
+	return 0;
 }
 
-static size_t size(const char *opt, const char *s, uint64_t min, uint64_t max)
+static int option(void *ctx, int key, const char *arg)
 {
+	struct ec_serve_opts *o = ctx;
 	uint64_t v;
-	if (ec_parse_size(s, &v) || v < min || v > max)
-		ec_die(2, "%s \"%s\": expected a size like 4096, 64k or 16M, from %llu to %llu",
-		       opt, s, (unsigned long long)min, (unsigned long long)max);
-	return (size_t)v;
+	int n;
+	switch (key) {
+	case O_WS:
+		o->ws_addr = arg;
+		return 0;
+	case O_LISTEN:
+		o->listen_addr = strcmp(arg, "off") ? arg : NULL;
+		return 0;
+	case O_CAPTURE:
+		o->capture_control = *arg ? arg : NULL;
+		return 0;
+	case O_TOKEN:
+		if (!*arg) {
+			ec_warn("--token: empty secret; give one, or leave --token out");
+			return 2;
+		}
+		o->token = arg;
+		return 0;
+	case O_CERT:
+		o->tls_cert = arg;
+		return 0;
+	case O_KEY:
+		o->tls_key = arg;
+		return 0;
+	case O_HB:
+		return num(arg, 1, 86400, &o->heartbeat_s);
+	case O_PING:
+		return num(arg, 1, 3600, &o->ping_s);
+	case O_DRAIN:
+		return num(arg, 0, 3600, &o->drain_s);
+	case O_QUEUE:
+		if (num(arg, 1, 10000000, &n))
+			return 2;
+		o->queue_max = (size_t)n;
+		return 0;
+	case O_QBYTES:
+		if (ec_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
+			ec_warn("--queue-bytes \"%s\": expected a size like 4096, 64k or 16M, from "
+				"1024 to %llu",
+				arg, 1ull << 34);
+			return 2;
+		}
+		o->queue_bytes = (size_t)v;
+		return 0;
+	case O_MAXCL:
+		return num(arg, 1, 100000, &o->max_clients);
+	case O_MAXREC:
+		if (!ec_stream_parse_max(arg, &o->max_record))
+			return 0;
+		ec_warn(EC_STREAM_MAX_USAGE, arg);
+		return 2;
+	case O_TEE:
+		o->tee = 1;
+		return 0;
+	default: /* 'v' */
+		o->verbose++;
+		return 0;
+	}
 }
 
 int main(int argc, char **argv)
 {
-	enum {
-		O_WS = 256,
-		O_LISTEN,
-		O_CAPTURE,
-		O_TOKEN,
-		O_CERT,
-		O_KEY,
-		O_HB,
-		O_PING,
-		O_DRAIN,
-		O_QUEUE,
-		O_QBYTES,
-		O_MAXCL,
-		O_MAXREC,
-		O_TEE,
-		O_VERSION
-	};
-	static const struct option longopts[] = {
-	    {"ws", required_argument, NULL, O_WS},
-	    {"listen", required_argument, NULL, O_LISTEN},
-	    {"capture-control", required_argument, NULL, O_CAPTURE},
-	    {"token", required_argument, NULL, O_TOKEN},
-	    {"tls-cert", required_argument, NULL, O_CERT},
-	    {"tls-key", required_argument, NULL, O_KEY},
-	    {"heartbeat", required_argument, NULL, O_HB},
-	    {"ping", required_argument, NULL, O_PING},
-	    {"drain", required_argument, NULL, O_DRAIN},
-	    {"queue", required_argument, NULL, O_QUEUE},
-	    {"queue-bytes", required_argument, NULL, O_QBYTES},
-	    {"max-clients", required_argument, NULL, O_MAXCL},
-	    {"max-record", required_argument, NULL, O_MAXREC},
-	    {"tee", no_argument, NULL, O_TEE},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, O_VERSION},
-	    {NULL, 0, NULL, 0},
-	};
 	struct ec_serve_opts o;
-	int c;
 
 	ec_init(argv[0]);
 	ec_serve_defaults(&o);
 	o.token = getenv("EC_TOKEN");
 	if (o.token && !*o.token)
 		o.token = NULL;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_WS:
-			o.ws_addr = optarg;
-			break;
-		case O_LISTEN:
-			o.listen_addr = strcmp(optarg, "off") ? optarg : NULL;
-			break;
-		case O_CAPTURE:
-			o.capture_control = *optarg ? optarg : NULL;
-			break;
-		case O_TOKEN:
-			if (!*optarg)
-				ec_die(2, "--token: empty secret; give one, or leave --token out");
-			o.token = optarg;
-			break;
-		case O_CERT:
-			o.tls_cert = optarg;
-			break;
-		case O_KEY:
-			o.tls_key = optarg;
-			break;
-		case O_HB:
-			o.heartbeat_s = (int)num("--heartbeat", optarg, 1, 86400);
-			break;
-		case O_PING:
-			o.ping_s = (int)num("--ping", optarg, 1, 3600);
-			break;
-		case O_DRAIN:
-			o.drain_s = (int)num("--drain", optarg, 0, 3600);
-			break;
-		case O_QUEUE:
-			o.queue_max = (size_t)num("--queue", optarg, 1, 10000000);
-			break;
-		case O_QBYTES:
-			o.queue_bytes = size("--queue-bytes", optarg, 1024, 1ull << 34);
-			break;
-		case O_MAXCL:
-			o.max_clients = (int)num("--max-clients", optarg, 1, 100000);
-			break;
-		case O_MAXREC:
-			if (ec_stream_parse_max(optarg, &o.max_record))
-				ec_die(2, EC_STREAM_MAX_USAGE, optarg);
-			break;
-		case O_TEE:
-			o.tee = 1;
-			break;
-		case 'v':
-			o.verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case O_VERSION:
-			ec_version();
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		ec_warn("unexpected argument \"%s\": the stream comes on stdin", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	struct ec_opt_group groups[] = {{NULL, opts, option, &o}};
+	struct ec_opt_spec spec = {
+	    .usage = "[options] < records",
+	    .about =
+		"Serve an ec record stream (stdin) to eCaptureQ WebSocket clients, one binary\n"
+		"message per LogEntry, and the remote config API (POST /tls ...), relayed to\n"
+		"ec-capture's control socket.",
+	    .footer = "Input ends: queued records are sent, clients closed politely, exit 0.\n"
+		      "Exit 1 on a broken input stream or listen failure, 2 on bad usage.",
+	    .groups = groups,
+	    .ngroups = 1,
+	};
+	int rc = ec_opt_parse(&spec, argc, argv, NULL);
+	if (rc)
+		return rc == EC_OPT_HELP ? 0 : rc;
 	char why[300];
 	if (o.capture_control && ec_httpc_target_check(o.capture_control, 1, why, sizeof why))
 		ec_die(2, "--capture-control %s (or the path of ec-capture's --control socket)",

@@ -3,7 +3,6 @@
  * intercepting proxy (Burp, mitmproxy, ZAP) or to a target, with libcurl.
  * Results become process-log records on stdout; a summary goes to stderr.
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,47 +14,10 @@
 #include "forward.h"
 #include "record.h"
 #include "replay.h"
+#include "opt.h"
 #include "stream.h"
 #include "utf8.h"
 #include "util.h"
-
-static void usage(int status)
-{
-	fprintf(
-	    status ? stderr : stdout,
-	    "usage: %s [--proxy URL | --target URL] [options] < parsed.pb > results.pb\n"
-	    "Replays every HTTP request (types 1 and 2) of an ec-parse stream with libcurl.\n"
-	    "\n"
-	    "  -p, --proxy URL        send through this HTTP proxy (https requests use CONNECT)\n"
-	    "  -t, --target URL       send to URL's scheme and host:port (and path prefix)\n"
-	    "                         instead of the captured Host / :authority\n"
-	    "      --plain            send http:// (the proxy sees absolute-form requests)\n"
-	    "  -k, --insecure         do not verify TLS certificates (target and proxy)\n"
-	    "      --keep-host        with --target, send the captured Host header\n"
-	    "  -c, --concurrency N    requests in flight (default 4)\n"
-	    "      --timeout SECS     per request, 0 = none (default 30)\n"
-	    "      --rate N[/s]       start at most N requests per second\n"
-	    "  filters (all must match):\n"
-	    "      --method M[,M..]   request method(s)\n"
-	    "      --host GLOB        host or host:port (fnmatch, case-insensitive)\n"
-	    "      --path GLOB        path with query (fnmatch; * matches /)\n"
-	    "      --content-type GLOB  request media type, e.g. 'application/*'\n"
-	    "      --pid N            process id      --pname GLOB  process name\n"
-	    "  -n, --dry-run          print each request as curl would send it; send nothing\n"
-	    "      --tee              copy every input record to stdout too\n"
-	    "  -h, --help             --version\n"
-	    "\n"
-	    "Headers are replayed as captured, COOKIES AND AUTHORIZATION INCLUDED; hop-by-hop\n"
-	    "headers (Connection and those it names, Keep-Alive, Proxy-*, TE, Trailer,\n"
-	    "Transfer-Encoding, Upgrade), HTTP/2 pseudo-headers, Content-Length and Expect are\n"
-	    "dropped (curl writes its own Host and Content-Length). Responses are not replayed,\n"
-	    "WebSocket frames are counted and skipped. Each result (status, time, error) is a\n"
-	    "process-log record on stdout (read it with ec-dump; text on a terminal). A failed\n"
-	    "replay never stops the stream; the exit status is 1 if any failed, 2 on bad usage.\n"
-	    "Proxy environment variables are ignored: use --proxy.\n",
-	    argv0);
-	exit(status);
-}
 
 struct state {
 	pthread_mutex_t mu;
@@ -119,22 +81,134 @@ static void done(const struct ec_replay_result *res, void *arg)
 	emit(st, res->ok ? EC_LOG_INFO : EC_LOG_WARN, line);
 }
 
-static long long num(const char *s, const char *what, long long min, long long max)
-{
-	long long v;
-	if (ec_parse_int(s, min, max, &v))
-		ec_die(2, "%s: '%s' is not a number in [%lld, %lld]", what, s, min, max);
-	return v;
-}
+enum {
+	O_PLAIN = 256,
+	O_KEEPHOST,
+	O_TIMEOUT,
+	O_RATE,
+	O_METHOD,
+	O_HOST,
+	O_PATH,
+	O_CTYPE,
+	O_PID,
+	O_PNAME,
+	O_TEE,
+};
 
-static double real(const char *s, const char *what, const char *suffix)
+static const struct ec_opt opts[] = {
+    {"proxy", 'p', "URL", "send through this HTTP proxy (https requests use CONNECT)"},
+    {"target", 't', "URL",
+     "send to URL's scheme and host:port (and path prefix)\ninstead of the captured Host / "
+     ":authority"},
+    {"plain", O_PLAIN, NULL, "send http:// (the proxy sees absolute-form requests)"},
+    {"insecure", 'k', NULL, "do not verify TLS certificates (target and proxy)"},
+    {"keep-host", O_KEEPHOST, NULL, "with --target, send the captured Host header"},
+    {"concurrency", 'c', "N", "requests in flight (default 4)"},
+    {"timeout", O_TIMEOUT, "SECS", "per request, 0 = none (default 30)"},
+    {"rate", O_RATE, "N[/s]", "start at most N requests per second"},
+    {"dry-run", 'n', NULL, "print each request as curl would send it; send nothing"},
+    {"tee", O_TEE, NULL, "copy every input record to stdout too"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct ec_opt filter_opts[] = {
+    {"method", O_METHOD, "M[,M..]", "request method(s)"},
+    {"host", O_HOST, "GLOB", "host or host:port (fnmatch, case-insensitive)"},
+    {"path", O_PATH, "GLOB", "path with query (fnmatch; * matches /)"},
+    {"content-type", O_CTYPE, "GLOB", "request media type, e.g. 'application/*'"},
+    {"pid", O_PID, "N", "process id"},
+    {"pname", O_PNAME, "GLOB", "process name"},
+    {NULL, 0, NULL, NULL},
+};
+
+struct args {
+	struct ec_replay_opts ro;
+	struct ec_forward_filter f;
+	int dry, tee;
+};
+
+static int real(const char *s, const char *suffix, double *out)
 {
 	char *end;
 	double v = strtod(s, &end);
-	if (end == s || v < 0 || v > 1e9 || (*end && strcmp(end, suffix)))
-		ec_die(2, "%s: '%s' is not a non-negative number%s%s", what, s,
-		       *suffix ? " (optionally followed by " : "", *suffix ? "/s)" : "");
-	return v;
+	if (end == s || v < 0 || v > 1e9 || (*end && strcmp(end, suffix))) {
+		ec_warn("%s: '%s' is not a non-negative number%s%s", ec_opt_current(), s,
+			*suffix ? " (optionally followed by " : "", *suffix ? "/s)" : "");
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+static int option(void *ctx, int key, const char *arg)
+{
+	struct args *a = ctx;
+	long long v;
+	double d;
+	switch (key) {
+	case 'p':
+		a->ro.proxy = arg;
+		return 0;
+	case 't':
+		a->ro.target = arg;
+		return 0;
+	case O_PLAIN:
+		a->ro.plain = 1;
+		return 0;
+	case 'k':
+		a->ro.insecure = 1;
+		return 0;
+	case O_KEEPHOST:
+		a->ro.keep_host = 1;
+		return 0;
+	case 'c':
+		if (ec_opt_int(arg, 1, 1024, "a number in [1, 1024]", &v))
+			return 2;
+		a->ro.concurrency = (unsigned)v;
+		return 0;
+	case O_TIMEOUT:
+		if (real(arg, "", &d))
+			return 2;
+		a->ro.timeout_ms = (long)(d * 1000);
+		return 0;
+	case O_RATE:
+		return real(arg, "/s", &a->ro.rate);
+	case 'n':
+		a->dry = 1;
+		return 0;
+	case O_TEE:
+		a->tee = 1;
+		return 0;
+	}
+	return 2;
+}
+
+static int filter_option(void *ctx, int key, const char *arg)
+{
+	struct ec_forward_filter *f = &((struct args *)ctx)->f;
+	long long v;
+	switch (key) {
+	case O_METHOD:
+		f->methods = arg;
+		return 0;
+	case O_HOST:
+		f->host = arg;
+		return 0;
+	case O_PATH:
+		f->path = arg;
+		return 0;
+	case O_CTYPE:
+		f->content_type = arg;
+		return 0;
+	case O_PID:
+		if (ec_opt_int(arg, 1, INT64_MAX, "a process id (a number > 0)", &v))
+			return 2;
+		f->pid = v;
+		return 0;
+	default: /* O_PNAME */
+		f->pname = arg;
+		return 0;
+	}
 }
 
 static double cpu_secs(void)
@@ -148,104 +222,35 @@ static double cpu_secs(void)
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	enum {
-		O_PLAIN = 256,
-		O_KEEPHOST,
-		O_TIMEOUT,
-		O_RATE,
-		O_METHOD,
-		O_HOST,
-		O_PATH,
-		O_CTYPE,
-		O_PID,
-		O_PNAME,
-		O_TEE,
-		O_VERSION,
+	struct args a = {.ro = {.concurrency = 4, .timeout_ms = 30000}};
+	struct ec_opt_group groups[] = {
+	    {NULL, opts, option, &a}, {"filters (all must match)", filter_opts, filter_option, &a}};
+	struct ec_opt_spec spec = {
+	    .usage = "[--proxy URL | --target URL] [options] < parsed.pb > results.pb",
+	    .about =
+		"Replays every HTTP request (types 1 and 2) of an ec-parse stream with libcurl.",
+	    .footer =
+		"Headers are replayed as captured, COOKIES AND AUTHORIZATION INCLUDED; hop-by-hop\n"
+		"headers (Connection and those it names, Keep-Alive, Proxy-*, TE, Trailer,\n"
+		"Transfer-Encoding, Upgrade), HTTP/2 pseudo-headers, Content-Length and Expect "
+		"are\n"
+		"dropped (curl writes its own Host and Content-Length). Responses are not "
+		"replayed,\n"
+		"WebSocket frames are counted and skipped. Each result (status, time, error) is a\n"
+		"process-log record on stdout (read it with ec-dump; text on a terminal). A "
+		"failed\n"
+		"replay never stops the stream; the exit status is 1 if any failed, 2 on bad "
+		"usage.\n"
+		"Proxy environment variables are ignored: use --proxy.",
+	    .groups = groups,
+	    .ngroups = 2,
 	};
-	static const struct option lo[] = {{"proxy", 1, 0, 'p'},
-					   {"target", 1, 0, 't'},
-					   {"plain", 0, 0, O_PLAIN},
-					   {"insecure", 0, 0, 'k'},
-					   {"keep-host", 0, 0, O_KEEPHOST},
-					   {"concurrency", 1, 0, 'c'},
-					   {"timeout", 1, 0, O_TIMEOUT},
-					   {"rate", 1, 0, O_RATE},
-					   {"method", 1, 0, O_METHOD},
-					   {"host", 1, 0, O_HOST},
-					   {"path", 1, 0, O_PATH},
-					   {"content-type", 1, 0, O_CTYPE},
-					   {"pid", 1, 0, O_PID},
-					   {"pname", 1, 0, O_PNAME},
-					   {"dry-run", 0, 0, 'n'},
-					   {"tee", 0, 0, O_TEE},
-					   {"help", 0, 0, 'h'},
-					   {"version", 0, 0, O_VERSION},
-					   {0, 0, 0, 0}};
-	struct ec_replay_opts ro = {.concurrency = 4, .timeout_ms = 30000};
-	struct ec_forward_filter f = {0};
-	int dry = 0, tee = 0, ch;
-	while ((ch = getopt_long(argc, argv, "p:t:kc:nh", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'p':
-			ro.proxy = optarg;
-			break;
-		case 't':
-			ro.target = optarg;
-			break;
-		case O_PLAIN:
-			ro.plain = 1;
-			break;
-		case 'k':
-			ro.insecure = 1;
-			break;
-		case O_KEEPHOST:
-			ro.keep_host = 1;
-			break;
-		case 'c':
-			ro.concurrency = (unsigned)num(optarg, "--concurrency", 1, 1024);
-			break;
-		case O_TIMEOUT:
-			ro.timeout_ms = (long)(real(optarg, "--timeout", "") * 1000);
-			break;
-		case O_RATE:
-			ro.rate = real(optarg, "--rate", "/s");
-			break;
-		case O_METHOD:
-			f.methods = optarg;
-			break;
-		case O_HOST:
-			f.host = optarg;
-			break;
-		case O_PATH:
-			f.path = optarg;
-			break;
-		case O_CTYPE:
-			f.content_type = optarg;
-			break;
-		case O_PID:
-			f.pid = num(optarg, "--pid", 1, INT64_MAX);
-			break;
-		case O_PNAME:
-			f.pname = optarg;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case O_TEE:
-			tee = 1;
-			break;
-		case 'h':
-			usage(0);
-			break;
-		case O_VERSION:
-			ec_version();
-		default:
-			usage(2);
-		}
-	}
-	if (optind != argc)
-		ec_die(2, "unexpected argument '%s'; input is read from stdin (see --help)",
-		       argv[optind]);
+	int rc = ec_opt_parse(&spec, argc, argv, NULL);
+	if (rc)
+		return rc == EC_OPT_HELP ? 0 : rc;
+	struct ec_replay_opts ro = a.ro;
+	struct ec_forward_filter f = a.f;
+	int dry = a.dry, tee = a.tee;
 	if (dry && tee)
 		ec_die(2, "--dry-run prints text; it cannot be combined with --tee");
 	if (tee && isatty(1))

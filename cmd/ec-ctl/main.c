@@ -4,69 +4,91 @@
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "httpc.h"
+#include "opt.h"
 #include "util.h"
 
 #define DEFAULT_SERVER "http://127.0.0.1:28256"
 
-static void usage(FILE *f)
+enum {
+	O_SERVER = 256,
+	O_CONTROL,
+	O_PROXY,
+	O_TOKEN,
+	O_TIMEOUT,
+	O_JSON,
+	O_DRY,
+	O_PID,
+	O_UID,
+	O_TARGET,
+	O_IGNORE,
+	O_DEBUG,
+	O_NODEBUG,
+	O_HEX,
+	O_NOHEX,
+	O_BTF,
+	O_MAPSIZE,
+	O_TRUNC,
+	O_BODY,
+	O_FIELD /* O_FIELD + i: module field i */
+};
+
+static const struct ec_opt where_opts[] = {
+    {"server", O_SERVER, "URL",
+     "ec-serve's config API, an http:// or https:// URL\n(" DEFAULT_SERVER ")"},
+    {"control", O_CONTROL, "PATH", "ec-capture's control socket instead (HTTP over Unix)"},
+    {"proxy", O_PROXY, "URL",
+     "go through this proxy; proxy variables (http_proxy,\nALL_PROXY...) are ignored, so the "
+     "token goes nowhere else"},
+    {"token", O_TOKEN, "SECRET", "send \"Authorization: Bearer SECRET\" (or EC_TOKEN)"},
+    {"timeout", O_TIMEOUT, "SECONDS", "give up after this long (10)"},
+    {"json", O_JSON, NULL, "print the raw JSON answer on stdout"},
+    {"dry-run", O_DRY, NULL, "print the body that would be posted, post nothing"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct ec_opt module_opts[] = {
+    {"pid", O_PID, "N", "capture only this process (0 = all)"},
+    {"uid", O_UID, "N", "capture only this user (0 = all)"},
+    {"target-process", O_TARGET, "A,B", "capture only these process names (comm)"},
+    {"ignore-process", O_IGNORE, "A,B", "never capture these process names"},
+    {"debug", O_DEBUG, NULL, "debug logging (--no-debug: off)"},
+    {"no-debug", O_NODEBUG, NULL, NULL},
+    {"hex", O_HEX, NULL, "hex dumps in text output (--no-hex: off)"},
+    {"no-hex", O_NOHEX, NULL, NULL},
+    {"btf", O_BTF, "N", "0 auto, 1 CO-RE, 2 non-CO-RE"},
+    {"per-cpu-map-size", O_MAPSIZE, "N", "per-CPU event map size, KiB"},
+    {"truncate-size", O_TRUNC, "N", "cut payloads to N bytes (0 = no limit)"},
+    {"body", O_BODY, "JSON", "post this body as is (other options ignored)"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* The modules and their own fields, for the tool's --help. */
+static const char *modules_help(void)
 {
-	fprintf(
-	    f,
-	    "usage: %s MODULE [options]      post a config update\n"
-	    "       %s status [options]      print the server's status\n"
-	    "\n"
-	    "Builds the JSON config body from the options, posts it to MODULE's route of\n"
-	    "ec-serve's config API (or of ec-capture's control socket) and prints the answer.\n"
-	    "Exit 0 when the answer's code is 0, 1 otherwise, 2 on bad usage.\n"
-	    "\n"
-	    "Where:\n"
-	    "  --server URL            ec-serve's config API, an http:// or https:// URL\n"
-	    "                          (%s)\n"
-	    "  --control PATH          ec-capture's control socket instead (HTTP over Unix)\n"
-	    "  --proxy URL             go through this proxy; proxy variables (http_proxy,\n"
-	    "                          ALL_PROXY...) are ignored, so the token goes nowhere else\n"
-	    "  --token SECRET          send \"Authorization: Bearer SECRET\" (or EC_TOKEN)\n"
-	    "  --timeout SECONDS       give up after this long (10)\n"
-	    "  --json                  print the raw JSON answer on stdout\n"
-	    "  --dry-run               print the body that would be posted, post nothing\n"
-	    "\n"
-	    "Every module:\n"
-	    "  --pid N                 capture only this process (0 = all)\n"
-	    "  --uid N                 capture only this user (0 = all)\n"
-	    "  --target-process A,B    capture only these process names (comm)\n"
-	    "  --ignore-process A,B    never capture these process names\n"
-	    "  --debug | --no-debug    debug logging\n"
-	    "  --hex | --no-hex        hex dumps in text output\n"
-	    "  --btf N                 0 auto, 1 CO-RE, 2 non-CO-RE\n"
-	    "  --per-cpu-map-size N    per-CPU event map size, KiB\n"
-	    "  --truncate-size N       cut payloads to N bytes (0 = no limit)\n"
-	    "  --body JSON             post this body as is (other options ignored)\n"
-	    "\n"
-	    "Modules and their own fields (--FIELD VALUE; JSON keys use '_' for '-'):\n",
-	    argv0, argv0, DEFAULT_SERVER);
-	const char *shown[8] = {0};
-	size_t nshown = 0;
-	for (size_t i = 0; ec_config_routes[i]; i++) {
-		const char *r = ec_config_routes[i];
-		const char *m = ec_config_module(r);
+	static char out[8192];
+	const char *shown[16] = {0};
+	size_t nshown = 0, n = 0;
+#define ADD(...) (n += (size_t)snprintf(out + n, n < sizeof out ? sizeof out - n : 0, __VA_ARGS__))
+	ADD("Modules and their own fields (--FIELD VALUE; JSON keys use '_' for '-'):\n");
+	for (size_t i = 0; ec_config_routes[i] && nshown < 16; i++) {
+		const char *r = ec_config_routes[i], *m = ec_config_module(r);
 		int dup = 0;
 		for (size_t k = 0; k < nshown; k++)
 			dup |= !strcmp(shown[k], m);
 		if (dup)
 			continue;
 		shown[nshown++] = m;
-		fprintf(f, "  %s", r);
+		ADD("  %s", r);
 		for (size_t k = i + 1; ec_config_routes[k]; k++)
 			if (!strcmp(ec_config_module(ec_config_routes[k]), m))
-				fprintf(f, ", %s", ec_config_routes[k]);
-		fprintf(f, "\n");
+				ADD(", %s", ec_config_routes[k]);
+		ADD("\n");
 		const char *const *fl = ec_config_module_fields(r);
 		for (size_t k = 0; fl && fl[k]; k += 2) {
 			char name[32];
@@ -74,16 +96,15 @@ static void usage(FILE *f)
 			for (char *c = name; *c; c++)
 				if (*c == '_')
 					*c = '-';
-			fprintf(f, "      --%-18s %s\n", name, fl[k + 1]);
+			ADD("      --%-18s %s\n", name, fl[k + 1]);
 		}
 	}
-	fprintf(f,
-		"\nExamples:\n"
-		"  %s tls --pid 1234\n"
-		"  %s tls --target-process nginx,curl --ignore-process ec-capture\n"
-		"  %s bash --uid 1000\n"
-		"  %s tls --pid 0 --control /run/ec/capture.sock\n",
-		argv0, argv0, argv0, argv0);
+	ADD("\nExamples:\n  %s tls --pid 1234\n"
+	    "  %s tls --target-process nginx,curl --ignore-process ec-capture\n"
+	    "  %s bash --uid 1000\n  %s tls --pid 0 --control /run/ec/capture.sock",
+	    argv0, argv0, argv0, argv0);
+#undef ADD
+	return out;
 }
 
 static int is_number_field(const char *key)
@@ -109,13 +130,18 @@ static cJSON *split_list(const char *s)
 	return a;
 }
 
-static long long integer(const char *opt, const char *s)
+/* A number field into o[key]: 0, or 2 after a one-line error. */
+static int integer(cJSON *o, const char *key, const char *s)
 {
 	long long v;
 	/* the range is the server's to check: it answers code 5 with the reason */
-	if (ec_parse_int(s, -9007199254740991ll, 9007199254740991ll, &v))
-		ec_die(2, "--%s \"%s\": expected a whole number", opt, s);
-	return v;
+	if (ec_parse_int(s, -9007199254740991ll, 9007199254740991ll, &v)) {
+		ec_warn("%s \"%s\": expected a whole number", ec_opt_current(), s);
+		return 2;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+	cJSON_AddItemToObject(o, key, cJSON_CreateNumber((double)v));
+	return 0;
 }
 
 static void set(cJSON *o, const char *key, cJSON *v)
@@ -139,15 +165,109 @@ static int print_status(const char *target, const struct ec_httpc_reply *r, int 
 	return 1;
 }
 
+struct args {
+	const char *server, *control, *proxy, *body_arg, *token;
+	long timeout_ms;
+	int json, dry;
+	cJSON *body, *filters;
+	const char *const *fields;
+};
+
+static int where(void *ctx, int key, const char *arg)
+{
+	struct args *a = ctx;
+	long long v;
+	switch (key) {
+	case O_SERVER:
+		a->server = arg;
+		return 0;
+	case O_CONTROL:
+		a->control = arg;
+		return 0;
+	case O_PROXY:
+		a->proxy = arg;
+		return 0;
+	case O_TOKEN:
+		a->token = arg;
+		return 0;
+	case O_TIMEOUT:
+		if (ec_parse_int(arg, 1, 3600, &v)) {
+			ec_warn("--timeout \"%s\": expected seconds, 1-3600", arg);
+			return 2;
+		}
+		a->timeout_ms = (long)v * 1000;
+		return 0;
+	case O_JSON:
+		a->json = 1;
+		return 0;
+	default: /* O_DRY */
+		a->dry = 1;
+		return 0;
+	}
+}
+
+static int field(void *ctx, int key, const char *arg)
+{
+	struct args *a = ctx;
+	cJSON *b = a->body;
+	switch (key) {
+	case O_PID:
+		return integer(b, "pid", arg);
+	case O_UID:
+		return integer(b, "uid", arg);
+	case O_TARGET:
+	case O_IGNORE:
+		if (!a->filters)
+			a->filters = cJSON_AddObjectToObject(b, "filters");
+		set(a->filters, key == O_TARGET ? "target_process" : "ignore_process",
+		    split_list(arg));
+		return 0;
+	case O_DEBUG:
+	case O_NODEBUG:
+		set(b, "debug", cJSON_CreateBool(key == O_DEBUG));
+		return 0;
+	case O_HEX:
+	case O_NOHEX:
+		set(b, "hex", cJSON_CreateBool(key == O_HEX));
+		return 0;
+	case O_BTF:
+		return integer(b, "btf", arg);
+	case O_MAPSIZE:
+		return integer(b, "per_cpu_map_size", arg);
+	case O_TRUNC:
+		return integer(b, "truncate_size", arg);
+	case O_BODY:
+		a->body_arg = arg;
+		return 0;
+	}
+	const char *k = a->fields[(key - O_FIELD) * 2];
+	if (is_number_field(k))
+		return integer(b, k, arg);
+	set(b, k, cJSON_CreateString(arg));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
+	struct ec_opt_group top[] = {{"where", where_opts, NULL, NULL},
+				     {"every module", module_opts, NULL, NULL}};
+	struct ec_opt_spec help = {
+	    .usage = "MODULE [options]      post a config update\n"
+		     "       ec-ctl status [options]      print the server's status",
+	    .about = "Builds the JSON config body from the options, posts it to MODULE's route of\n"
+		     "ec-serve's config API (or of ec-capture's control socket) and prints the "
+		     "answer.\nExit 0 when the answer's code is 0, 1 otherwise, 2 on bad usage.",
+	    .footer = modules_help(),
+	    .groups = top,
+	    .ngroups = 2,
+	};
 	if (argc < 2) {
-		usage(stderr);
+		ec_opt_help(stderr, &help, argv0);
 		return 2;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
+		ec_opt_help(stdout, &help, argv0);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version"))
@@ -160,161 +280,46 @@ int main(int argc, char **argv)
 			module);
 		return 2;
 	}
-
-	enum {
-		O_SERVER = 256,
-		O_CONTROL,
-		O_PROXY,
-		O_TOKEN,
-		O_TIMEOUT,
-		O_JSON,
-		O_DRY,
-		O_PID,
-		O_UID,
-		O_TARGET,
-		O_IGNORE,
-		O_DEBUG,
-		O_NODEBUG,
-		O_HEX,
-		O_NOHEX,
-		O_BTF,
-		O_MAPSIZE,
-		O_TRUNC,
-		O_BODY,
-		O_FIELD /* O_FIELD + i: module field i */
-	};
-	struct option longopts[64] = {
-	    {"server", required_argument, NULL, O_SERVER},
-	    {"control", required_argument, NULL, O_CONTROL},
-	    {"proxy", required_argument, NULL, O_PROXY},
-	    {"token", required_argument, NULL, O_TOKEN},
-	    {"timeout", required_argument, NULL, O_TIMEOUT},
-	    {"json", no_argument, NULL, O_JSON},
-	    {"dry-run", no_argument, NULL, O_DRY},
-	    {"pid", required_argument, NULL, O_PID},
-	    {"uid", required_argument, NULL, O_UID},
-	    {"target-process", required_argument, NULL, O_TARGET},
-	    {"ignore-process", required_argument, NULL, O_IGNORE},
-	    {"debug", no_argument, NULL, O_DEBUG},
-	    {"no-debug", no_argument, NULL, O_NODEBUG},
-	    {"hex", no_argument, NULL, O_HEX},
-	    {"no-hex", no_argument, NULL, O_NOHEX},
-	    {"btf", required_argument, NULL, O_BTF},
-	    {"per-cpu-map-size", required_argument, NULL, O_MAPSIZE},
-	    {"truncate-size", required_argument, NULL, O_TRUNC},
-	    {"body", required_argument, NULL, O_BODY},
-	    {"help", no_argument, NULL, 'h'},
-	};
-	size_t nopt = 0;
-	while (longopts[nopt].name)
-		nopt++;
-	/* the module's own fields, as --key and --key-with-dashes */
-	const char *const *fields = status_cmd ? NULL : ec_config_module_fields(module);
+	/* the module's own fields, as --key and (hidden) --key-with-dashes */
+	struct args a = {.token = getenv("EC_TOKEN"), .timeout_ms = 10000};
+	a.fields = status_cmd ? NULL : ec_config_module_fields(module);
+	struct ec_opt own[33] = {{0}};
 	char dashed[16][32];
-	size_t nd = 0;
-	for (size_t i = 0; fields && fields[i]; i += 2) {
-		longopts[nopt++] =
-		    (struct option){fields[i], required_argument, NULL, O_FIELD + (int)(i / 2)};
-		if (strchr(fields[i], '_') && nd < 16) {
-			snprintf(dashed[nd], sizeof dashed[nd], "%s", fields[i]);
+	size_t n = 0, nd = 0;
+	for (size_t i = 0; a.fields && a.fields[i] && n < 30; i += 2) {
+		int key = O_FIELD + (int)(i / 2);
+		own[n++] = (struct ec_opt){a.fields[i], key, "VALUE", a.fields[i + 1]};
+		if (strchr(a.fields[i], '_') && nd < 16) {
+			snprintf(dashed[nd], sizeof dashed[nd], "%s", a.fields[i]);
 			for (char *c = dashed[nd]; *c; c++)
 				if (*c == '_')
 					*c = '-';
-			longopts[nopt++] = (struct option){dashed[nd], required_argument, NULL,
-							   O_FIELD + (int)(i / 2)};
-			nd++;
+			own[n++] = (struct ec_opt){dashed[nd++], key, "VALUE", NULL};
 		}
 	}
-	longopts[nopt] = (struct option){NULL, 0, NULL, 0};
-
-	const char *server = NULL, *control = NULL, *proxy = NULL, *body_arg = NULL;
-	const char *token = getenv("EC_TOKEN");
-	long timeout_ms = 10000;
-	int json = 0, dry = 0, c;
-	cJSON *body = cJSON_CreateObject(), *filters = NULL;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_SERVER:
-			server = optarg;
-			break;
-		case O_CONTROL:
-			control = optarg;
-			break;
-		case O_PROXY:
-			proxy = optarg;
-			break;
-		case O_TOKEN:
-			token = optarg;
-			break;
-		case O_TIMEOUT: {
-			long long v;
-			if (ec_parse_int(optarg, 1, 3600, &v))
-				ec_die(2, "--timeout \"%s\": expected seconds, 1-3600", optarg);
-			timeout_ms = (long)v * 1000;
-			break;
-		}
-		case O_JSON:
-			json = 1;
-			break;
-		case O_DRY:
-			dry = 1;
-			break;
-		case O_PID:
-			set(body, "pid", cJSON_CreateNumber((double)integer("pid", optarg)));
-			break;
-		case O_UID:
-			set(body, "uid", cJSON_CreateNumber((double)integer("uid", optarg)));
-			break;
-		case O_TARGET:
-		case O_IGNORE:
-			if (!filters)
-				filters = cJSON_AddObjectToObject(body, "filters");
-			set(filters, c == O_TARGET ? "target_process" : "ignore_process",
-			    split_list(optarg));
-			break;
-		case O_DEBUG:
-		case O_NODEBUG:
-			set(body, "debug", cJSON_CreateBool(c == O_DEBUG));
-			break;
-		case O_HEX:
-		case O_NOHEX:
-			set(body, "hex", cJSON_CreateBool(c == O_HEX));
-			break;
-		case O_BTF:
-			set(body, "btf", cJSON_CreateNumber((double)integer("btf", optarg)));
-			break;
-		case O_MAPSIZE:
-			set(body, "per_cpu_map_size",
-			    cJSON_CreateNumber((double)integer("per-cpu-map-size", optarg)));
-			break;
-		case O_TRUNC:
-			set(body, "truncate_size",
-			    cJSON_CreateNumber((double)integer("truncate-size", optarg)));
-			break;
-		case O_BODY:
-			body_arg = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			if (c >= O_FIELD && fields) {
-				const char *key = fields[(c - O_FIELD) * 2];
-				set(body, key,
-				    is_number_field(key)
-					? cJSON_CreateNumber((double)integer(key, optarg))
-					: cJSON_CreateString(optarg));
-				break;
-			}
-			ec_warn("see --help for %s's options", status_cmd ? "status" : module);
-			return 2;
-		}
+	a.body = cJSON_CreateObject();
+	struct ec_opt_group groups[] = {{"where", where_opts, where, &a},
+					{"every module", module_opts, field, &a},
+					{"this module", own, field, &a}};
+	char prog[64];
+	snprintf(prog, sizeof prog, "%s %s", argv0, module);
+	struct ec_opt_spec spec = {
+	    .prog = prog,
+	    .usage = "[options]",
+	    .about = status_cmd ? "Print the server's status." : "Post a config update.",
+	    .groups = groups,
+	    .ngroups = status_cmd ? 1 : 3,
+	};
+	int rc = ec_opt_parse(&spec, argc - 1, argv + 1, NULL);
+	if (rc) {
+		cJSON_Delete(a.body);
+		return rc == EC_OPT_HELP ? 0 : rc;
 	}
-	if (optind < argc) {
-		ec_warn("unexpected argument \"%s\"; options start with --", argv[optind]);
-		return 2;
-	}
+	const char *server = a.server, *control = a.control, *proxy = a.proxy;
+	const char *token = a.token, *body_arg = a.body_arg;
+	long timeout_ms = a.timeout_ms;
+	int json = a.json, dry = a.dry;
+	cJSON *body = a.body;
 	if (server && control)
 		ec_die(2, "--server and --control are exclusive: post to one of them");
 	char why[300];
@@ -342,8 +347,8 @@ int main(int argc, char **argv)
 	char path[64], err[600];
 	snprintf(path, sizeof path, "/%s", module);
 	struct ec_httpc_reply r;
-	int rc = ec_httpc_request(target, proxy, status_cmd ? "GET" : "POST", path, text,
-				  strlen(text), token, timeout_ms, &r, err, sizeof err);
+	rc = ec_httpc_request(target, proxy, status_cmd ? "GET" : "POST", path, text, strlen(text),
+			      token, timeout_ms, &r, err, sizeof err);
 	free(text);
 	int status = 1;
 	if (rc) {

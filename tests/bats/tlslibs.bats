@@ -2,17 +2,10 @@
 # ec-capture gnutls / nss: gnutls-cli and NSS's tstclnt against openssl s_server
 # on loopback (needs root).
 
-load modhelpers
+load helpers
 
 setup_file() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
-}
-
-s_server_start() { # PORT
-	bg_start openssl s_server -accept "127.0.0.1:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$1"
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
 # client gnutls|nss PORT PATH: one HTTP/1.0 request over TLS; sets cpid.

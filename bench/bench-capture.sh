@@ -26,8 +26,7 @@ LIB=$(ldconfig -p | awk '$1 == "libssl.so.3" && /x86-64/ {print $NF; exit}')
 [ -n "$LIB" ] || { echo "bench-capture: libssl.so.3 not found" >&2; exit 1; }
 d=$BENCH_DIR/capture
 mkdir -p "$d/www"
-[ -s "$d/key.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+bench_cert "$d"
 head -c 1024 /dev/zero | tr '\0' 'a' >"$d/www/index.html"
 cc -O2 -o "$d/sslloop" "$BENCH_ROOT/bench/sslloop.c" -lssl -lcrypto
 
@@ -40,14 +39,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port=
-for _ in $(seq 1 50); do
-	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-	ss -Htln "sport = :$p" | grep -q . || { port=$p; break; }
-done
+port=$(bench_port)
 nghttpd -a 127.0.0.1 -d "$d/www" "$port" "$d/key.pem" "$d/cert.pem" >/dev/null 2>&1 &
 pids="$pids $!"
-for _ in $(seq 1 100); do ss -Htln "sport = :$port" | grep -q . && break; sleep 0.05; done
+bench_wait_port "$port" nghttpd
 
 # bpftrace programs: sslsniff-style (stash the buffer at entry, print up to
 # 64 bytes of it at return, same process filter) and empty probes on the

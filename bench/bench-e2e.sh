@@ -20,37 +20,29 @@ mkdir -p "$d"
 cc -O2 -o "$d/e2e-client" "$BENCH_ROOT/bench/e2e-client.c" -lssl -lcrypto -lpthread
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$BENCH_ROOT/lib" -I"$BENCH_ROOT/build/gen" \
 	"$BENCH_ROOT/bench/ws-bench.c" "$BENCH_ROOT/build/rel/libec.a" $LIBS -o "$d/ws-bench"
-[ -s "$d/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=e2e \
-	-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -f "$d/cap.fifo"; }
+bench_cert "$d"
+cleanup() { bench_cleanup; rm -f "$d/cap.fifo"; }
 trap cleanup EXIT INT TERM
-port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000)); }
 
 run() { # RATE N
 	rate=$1 n=$2
-	ws=$(port); api=$(port)
+	ws=$(bench_port); api=$(bench_port)
 	rm -f "$d/cap.fifo"; mkfifo "$d/cap.fifo"
 	ec-parse < "$d/cap.fifo" | ec-serve --ws "127.0.0.1:$ws" --listen "127.0.0.1:$api" \
 		> /dev/null 2> "$d/serve.err" &
-	sp=$!; pids="$pids $sp"
-	ec-capture tls -t e2e-client --heartbeat 0 > "$d/cap.fifo" 2> "$d/cap.err" &
-	cp=$!; pids="$pids $cp"
-	for _ in $(seq 1 600); do grep -q capturing "$d/cap.err" && break; sleep 0.05; done
-	grep -q capturing "$d/cap.err" || { cat "$d/cap.err" >&2; return 1; }
+	sp=$!; BENCH_PIDS="$BENCH_PIDS $sp"
+	bench_cap_start "$d/cap.fifo" "$d/cap.err" capturing ec-capture tls -t e2e-client --heartbeat 0
 	"$d/ws-bench" sink --url "ws://127.0.0.1:$ws/" --clients 1 --arrivals "$d/arrivals" \
 		> /dev/null &
-	kp=$!; pids="$pids $kp"
-	for _ in $(seq 1 200); do
-		[ "$(curl -s "http://127.0.0.1:$api/status" | jq .clients)" = 1 ] && break
-		sleep 0.05
-	done
+	kp=$!; BENCH_PIDS="$BENCH_PIDS $kp"
+	bench_wait_clients 1 "$api"
 	"$d/e2e-client" "$d/cert.pem" "$d/key.pem" "$rate" "$n" > "$d/writes"
 	sleep 1
-	kill -INT "$cp"; wait "$cp"
+	bench_cap_stop
+	[ "$BENCH_CAP_RC" = 0 ]
 	wait "$sp" || true
 	wait "$kp"
-	pids=
+	BENCH_PIDS=
 	awk '
 		FNR == NR { w[$1] = $2; next }
 		$2 == "GET" && $3 ~ /^\/lat\// {

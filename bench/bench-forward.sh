@@ -18,28 +18,18 @@ i=0
 while [ $i -lt "$copies" ]; do cat "$one" >> "$req"; i=$((i + 1)); done
 n=$((copies * 7))
 cert=$BENCH_DIR/forward-cert
-mkdir -p "$cert"
-[ -s "$cert/key.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-	-keyout "$cert/key.pem" -out "$cert/cert.pem" 2>/dev/null
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT INT TERM
-port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000)); }
-wait_listen() {
-	for _ in $(seq 1 100); do ss -Htln "sport = :$1" | grep -q . && return 0; sleep 0.05; done
-	echo "origin did not start on $1" >&2
-	return 1
-}
+bench_cert "$cert"
+trap bench_cleanup EXIT INT TERM
 for scheme in http https; do
-	p=$(port)
+	p=$(bench_port)
 	if [ $scheme = https ]; then
 		$PY "$BENCH_ROOT/tests/py/origin.py" --port "$p" --quiet \
 			--cert "$cert/cert.pem" --key "$cert/key.pem" &
 	else
 		$PY "$BENCH_ROOT/tests/py/origin.py" --port "$p" --quiet &
 	fi
-	pids="$pids $!"
-	wait_listen "$p"
+	BENCH_PIDS="$BENCH_PIDS $!"
+	bench_wait_port "$p" origin
 	out=$( { /usr/bin/time -f 'time: %e s wall, %U s user, %S s sys' \
 		ec-forward -k -c 16 --target "$scheme://127.0.0.1:$p" < "$req" > /dev/null; } 2>&1) ||
 		{ echo "$out" >&2; exit 1; }

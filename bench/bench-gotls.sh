@@ -17,24 +17,11 @@ ROUNDS=${GOTLS_ROUNDS:-50000}
 rt() { "$B/gotls-bench" "$ROUNDS" | awk '{print $2}'; }
 min() { [ "$1" -lt "$2" ] && echo "$1" || echo "$2"; }
 
-CAP=
 cap_start() {
-	rm -f "$B/cap.err"
-	ec-capture gotls --elfpath "$B/gotls-bench" --heartbeat 0 "$@" >/dev/null 2>"$B/cap.err" &
-	CAP=$!
-	for _ in $(seq 1 200); do
-		grep -q hooked "$B/cap.err" && return 0
-		sleep 0.05
-	done
-	cat "$B/cap.err" >&2
-	return 1
+	bench_cap_start /dev/null "$B/cap.err" hooked \
+		ec-capture gotls --elfpath "$B/gotls-bench" --heartbeat 0 "$@"
 }
-cap_stop() {
-	kill -INT "$CAP"
-	wait "$CAP" || true
-	CAP=
-}
-trap '[ -n "$CAP" ] && kill -INT "$CAP" 2>/dev/null; true' EXIT
+trap bench_cleanup EXIT
 
 # interleaved, best of BENCH_REPS each: load on a shared machine only adds time
 base=999999999 empty=999999999 full=999999999
@@ -42,16 +29,16 @@ for _ in $(seq 1 "${BENCH_REPS:-3}"); do
 	base=$(min "$base" "$(rt)")
 	cap_start --empty-probes
 	empty=$(min "$empty" "$(rt)")
-	cap_stop
+	bench_cap_stop
 	cap_start
 	full=$(min "$full" "$(rt)")
-	cap_stop
+	bench_cap_stop
 done
 # hooked calls per round trip, from the capture's own count of one more run
 cap_start
 "$B/gotls-bench" "$ROUNDS" >/dev/null
 sleep 0.2
-cap_stop
+bench_cap_stop
 events=$(sed -n 's/.*stopped: \([0-9]*\) events.*/\1/p' "$B/cap.err")
 lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$B/cap.err")
 awk -v b="$base" -v e="$empty" -v f="$full" -v ev="$events" -v n="$ROUNDS" -v lost="$lost" 'BEGIN {

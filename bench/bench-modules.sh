@@ -11,34 +11,17 @@ B=$BENCH_DIR/modules
 rm -rf "$B"
 mkdir -p "$B"
 N=${MOD_ROUNDS:-2000}
-CAP=
-PIDS=
 cleanup() {
-	[ -n "$CAP" ] && kill -INT "$CAP" 2>/dev/null
-	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	bench_cleanup
 	sleep 1
-	for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+	for p in $BENCH_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	[ -n "${PGD:-}" ] && rm -rf "$PGD"
 	true
 }
 trap cleanup EXIT
 
 cap_start() { # MODULE [options]
-	rm -f "$B/cap.err"
-	ec-capture "$@" --heartbeat 0 >/dev/null 2>"$B/cap.err" &
-	CAP=$!
-	for _ in $(seq 1 200); do
-		grep -qs hooked "$B/cap.err" && return 0
-		kill -0 "$CAP" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$B/cap.err" >&2
-	return 1
-}
-cap_stop() {
-	kill -INT "$CAP"
-	wait "$CAP" || true
-	CAP=
+	bench_cap_start /dev/null "$B/cap.err" hooked ec-capture "$@" --heartbeat 0
 }
 now() { date +%s%N; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; }
@@ -52,10 +35,10 @@ measure() {
 		base=$(min "$base" "$($work)")
 		cap_start "$@" --empty-probes || return 1
 		empty=$(min "$empty" "$($work)")
-		cap_stop
+		bench_cap_stop
 		cap_start "$@" || return 1
 		full=$(min "$full" "$($work)")
-		cap_stop
+		bench_cap_stop
 	done
 	local lost
 	lost=$(sed -n 's/.* \([0-9]*\) lost.*/\1/p' "$B/cap.err")
@@ -105,7 +88,7 @@ if command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null; t
 		--auth-root-authentication-method=socket --skip-test-db >"$B/my-install.log" 2>&1
 	mariadbd --no-defaults --datadir="$B/my" --socket="$B/my.sock" --skip-networking \
 		--user=root --log-error="$B/my.err" --innodb-buffer-pool-size=16M </dev/null >/dev/null 2>&1 &
-	PIDS="$PIDS $!"
+	BENCH_PIDS="$BENCH_PIDS $!"
 	for _ in $(seq 1 200); do [ -S "$B/my.sock" ] && break; sleep 0.05; done
 	my_work() {
 		local t0 t1
@@ -131,7 +114,7 @@ if [ -x "$PGBIN/initdb" ] && id postgres >/dev/null 2>&1; then
 		>"$B/pg-initdb.log" 2>&1 &&
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w -t 30 \
 			-o "-k $PGD -p $PGPORT -c listen_addresses=''" start >/dev/null 2>&1)
-	PIDS="$PIDS $(head -1 "$PGD/data/postmaster.pid" 2>/dev/null)"
+	BENCH_PIDS="$BENCH_PIDS $(head -1 "$PGD/data/postmaster.pid" 2>/dev/null)"
 	pg_work() {
 		local t0 t1
 		yes 'SELECT 1;' | head -n "$N" >"$B/q.sql"

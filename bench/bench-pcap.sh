@@ -11,7 +11,7 @@ port=4433
 out=$BENCH_DIR/pcap.pcapng
 ns=ecbench$$
 ip netns add $ns
-trap 'ip netns delete $ns 2>/dev/null' EXIT
+trap 'bench_cleanup; ip netns delete $ns 2>/dev/null' EXIT
 ip netns exec $ns ip link set lo up
 ip netns exec $ns /usr/bin/python3 - "$port" <<'PY' &
 import socket, sys
@@ -23,14 +23,9 @@ while c.recv(1 << 20):
 PY
 sink=$!
 sleep 0.5
-ip netns exec $ns ec-capture tls --pcap "$out" --ifname lo "tcp port $port" >/dev/null \
-	2>"$BENCH_DIR/pcap.err" &
-cap=$!
-i=0
-until grep -q capturing "$BENCH_DIR/pcap.err" 2>/dev/null; do
-	i=$((i + 1)); [ $i -lt 200 ] || { cat "$BENCH_DIR/pcap.err"; kill $cap $sink; exit 1; }
-	sleep 0.05
-done
+bench_cap_start /dev/null "$BENCH_DIR/pcap.err" capturing \
+	ip netns exec $ns ec-capture tls --pcap "$out" --ifname lo "tcp port $port" ||
+	{ kill $sink; exit 1; }
 rate=$(ip netns exec $ns /usr/bin/python3 - "$port" "$N" <<'PY'
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -44,8 +39,7 @@ print("%.0f" % (n / (time.monotonic() - t)))
 PY
 )
 sleep 1.5 # the packets are held 1 s before they are written
-kill -INT $cap
-wait $cap || true
+bench_cap_stop
 wait $sink 2>/dev/null || true
 line=$(grep 'pcap: .* packets written' "$BENCH_DIR/pcap.err")
 pkts=$(capinfos -c -M "$out" 2>/dev/null | awk '/Number of packets/ {print $NF}')

@@ -18,23 +18,8 @@ LIBS="-lbpf -lelf -lz -lprotobuf-c -lpcap -lnghttp2 -lcjson -lwebsockets -lcurl 
 tool=$BENCH_DIR/ws-bench
 cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$BENCH_ROOT/lib" -I"$BENCH_ROOT/build/gen" \
 	"$BENCH_ROOT/bench/ws-bench.c" "$BENCH_ROOT/build/rel/libec.a" $LIBS -o "$tool"
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -f "$BENCH_DIR/serve.fifo"; }
+cleanup() { bench_cleanup; rm -f "$BENCH_DIR/serve.fifo"; }
 trap cleanup EXIT INT TERM
-port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000)); }
-wait_listen() {
-	for _ in $(seq 1 100); do ss -Htln "sport = :$1" | grep -q . && return 0; sleep 0.05; done
-	echo "ec-serve did not start on $1" >&2
-	return 1
-}
-wait_clients() {
-	for _ in $(seq 1 200); do
-		[ "$(curl -s "http://127.0.0.1:$2/status" | jq .clients)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "clients did not connect" >&2
-	return 1
-}
 now_ns() { date +%s%N; }
 
 feed=$BENCH_DIR/serve-feed-$N.pb
@@ -47,14 +32,14 @@ feed=$BENCH_DIR/serve-feed-$N.pb
 # ec-serve's own CPU time per record is printed too.
 fifo=$BENCH_DIR/serve.fifo
 throughput() { # sink-mode label
-	ws=$(port); api=$(port)
+	ws=$(bench_port); api=$(bench_port)
 	rm -f "$fifo"; mkfifo "$fifo"
 	/usr/bin/time -f 'cpu %U %S' -o "$BENCH_DIR/serve.time" \
 		ec-serve --ws "127.0.0.1:$ws" --listen "127.0.0.1:$api" --queue 2000000 \
 		--queue-bytes 4G --drain 120 < "$fifo" > /dev/null 2> "$BENCH_DIR/serve.err" &
-	sp=$!; pids="$pids $sp"
+	sp=$!; BENCH_PIDS="$BENCH_PIDS $sp"
 	exec 7> "$fifo"
-	wait_listen "$ws"; wait_listen "$api"
+	bench_wait_port "$ws" ec-serve; bench_wait_port "$api" ec-serve
 	kps=
 	rm -f "$BENCH_DIR"/sink.[0-9]*
 	for i in $(seq 1 $CLIENTS); do
@@ -65,8 +50,8 @@ throughput() { # sink-mode label
 		fi
 		kps="$kps $!"
 	done
-	pids="$pids $kps"
-	wait_clients $CLIENTS "$api"
+	BENCH_PIDS="$BENCH_PIDS $kps"
+	bench_wait_clients $CLIENTS "$api"
 	t0=$(now_ns)
 	cat "$feed" >&7
 	exec 7>&-
@@ -87,20 +72,20 @@ throughput rawsink raw
 throughput sink lws
 
 # (2) latency at 10 000 records/s
-ws=$(port); api=$(port)
+ws=$(bench_port); api=$(bench_port)
 rm -f "$fifo"; mkfifo "$fifo"
 ec-serve --ws "127.0.0.1:$ws" --listen "127.0.0.1:$api" < "$fifo" > /dev/null 2> "$BENCH_DIR/serve.err" &
-sp=$!; pids="$pids $sp"
+sp=$!; BENCH_PIDS="$BENCH_PIDS $sp"
 exec 7> "$fifo"
-wait_listen "$ws"; wait_listen "$api"
+bench_wait_port "$ws" ec-serve; bench_wait_port "$api" ec-serve
 lat=$BENCH_DIR/serve-latency.txt
 kps=
 for i in $(seq 1 $CLIENTS); do
 	"$tool" sink --url "ws://127.0.0.1:$ws/" --clients 1 --latency "$lat.$i" > /dev/null 7>&- &
 	kps="$kps $!"
 done
-pids="$pids $kps"
-wait_clients $CLIENTS "$api"
+BENCH_PIDS="$BENCH_PIDS $kps"
+bench_wait_clients $CLIENTS "$api"
 "$tool" feed --rate 10000 --count "$LAT_N" --size 200 >&7
 exec 7>&-
 for k in $kps; do wait "$k"; done

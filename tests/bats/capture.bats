@@ -4,46 +4,7 @@
 load helpers
 
 setup_file() {
-	test_cert
-}
-
-teardown() {
-	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
-	bg_stop_all
-}
-
-# Start ec-capture with the given options, output in $T/out.pb, log in $T/cap.err;
-# return once the probes are attached.
-cap_start() {
-	T=$BATS_TEST_TMPDIR
-	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
-	CAP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	local i
-	for i in $(seq 1 200); do
-		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/cap.err" >&2
-	return 1
-}
-
-# SIGINT the capture, wait (bounded) for it, fail unless it exited 0.
-cap_stop() {
-	sleep 0.1 # let the last events reach the ring
-	kill -INT "$CAP_PID"
-	local i
-	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$CAP_PID"
-	local rc=$?
-	CAP_PID=
-	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
-}
-
-# Events of the capture as compact JSON lines (payload as text when it is).
-events() {
-	ec-dump --json "$T/out.pb" | jq -c 'select(.event_payload) | .event_payload'
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
 @test "curl -> s_server: request written, response read, curl's pid/comm and 4-tuple" {

@@ -4,14 +4,10 @@
 
 load helpers
 
-PY=/usr/bin/python3
-
 setup_file() {
 	export CERTDIR=$BATS_FILE_TMPDIR/cert
 	mkdir -p "$CERTDIR"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
-		-addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-		-keyout "$CERTDIR/key.pem" -out "$CERTDIR/cert.pem" 2>/dev/null
+	make_cert "$CERTDIR" -addext subjectAltName=IP:127.0.0.1,DNS:localhost
 	# the request fixture: http.client renderings of real-looking requests
 	$PY "$BATS_TEST_DIRNAME/../py/gen_requests.py" > "$BATS_FILE_TMPDIR/req.pb"
 }
@@ -19,10 +15,6 @@ setup_file() {
 setup() {
 	REQ=$BATS_FILE_TMPDIR/req.pb
 	LOG=$BATS_TEST_TMPDIR/origin.jsonl
-}
-
-teardown() {
-	bg_stop_all
 }
 
 # origin [--plain]: start the logging origin; sets OPORT

@@ -9,8 +9,7 @@ GOSRC=$BATS_TEST_DIRNAME/../go/gotls-peer.go
 setup_file() {
 	B=$BATS_FILE_TMPDIR
 	export GOCACHE=$B/gocache GOPATH=$B/gopath GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$B/key.pem" -out "$B/cert.pem" 2>/dev/null
+	make_cert "$B"
 	# the PIE build recompiles the standard library: start it first, in the background
 	(go build -buildmode=pie -o "$B/peer-pie" "$GOSRC" >"$B/pie.log" 2>&1 && touch "$B/pie.ok"
 	 touch "$B/pie.done") </dev/null >/dev/null 2>&1 &
@@ -25,42 +24,6 @@ teardown_file() {
 	p=$(cat "$BATS_FILE_TMPDIR/pie.pid" 2>/dev/null) || return 0
 	pkill -TERM -P "$p" 2>/dev/null || true
 	kill -TERM "$p" 2>/dev/null || true
-}
-
-teardown() {
-	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
-	bg_stop_all
-}
-
-# ec-capture gotls with the given options, records in $T/out.pb, log in $T/cap.err.
-cap_start() {
-	T=$BATS_TEST_TMPDIR
-	ec-capture gotls "$@" >"$T/out.pb" 2>"$T/cap.err" &
-	CAP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	local i
-	for i in $(seq 1 400); do
-		grep -q 'hooked' "$T/cap.err" 2>/dev/null && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/cap.err" >&2
-	return 1
-}
-
-cap_stop() {
-	sleep 0.2
-	kill -INT "$CAP_PID"
-	local i
-	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$CAP_PID"
-	local rc=$?
-	CAP_PID=
-	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
-}
-
-events() {
-	ec-dump --json "$T/out.pb" | jq -c 'select(.event_payload) | .event_payload'
 }
 
 # What PID read (or wrote) on each connection, one stream after another (seq order):
@@ -94,7 +57,7 @@ check_one_request() { # BIN PORT
 	CLIENT_PID=$!
 	wait "$CLIENT_PID"
 	grep -qx 'hello from go server, path /req0' "$T/client.out"
-	cap_stop
+	mod_stop
 	req=$(events | jq -c "select(.pid==$CLIENT_PID and .direction==\"DIRECTION_WRITE\" and (.payload|startswith(\"GET /req0 HTTP/1.1\r\n\")))")
 	[ "$(wc -l <<<"$req")" = 1 ]
 	[ "$(jq -r .source <<<"$req")" = SOURCE_GOTLS ]
@@ -144,10 +107,9 @@ check_one_request() { # BIN PORT
 	B=$BATS_FILE_TMPDIR
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	bg_start tcpdump -i lo --immediate-mode -U -w "$T/lo.pcap" "tcp port $port" 2>"$T/tcpdump.err"
-	for i in $(seq 1 100); do grep -q listening "$T/tcpdump.err" && break; sleep 0.05; done
+	tcpdump_start "$port" "$T/lo.pcap"
 	server_start "$B/peer" "$port"
-	cap_start --elfpath "$B/peer" --keylogfile "$T/keys.log"
+	mod_start gotls --elfpath "$B/peer" --keylogfile "$T/keys.log"
 	check_one_request "$B/peer" "$port"
 	# key log records, and the same lines in the file
 	ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log' >"$T/rec.keys"
@@ -169,12 +131,12 @@ check_one_request() { # BIN PORT
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
 	server_start "$B/peer-stripped" "$port"
-	cap_start --pid "$SERVER_PID"
+	mod_start gotls --pid "$SERVER_PID"
 	grep -q "symbols from pclntab (.symtab absent" "$T/cap.err"
 	file -L "/proc/$SERVER_PID/exe" | grep -q 'statically linked'
 	"$B/peer-stripped" client "https://127.0.0.1:$port" 3 >"$T/client.out"
 	[ "$(wc -l <"$T/client.out")" = 3 ]
-	cap_stop
+	mod_stop
 	# the server's three requests and responses, nothing of the client (same binary)
 	[ "$(events | jq -r .pid | sort -u)" = "$SERVER_PID" ]
 	[ "$(streams "$SERVER_PID" DIRECTION_READ | grep -o '^GET /req[0-9]* HTTP/1.1' | sort)" = \
@@ -192,13 +154,13 @@ check_one_request() { # BIN PORT
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
 	server_start "$B/peer" "$port"
-	cap_start --elfpath "$B/peer"
+	mod_start gotls --elfpath "$B/peer"
 	"$B/peer" client "https://127.0.0.1:$port" 50 >"$T/client.out" &
 	cpid=$!
 	wait "$cpid"
 	[ "$(sort -u "$T/client.out" | wc -l)" = 50 ]
 	kill -0 "$SERVER_PID"
-	cap_stop
+	mod_stop
 	streams "$cpid" DIRECTION_WRITE | grep -o '^GET /req[0-9]* ' | sort -u >"$T/sent"
 	streams "$SERVER_PID" DIRECTION_READ | grep -o '^GET /req[0-9]* ' | sort -u >"$T/got"
 	streams "$cpid" DIRECTION_READ | grep -o 'path /req[0-9]*$' | sed 's/path \///' | sort -u >"$T/resp"
@@ -216,7 +178,7 @@ check_one_request() { # BIN PORT
 	port=$(free_port)
 	server_start "$B/peer" "$port"
 	sock=$T/ctl.sock
-	cap_start --elfpath "$B/peer" --control="$sock"
+	mod_start gotls --elfpath "$B/peer" --control="$sock"
 	[ -S "$sock" ]
 	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
 	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }
@@ -233,7 +195,7 @@ check_one_request() { # BIN PORT
 	assert_output --regexp '^\{"code":4,.* 400$'
 	links_after=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
 	[ "$links_before" = "$links_after" ]
-	cap_stop
+	mod_stop
 	[ ! -e "$sock" ]
 	events | jq -r .payload >"$T/payloads"
 	run grep -c hidden "$T/payloads"
@@ -249,12 +211,12 @@ check_one_request() { # BIN PORT
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
 	server_start "$B/peer" "$port" "[::1]"
-	cap_start --elfpath "$B/peer"
+	mod_start gotls --elfpath "$B/peer"
 	"$B/peer" client "https://[::1]:$port" 1 >"$T/client.out" &
 	cpid=$!
 	wait "$cpid"
 	grep -qx 'hello from go server, path /req0' "$T/client.out"
-	cap_stop
+	mod_stop
 	req=$(events | jq -c "select(.pid==$cpid and .direction==\"DIRECTION_WRITE\" and (.payload|startswith(\"GET /req0 \")))")
 	[ "$(jq -r .dst_ip <<<"$req")" = ::1 ]
 	[ "$(jq -r .src_ip <<<"$req")" = ::1 ]
@@ -272,7 +234,7 @@ check_one_request() { # BIN PORT
 	file "$B/peer-pie" | grep -q 'pie executable'
 	port=$(free_port)
 	server_start "$B/peer-pie" "$port"
-	cap_start --elfpath "$B/peer-pie"
+	mod_start gotls --elfpath "$B/peer-pie"
 	check_one_request "$B/peer-pie" "$port"
 }
 

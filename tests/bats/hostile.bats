@@ -7,9 +7,7 @@
 
 load helpers
 
-PY=/usr/bin/python3
 HOSTILE=$EC_ROOT/tests/py/hostile.py
-WSC=$EC_ROOT/tests/py/ws_client.py
 FAKE=$EC_ROOT/tests/py/fake_control.py
 NAME_HEX=fffe1b5d303b50574e07 # \xff\xfe\x1b]0;PWN\x07
 
@@ -18,31 +16,24 @@ setup_file() {
 	$PY "$HOSTILE" records >"$BATS_FILE_TMPDIR/foreign.pb"
 	[ "$(id -u)" = 0 ] || return 0
 	# one live capture for the tests below: the hostile client against a TLS server
-	local d=$BATS_FILE_TMPDIR port i
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+	local d=$BATS_FILE_TMPDIR port T=$BATS_FILE_TMPDIR
+	make_cert "$d"
 	port=$(free_port)
-	ec-capture tls --pcap "$d/live.pcapng" --ifname lo "tcp port $port" \
-		>"$d/cap.pb" 2>"$d/cap.err" &
-	local cap=$!
-	for i in $(seq 1 200); do
-		grep -q capturing "$d/cap.err" 2>/dev/null && break
-		sleep 0.05
-	done
+	cap_bg capturing "$d/cap.pb" ec-capture tls --pcap "$d/live.pcapng" --ifname lo "tcp port $port" ||
+		true # the tests that need it skip if the client did not run
 	$PY "$HOSTILE" server "$port" "$d/cert.pem" "$d/key.pem" &
 	local srv=$!
 	wait_port "$port"
 	$PY "$HOSTILE" client "$port" --name "$NAME_HEX" >"$d/client.pid"
 	wait "$srv"
 	sleep 0.2
-	kill -INT "$cap"
-	wait "$cap"
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID"
 	ec-parse "$d/cap.pb" >"$d/parsed.pb"
 }
 
 teardown() {
 	exec 7>&- 2>/dev/null || true
-	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
 	bg_stop_all
 }
 
@@ -160,50 +151,6 @@ for line in sys.stdin.buffer:
 	[ "$(jq -r '.events[0].pname_raw' <<<"$output")" = "$NAME_HEX" ]
 }
 
-# ec-serve on the FIFO $T/in (held open on fd 7); $WS, $API ports; $SERVE_PID.
-serve_start() {
-	T=$BATS_TEST_TMPDIR
-	WS=$(free_port)
-	API=$(free_port)
-	while [ "$API" = "$WS" ]; do API=$(free_port); done
-	mkfifo "$T/in"
-	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" "$@" \
-		<"$T/in" >"$T/serve.out" 2>"$T/serve.err" 7>&- &
-	SERVE_PID=$!
-	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
-	exec 7>"$T/in"
-	wait_port "$WS"
-	wait_port "$API"
-}
-
-wait_clients() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(curl -s "http://127.0.0.1:$API/status" | jq .clients)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# Close the input; $SERVE_RC, and $SERVE_SECS from the close to the exit.
-serve_finish() {
-	local t0 i
-	t0=$(date +%s.%N)
-	exec 7>&-
-	for i in $(seq 1 400); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.02; done
-	SERVE_SECS=$(echo "$(date +%s.%N) - $t0" | bc)
-	SERVE_RC=0
-	wait "$SERVE_PID" || SERVE_RC=$?
-}
-
-client_bg() { # NAME ARGS...
-	local name=$1
-	shift
-	$PY "$WSC" "ws://127.0.0.1:$WS/" "$@" >"$T/$name.json" 2>"$T/$name.err" 7>&- &
-	EC_PIDS="${EC_PIDS:-} $!"
-	eval "PID_$name=$!"
-}
-
 @test "ec-serve: a WebSocket client decodes every record, hostile ones fixed, and receives the records after them" {
 	serve_start --tee
 	client_bg c --until-close --timeout 30
@@ -301,11 +248,8 @@ BAD_FRAMING=(
 @test "ec-capture --control: bad framing is refused before anything is applied; a half-closed POST is applied and answered" {
 	require_root
 	T=$BATS_TEST_TMPDIR
-	ec-capture tls --control="$T/c.sock" >"$T/out.pb" 2>"$T/cap.err" &
-	CAP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	for i in $(seq 1 200); do grep -q capturing "$T/cap.err" && break; sleep 0.05; done
-	[ -S "$T/c.sock" ] || { cat "$T/cap.err"; false; }
+	cap_start --control="$T/c.sock"
+	[ -S "$T/c.sock" ]
 	for req in "${BAD_FRAMING[@]}"; do
 		run raw_http "$T/c.sock" "$req"
 		assert_output --partial 'HTTP/1.1 400 '

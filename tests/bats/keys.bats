@@ -5,71 +5,7 @@
 load helpers
 
 setup_file() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
-}
-
-teardown() {
-	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
-	bg_stop_all
-}
-
-# ec-capture tls OPTIONS... in the background, records in $T/out.pb, log in
-# $T/cap.err; returns once it captures (probes attached, signals handled).
-keys_cap_start() {
-	T=$BATS_TEST_TMPDIR
-	ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
-	CAP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	local i
-	for i in $(seq 1 200); do
-		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/cap.err" >&2
-	return 1
-}
-
-keys_cap_stop() {
-	sleep 0.1
-	kill -INT "$CAP_PID"
-	local i
-	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$CAP_PID"
-	local rc=$?
-	CAP_PID=
-	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
-}
-
-# openssl s_server -www on 127.0.0.1:PORT with the file's certificate;
-# returns once it listens.
-s_server_on() { # PORT
-	bg_start openssl s_server -accept "127.0.0.1:$1" -cert "$BATS_FILE_TMPDIR/cert.pem" \
-		-key "$BATS_FILE_TMPDIR/key.pem" -www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$1"
-}
-
-# tcpdump on lo for one port, each packet written at once; returns once it listens.
-pcap_start() { # PORT FILE
-	tcpdump -i lo --immediate-mode -U -s 0 -w "$2" "tcp port $1" 2>"$BATS_TEST_TMPDIR/tcpdump.err" &
-	TCPDUMP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $TCPDUMP_PID"
-	local i
-	for i in $(seq 1 100); do
-		grep -q 'listening on' "$BATS_TEST_TMPDIR/tcpdump.err" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/tcpdump.err" >&2
-	return 1
-}
-
-pcap_stop() {
-	sleep 0.2
-	kill -INT "$TCPDUMP_PID"
-	local i
-	for i in $(seq 1 60); do kill -0 "$TCPDUMP_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$TCPDUMP_PID" || true
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
 # The client randoms of the connections in PCAP, one a line (a
@@ -89,16 +25,16 @@ uris() { # PCAP KEYLOG
 	require_root
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	s_server_on "$port"
-	pcap_start "$port" "$T/lo.pcap"
+	s_server_start "$port"
+	tcpdump_start "$port" "$T/lo.pcap"
 	# the offsets are learnt from the installed libssl itself, whatever its
 	# release: the built-in table is not consulted
-	keys_cap_start --keylogfile "$T/keys.log" --no-keys-table --keys-cache "$T/kc"
+	cap_start --keylogfile "$T/keys.log" --no-keys-table --keys-cache "$T/kc"
 	grep -Eq 'key log: calibrated for build-id [0-9a-f]+ in [0-9]+ ms: 48 key log lines of 16 SSL objects reproduced, cached in' "$T/cap.err"
 	curl -sk --http1.1 --tlsv1.3 "https://127.0.0.1:$port/v13" -o "$T/b13"
 	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/v12" -o "$T/b12"
-	keys_cap_stop
-	pcap_stop
+	cap_stop
+	tcpdump_stop
 	grep -q 's_server' "$T/b13"
 	grep -q 'Protocol  : TLSv1.3' "$T/b13"
 	grep -q 'Protocol  : TLSv1.2' "$T/b12"
@@ -129,8 +65,8 @@ uris() { # PCAP KEYLOG
 	cp "$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')" \
 		"$T/libssl.so.3"
 	printf '\0OpenSSL 3.2.1 30 Jan 2024\0' >"$T/libcrypto.so.3"
-	keys_cap_start --libssl "$T/libssl.so.3" --keylogfile "$T/keys.log" --no-calibrate
-	keys_cap_stop
+	cap_start --libssl "$T/libssl.so.3" --keylogfile "$T/keys.log" --no-calibrate
+	cap_stop
 	grep -q 'key log: no offsets for OpenSSL 3.2.1 30 Jan 2024: no TLS keys' "$T/cap.err"
 	[ ! -s "$T/keys.log" ]
 }
@@ -142,13 +78,13 @@ uris() { # PCAP KEYLOG
 	cp "$(ldconfig -p | awk '/libssl.so.3 .*x86-64/ {print $NF; exit}')" \
 		"$T/libssl.so.3"
 	printf '\0OpenSSL 3.0.1 14 Dec 2021\0' >"$T/libcrypto.so.3"
-	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache ''
-	keys_cap_stop
+	cap_start --libssl "$T/libssl.so.3" --keys-cache ''
+	cap_stop
 	grep -q 'key log: calibration failed after [0-9]* ms: cannot load libcrypto: ' "$T/cap.err"
 	grep -q 'key log: offsets row openssl-3.0 (table, nearest to OpenSSL 3.0.1 14 Dec 2021: ' "$T/cap.err"
 	# and with the table off too: no keys, said once
-	keys_cap_start --libssl "$T/libssl.so.3" --keys-cache '' --no-keys-table
-	keys_cap_stop
+	cap_start --libssl "$T/libssl.so.3" --keys-cache '' --no-keys-table
+	cap_stop
 	grep -q 'key log: no offsets for OpenSSL 3.0.1 14 Dec 2021: no TLS keys' "$T/cap.err"
 }
 
@@ -160,15 +96,15 @@ uris() { # PCAP KEYLOG
 	row=$(ec-capture tls --check-keys --keys-cache '' --no-keys-table | sed -n 's/^row //p')
 	[ -n "$row" ]
 	port=$(free_port)
-	s_server_on "$port"
-	pcap_start "$port" "$T/lo.pcap"
-	keys_cap_start --keylogfile "$T/keys.log" --keys-row "$row"
+	s_server_start "$port"
+	tcpdump_start "$port" "$T/lo.pcap"
+	cap_start --keylogfile "$T/keys.log" --keys-row "$row"
 	grep -q 'key log: offsets row given (--keys-row)' "$T/cap.err"
 	grep -q 'its lines wait until the client random it reads is seen in a ClientHello' "$T/cap.err"
 	curl -sk --http1.1 --tlsv1.3 "https://127.0.0.1:$port/v13" -o "$T/b13"
 	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/v12" -o "$T/b12"
-	keys_cap_stop
-	pcap_stop
+	cap_stop
+	tcpdump_stop
 	grep -Eq 'key log: offsets row given proven on pid [0-9]+: the client random it reads is the one its ClientHello carried' "$T/cap.err"
 	[ "$(uris "$T/lo.pcap" "$T/keys.log" | tr '\n' ' ')" = "/v12 /v13 " ]
 }
@@ -177,12 +113,12 @@ uris() { # PCAP KEYLOG
 	require_root
 	T=$BATS_TEST_TMPDIR
 	port=$(free_port)
-	s_server_on "$port"
+	s_server_start "$port"
 	# BoringSSL's row on OpenSSL reads garbage where the random should be
-	keys_cap_start --keylogfile "$T/keys.log" --keys-row boringssl-android13
+	cap_start --keylogfile "$T/keys.log" --keys-row boringssl-android13
 	curl -sk --http1.1 "https://127.0.0.1:$port/a" -o /dev/null
 	curl -sk --http1.1 --tls-max 1.2 "https://127.0.0.1:$port/b" -o /dev/null
-	keys_cap_stop
+	cap_stop
 	grep -Eq 'key log: offsets row boringssl-android13 is wrong for this library: it read client random [0-9a-f]{8}\.\.\. for pid [0-9]+, whose ClientHello carried another: no TLS keys' "$T/cap.err"
 	[ ! -s "$T/keys.log" ]
 	[ -z "$(ec-dump --json "$T/out.pb" | jq -r 'select(.record_kind=="RECORD_KIND_KEYLOG") | .run_log')" ]
@@ -204,12 +140,12 @@ uris() { # PCAP KEYLOG
 	bg_start nghttpd -a 127.0.0.1 -d "$T/www" "$port" \
 		"$BATS_FILE_TMPDIR/key.pem" "$BATS_FILE_TMPDIR/cert.pem"
 	wait_port "$port"
-	pcap_start "$port" "$T/lo.pcap"
-	keys_cap_start --keylogfile "$T/keys.log"
+	tcpdump_start "$port" "$T/lo.pcap"
+	cap_start --keylogfile "$T/keys.log"
 	run curl -sk --http2 "https://127.0.0.1:$port/index.html"
 	assert_output "hello keys"
-	keys_cap_stop
-	pcap_stop
+	cap_stop
+	tcpdump_stop
 	# both processes were captured (other programs on the machine may be
 	# too: look at this port's connection only), so both read its secrets
 	[ "$(ec-dump --json "$T/out.pb" | jq -r "select(.event_payload) | .event_payload |
@@ -231,9 +167,9 @@ uris() { # PCAP KEYLOG
 	T=$BATS_TEST_TMPDIR
 	lib=/usr/lib/x86_64-linux-gnu/android/libssl.so.0
 	port=$(free_port)
-	s_server_on "$port"
-	pcap_start "$port" "$T/lo.pcap"
-	keys_cap_start --libssl "$lib" --keylogfile "$T/keys.log" --keys-cache "$T/kc"
+	s_server_start "$port"
+	tcpdump_start "$port" "$T/lo.pcap"
+	cap_start --libssl "$lib" --keylogfile "$T/keys.log" --keys-cache "$T/kc"
 	grep -q 'target .* (BoringSSL)' "$T/cap.err"
 	grep -q 'key log: calibrated for build-id ' "$T/cap.err"
 	grep -q 'key log: the handshake secrets and their inputs are not kept' "$T/cap.err"
@@ -242,8 +178,8 @@ uris() { # PCAP KEYLOG
 			SSLKEYLOGFILE="$T/bssl.log" timeout 10 bssl-tool client \
 				-connect "127.0.0.1:$port" -max-version $v >"$T/out.$v" 2>&1
 	done
-	keys_cap_stop
-	pcap_stop
+	cap_stop
+	tcpdump_stop
 	grep -q 'Version: TLSv1.3' "$T/out.tls1.3"
 	grep -q 'Version: TLSv1.2' "$T/out.tls1.2"
 	# TLS 1.3: the traffic and exporter secrets (the handshake ones are gone

@@ -2,10 +2,10 @@
 # ec-capture libtls: a libtls client (tests/peers/libtls-get.c) against
 # openssl s_server on loopback (needs root; libtls26, libtls-dev).
 
-load modhelpers
+load helpers
 
 setup_file() {
-	test_cert
+	make_cert "$BATS_FILE_TMPDIR"
 	cc -O1 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/libtls-get" \
 		"$EC_ROOT/tests/peers/libtls-get.c" -ltls 2>"$BATS_FILE_TMPDIR/cc.err" || true
 }

@@ -6,14 +6,11 @@
 
 load helpers
 
-PY=/usr/bin/python3
-WSC=$EC_ROOT/tests/py/ws_client.py
 ORIGIN=$EC_ROOT/tests/py/live_origin.py
 
 setup() {
 	T=$BATS_TEST_TMPDIR
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	make_cert "$T"
 	PORT=$(free_port)
 	bg_start $PY "$ORIGIN" "$PORT" "$T/cert.pem" "$T/key.pem" "$T/release"
 	wait_port "$PORT"
@@ -25,60 +22,41 @@ teardown() {
 }
 
 # `ec-capture tls -t curl` into the pipeline $1 (a shell command reading
-# the capture on stdin); waits until the probes are attached. $CAP: its pid.
+# the capture on stdin); waits until the probes are attached. $CAP_PID: its pid.
 live_start() {
 	require_root
 	mkfifo "$T/cap"
 	bg_start bash -c "exec <'$T/cap'; $1"
-	ec-capture tls -t curl --heartbeat 0 >"$T/cap" 2>"$T/cap.err" &
-	CAP=$!
-	EC_PIDS="${EC_PIDS:-} $CAP"
-	local i
-	for i in $(seq 1 400); do
-		grep -q capturing "$T/cap.err" 2>/dev/null && return 0
-		kill -0 "$CAP" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/cap.err" >&2
-	return 1
+	cap_bg capturing "$T/cap" ec-capture tls -t curl --heartbeat 0
 }
 
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
 
-# Poll (10 ms steps, up to $3 ms after $2) until FILE $1 has a line matching
-# the extended regex $4; prints the ms it took from $2.
-seen_within() {
-	local file=$1 t0=$2 limit=$3 re=$4 t
+# Poll (10 ms steps, up to $4 ms after $3) until FILE $2 has a line that
+# grep with the options $1 finds for the pattern $5; prints the ms it took
+# from $3.
+within() {
+	local opts=$1 file=$2 t0=$3 limit=$4 pat=$5 t
 	while :; do
 		t=$(now_ms)
-		if grep -Eq -- "$re" "$file" 2>/dev/null; then
+		if grep -q "$opts" -- "$pat" "$file" 2>/dev/null; then
 			echo $((t - t0))
 			return 0
 		fi
 		[ $((t - t0)) -gt "$limit" ] && break
 		sleep 0.01
 	done
-	echo "not in $file after ${limit} ms: $re" >&2
+	echo "not in $file after ${limit} ms: $pat" >&2
 	return 1
 }
 
+# seen_within FILE T0 LIMIT-MS EXTENDED-REGEX
+seen_within() { within -E "$@"; }
+
 # seen_within for a fixed string in a binary file (the pcapng ec-dump wrote).
-grep_within() {
-	local file=$1 t0=$2 limit=$3 str=$4 t
-	while :; do
-		t=$(now_ms)
-		if grep -aFq -- "$str" "$file" 2>/dev/null; then
-			echo $((t - t0))
-			return 0
-		fi
-		[ $((t - t0)) -gt "$limit" ] && break
-		sleep 0.01
-	done
-	echo "not in $file after ${limit} ms: $str" >&2
-	return 1
-}
+grep_within() { within -aF "$@"; }
 
 # One curl request during the capture; fail unless FILE shows its request
 # and response within 1 s, the capture still running.
@@ -91,7 +69,7 @@ request_shows_in() {
 	echo "request seen after $ms ms" >&3
 	ms=$(seen_within "$file" "$t0" 1000 "$4")
 	echo "response seen after $ms ms" >&3
-	kill -0 "$CAP" # the capture still runs: nothing waited for its end
+	kill -0 "$CAP_PID" # the capture still runs: nothing waited for its end
 }
 
 @test "live: ec-capture tls | ec-parse | ec-serve: curl's request reaches a WebSocket client in under 1 s" {
@@ -121,7 +99,7 @@ request_shows_in() {
 		sleep 0.01
 	done
 	jq -c "$resp" "$T/events.jsonl" | grep -q .
-	kill -0 "$CAP"
+	kill -0 "$CAP_PID"
 }
 
 @test "live: ec-capture tls | ec-parse | ec-dump > FILE: the request is in FILE in under 1 s" {
@@ -170,7 +148,7 @@ request_shows_in() {
 	EC_PIDS="$EC_PIDS $!"
 	ms=$(grep_within "$T/live.pcapng" "$t0" 1000 'data: first')
 	echo "first event of an open response out after $ms ms" >&3
-	kill -0 "$CAP"
+	kill -0 "$CAP_PID"
 }
 
 @test "live: a server-sent-events response shows its first event through ec-parse while still open" {
@@ -190,7 +168,7 @@ request_shows_in() {
 	wait "$SSE"
 	seen_within "$T/out.txt" "$t0" 35000 '^data: second' >/dev/null
 	seen_within "$T/out.txt" "$t0" 35000 'http1-response .* part=[0-9]+ last' >/dev/null
-	kill -0 "$CAP"
+	kill -0 "$CAP_PID"
 }
 
 # The stream tools without a capture: records written into a FIFO that stays

@@ -4,10 +4,6 @@
 
 load helpers
 
-teardown() {
-	bg_stop_all
-}
-
 setup() {
 	h1=$BATS_TEST_TMPDIR/h1.pb
 	ec-gen --seed 3 --total-conns 40 --conns 6 --max-body 3000 --heartbeat 25 > "$h1"
@@ -153,27 +149,19 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 @test "live: ec-capture tls | ec-parse | ec-dump shows one request and one response per curl call" {
 	require_root
 	T=$BATS_TEST_TMPDIR
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	make_cert "$T"
 	port=$(free_port)
-	bg_start /usr/bin/python3 "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
+	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
 	wait_port "$port"
 	mkfifo "$T/records"
-	ec-capture tls -t curl --heartbeat 0 > "$T/records" 2> "$T/cap.err" &
-	cap=$!
-	EC_PIDS="${EC_PIDS:-} $cap"
 	bg_start sh -c "ec-parse < '$T/records' | ec-dump > '$T/out.txt'"
-	for _ in $(seq 1 200); do
-		grep -q capturing "$T/cap.err" && break
-		sleep 0.05
-	done
-	grep -q capturing "$T/cap.err"
+	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
 	for path in plain chunked gzip; do
 		curl -sk --http1.1 "https://127.0.0.1:$port/$path" -o /dev/null
 	done
 	sleep 0.3
-	kill -INT "$cap"
-	wait "$cap"
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID"
 	for _ in $(seq 1 100); do
 		grep -q 'origin=ec-parse' "$T/out.txt" 2>/dev/null && break
 		sleep 0.05

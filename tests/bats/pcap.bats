@@ -8,68 +8,27 @@
 load helpers
 
 setup_file() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
+# The helpers (cap_start, s_server_start, wait_port) run in $NETNS.
 setup() {
 	T=$BATS_TEST_TMPDIR
-	NS=
+	NETNS=
 	[ "$(id -u)" = 0 ] || return 0
-	NS=ecpcap$$x$BATS_TEST_NUMBER
-	ip netns add "$NS"
-	ip netns exec "$NS" ip link set lo up
+	NETNS=ecpcap$$x$BATS_TEST_NUMBER
+	ip netns add "$NETNS"
+	ip netns exec "$NETNS" ip link set lo up
 }
 
 teardown() {
-	[ -n "${CAP_PID:-}" ] && kill -INT "$CAP_PID" 2>/dev/null || true
 	bg_stop_all
-	[ -n "$NS" ] && ip netns delete "$NS" 2>/dev/null || true
+	[ -n "$NETNS" ] && ip netns delete "$NETNS" 2>/dev/null || true
 }
 
 # a command in the test's network namespace
 nx() {
-	ip netns exec "$NS" "$@"
-}
-
-# ec-capture tls OPTIONS... in the namespace in the background, records in
-# $T/out.pb, log in $T/cap.err; returns once it captures.
-cap_start() {
-	ip netns exec "$NS" ec-capture tls "$@" >"$T/out.pb" 2>"$T/cap.err" &
-	CAP_PID=$!
-	EC_PIDS="${EC_PIDS:-} $CAP_PID"
-	local i
-	for i in $(seq 1 200); do
-		grep -q 'capturing' "$T/cap.err" 2>/dev/null && return 0
-		kill -0 "$CAP_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$T/cap.err" >&2
-	return 1
-}
-
-cap_stop() {
-	sleep 0.1
-	kill -INT "$CAP_PID"
-	local i
-	for i in $(seq 1 100); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$CAP_PID"
-	local rc=$?
-	CAP_PID=
-	[ "$rc" = 0 ] || { cat "$T/cap.err" >&2; return 1; }
-}
-
-s_server_start() { # PORT [ADDR]
-	bg_start ip netns exec "$NS" openssl s_server -accept "${2:-127.0.0.1}:$1" \
-		-cert "$BATS_FILE_TMPDIR/cert.pem" -key "$BATS_FILE_TMPDIR/key.pem" -www -quiet \
-		</dev/null >/dev/null 2>&1
-	local i
-	for i in $(seq 1 100); do
-		nx ss -Htln "sport = :$1" | grep -q . && return 0
-		sleep 0.05
-	done
-	echo "port $1 never opened" >&2
-	return 1
+	ip netns exec "$NETNS" "$@"
 }
 
 # lo's qdiscs and TC filters, to compare before and after a capture
@@ -81,7 +40,7 @@ tc_state() {
 
 # curl_get VERSION-OPTIONS PATH OUT: curl in the namespace; its pid in OUT.pid
 curl_get() {
-	ip netns exec "$NS" curl -sk --http1.1 $1 "https://127.0.0.1:$port$2" -o "$3" &
+	ip netns exec "$NETNS" curl -sk --http1.1 $1 "https://127.0.0.1:$port$2" -o "$3" &
 	echo $! >"$3.pid"
 	wait $!
 }
@@ -148,7 +107,7 @@ curl_get() {
 	port=4433
 	s_server_start "$port" "[::1]"
 	cap_start --pcap "$T/lo.pcapng" --ifname lo ip6 and tcp port "$port"
-	ip netns exec "$NS" curl -sk --http1.1 "https://[::1]:$port/six" -o "$T/b6" &
+	ip netns exec "$NETNS" curl -sk --http1.1 "https://[::1]:$port/six" -o "$T/b6" &
 	cpid=$!
 	wait $cpid
 	cap_stop
@@ -222,7 +181,7 @@ curl_get() {
 	require_root
 	before=$(tc_state)
 	# head exits after the first bytes: ec-capture sees EPIPE and stops
-	timeout 20 ip netns exec "$NS" bash -c \
+	timeout 20 ip netns exec "$NETNS" bash -c \
 		"ec-capture tls --heartbeat 1 --pcap '$T/lo.pcapng' --ifname lo 2>'$T/cap.err' | head -c 10 >/dev/null"
 	grep -q 'pcap: .* packets written' "$T/cap.err"
 	[ "$(tc_state)" = "$before" ]

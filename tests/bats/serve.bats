@@ -3,64 +3,18 @@
 
 load helpers
 
-PY=/usr/bin/python3
-WSC=$EC_ROOT/tests/py/ws_client.py
 FAKE=$EC_ROOT/tests/py/fake_control.py
 PACE=$EC_ROOT/tests/py/pace.py
 
 setup_file() {
 	ec-gen --records 2000 >"$BATS_FILE_TMPDIR/small.pb"
 	ec-gen --records 100000 >"$BATS_FILE_TMPDIR/big.pb"
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
 teardown() {
 	exec 7>&- 2>/dev/null || true
 	bg_stop_all
-}
-
-# Start ec-serve reading the FIFO $T/in (held open on fd 7) with extra options;
-# $WS / $API are the ports, $SERVE_PID its pid, stderr in $T/serve.err.
-serve_start() {
-	T=$BATS_TEST_TMPDIR
-	WS=$(free_port)
-	API=$(free_port)
-	while [ "$API" = "$WS" ]; do API=$(free_port); done
-	mkfifo "$T/in"
-	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" "$@" \
-		<"$T/in" >"$T/serve.out" 2>"$T/serve.err" 7>&- &
-	SERVE_PID=$!
-	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
-	exec 7>"$T/in"
-	wait_port "$WS"
-	wait_port "$API"
-}
-
-# Wait (bounded) until the status shows N clients.
-wait_clients() {
-	local i
-	for i in $(seq 1 200); do
-		[ "$(curl -s "${@:2}" "${SCHEME:-http}://127.0.0.1:$API/status" | jq .clients)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	echo "never saw $1 clients" >&2
-	return 1
-}
-
-# Close the input; wait (bounded) for ec-serve to exit; its status in $SERVE_RC.
-serve_finish() {
-	exec 7>&-
-	local i
-	for i in $(seq 1 300); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
-	SERVE_RC=0
-	wait "$SERVE_PID" || SERVE_RC=$?
-}
-
-client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.json
-	local name=$1
-	shift
-	$PY "$WSC" "ws://127.0.0.1:$WS/" "$@" >"$T/$name.json" 2>"$T/$name.err" 7>&- &
-	EC_PIDS="${EC_PIDS:-} $!"
-	eval "PID_$name=$!"
 }
 
 @test "ec-serve, ec-ctl: --help, --version, bad usage exits 2 with a reason" {
@@ -371,8 +325,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 
 @test "--tls-cert/--tls-key: wss:// stream and https:// config API; the path is / (or /ws)" {
 	T=$BATS_TEST_TMPDIR
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	make_cert "$T"
 	run ec-serve --tls-cert "$T/nope.pem" --tls-key "$T/key.pem" </dev/null
 	assert_failure 2
 	assert_output --partial "nope.pem: No such file"
@@ -404,43 +357,49 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	done
 }
 
-@test "live: ec-capture tls | ec-serve, a WebSocket client sees curl's request and response" {
-	require_root
+# live_serve_start "SERVE-OPTIONS" CAPTURE-OPTIONS...: openssl s_server on
+# $port; ec-capture tls CAPTURE-OPTIONS | ec-serve SERVE-OPTIONS through the
+# FIFO $T/cap ($CAP_PID, $SERVE_PID, ports $WS and $API); returns once a
+# WebSocket client (c, its events in $T/events.jsonl) is connected.
+live_serve_start() {
+	local sopts=$1
+	shift
 	T=$BATS_TEST_TMPDIR
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
 	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
-		-www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
+	s_server_start "$port"
 	WS=$(free_port)
 	API=$(free_port)
 	mkfifo "$T/cap"
-	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" <"$T/cap" 2>"$T/serve.err" &
+	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" $sopts <"$T/cap" 2>"$T/serve.err" &
 	SERVE_PID=$!
 	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
-	ec-capture tls --heartbeat 1 >"$T/cap" 2>"$T/cap.err" &
-	cap=$!
-	EC_PIDS="${EC_PIDS:-} $cap"
-	for i in $(seq 1 200); do
-		grep -q capturing "$T/cap.err" && break
-		kill -0 "$cap" || break
-		sleep 0.05
-	done
-	grep -q capturing "$T/cap.err" || { cat "$T/cap.err"; false; }
+	cap_bg capturing "$T/cap" ec-capture tls "$@"
 	wait_port "$WS"
-	client_bg c --until-close --timeout 30 --events-out "$T/events.jsonl"
+	client_bg c --until-close --timeout 60 --events-out "$T/events.jsonl"
 	wait_clients 1
+}
+
+# SIGINT the capture: it must exit 0; then ec-serve ends (bounded) at the end
+# of its input, and the client with it.
+live_serve_stop() {
+	local i
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID"
+	CAP_PID=
+	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
+	wait "$SERVE_PID"
+	wait "$PID_c"
+}
+
+@test "live: ec-capture tls | ec-serve, a WebSocket client sees curl's request and response" {
+	require_root
+	live_serve_start "" --heartbeat 1
 	curl -sk "https://127.0.0.1:$port/live-serve" -o "$T/page" &
 	cpid=$!
 	wait "$cpid"
 	grep -q s_server "$T/page"
 	sleep 0.3
-	kill -INT "$cap"
-	wait "$cap"
-	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$SERVE_PID"
-	wait "$PID_c"
+	live_serve_stop
 	run jq -r "select(.pid == $cpid) | .pname" "$T/events.jsonl"
 	assert_line curl
 	jq -r "select(.pid == $cpid) | .payload" "$T/events.jsonl" | grep -q '^GET /live-serve HTTP/1.1'
@@ -471,32 +430,7 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 @test "live retarget: ec-ctl tls --pid A keeps only A's traffic, --pid 0 both again, no restart, nothing lost for A" {
 	require_root
 	ec-capture tls --help | grep -q -- --control || skip "ec-capture has no --control"
-	T=$BATS_TEST_TMPDIR
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
-		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
-	port=$(free_port)
-	bg_start openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
-		-www -quiet </dev/null >/dev/null 2>&1
-	wait_port "$port"
-	WS=$(free_port)
-	API=$(free_port)
-	mkfifo "$T/cap"
-	ec-serve --ws "127.0.0.1:$WS" --listen "127.0.0.1:$API" --capture-control "$T/ctl.sock" \
-		<"$T/cap" 2>"$T/serve.err" &
-	SERVE_PID=$!
-	EC_PIDS="${EC_PIDS:-} $SERVE_PID"
-	ec-capture tls --control="$T/ctl.sock" >"$T/cap" 2>"$T/cap.err" &
-	cap=$!
-	EC_PIDS="${EC_PIDS:-} $cap"
-	for i in $(seq 1 200); do
-		grep -q capturing "$T/cap.err" && break
-		kill -0 "$cap" || break
-		sleep 0.05
-	done
-	grep -q capturing "$T/cap.err" || { cat "$T/cap.err"; false; }
-	wait_port "$WS"
-	client_bg c --until-close --timeout 60 --events-out "$T/events.jsonl"
-	wait_clients 1
+	live_serve_start "--capture-control $BATS_TEST_TMPDIR/ctl.sock" --control="$BATS_TEST_TMPDIR/ctl.sock"
 	# two long-lived curls, 10 requests/s each, one connection per request
 	curl -sk --rate 10/s "https://127.0.0.1:$port/A[1-150]" -o /dev/null &
 	A=$!
@@ -517,12 +451,8 @@ client_bg() { # NAME ARGS...: a WS client in the background, summary in $T/NAME.
 	sleep 1.5
 	t3=$(date +%s%N)
 	kill "$A" "$B" 2>/dev/null || true
-	kill -0 "$cap" # the same capture all along
-	kill -INT "$cap"
-	wait "$cap"
-	for i in $(seq 1 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.05; done
-	wait "$SERVE_PID"
-	wait "$PID_c"
+	kill -0 "$CAP_PID" # the same capture all along
+	live_serve_stop
 	grep -q "control: config applied; filters: pid=$A" "$T/cap.err"
 	g=300000000 # 0.3 s around each switch
 	# while the filter held, nothing but A (from any process)

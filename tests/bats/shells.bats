@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # ec-capture bash / zsh: interactive shells driven through a pty (needs root).
 
-load modhelpers
+load helpers
 
 # shell_run SHELL-COMMAND: run an interactive shell on a pty (script), feeding it
 # the lines on stdin; bounded in time.

@@ -3,7 +3,7 @@
 # Each server is started once for the file, on a private data directory and a
 # Unix socket only, and stopped by its PID.
 
-load modhelpers
+load helpers
 
 PGBIN=
 setup_file() {

@@ -2,10 +2,10 @@
 # ec-capture gnutls / nss: gnutls-cli and NSS's tstclnt against openssl s_server
 # on loopback (needs root).
 
-load modhelpers
+load helpers
 
 setup_file() {
-	test_cert
+	make_cert "$BATS_FILE_TMPDIR"
 }
 
 # client gnutls|nss PORT PATH: one HTTP/1.0 request over TLS; sets cpid.

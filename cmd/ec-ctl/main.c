@@ -135,7 +135,7 @@ static int integer(cJSON *o, const char *key, const char *s)
 {
 	long long v;
 	/* the range is the server's to check: it answers code 5 with the reason */
-	if (ec_parse_int(s, -9007199254740991ll, 9007199254740991ll, &v)) {
+	if (ec_util_parse_int(s, -9007199254740991ll, 9007199254740991ll, &v)) {
 		ec_warn("%s \"%s\": expected a whole number", ec_opt_current(), s);
 		return 2;
 	}
@@ -191,7 +191,7 @@ static int where(void *ctx, int key, const char *arg)
 		a->token = arg;
 		return 0;
 	case O_TIMEOUT:
-		if (ec_parse_int(arg, 1, 3600, &v)) {
+		if (ec_util_parse_int(arg, 1, 3600, &v)) {
 			ec_warn("--timeout \"%s\": expected seconds, 1-3600", arg);
 			return 2;
 		}

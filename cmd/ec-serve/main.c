@@ -59,7 +59,7 @@ static const struct ec_opt opts[] = {
 static int num(const char *s, long long min, long long max, int *out)
 {
 	long long v;
-	if (ec_parse_int(s, min, max, &v)) {
+	if (ec_util_parse_int(s, min, max, &v)) {
 		ec_warn("%s \"%s\": expected a whole number in %lld-%lld", ec_opt_current(), s, min,
 			max);
 		return 2;
@@ -108,7 +108,7 @@ static int option(void *ctx, int key, const char *arg)
 		o->queue_max = (size_t)n;
 		return 0;
 	case O_QBYTES:
-		if (ec_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
+		if (ec_util_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
 			ec_warn("--queue-bytes \"%s\": expected a size like 4096, 64k or 16M, from "
 				"1024 to %llu",
 				arg, 1ull << 34);

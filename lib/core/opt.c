@@ -145,7 +145,7 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 
 int ec_opt_int(const char *arg, long long min, long long max, const char *what, long long *out)
 {
-	if (ec_parse_int(arg, min, max, out)) {
+	if (ec_util_parse_int(arg, min, max, out)) {
 		ec_warn("%s: '%s' is not %s", current, arg, what);
 		return 2;
 	}
@@ -154,7 +154,7 @@ int ec_opt_int(const char *arg, long long min, long long max, const char *what, 
 
 int ec_opt_size(const char *arg, uint64_t min, uint64_t max, const char *what, uint64_t *out)
 {
-	if (ec_parse_size(arg, out) || *out < min || *out > max) {
+	if (ec_util_parse_size(arg, out) || *out < min || *out > max) {
 		ec_warn("%s: '%s' is not %s", current, arg, what);
 		return 2;
 	}

@@ -372,7 +372,7 @@ int ec_record_source_parse(const char *s)
 int ec_record_type_parse(const char *s)
 {
 	long long v;
-	if (ec_parse_int(s, 0, 5, &v) == 0)
+	if (ec_util_parse_int(s, 0, 5, &v) == 0)
 		return (int)v;
 	for (size_t i = 0; i < sizeof type_names / sizeof *type_names; i++)
 		if (!strcasecmp(s, type_names[i]))

@@ -39,7 +39,7 @@ struct ec_reader {
 int ec_stream_parse_max(const char *s, size_t *out)
 {
 	uint64_t v;
-	if (ec_parse_size(s, &v) || v < EC_STREAM_MAX_MIN || v > EC_STREAM_MAX_LIMIT)
+	if (ec_util_parse_size(s, &v) || v < EC_STREAM_MAX_MIN || v > EC_STREAM_MAX_LIMIT)
 		return EC_ERR_INVAL;
 	*out = (size_t)v;
 	return 0;

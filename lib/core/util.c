@@ -97,7 +97,7 @@ void ec_version(void)
 	exit(0);
 }
 
-int ec_parse_size(const char *s, uint64_t *out)
+int ec_util_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
@@ -130,7 +130,7 @@ int ec_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int ec_parse_int(const char *s, long long min, long long max, long long *out)
+int ec_util_parse_int(const char *s, long long min, long long max, long long *out)
 {
 	char *end;
 	errno = 0;

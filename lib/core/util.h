@@ -22,9 +22,9 @@ char *ec_xstrdup(const char *s);
 void ec_version(void) __attribute__((noreturn));
 
 /* Parse an unsigned integer with optional k/M/G suffix (powers of 1024). */
-int ec_parse_size(const char *s, uint64_t *out);
+int ec_util_parse_size(const char *s, uint64_t *out);
 /* Parse a decimal integer in [min, max]. */
-int ec_parse_int(const char *s, long long min, long long max, long long *out);
+int ec_util_parse_int(const char *s, long long min, long long max, long long *out);
 
 /*
  * The value of an option getopt_long declares optional_argument: getopt

@@ -172,7 +172,7 @@ int ec_serve_parse_addr(const char *s, char *host, size_t hostlen, int *port, ch
 	memcpy(ps, colon + 1, pl);
 	ps[pl] = 0;
 	long long v;
-	if (ec_parse_int(ps, 1, 65535, &v)) {
+	if (ec_util_parse_int(ps, 1, 65535, &v)) {
 		snprintf(err, errlen, "\"%s\": port \"%s\" is not a number in 1-65535", s, ps);
 		return -1;
 	}

@@ -323,7 +323,7 @@ static void usage(void)
 static uint64_t num(const char *s, const char *what)
 {
 	uint64_t v;
-	if (ec_parse_size(s, &v))
+	if (ec_util_parse_size(s, &v))
 		ec_die(2, "%s: '%s' is not a number (e.g. 100, 64k, 1G)", what, s);
 	return v;
 }

@@ -17,22 +17,22 @@ static void sizes(void **state)
 {
 	(void)state;
 	uint64_t v;
-	assert_int_equal(ec_parse_size("64k", &v), 0);
+	assert_int_equal(ec_util_parse_size("64k", &v), 0);
 	assert_int_equal(v, 65536);
-	assert_int_equal(ec_parse_size("16M", &v), 0);
+	assert_int_equal(ec_util_parse_size("16M", &v), 0);
 	assert_int_equal(v, 16u << 20);
-	assert_int_equal(ec_parse_size("1G", &v), 0);
+	assert_int_equal(ec_util_parse_size("1G", &v), 0);
 	assert_int_equal(v, 1u << 30);
-	assert_int_equal(ec_parse_size("12", &v), 0);
+	assert_int_equal(ec_util_parse_size("12", &v), 0);
 	assert_int_equal(v, 12);
-	assert_int_equal(ec_parse_size("", &v), EC_ERR_INVAL);
-	assert_int_equal(ec_parse_size("-1", &v), EC_ERR_INVAL);
-	assert_int_equal(ec_parse_size("5x", &v), EC_ERR_INVAL);
-	assert_int_equal(ec_parse_size("99999999999999999999", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_size("", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_size("-1", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_size("5x", &v), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_size("99999999999999999999", &v), EC_ERR_INVAL);
 	long long i;
-	assert_int_equal(ec_parse_int("42", 0, 100, &i), 0);
-	assert_int_equal(ec_parse_int("101", 0, 100, &i), EC_ERR_INVAL);
-	assert_int_equal(ec_parse_int("4 2", 0, 100, &i), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_int("42", 0, 100, &i), 0);
+	assert_int_equal(ec_util_parse_int("101", 0, 100, &i), EC_ERR_INVAL);
+	assert_int_equal(ec_util_parse_int("4 2", 0, 100, &i), EC_ERR_INVAL);
 }
 
 static void base64(void **state)

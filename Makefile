@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # ec: build every tool into bin/, the shared code into build/libec.a.
 # Everything is found by wildcard, so a new lib/X.c, cmd/X/, bpf/X.bpf.c,
 # tests/unit/test_X.c or tests/fuzz/fuzz_X.c needs no edit here.

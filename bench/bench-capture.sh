@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture tls: HTTPS request rate of a fixed local load (h2load against
 # nghttpd over TLS, HTTP/2, one request at a time per connection) measured
 # in one run unattached, with `ec-capture tls > /dev/null` attached, and with

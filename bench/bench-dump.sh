@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-dump throughput on generated streams, as a ratio to cat of the same
 # file, measured in one run. "pipe" feeds both through a pipe (how the tools
 # are used); "file" reads the file directly (cat then copies from the page

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # End-to-end latency of the live path: from a client's SSL_write returning
 # to the record arriving at a WebSocket client through
 #   ec-capture tls | ec-parse | ec-serve

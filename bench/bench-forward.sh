@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-forward: requests/s replayed straight to a local origin (no proxy) at
 # concurrency 16, and ec-forward's own CPU per request (getrusage, printed
 # in its summary line, cross-checked with /usr/bin/time). The origin is

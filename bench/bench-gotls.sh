@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture gotls: cost per hooked crypto/tls call on a Go TLS ping-pong
 # (tests/go/gotls-bench.go: 64-byte Write + Read, both ends in one process),
 # against the same uprobes running an empty program (--empty-probes), in the

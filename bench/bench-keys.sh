@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Key offsets calibration (lib/capture/sslcal.h): the time ec-capture takes to learn
 # the installed libssl's row (cold: the sandboxed helper runs the library)
 # and to find it again in the cache, as ec-capture itself reports it, median

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture modules (bash, zsh, mysqld, postgres, gnutls, nss): the cost of
 # each hooked call path with the module attached, against the same uprobes
 # running an empty program (--empty-probes) and against no probe at all, in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-parse throughput on the generated HTTP/1 + HTTP/2 stream (>= 1 GB,
 # 2000 connections at a time), as a ratio to `cat F | cat` of the same file
 # measured in the same run; messages/s; peak RSS (/usr/bin/time -v). Then

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture tls --pcap: TC capture of a TCP stream of small packets on lo
 # (TCP_NODELAY 512-byte sends from python3), filtered to its port. Reports
 # the sender's packet rate, packets written and lost. Needs root; runs in

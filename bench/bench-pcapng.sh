@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-dump --pcapng throughput on the generated streams, as a ratio to
 # `cat F | cat > /dev/null` of the same file in the same run (target >= 0.5).
 # Input through a pipe, as the tools are used; the pcapng goes to /dev/null

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-serve: (1) records/s from stdin to 8 WebSocket clients: 500 000 event
 # records (200-byte payloads) fed as fast as possible, timed from the first
 # byte written to the last message received by the last client, nothing

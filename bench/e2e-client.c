@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * bench helper for bench/bench-e2e.sh: N HTTPS requests at R requests/s
  * over one keep-alive TLS connection on 127.0.0.1, to a server thread of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * GnuTLS ping-pong for bench/bench-modules.sh: a client and a server thread
  * over a socketpair (anonymous ECDH, no certificates), ROUNDS round trips of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared by bench/*.sh: paths, the generated 1 GB stream, timing helpers.
 BENCH_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$BENCH_ROOT/bin:$BENCH_ROOT/build/rel/tests:$PATH"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * NSPR loop for bench/bench-modules.sh: ROUNDS PR_Write + PR_Read of 64
  * bytes through an NSPR pipe (not an SSL socket: the nss module's probes

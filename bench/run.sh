@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # make bench: every bench/bench-*.sh, one after the other (they share the
 # generated stream). Figures are ratios measured in the same run.
 set -u

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * bench helper: the CPU cost of one SSL call. One thread owns both ends of
  * a TLS connection over TCP on 127.0.0.1 and does N rounds of SSL_write

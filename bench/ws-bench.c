@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ws-bench: the two ends of bench/bench-serve.sh.
  *

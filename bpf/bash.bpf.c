@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture bash: the command lines an interactive bash reads, with the
  * return code of the command.

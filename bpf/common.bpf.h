@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Maps and helpers every ec-capture probe shares: the ring buffer with
  * adaptive wakeups, the filter settings (pid, uid, comm), the per-CPU lost

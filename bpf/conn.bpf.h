@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Connections of the TLS modules: the 4-tuple of a socket fd from a CO-RE
  * walk fd -> file -> socket -> sock (bpf/sock.bpf.h), an id and a sequence

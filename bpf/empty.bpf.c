@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture MODULE --empty-probes: a program that does nothing, attached
  * on the module's uprobes instead of its own, to measure what a uprobe hit

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one event every ec-capture probe sends through the ring buffer, and
  * the settings every probe reads: bpf/common.bpf.h on the kernel side,

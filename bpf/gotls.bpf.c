@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture gotls: plaintext of Go crypto/tls, from plain uprobes only.
  *

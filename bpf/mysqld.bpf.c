@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture mysqld: the text queries (COM_QUERY) a MySQL/MariaDB server
  * executes, with dispatch_command's return value.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ec-capture mysqld: limits shared by bpf/mysqld.bpf.c and cmd/ec-capture/mysqld.c. */
 #ifndef EC_BPF_MYSQLD_H
 #define EC_BPF_MYSQLD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* NSPR constants bpf/tlslib.bpf.c reads NSS sockets with. */
 #ifndef EC_BPF_NSS_H
 #define EC_BPF_NSS_H

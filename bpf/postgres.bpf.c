@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture postgres: the queries a PostgreSQL backend runs, with the
  * SQLSTATE of the ones that fail.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ec-capture postgres: limits shared by bpf/postgres.bpf.c and cmd/ec-capture/postgres.c. */
 #ifndef EC_BPF_POSTGRES_H
 #define EC_BPF_POSTGRES_H

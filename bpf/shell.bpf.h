@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shells (bash, zsh): a command line waits, one per shell process, for the
  * return code of the command it ran; it is sent when that is known, or when

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ec-capture bash, zsh: limits shared by bpf/shell.bpf.h and the modules. */
 #ifndef EC_BPF_SHELL_H
 #define EC_BPF_SHELL_H

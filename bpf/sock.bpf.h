@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shared by the capture programs: the struct sock behind a file descriptor
  * of the current task (CO-RE walk task -> files -> fdt -> file -> socket)

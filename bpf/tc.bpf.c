@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture tls --pcap: TC clsact ingress and egress programs that copy
  * each packet (up to the snap length) into a ring buffer and let it pass.

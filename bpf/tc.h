@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The packet sample ec-capture's TC programs send through the ring buffer,
  * shared by bpf/tc.bpf.c and cmd/ec-capture/pcap.c (wire struct and limits

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture tls: plaintext of OpenSSL/BoringSSL SSL_read/SSL_write (and the
  * _ex variants) through bpf/tlscall.bpf.h, plus what is OpenSSL's own: the

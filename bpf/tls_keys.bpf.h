@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Read the TLS key material of one OpenSSL connection (struct tls_keys) from
  * the hooked process, following the byte offsets of a struct tls_ssl_offsets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TLS key material read out of a live OpenSSL connection object.
  *
  * Shared by the BPF side (bpf/tls_keys.bpf.h, called from bpf/tls.bpf.c)

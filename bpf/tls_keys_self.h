@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The BPF key reader (tls_keys.bpf.h) run in user space on the process's
  * own memory: the calibration helper (libexec/ec-sslcal.c) and the unit
  * test read SSL objects with the very code the kernel runs.  A faulting

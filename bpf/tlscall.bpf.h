@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * One read/write call of a TLS library (OpenSSL, GnuTLS, NSS, libtls...),
  * the way bcc's sslsniff drives three libraries from one program: the

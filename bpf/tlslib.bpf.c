@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture's TLS-library modules other than OpenSSL, one program for all
  * as bcc's sslsniff: each module attaches the entry and return programs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ec-sslcal: learns where an OpenSSL-family library keeps each TLS secret,
  * by running it.  ec-capture runs this program inside the calibration
  * sandbox (lib/capture/sslcal.c: no privileges, no network, read-only, seccomp, time

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # make demo: capture curl's HTTPS request and response with ec-capture and
 # show them with ec-dump. Starts a local openssl s_server -WWW (throwaway cert,
 # free port on 127.0.0.1), stops everything it started by PID.

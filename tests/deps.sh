@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Install the Debian packages listed in .ci/packages (and .ci/packages.d/*)
 # that are missing. Idempotent and quiet; needs root to install.
 set -eu

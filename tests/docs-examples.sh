@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
 # Docs are code: every command line in README.md and docs/*.md that starts
 # with an ec- tool (after an optional "sudo" or "$ ") is run here, as
 # written: the lines of fenced code blocks and of indented (4 spaces) ones;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Run the golden tests listed in tests/TESTLIST. --update rewrites the
 # expected files (review the diff before committing them).
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Write two tiny Go-shaped ELF files for lib/capture/goelf's unit test and fuzz corpus:
 tests/fuzz/corpus/goelf/mini.elf (with section headers: .text, .gopclntab,
 .go.buildinfo) and mini-noshdr.elf (the same bytes without section headers,

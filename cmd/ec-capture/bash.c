@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture bash: load bpf/bash.bpf.c, hook readline and execute_command in
  * the bash binary, and write each command line as an Event record (source

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture gotls: find crypto/tls in a Go binary (symbols or, stripped,
  * the pclntab), hook it with plain uprobes (entries after Go's stack check,

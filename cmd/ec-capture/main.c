@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ec-capture: capture plaintext with eBPF and write it as records. */
 #include <stdio.h>
 #include <string.h>

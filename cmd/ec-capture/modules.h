@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* ec-capture's modules: one spec each over the runner (lib/capture/mod.h). */
 #ifndef EC_CAPTURE_MODULES_H
 #define EC_CAPTURE_MODULES_H

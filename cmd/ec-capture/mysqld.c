@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture mysqld: load bpf/mysqld.bpf.c, hook dispatch_command in the
  * MySQL/MariaDB server binary, and write each text query as an Event record

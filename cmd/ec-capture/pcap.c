@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture tls --pcap: TC clsact programs (bpf/tc.bpf.c) copy packets into
  * a ring buffer; here they are filtered with a libpcap-compiled filter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ec-capture tls --pcap FILE --ifname IF [FILTER]: the real (encrypted)
  * packets of an interface from TC programs (bpf/tc.bpf.c), written

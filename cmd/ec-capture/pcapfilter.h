@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A pcap-filter(7) expression compiled by libpcap and run in user space
  * with pcap_offline_filter. In its own file: <pcap/bpf.h> and <linux/bpf.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture postgres: load bpf/postgres.bpf.c, hook pg_parse_query,
  * errstart/errcode and ReadyForQuery in the postgres server binary, and write

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture tls (openssl, boringssl): SSL_read/SSL_write and the _ex
  * variants of OpenSSL's or BoringSSL's libssl (bpf/tls.bpf.c), with the

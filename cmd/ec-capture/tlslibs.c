@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture's TLS libraries other than OpenSSL, rows of one table over one
  * BPF program (bpf/tlslib.bpf.c), as bcc's sslsniff drives three libraries:

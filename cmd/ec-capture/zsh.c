@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-capture zsh: load bpf/zsh.bpf.c, hook zleentry in the zsh binary, and
  * write each line read by the line editor as an Event record (source zsh,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-ctl: build a remote config body from flags and post it to ec-serve's
  * config API (or straight to ec-capture's --control socket); print the answer.

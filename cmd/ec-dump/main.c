@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ec-dump: print a record stream as text, hex or JSON. */
 #include <errno.h>
 #include <fcntl.h>

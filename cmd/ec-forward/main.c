@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-forward: replay the HTTP requests of an ec-parse stream through an
  * intercepting proxy (Burp, mitmproxy, ZAP) or to a target, with libcurl.

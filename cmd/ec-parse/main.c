@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* ec-parse: turn captured TLS fragments into typed protocol messages. */
 #include <errno.h>
 #include <fcntl.h>

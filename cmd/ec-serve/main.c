@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-serve: serve the record stream on stdin to eCaptureQ WebSocket clients
  * and expose the remote config API, relayed to ec-capture's control socket.

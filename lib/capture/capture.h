@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The user-side loop every ec-capture module shares: poll BPF ring buffers,
  * write records, send a heartbeat every N seconds with the events and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Go ELF analysis for uprobes on Go programs: the Go version a binary was
  * built with (.go.buildinfo), which calling convention its functions use,

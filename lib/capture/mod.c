@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* The runner every ec-capture module is a spec over (see mod.h). */
 #include "mod.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The one runner every ec-capture module is a spec over (bcc's sslsniff
  * drives three libraries from one program; here eight modules share one

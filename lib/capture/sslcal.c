@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Calibration of an offsets row on the target's own library: the sandbox
  * around libexec/ec-sslcal, the check of its report, the build-id cache. */
 #include "sslcal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Calibration: the offsets row (bpf/tls_keys.h) of one OpenSSL-family
  * library, learnt by running that very library file.  The helper
  * libexec/ec-sslcal.c, embedded in the tools, loads it in a sandboxed child

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* TLS key log: library version detection, the per-version offsets table and
  * NSS key log lines from the key material read by bpf/tls_keys.bpf.h. */
 #include "sslkeys.h"

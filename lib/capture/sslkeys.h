@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* TLS key log: which struct offsets fit a TLS library, and NSS key log lines
  * from the raw key material the BPF side read (bpf/tls_keys.h).
  * docs/TLS-KEYS.md explains the table and how a row is produced. */

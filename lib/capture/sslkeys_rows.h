@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The offsets table: one row per TLS library release whose private struct
  * layouts were printed by tools/ssl-offsets/gen.sh (docs/TLS-KEYS.md says how
  * to add a row).  Data only; included by lib/capture/sslkeys.c alone.  A row covers

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Offsets rows as text: one table of field names, so the writer and the
  * parser cannot drift apart. */
 #include "sslrow.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* One offsets row (struct tls_ssl_offsets, bpf/tls_keys.h) as one line of
  * text, "flags=0x41 version=16 s3=48 ...": the form a calibrated row takes in
  * the key cache and on the calibration helper's report (lib/capture/sslcal.c,

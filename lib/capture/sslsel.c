@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Which offsets row reads the keys, its proof, and the key log lines. */
 #include "sslsel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The key log of an OpenSSL-family capture: which offsets row reads the
  * keys of the hooked library (--keys-row, else calibrated on the library

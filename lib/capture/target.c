@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Finding what a capture module hooks: libraries, binaries, ELF functions. */
 #include "target.h"
 

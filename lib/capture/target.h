@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Finding what a capture module hooks: a library (explicit path, the one a
  * running process maps, or the system's from `ldconfig -p`), a program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A small x86-64 instruction length decoder, enough to walk a compiled
  * function instruction by instruction: find its RET instructions (return

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The remote config API's body: eCapture's JSON config (seed 000) parsed
  * and checked with cJSON, the unified response {"code","module_type","msg",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A small HTTP/1.1 server on a Unix socket (libwebsockets), serviced from a
  * capture's poll loop without blocking: ec-capture --control. Each complete

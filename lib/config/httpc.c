@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "httpc.h"
 #include "error.h"
 #include "util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A small HTTP client over libcurl for the config API: ec-serve relays
  * config bodies to ec-capture's control socket with it, ec-ctl posts them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A bounds-checked read cursor, tcpdump's extract.h idea: every parser in
  * lib/ (http1, http2, ws) reads input bytes only through these helpers, so

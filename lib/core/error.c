@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "error.h"
 
 const char *ec_strerror(int err)

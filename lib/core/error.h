@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Error codes shared by every lib/ module: negative, with ec_strerror. */
 #ifndef EC_ERROR_H
 #define EC_ERROR_H

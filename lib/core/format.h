@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Human text and JSON renderings of records (ec-dump's output). Both are
  * safe whatever the record holds: text escapes control characters and bytes

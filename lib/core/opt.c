@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Options from one table per tool: getopt_long's arrays and --help. */
 #include "opt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Command-line options from one table per tool: the table is both what
  * getopt_long parses and what --help prints, so the two cannot drift.

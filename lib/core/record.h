@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Building records: process logs, heartbeats, key-log lines and names. */
 #ifndef EC_RECORD_H
 #define EC_RECORD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The record stream: varint-length-delimited LogEntry records, the framing
  * of protobuf's writeDelimitedTo. The reader hands out records in place

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * UTF-8 for hostile bytes: a process name, a header or a payload may hold
  * anything. Records keep their proto3 string fields well-formed UTF-8

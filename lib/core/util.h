@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Tiny helpers every command uses (sbase's util). */
 #ifndef EC_UTIL_H
 #define EC_UTIL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Rendered request → replayable request. The payload is read through one
  * cursor (struct cur) whose readers check the length first; nothing else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Rebuilding a replayable HTTP request from a rendered ec-parse event
  * (type 1: HTTP/1 request, type 2: HTTP/2 request; see docs/FORWARD.md),

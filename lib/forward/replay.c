@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * The replay engine: a bounded queue filled by the caller, drained by one
  * worker thread that owns the curl multi handle. Only the worker touches

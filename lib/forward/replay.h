@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Replaying rebuilt requests with libcurl's multi interface, on a worker
  * thread so transfers progress while the caller waits for input. One

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A pcapng writer (libpcap reads pcapng but cannot write it): Section
  * Header, Interface Description, Enhanced Packet and Decryption Secrets

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "synth.h"
 #include "error.h"
 #include "record.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Records → pcapng. Plaintext capture events become synthesized
  * Ethernet/IPv4-or-IPv6/TCP packets: per connection a three-way handshake,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * HTTP/1.x message parser for one direction of a connection (push style,
  * like nghttp2's inflater: the caller owns the input, the parser keeps only

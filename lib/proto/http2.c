@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "http2.h"
 #include "cursor.h"
 #include "error.h"

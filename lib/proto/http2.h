@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * HTTP/2 frame parser for one direction of a connection: the client
  * preface, DATA, HEADERS, CONTINUATION, SETTINGS, PING, RST_STREAM, GOAWAY,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 #include "parse.h"
 #include "error.h"
 #include "http1.h"

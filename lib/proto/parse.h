@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The ec-parse filter: reads capture records, re-emits connection bytes as
  * typed protocol messages (HTTP/1 requests and responses, HTTP/2 streams,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Reassembly bookkeeping for ec-parse: one record per connection (keyed by
  * the capture's conn_id, else pid+fd, else the 4-tuple) with two directions.

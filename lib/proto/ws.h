@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * WebSocket (RFC 6455) frame parser for one direction, after an HTTP/1.1
  * 101 upgrade. Push style like lib/proto/http1: the frame header is read through

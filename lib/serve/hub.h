@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The broadcast hub behind ec-serve: records go to every client through a
  * bounded per-client queue that drops its oldest entry (and counts it)

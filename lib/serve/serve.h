@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ec-serve's engine: the record stream on an fd served to eCaptureQ
  * WebSocket clients (one binary message per serialized LogEntry) and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Key offsets calibration (lib/capture/sslcal.h): the helper that runs the target's
 # library is boxed in; a library that is no libssl, hangs, crashes, floods
 # or hogs memory costs bounded time, leaves nothing running, and the capture

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture tls against real peers on loopback (needs root: BPF + uprobes).
 
 load helpers

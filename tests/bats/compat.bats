@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Byte-level compatibility with an independent implementation: Debian's
 # python3-protobuf and protoc, with code generated from proto/ecaptureq.proto.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Docs are code: every ec- command line of README.md and docs/*.md runs as
 # written (tests/docs-examples.sh), in a private network and mount
 # namespace. Root, and under /work/notes/capture.lock: examples attach probes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-dump: golden output, every bad-input case, filters, pipes.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-forward: rebuilt requests replayed through mitmdump (Debian's mitmproxy)
 # to a local HTTPS origin, --dry-run golden output, filters, failures.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture gotls on Go HTTPS programs built here with Debian's golang-go:
 # unstripped, stripped (-s -w: functions from .gopclntab) and PIE.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 # Shared bats helpers: paths, free ports, background processes stopped by PID,
 # TLS peers, ec-capture started and stopped, ec-serve on a FIFO.
 EC_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)

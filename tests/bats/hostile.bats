@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Hostile bytes stay inert (issue 19): a process named \xff\xfe\x1b]0;PWN\x07
 # doing TLS, payloads with ESC, NUL and invalid UTF-8; every record decodes
 # with python3-protobuf and through ec-serve; ec-dump keeps the terminal

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Calibration against every OpenSSL-family build the Debian registry serves
 # (tests/sslcal/builds.sh): libssl1.1, libssl3, libssl3t64 and BoringSSL,
 # each unpacked with its own distribution's libc and run by that loader.

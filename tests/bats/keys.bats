@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture tls key log: the NSS lines read out of libssl with BPF decrypt a
 # packet capture of the same connections (tshark), TLS 1.3 and 1.2.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture libtls: a libtls client (tests/peers/libtls-get.c) against
 # openssl s_server on loopback (needs root; libtls26, libtls-dev).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # Live means live: while `ec-capture tls` runs, every stage after it passes
 # a record on as soon as its input goes quiet (issue 12). Each test makes a
 # curl request during the capture and looks for it downstream with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-parse: typed messages out of generated capture streams, pass-through,
 # desync after gaps, bounds (--max-conns, --max-body), bad input.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture tls --pcap FILE --ifname lo: the real packets with the TLS keys in
 # Decryption Secrets Blocks; tshark decrypts them with no key log option.
 # Needs root (BPF, uprobes, TC). Every test runs in its own network namespace

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-dump --pcapng / --keylog: Wireshark's own reader (tshark, capinfos,
 # editcap) checks what we write. Expected values come from the same records
 # through an independent path (ec-dump --json + tests/py/pcapng_expect.py).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-serve (eCaptureQ WebSocket stream + remote config API) and ec-ctl.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture bash / zsh: interactive shells driven through a pty (needs root).
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture mysqld / postgres: queries captured on private servers (needs root).
 # Each server is started once for the file, on a private data directory and a
 # Unix socket only, and stopped by its PID.

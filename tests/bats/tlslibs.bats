@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
 # ec-capture gnutls / nss: gnutls-cli and NSS's tstclnt against openssl s_server
 # on loopback (needs root).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * lib/config/config: any body for any module either parses (then serializes and
  * parses again to the same fields) or fails with a code and a message.

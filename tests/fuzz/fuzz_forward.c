@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * lib/forward/forward: any payload as a type 1 or 2 request either rebuilds into a
  * request whose parts are sane (then URL, curl header list, dry-run

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: Go ELF analysis (libelf + our pclntab/buildinfo parsers)
  * and the x86-64 length decoder, on arbitrary bytes. */
 #include <stdint.h>

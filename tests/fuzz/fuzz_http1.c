@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for lib/proto/http1: the input is offered in pieces (the
  * first byte picks the piece size) the way ec-parse offers reassembled

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for lib/proto/http2 (frames + nghttp2 HPACK inflation): the
  * input is offered in pieces (the first byte picks the size) as ec-parse

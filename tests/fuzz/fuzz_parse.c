@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for lib/proto/parse, the whole filter: the input is a script
  * of capture events for four connections. Each step is an op byte

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for the writer's UTF-8 rule (lib/core/record, lib/core/stream) and
  * the renderings (lib/core/format): string fields holding arbitrary bytes.

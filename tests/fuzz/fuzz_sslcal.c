@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Fuzz lib/capture/sslcal's report check and lib/capture/sslrow's parser: a calibration
  * helper's report is written by a process that ran a foreign library, so
  * every byte of it is untrusted. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Fuzz lib/capture/sslkeys: arbitrary bytes as the key material a BPF event carries
  * (struct tls_keys) and as a library version string. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* libFuzzer target: the record stream reader, decoder, resync and formatters. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target: records → synthesized TCP → pcapng. The input is a
  * record stream (varint-delimited LogEntry records); every decodable record

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target for lib/proto/ws: WebSocket frames offered in pieces (the
  * first byte picks the size), with a small payload cap so cuts happen;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Run each fuzz target for $1 seconds over its corpus (tests/fuzz/corpus/NAME).
 set -eu
 secs=$1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * ec-gen: write a deterministic record stream shaped like ec-capture's
  * output (HTTP/1.1 and HTTP/2 connections over TLS, split into fragments

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // gotls-bench: N ping-pong round trips of 64 bytes over one crypto/tls
 // connection on 127.0.0.1, client and server in this process. Each round
 // trip is 2 (*Conn).Write and at least 2 (*Conn).Read calls. Prints the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 // gotls-peer: the Go HTTPS server and client ec-capture gotls is tested on
 // (standard library only; HTTP/1.1 over crypto/tls, no HTTP/2).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * A libtls client for tests/bats/libtls.bats: one HTTP/1.0 GET PATH to
  * HOST:PORT over TLS (certificate not verified: a self-signed test server),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """A stand-in for ec-capture's --control socket in ec-serve's tests: HTTP/1.1
 over a Unix socket, answering every POST /MODULE with a config API response.
 Each request body is appended (one line: "PATH BODY") to --log.

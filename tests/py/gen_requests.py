@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Write typed request Events (ec-parse's rendering, docs/FORWARD.md) for
 ec-forward's tests, until they can come from `ec-gen | ec-parse`.
 

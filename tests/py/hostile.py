@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Hostile bytes for tests/bats/hostile.bats.
 
 server PORT CERT KEY [--count N]  a TLS server (Python's ssl, libssl) that

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """HTTPS origin for the live tests: GET /events is a server-sent-events
 response (chunked) that sends its first event, stays open until the file
 RELEASE exists (at most 30 s), then sends a second event and ends; any

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-only
 """mitmproxy addon: print each flow's request as one JSON line (method,
 scheme, host, port, path, http_version, headers in order, body base64).
 Use: mitmdump -nr FLOWS -s tests/py/mitm_flows.py -q"""

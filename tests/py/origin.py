@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """A local HTTP(S) origin for ec-forward's tests and benchmark.
 
 Answers every method with 200 and a short body; with --log FILE it appends

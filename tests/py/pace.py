@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """Copy a file to stdout in 64 KiB writes at about --rate bytes per second at
 most, and, with --follow FILE (a client's count of bytes received, see
 ws_client.py --progress), never more than --max-lag bytes ahead of the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """What Wireshark should find in `ec-dump --pcapng` output, computed
 independently from `ec-dump --json` of the same records (stdin).
 

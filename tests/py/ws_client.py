@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-only
 """A real eCaptureQ WebSocket client for ec-serve's tests (python3-websocket,
 python3-protobuf with code generated from proto/ecaptureq.proto by protoc at
 start). Connects, decodes every binary message as one LogEntry and prints a

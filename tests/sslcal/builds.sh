@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Calibrate every OpenSSL-family library build the Debian registry serves
 # for amd64, each under its own distribution's loader and libc, and check
 # every key log line against that library's own callback (ec-capture tls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* A hostile "libssl" for the calibration tests (tests/bats/calibrate.bats):
  * built once per MODE, it acts from its constructor, the moment the
  * calibration helper loads it.  Its SSL_read/SSL_write let ec-capture hook it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Test helper: an independent, strict pcapng block walker (host byte
  * order files, as lib/pcapng/pcapng writes them). Included by test_pcapng.c and

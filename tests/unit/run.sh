@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Run every cmocka test binary; print one summary line CI can read.
 set -u
 pass=0 fail=0

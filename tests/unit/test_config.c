@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/config/config: the remote config API's body, checks, codes and responses. */
 #include <setjmp.h>
 #include <stdarg.h>

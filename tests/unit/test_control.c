@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/config/control: HTTP/1.1 on a Unix socket, serviced without blocking. */
 #include <setjmp.h>
 #include <stdarg.h>

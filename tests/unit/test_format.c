@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/core/format: text without control bytes, JSON always UTF-8, whatever a record holds. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/forward (forward, replay): request rebuilding, every rejection, URLs, filters, headers. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/capture/x86ret (instruction lengths, RETs, Go prologues) and lib/capture/goelf (pclntab
  * formats, build info, versions, ELF opening) on hand-made inputs. The bats
  * test tests/bats/gotls.bats checks both on real Go binaries against objdump. */

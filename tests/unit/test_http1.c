@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/proto/http1: framing, de-chunking, edge cases, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/proto/http2: frames, HPACK through nghttp2, rendering, edge cases, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>

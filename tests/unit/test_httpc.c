@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/config/httpc: which targets and proxies are taken, and that proxy variables are not. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/serve/hub: bounded per-client queues, drop-oldest, replay, wake, threads. */
 #include <pthread.h>
 #include <setjmp.h>

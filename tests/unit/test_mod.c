@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/capture/mod: the options every capture module shares. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/core/opt: one table parsed by getopt_long and printed by --help. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/proto/parse: the filter end to end on hand-built capture events. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/pcapng/pcapng: block layout, options, libpcap reading it back, errors. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/proto/reasm: keys, LRU eviction, idle expiry, seq gaps, buffers and marks. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/serve/serve: address parsing and defaults (the server itself: serve.bats). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/capture/sslrow + lib/capture/sslcal: rows as text, and the check of a calibration
  * helper's report (a report is untrusted: it comes from a process that ran
  * a foreign library).  The live calibration is tested by test_sslkeys.c

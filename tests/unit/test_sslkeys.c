@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/capture/sslkeys + bpf/tls_keys.bpf.h: version detection, the offsets table and
  * NSS key log lines.  The live tests run TLS 1.2 and 1.3 handshakes in this
  * process with the machine's libssl, read each SSL object through the row's

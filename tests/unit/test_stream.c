@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/core/stream: framing, every reader error with its index and offset, writer EPIPE,
  * and the writer's UTF-8 rule for string fields (lib/core/record). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * lib/pcapng/synth: the synthesized TCP is decoded here independently and every
  * header field checked: handshake, seq/ack per direction, checksums, MSS,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/capture/target: libraries, binaries and ELF functions to hook. */
 #include <setjmp.h>
 #include <stdarg.h>

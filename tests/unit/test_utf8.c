@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/core/utf8: the sanitizer (U+FFFD as Python's 'replace' does) and the terminal escaping. */
 #include <setjmp.h>
 #include <stdarg.h>

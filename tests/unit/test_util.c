@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/core/util and lib/core/record: parsers, base64, UTF-8 checks, names. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* lib/proto/ws: frame headers, lengths, masks, control frames, cuts, every split point. */
 #include <setjmp.h>
 #include <stdarg.h>

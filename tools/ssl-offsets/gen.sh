@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
 # Print a row of lib/capture/sslkeys_rows.h for an OpenSSL source release.
 #
 #   tools/ssl-offsets/gen.sh SRCDIR [NAME [FIRST [LAST]]] [-- CONFIGURE-ARGS...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only
 /* Print one row of lib/capture/sslkeys_rows.h: the byte offsets ec-capture needs
  * inside the private structs of the OpenSSL release this file is compiled
  * against.  Build it with tools/ssl-offsets/gen.sh SRCDIR, which configures

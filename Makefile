@@ -63,7 +63,12 @@ FUZZ_TIME ?= 10
 FMT_SRC = $(filter-out %/vmlinux.h,$(shell git ls-files -co --exclude-standard \
 	'*.c' '*.h' 2>/dev/null))
 
-.PHONY: all deps test unit bats asan fuzz bench demo format format-check clean
+PREFIX ?= /usr/local
+MANDIR = $(PREFIX)/share/man
+# a page per tool, made by the tool from the tables its --help prints
+MANS := $(patsubst %,build/man/%.1,$(filter-out ec-capture,$(CMDS))) build/man/ec-capture.8
+
+.PHONY: all deps test unit bats asan fuzz bench demo format format-check clean man install uninstall
 all: $(TOOLS) $(TEST_TOOLS) $(UNIT_BIN)
 
 deps:
@@ -104,6 +109,29 @@ format-check:
 
 clean:
 	rm -rf build bin
+
+man: $(MANS)
+
+build/man/%.1: $(BIN)/%
+	@mkdir -p $(@D)
+	$< --man > $@.tmp && mv $@.tmp $@
+
+build/man/%.8: $(BIN)/%
+	@mkdir -p $(@D)
+	$< --man > $@.tmp && mv $@.tmp $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the tools carry their
+# BPF objects and helper inside, so they need nothing from the checkout
+install: $(addprefix $(BIN)/,$(CMDS)) $(MANS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(filter %.1,$(MANS)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MANS)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANS))))
 
 # generated code
 $(PROTO_C) $(PROTO_H): proto/ecaptureq.proto

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "modules.h"
+#include "opt.h"
 #include "util.h"
 
 static const struct {
@@ -37,6 +38,33 @@ static void usage(FILE *f)
 	fprintf(f, "'%s MODULE --help' lists a module's options.\n", argv0);
 }
 
+/* ec-capture(8): every module's options, from the tables --help prints. */
+static void man(void)
+{
+	printf(".TH ec-capture 8 \"\" \"ec %s\" \"ec manual\"\n.SH NAME\n"
+	       "ec\\-capture \\- capture TLS plaintext, shell commands and SQL queries with eBPF\n"
+	       ".SH SYNOPSIS\n.nf\n\\fBec\\-capture\\fR \\fIMODULE\\fR [options] > out.pb\n.fi\n"
+	       ".SH DESCRIPTION\nWrites ec records (protobuf LogEntry, varint-length-delimited) "
+	       "on stdout; pipe them into \\fBec\\-parse\\fR(1), \\fBec\\-dump\\fR(1) or "
+	       "\\fBec\\-serve\\fR(1). Needs root. The modules:\n",
+	       EC_VERSION);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		printf(".TP\n\\fB%s\\fR\n", cmds[i].name);
+		ec_opt_roff(stdout, cmds[i].help);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!i || cmds[i].spec != cmds[i - 1].spec)
+			ec_mod_man(stdout, cmds[i].spec);
+	printf(".SH \"EVERY MODULE\"\n.TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthe module's options\n"
+	       ".TP\n\\fB\\-\\-version\\fR\nthe version\n");
+	printf(".SH EXAMPLES\n.nf\n"
+	       "sudo ec\\-capture tls | ec\\-parse | ec\\-serve \\-\\-ws 127.0.0.1:28257\n"
+	       "sudo ec\\-capture tls > day.pb; ec\\-parse < day.pb | ec\\-dump\n.fi\n"
+	       ".SH SEE ALSO\n\\fBec\\-parse\\fR(1), \\fBec\\-dump\\fR(1), "
+	       "\\fBec\\-serve\\fR(1), \\fBec\\-forward\\fR(1), \\fBec\\-ctl\\fR(1)\n");
+}
+
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
@@ -46,6 +74,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version"))
 		ec_version();
+	if (!strcmp(argv[1], "--man")) { /* hidden: the man page, made at build time */
+		man();
+		return 0;
+	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return 0;

@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 	    .footer = modules_help(),
 	    .groups = top,
 	    .ngroups = 2,
+	    .what = "change a running capture's filters through the remote config API",
 	};
 	if (argc < 2) {
 		ec_opt_help(stderr, &help, argv0);
@@ -269,6 +270,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		ec_opt_help(stdout, &help, argv0);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--man")) { /* hidden: the man page, made at build time */
+		ec_opt_man(stdout, &help, argv0, help.what);
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version"))

@@ -210,6 +210,7 @@ int main(int argc, char **argv)
 	struct ec_opt_group groups[] = {{NULL, opts, option, NULL}};
 	struct ec_opt_spec spec = {
 	    .usage = "[options] [FILE...]",
+	    .what = "print ec records as text, hex dumps, JSON, pcapng or a key log",
 	    .about =
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
 		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"

@@ -228,6 +228,7 @@ int main(int argc, char **argv)
 	    {NULL, opts, option, &a}, {"filters (all must match)", filter_opts, filter_option, &a}};
 	struct ec_opt_spec spec = {
 	    .usage = "[--proxy URL | --target URL] [options] < parsed.pb > results.pb",
+	    .what = "replay captured HTTP requests through a proxy or to a target",
 	    .about =
 		"Replays every HTTP request (types 1 and 2) of an ec-parse stream with libcurl.",
 	    .footer =

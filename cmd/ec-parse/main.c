@@ -227,6 +227,7 @@ int main(int argc, char **argv)
 	struct ec_opt_group groups[] = {{NULL, opts, opt, &a}};
 	struct ec_opt_spec spec = {
 	    .usage = "[options] [FILE...]",
+	    .what = "turn captured TLS bytes into HTTP/1, HTTP/2 and WebSocket messages",
 	    .about =
 		"Reads an ec record stream (FILEs or stdin), writes it on stdout with captured\n"
 		"connection bytes turned into HTTP/1, HTTP/2 and WebSocket messages.",

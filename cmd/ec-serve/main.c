@@ -145,6 +145,7 @@ int main(int argc, char **argv)
 	struct ec_opt_group groups[] = {{NULL, opts, option, &o}};
 	struct ec_opt_spec spec = {
 	    .usage = "[options] < records",
+	    .what = "serve an ec record stream to eCaptureQ WebSocket clients, and the config API",
 	    .about =
 		"Serve an ec record stream (stdin) to eCaptureQ WebSocket clients, one binary\n"
 		"message per LogEntry, and the remote config API (POST /tls ...), relayed to\n"

@@ -151,16 +151,14 @@ static int module_opt(void *ctx, int key, const char *arg)
 	return m->spec->opt(m, key, arg);
 }
 
-int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char **argv, int *first)
+/* The option tables of a module: its own --PATH/--keylogfile/--errnumber,
+ * the shared ones, then its spec's; into own[4], groups[3] and os. */
+static void tables(struct ec_mod *m, struct ec_opt *own, struct ec_opt_group *groups,
+		   struct ec_opt_spec *os, const char *prog)
 {
-	memset(m, 0, sizeof *m);
-	m->spec = s;
-	m->source = s->source;
-	m->o.ringbuf = 8u << 20;
-	m->o.heartbeat = 15;
-	/* the options a spec turns on: its --PATH, --keylogfile, --errnumber */
-	struct ec_opt own[4] = {{0}};
+	const struct ec_mod_spec *s = m->spec;
 	int n = 0;
+	memset(own, 0, 4 * sizeof *own);
 	if (s->path_opt)
 		own[n++] = (struct ec_opt){s->path_opt, s->path_key ? s->path_key : OPT_PATH,
 					   "PATH", s->path_help};
@@ -170,14 +168,10 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char *
 	if (s->flags & EC_MOD_ERRNUMBER)
 		own[n++] = (struct ec_opt){"errnumber", OPT_ERRNO, "N",
 					   "only commands whose return code is N"};
-	struct ec_opt_group groups[3] = {
-	    {NULL, own, common_opt, m},
-	    {NULL, common_opts, common_opt, m},
-	    {NULL, s->opts, module_opt, m},
-	};
-	char prog[128];
-	snprintf(prog, sizeof prog, "%s %s", argv0, argv[0]);
-	struct ec_opt_spec os = {
+	groups[0] = (struct ec_opt_group){NULL, own, common_opt, m};
+	groups[1] = (struct ec_opt_group){NULL, common_opts, common_opt, m};
+	groups[2] = (struct ec_opt_group){NULL, s->opts, module_opt, m};
+	*os = (struct ec_opt_spec){
 	    .prog = prog,
 	    .usage = s->usage ? s->usage : "[options] > out.pb   (or | ec-dump)",
 	    .about = s->what,
@@ -185,8 +179,41 @@ int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char *
 	    .groups = groups,
 	    .ngroups = s->opts ? 3 : 2,
 	    .operands = s->operands,
+	    .what = s->what,
+	    .section = 8,
 	};
+}
+
+int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *s, int argc, char **argv, int *first)
+{
+	struct ec_opt own[4];
+	struct ec_opt_group groups[3];
+	struct ec_opt_spec os;
+	char prog[128];
+	memset(m, 0, sizeof *m);
+	m->spec = s;
+	m->source = s->source;
+	m->o.ringbuf = 8u << 20;
+	m->o.heartbeat = 15;
+	snprintf(prog, sizeof prog, "%s %s", argv0, argv[0]);
+	tables(m, own, groups, &os, prog);
 	return ec_opt_parse(&os, argc, argv, first);
+}
+
+void ec_mod_man(FILE *f, const struct ec_mod_spec *s)
+{
+	struct ec_mod m = {.spec = s};
+	struct ec_opt own[4];
+	struct ec_opt_group groups[3];
+	struct ec_opt_spec os;
+	tables(&m, own, groups, &os, NULL);
+	fprintf(f, ".SH \"MODULE %s\"\n", s->name);
+	fprintf(f, ".nf\n\\fBec\\-capture %s\\fR ", s->name);
+	ec_opt_roff(f, os.usage);
+	fputs("\n.fi\n", f);
+	ec_opt_roff(f, s->what);
+	fputc('\n', f);
+	ec_opt_man_options(f, &os);
 }
 
 static int check(struct ec_mod *m)

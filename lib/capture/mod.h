@@ -151,6 +151,9 @@ int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv);
 int ec_mod_parse(struct ec_mod *m, const struct ec_mod_spec *spec, int argc, char **argv,
 		 int *first);
 
+/* The man page section of one module (ec-capture(8)): synopsis and options. */
+void ec_mod_man(FILE *f, const struct ec_mod_spec *spec);
+
 /* The output writer, its start-up records and "target PATH (VERSION)". 0 or 1. */
 int ec_mod_start(struct ec_mod *m, const char *target, const char *version);
 

@@ -66,6 +66,93 @@ void ec_opt_help(FILE *f, const struct ec_opt_spec *s, const char *cmd)
 		fprintf(f, "%s\n", s->footer);
 }
 
+/* Text for roff: backslashes and hyphens escaped, no line starting a request. */
+static void roff(FILE *f, const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((i == 0 || t[i - 1] == '\n') && (t[i] == '.' || t[i] == '\''))
+			fputs("\\&", f);
+		if (t[i] == '\\')
+			fputs("\\e", f);
+		else if (t[i] == '-')
+			fputs("\\-", f);
+		else
+			fputc(t[i], f);
+	}
+}
+
+void ec_opt_roff(FILE *f, const char *t)
+{
+	roff(f, t, strlen(t));
+}
+
+void ec_opt_man_options(FILE *f, const struct ec_opt_spec *s)
+{
+	for (int g = 0; g < s->ngroups; g++) {
+		if (s->groups[g].title) {
+			fputs(".SS ", f);
+			ec_opt_roff(f, s->groups[g].title);
+			fputc('\n', f);
+		}
+		for (const struct ec_opt *o = s->groups[g].opts; o->name; o++) {
+			if (!o->help)
+				continue;
+			fputs(".TP\n", f);
+			if (o->key > 0 && o->key < 256)
+				fprintf(f, "\\fB\\-%c\\fR, ", o->key);
+			fputs("\\fB\\-\\-", f);
+			ec_opt_roff(f, o->name);
+			fputs("\\fR", f);
+			if (o->arg) {
+				fputs(" \\fI", f);
+				ec_opt_roff(f, o->arg);
+				fputs("\\fR", f);
+			}
+			fputc('\n', f);
+			/* the help's lines are one paragraph in a man page */
+			for (const char *h = o->help; *h; h++)
+				if (*h == '\n')
+					fputc(' ', f);
+				else
+					roff(f, h, 1);
+			fputc('\n', f);
+		}
+	}
+}
+
+void ec_opt_man(FILE *f, const struct ec_opt_spec *s, const char *name, const char *what)
+{
+	int section = s->section ? s->section : 1;
+	fprintf(f, ".TH %s %d \"\" \"ec %s\" \"ec manual\"\n.SH NAME\n", name, section, EC_VERSION);
+	ec_opt_roff(f, name);
+	fputs(" \\- ", f);
+	ec_opt_roff(f, what);
+	fputs("\n.SH SYNOPSIS\n.nf\n\\fB", f);
+	ec_opt_roff(f, name);
+	fputs("\\fR ", f);
+	ec_opt_roff(f, s->usage);
+	fputs("\n.fi\n", f);
+	if (s->about) {
+		fputs(".SH DESCRIPTION\n", f);
+		ec_opt_roff(f, s->about);
+		fputc('\n', f);
+	}
+	fputs(".SH OPTIONS\n", f);
+	ec_opt_man_options(f, s);
+	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthis help\n"
+	      ".TP\n\\fB\\-\\-version\\fR\nthe version\n",
+	      f);
+	if (s->footer) {
+		fputs(".SH NOTES\n.nf\n", f);
+		ec_opt_roff(f, s->footer);
+		fputs("\n.fi\n", f);
+	}
+	fputs(".SH SEE ALSO\n\\fBec\\-capture\\fR(8), \\fBec\\-parse\\fR(1), "
+	      "\\fBec\\-dump\\fR(1), \\fBec\\-serve\\fR(1), \\fBec\\-forward\\fR(1), "
+	      "\\fBec\\-ctl\\fR(1)\n",
+	      f);
+}
+
 /* The option of getopt's return value c: its group and entry. */
 static const struct ec_opt *find(const struct ec_opt_spec *s, int c, int *group)
 {
@@ -105,6 +192,7 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 	so[sn] = 0;
 	lo[n++] = (struct option){"help", no_argument, 0, 'h'};
 	lo[n++] = (struct option){"version", no_argument, 0, 0x7fff};
+	lo[n++] = (struct option){"man", no_argument, 0, 0x7ffe};
 	lo[n] = (struct option){0, 0, 0, 0};
 
 	opterr = 0;
@@ -117,6 +205,10 @@ int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first)
 		}
 		if (c == 0x7fff)
 			ec_version();
+		if (c == 0x7ffe) { /* hidden: the man page, made at build time */
+			ec_opt_man(stdout, s, s->prog ? s->prog : argv0, s->what ? s->what : "");
+			return EC_OPT_HELP;
+		}
 		if (c == ':') {
 			ec_warn("%soption %s needs a value (see --help)", who, argv[optind - 1]);
 			return 2;

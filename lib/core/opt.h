@@ -5,7 +5,8 @@
  * A tool lists its options in groups; ec-capture's modules put their own
  * group after the one every capture module shares (lib/capture/run.h).
  *
- * Built in to every parse: -h/--help (prints the help) and --version.
+ * Built in to every parse: -h/--help (prints the help), --version, and
+ * --man (hidden: prints the man page, which the build installs).
  * Long options take "--opt VALUE" and "--opt=VALUE"; an option whose arg
  * is written "[NAME]" takes its value only when one follows (see
  * ec_optarg_optional in util.h).
@@ -45,7 +46,9 @@ struct ec_opt_spec {
 	const char *footer; /* lines after the options, or NULL */
 	const struct ec_opt_group *groups;
 	int ngroups;
-	int operands; /* how many non-option arguments are allowed */
+	int operands;	  /* how many non-option arguments are allowed */
+	const char *what; /* the one line after the name in the man page */
+	int section;	  /* man page section, 0 = 1 */
 };
 
 /*
@@ -55,6 +58,16 @@ struct ec_opt_spec {
  * error on stderr. --version exits 0.
  */
 int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first);
+
+/* The man page (man(7) macros) of the same table: NAME (with what),
+ * SYNOPSIS, DESCRIPTION (about), OPTIONS, NOTES (footer), SEE ALSO. */
+void ec_opt_man(FILE *f, const struct ec_opt_spec *s, const char *name, const char *what);
+
+/* Text as roff would print it (hyphens, backslashes, leading dots escaped). */
+void ec_opt_roff(FILE *f, const char *t);
+
+/* Only the OPTIONS entries (a .SS per titled group), for a page of several. */
+void ec_opt_man_options(FILE *f, const struct ec_opt_spec *s);
 
 /* The --help text: usage, about, each group's options, footer. */
 void ec_opt_help(FILE *f, const struct ec_opt_spec *s, const char *cmd);

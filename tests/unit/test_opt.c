@@ -136,6 +136,18 @@ static void help(void **state)
 	assert_null(strstr(buf, "hidden"));
 	assert_non_null(strstr(buf, "  -h, --help"));
 	assert_non_null(strstr(buf, "The end.\n"));
+	/* the man page from the same table: escaped for roff, hidden options out */
+	memset(buf, 0, sizeof buf);
+	f = fmemopen(buf, sizeof buf - 1, "w");
+	spec.what = "a test-tool";
+	ec_opt_man(f, &spec, "tool", spec.what);
+	fclose(f);
+	assert_non_null(strstr(buf, ".TH tool 1 "));
+	assert_non_null(strstr(buf, "tool \\- a test\\-tool\n"));
+	assert_non_null(strstr(buf, ".SS things\n"));
+	assert_non_null(strstr(
+	    buf, ".TP\n\\fB\\-v\\fR, \\fB\\-\\-value\\fR \\fIN\\fR\na value over two lines\n"));
+	assert_null(strstr(buf, "hidden"));
 	/* --help from the parser: EC_OPT_HELP, nothing else parsed */
 	fflush(stdout);
 	assert_int_equal(parse(&s, 0, NULL, 3, "t", "-f", "--help"), EC_OPT_HELP);

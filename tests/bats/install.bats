@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# make install / uninstall with PREFIX and DESTDIR, and the man pages made
+# from the same option tables as --help.
+
+load helpers
+
+setup_file() {
+	ROOT=$BATS_FILE_TMPDIR/root
+	make -s -C "$EC_ROOT" install DESTDIR="$ROOT" PREFIX=/usr >"$BATS_FILE_TMPDIR/make.out" 2>&1
+	export ROOT
+}
+
+# the long options a --help lists (its option lines, not its prose)
+long_opts() {
+	grep -E '^ +(-[a-zA-Z], )?--' | sed -E 's/^ +(-[a-zA-Z], )?(--[a-z0-9-]+).*/\2/' | sort -u
+}
+
+# the man page as a reader sees it
+page() {
+	LC_ALL=C MANWIDTH=80 man -l "$1" 2>/dev/null
+}
+
+@test "install: the installed tools run with no checkout on PATH" {
+	[ -x "$ROOT/usr/bin/ec-dump" ] || { cat "$BATS_FILE_TMPDIR/make.out"; false; }
+	run env -i PATH=/usr/bin:/bin "$ROOT/usr/bin/ec-dump" --version
+	assert_success
+	assert_output --regexp '^ec-dump [0-9]+\.[0-9]+\.[0-9]+'
+	# a replay: the installed ec-parse and ec-dump give what the checkout's do
+	env -i PATH=/usr/bin:/bin sh -c "'$ROOT/usr/bin/ec-parse' <'$FIXTURES/parse-h1.pb' | '$ROOT/usr/bin/ec-dump' --json" >"$BATS_TEST_TMPDIR/inst.json"
+	ec-parse <"$FIXTURES/parse-h1.pb" | ec-dump --json >"$BATS_TEST_TMPDIR/tree.json"
+	[ -s "$BATS_TEST_TMPDIR/inst.json" ]
+	cmp "$BATS_TEST_TMPDIR/inst.json" "$BATS_TEST_TMPDIR/tree.json"
+}
+
+@test "install: every man page renders without a warning" {
+	local p n=0
+	for p in "$ROOT"/usr/share/man/man1/*.1 "$ROOT"/usr/share/man/man8/*.8; do
+		run env LC_ALL=C MANWIDTH=80 man --warnings -l "$p"
+		assert_success
+		# warnings go to stderr, merged by run: a page's text has none of them
+		refute_output --regexp 'warning|cannot|can.t break'
+		n=$((n + 1))
+	done
+	[ "$n" = 6 ]
+}
+
+@test "install: every long option of every tool's --help is in its man page" {
+	local t o missing=
+	for t in ec-parse ec-dump ec-serve ec-forward ec-ctl; do
+		page "$ROOT/usr/share/man/man1/$t.1" >"$BATS_TEST_TMPDIR/$t.txt"
+		for o in $("$t" --help | long_opts); do
+			grep -qF -- "$o" "$BATS_TEST_TMPDIR/$t.txt" || missing="$missing $t:$o"
+		done
+	done
+	page "$ROOT/usr/share/man/man8/ec-capture.8" >"$BATS_TEST_TMPDIR/cap.txt"
+	for t in tls gotls gnutls nss libtls bash zsh mysqld postgres; do
+		grep -q "^MODULE $t\$" "$BATS_TEST_TMPDIR/cap.txt" || missing="$missing section:$t"
+		for o in $(ec-capture "$t" --help | long_opts); do
+			grep -qF -- "$o" "$BATS_TEST_TMPDIR/cap.txt" || missing="$missing $t:$o"
+		done
+	done
+	[ -z "$missing" ] || { echo "not in the man page:$missing"; false; }
+}
+
+@test "uninstall: nothing of ours is left" {
+	make -s -C "$EC_ROOT" uninstall DESTDIR="$ROOT" PREFIX=/usr
+	run find "$ROOT" -type f
+	assert_output ""
+}

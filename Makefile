@@ -112,6 +112,12 @@ clean:
 
 man: $(MANS)
 
+# bash and zsh completions, from what each tool's --help lists
+build/completion/.stamp: $(addprefix $(BIN)/,$(CMDS)) tools/completions.sh
+	rm -rf build/completion
+	tools/completions.sh $(BIN) build/completion
+	touch $@
+
 build/man/%.1: $(BIN)/%
 	@mkdir -p $(@D)
 	$< --man > $@.tmp && mv $@.tmp $@
@@ -122,16 +128,22 @@ build/man/%.8: $(BIN)/%
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the tools carry their
 # BPF objects and helper inside, so they need nothing from the checkout
-install: $(addprefix $(BIN)/,$(CMDS)) $(MANS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+BASHCOMP = $(PREFIX)/share/bash-completion/completions
+ZSHCOMP = $(PREFIX)/share/zsh/vendor-completions
+install: $(addprefix $(BIN)/,$(CMDS)) $(MANS) build/completion/.stamp
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMP) $(DESTDIR)$(ZSHCOMP)
 	install -m 755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(filter %.1,$(MANS)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(addprefix build/completion/bash/,$(CMDS)) $(DESTDIR)$(BASHCOMP)/
+	install -m 644 $(addprefix build/completion/zsh/_,$(CMDS)) $(DESTDIR)$(ZSHCOMP)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MANS)))) \
-		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANS))))
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANS)))) \
+		$(addprefix $(DESTDIR)$(BASHCOMP)/,$(CMDS)) $(addprefix $(DESTDIR)$(ZSHCOMP)/_,$(CMDS))
 
 # generated code
 $(PROTO_C) $(PROTO_H): proto/ecaptureq.proto

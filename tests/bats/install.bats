@@ -63,6 +63,41 @@ page() {
 	[ -z "$missing" ] || { echo "not in the man page:$missing"; false; }
 }
 
+# complete TOOL WORD...: what the installed bash completion offers for the last word
+complete_words() {
+	local tool=$1
+	shift
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _${1//-/_}; echo "${COMPREPLY[*]}"' \
+		_ "$ROOT/usr/share/bash-completion/completions/$tool" "$tool" "$@"
+}
+
+@test "install: bash and zsh completions offer every long option of --help, per module" {
+	run complete_words ec-dump --js
+	assert_output "--json"
+	run complete_words ec-capture li
+	assert_output "libtls"
+	run complete_words ec-capture gotls --elf
+	assert_output "--elfpath"
+	run complete_words ec-ctl bash --bash
+	assert_output "--bashpath"
+	local t m o missing=
+	for t in ec-parse ec-dump ec-serve ec-forward; do
+		for o in $("$t" --help | long_opts); do
+			[[ " $(complete_words "$t" --) " == *" $o "* ]] || missing="$missing $t:$o"
+			grep -qE -- "[( ]$o[ )]" "$ROOT/usr/share/zsh/vendor-completions/_$t" || missing="$missing zsh:$t:$o"
+		done
+	done
+	for m in tls gotls gnutls nss libtls bash zsh mysqld postgres; do
+		for o in $(ec-capture "$m" --help | long_opts); do
+			[[ " $(complete_words ec-capture "$m" --) " == *" $o "* ]] || missing="$missing $m:$o"
+		done
+	done
+	[ -z "$missing" ] || { echo "not offered:$missing"; false; }
+	for t in ec-capture ec-parse ec-dump ec-serve ec-forward ec-ctl; do
+		zsh -n "$ROOT/usr/share/zsh/vendor-completions/_$t"
+	done
+}
+
 @test "uninstall: nothing of ours is left" {
 	make -s -C "$EC_ROOT" uninstall DESTDIR="$ROOT" PREFIX=/usr
 	run find "$ROOT" -type f

@@ -297,11 +297,11 @@ static int emit_keys(struct ec_sslsel *s, uint32_t pid, uint64_t ssl, const stru
 	return n < 0 ? n : 0;
 }
 
+/* The runner's detach: all links wait out one RCU grace period together. */
 static void *destroy_links(void *arg)
 {
 	struct ec_sslsel_check *c = arg;
-	for (int i = 0; i < c->nlinks; i++)
-		bpf_link__destroy(c->links[i]);
+	ec_mod_detach(c->links, c->nlinks);
 	free(c);
 	return NULL;
 }

@@ -21,6 +21,7 @@ enum {
 	O_CONTROL,
 	O_PROXY,
 	O_TOKEN,
+	O_TOKEN_FILE,
 	O_TIMEOUT,
 	O_JSON,
 	O_DRY,
@@ -47,6 +48,7 @@ static const struct ec_opt where_opts[] = {
      "go through this proxy; proxy variables (http_proxy,\nALL_PROXY...) are ignored, so the "
      "token goes nowhere else"},
     {"token", O_TOKEN, "SECRET", "send \"Authorization: Bearer SECRET\" (or EC_TOKEN)"},
+    {"token-file", O_TOKEN_FILE, "FILE", "--token's secret from FILE's one line"},
     {"timeout", O_TIMEOUT, "SECONDS", "give up after this long (10)"},
     {"json", O_JSON, NULL, "print the raw JSON answer on stdout"},
     {"dry-run", O_DRY, NULL, "print the body that would be posted, post nothing"},
@@ -191,6 +193,8 @@ static int where(void *ctx, int key, const char *arg)
 	case O_TOKEN:
 		a->token = arg;
 		return 0;
+	case O_TOKEN_FILE:
+		return (a->token = ec_util_read_token("--token-file", arg)) ? 0 : 2;
 	case O_TIMEOUT:
 		if (ec_util_parse_int(arg, 1, 3600, &v)) {
 			ec_warn("--timeout \"%s\": expected seconds, 1-3600", arg);

@@ -21,6 +21,7 @@ enum {
 	O_LISTEN,
 	O_CAPTURE,
 	O_TOKEN,
+	O_TOKEN_FILE,
 	O_CERT,
 	O_KEY,
 	O_HB,
@@ -42,6 +43,9 @@ static const struct ec_opt opts[] = {
     {"token", O_TOKEN, "SECRET",
      "require \"Authorization: Bearer SECRET\" on the\nWebSocket upgrade and every HTTP route "
      "(or EC_TOKEN)"},
+    {"token-file", O_TOKEN_FILE, "FILE",
+     "--token's secret from FILE's one line (kept off\nthe command line; systemd's "
+     "LoadCredential=)"},
     {"tls-cert", O_CERT, "FILE", "with --tls-key: serve wss:// and https://"},
     {"tls-key", O_KEY, "FILE", "the key of --tls-cert"},
     {"heartbeat", O_HB, "SECONDS", "heartbeat to every client (15)"},
@@ -91,6 +95,8 @@ static int option(void *ctx, int key, const char *arg)
 		}
 		o->token = arg;
 		return 0;
+	case O_TOKEN_FILE:
+		return (o->token = ec_util_read_token("--token-file", arg)) ? 0 : 2;
 	case O_CERT:
 		o->tls_cert = arg;
 		return 0;

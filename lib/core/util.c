@@ -273,3 +273,36 @@ char *ec_fmt_time(int64_t ns, char *buf, size_t len)
 	snprintf(buf + o, len - o, ".%09ldZ", frac);
 	return buf;
 }
+
+char *ec_util_read_token(const char *opt, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		ec_warn("%s %s: %s", opt, path, strerror(errno));
+		return NULL;
+	}
+	char buf[4097];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	if (n == sizeof buf) {
+		ec_warn("%s %s: over 4096 bytes; a token is one line", opt, path);
+		return NULL;
+	}
+	if (n && buf[n - 1] == '\n')
+		n--;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	if (!n) {
+		ec_warn("%s %s: empty; write the secret in it, on one line", opt, path);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)buf[i] < 0x21 || (unsigned char)buf[i] > 0x7e) {
+			ec_warn("%s %s: byte %zu is 0x%02x; a token is one line of visible ASCII "
+				"(no spaces)",
+				opt, path, i, (unsigned char)buf[i]);
+			return NULL;
+		}
+	buf[n] = 0;
+	return ec_xstrdup(buf);
+}

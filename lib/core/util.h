@@ -35,6 +35,14 @@ int ec_util_parse_int(const char *s, long long min, long long max, long long *ou
  */
 const char *ec_optarg_optional(int argc, char **argv);
 
+/*
+ * The secret of a token file (--token-file, systemd's LoadCredential=): its
+ * one line, a final newline dropped, of visible ASCII only (it goes into an
+ * HTTP header). Returns the secret (malloc'd), or NULL after a one-line
+ * error naming OPT, the file and the fix.
+ */
+char *ec_util_read_token(const char *opt, const char *path);
+
 /* Base64 (RFC 4648) of n bytes into out, which holds 4*((n+2)/3)+1 bytes. */
 size_t ec_base64(const uint8_t *in, size_t n, char *out);
 /* Nonzero when the bytes are printable text (UTF-8, tabs, newlines). */

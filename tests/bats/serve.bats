@@ -258,6 +258,32 @@ teardown() {
 	[ "$(wc -l <"$T/ctl.log")" = 2 ]
 }
 
+@test "token file: the secret from --token-file, one line, for ec-serve and ec-ctl; bad files refused" {
+	T=$BATS_TEST_TMPDIR
+	printf 's3cret\n' >"$T/token"
+	serve_start --token-file "$T/token"
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/status"
+	assert_output 401
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer s3cret' "http://127.0.0.1:$API/status"
+	assert_output 200
+	run ec-ctl status --server "http://127.0.0.1:$API" --token-file "$T/token"
+	assert_success
+	assert_output --partial '"version":"0.1.0"'
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	: >"$T/empty"
+	printf 'two\nlines\n' >"$T/two"
+	run ec-serve --token-file "$T/empty" </dev/null
+	assert_failure 2
+	assert_output "ec-serve: --token-file $T/empty: empty; write the secret in it, on one line"
+	run ec-ctl status --token-file="$T/two"
+	assert_failure 2
+	assert_output "ec-ctl: --token-file $T/two: byte 3 is 0x0a; a token is one line of visible ASCII (no spaces)"
+	run ec-serve --token-file "$T/none" </dev/null
+	assert_failure 2
+	assert_output "ec-serve: --token-file $T/none: No such file or directory"
+}
+
 @test "stalled client: others receive all 100000 records, its drops are counted, memory bounded" {
 	serve_start --heartbeat 1 --drain 60 --queue 100000
 	client_bg f1 --until-close --timeout 90 --progress "$T/f1.progress"

@@ -66,7 +66,8 @@ FMT_SRC = $(filter-out %/vmlinux.h,$(shell git ls-files -co --exclude-standard \
 PREFIX ?= /usr/local
 MANDIR = $(PREFIX)/share/man
 # a page per tool, made by the tool from the tables its --help prints
-MANS := $(patsubst %,build/man/%.1,$(filter-out ec-capture,$(CMDS))) build/man/ec-capture.8
+MANS := $(patsubst %,build/man/%.1,$(filter-out ec-capture,$(CMDS))) build/man/ec-capture.8 \
+	build/man/ec-record.5
 
 .PHONY: all deps test unit bats asan fuzz bench demo format format-check clean man install uninstall
 all: $(TOOLS) $(TEST_TOOLS) $(UNIT_BIN)
@@ -126,15 +127,29 @@ build/man/%.8: $(BIN)/%
 	@mkdir -p $(@D)
 	$< --man > $@.tmp && mv $@.tmp $@
 
+# the record stream's page is docs/PROTOCOL.md
+build/man/ec-record.5: docs/PROTOCOL.md tools/recordman.sh
+	@mkdir -p $(@D)
+	tools/recordman.sh $(VERSION) < $< > $@.tmp && mv $@.tmp $@
+
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the tools carry their
 # BPF objects and helper inside, so they need nothing from the checkout
 BASHCOMP = $(PREFIX)/share/bash-completion/completions
 ZSHCOMP = $(PREFIX)/share/zsh/vendor-completions
+# the systemd units (systemd/, docs/INSTALL.md), their ExecStart= in $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS := $(patsubst %.in,%,$(notdir $(wildcard systemd/*)))
 install: $(addprefix $(BIN)/,$(CMDS)) $(MANS) build/completion/.stamp
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(BASHCOMP) $(DESTDIR)$(ZSHCOMP)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMP) $(DESTDIR)$(ZSHCOMP) $(DESTDIR)$(UNITDIR)
+	for u in systemd/*; do \
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u .in) && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$(basename $$u .in) || exit 1; \
+	done
 	install -m 755 $(addprefix $(BIN)/,$(CMDS)) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(filter %.1,$(MANS)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MANS)) $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 $(filter %.8,$(MANS)) $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(addprefix build/completion/bash/,$(CMDS)) $(DESTDIR)$(BASHCOMP)/
 	install -m 644 $(addprefix build/completion/zsh/_,$(CMDS)) $(DESTDIR)$(ZSHCOMP)/
@@ -142,8 +157,10 @@ install: $(addprefix $(BIN)/,$(CMDS)) $(MANS) build/completion/.stamp
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(CMDS)) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MANS)))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANS)))) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANS)))) \
-		$(addprefix $(DESTDIR)$(BASHCOMP)/,$(CMDS)) $(addprefix $(DESTDIR)$(ZSHCOMP)/_,$(CMDS))
+		$(addprefix $(DESTDIR)$(BASHCOMP)/,$(CMDS)) $(addprefix $(DESTDIR)$(ZSHCOMP)/_,$(CMDS)) \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 
 # generated code
 $(PROTO_C) $(PROTO_H): proto/ecaptureq.proto

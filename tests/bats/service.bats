@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0-only
+# The systemd service (systemd/, docs/INSTALL.md): the installed units pass
+# systemd-analyze verify, and their own command lines, joined by FIFOs as the
+# socket units join them and run with each unit's capabilities and user,
+# carry a live HTTPS request to an eCaptureQ client. PID 1 here is not
+# systemd, so the stages are started as the units describe them. Root, and
+# under /work/notes/capture.lock: the capture stage attaches probes.
+
+load helpers
+
+setup_file() {
+	ROOT=$BATS_FILE_TMPDIR/root
+	make -s -C "$EC_ROOT" install DESTDIR="$ROOT" PREFIX=/usr >"$BATS_FILE_TMPDIR/make.out" 2>&1
+	UNITS=$ROOT/usr/lib/systemd/system
+	export ROOT UNITS
+}
+
+teardown() {
+	bg_stop_all
+	exec 8>&- 9>&-
+}
+
+@test "service: systemd-analyze verify passes on the installed units, man pages included" {
+	[ -f "$UNITS/ec.target" ] || { cat "$BATS_FILE_TMPDIR/make.out"; false; }
+	local d=$BATS_TEST_TMPDIR/units u
+	mkdir "$d"
+	# ExecStart= must name an executable: the staged one
+	for u in "$UNITS"/*; do
+		sed "s|/usr/bin/|$ROOT/usr/bin/|g" "$u" >"$d/${u##*/}"
+	done
+	run env MANPATH="$ROOT/usr/share/man" systemd-analyze verify "$d"/*
+	assert_success
+	assert_output ""
+	# the set: three stages, two FIFOs, one target
+	run ls "$UNITS"
+	assert_output "$(printf '%s\n' ec-capture.service ec-parse.service ec-parsed.socket \
+		ec-records.socket ec-serve.service ec.target)"
+	# a mistake is caught: a unit naming a missing binary fails
+	sed -i "s|^ExecStart=$ROOT/usr/bin/ec-parse|ExecStart=/nonexistent/ec-parse|" "$d/ec-parse.service"
+	run env MANPATH="$ROOT/usr/share/man" systemd-analyze verify "$d/ec-parse.service"
+	assert_failure
+	assert_output --partial "/nonexistent/ec-parse"
+}
+
+# unit_cmd UNIT: the unit's ExecStart= as systemd runs it, one word a line:
+# its Environment= defaults, then $T/default as EnvironmentFile=, $VAR split
+# into words; %d (the credentials) is $T/cred, /run/ec is $T/run and the
+# binaries the staged ones.
+unit_cmd() {
+	local u=$UNITS/$1 line
+	(
+		while IFS= read -r line; do
+			eval "export ${line#Environment=}"
+		done < <(grep '^Environment=' "$u")
+		set -a
+		. "$T/default"
+		set +a
+		line=$(sed -n 's/^ExecStart=//p' "$u")
+		line=${line//%d/$T/cred}
+		line=${line//\/run\/ec\//$T/run/}
+		line=${line//\/usr\/bin\//$ROOT/usr/bin/}
+		eval "printf '%s\n' $line"
+	)
+}
+
+# unit_caps UNIT: its CapabilityBoundingSet= as setpriv's --bounding-set
+unit_caps() {
+	local c out=-all
+	for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$UNITS/$1"); do
+		c=${c#CAP_}
+		out="$out,+${c,,}"
+	done
+	echo "$out"
+}
+
+@test "service: the units' command lines, wired and confined as the units say, serve a live HTTPS request; ec-ctl retargets through them" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	make_cert "$BATS_FILE_TMPDIR"
+	local port
+	port=$(free_port)
+	s_server_start "$port"
+	WS=$(free_port)
+	API=$(free_port)
+	while [ "$API" = "$WS" ]; do API=$(free_port); done
+	# the documented way to change the module, its filters and the ports
+	cat >"$T/default" <<-EOF
+		EC_MODULE=tls
+		EC_CAPTURE_OPTS="--target-process curl"
+		EC_SERVE_OPTS="--ws 127.0.0.1:$WS --listen 127.0.0.1:$API"
+	EOF
+	mkdir -m 700 "$T/cred" "$T/run"
+	(umask 077 && head -c 24 /dev/urandom | base64 >"$T/cred/token")
+	# the FIFOs, held open as systemd holds them (ListenFIFO=)
+	mkfifo -m 600 "$T/run/records" "$T/run/parsed"
+	exec 8<>"$T/run/records" 9<>"$T/run/parsed"
+	local cap parse serve
+	mapfile -t cap < <(unit_cmd ec-capture.service)
+	mapfile -t parse < <(unit_cmd ec-parse.service)
+	mapfile -t serve < <(unit_cmd ec-serve.service)
+	[ "${cap[*]}" = "$ROOT/usr/bin/ec-capture tls --control $T/run/capture.sock --target-process curl" ]
+	[ "${parse[*]}" = "$ROOT/usr/bin/ec-parse" ]
+	[ "${serve[*]}" = "$ROOT/usr/bin/ec-serve --token-file $T/cred/token --capture-control $T/run/capture.sock --ws 127.0.0.1:$WS --listen 127.0.0.1:$API" ]
+	# no capability ec-capture.service lacks, none at all for the others;
+	# ec-parse as an unprivileged user (DynamicUser=)
+	cap_bg capturing "$T/run/records" setpriv --no-new-privs \
+		--bounding-set="$(unit_caps ec-capture.service)" "${cap[@]}"
+	[ "$(unit_caps ec-parse.service)" = -all ] && [ "$(unit_caps ec-serve.service)" = -all ]
+	# (started here, not by bg_start: a background job's stdin would be /dev/null)
+	setpriv --no-new-privs --bounding-set=-all --reuid=65534 --regid=65534 --clear-groups \
+		"${parse[@]}" <"$T/run/records" >"$T/run/parsed" 2>"$T/parse.err" &
+	EC_PIDS="$EC_PIDS $!"
+	setpriv --no-new-privs --bounding-set=-all "${serve[@]}" <"$T/run/parsed" >/dev/null \
+		2>"$T/serve.err" &
+	EC_PIDS="$EC_PIDS $!"
+	wait_port "$WS" || { cat "$T/serve.err" "$T/parse.err"; false; }
+	wait_port "$API"
+	# the token is required, from the credential file
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/status"
+	assert_output 401
+	client_bg one --token "$(cat "$T/cred/token")" --events 1 --timeout 20 --events-out "$T/ev.jsonl"
+	wait_clients 1 -H "Authorization: Bearer $(cat "$T/cred/token")"
+	curl -sk "https://127.0.0.1:$port/svc-one" -o /dev/null
+	wait "$PID_one"
+	run jq -r '"\(.pname) \(.type)"' "$T/ev.jsonl"
+	assert_output "curl 1"
+	grep -q 'GET /svc-one' "$T/ev.jsonl"
+	# retarget live through the served API and the capture's control socket
+	run ec-ctl tls --target-process wget --server "http://127.0.0.1:$API" --token-file "$T/cred/token"
+	assert_success
+	client_bg two --token "$(cat "$T/cred/token")" --events 1 --timeout 3 --events-out "$T/ev2.jsonl"
+	wait_clients 1 -H "Authorization: Bearer $(cat "$T/cred/token")"
+	curl -sk "https://127.0.0.1:$port/svc-two" -o /dev/null
+	local rc=0
+	wait "$PID_two" || rc=$?
+	[ "$rc" = 3 ] # no event in 3 s: curl is no longer a target
+	[ ! -s "$T/ev2.jsonl" ]
+	cap_stop
+	grep -q 'all probes detached' "$T/cap.err"
+	no_links_left ssl_write_enter ssl_read_enter ec_sys_enter ec_sock_state
+	[ ! -s "$T/parse.err" ] || { cat "$T/parse.err"; false; }
+}

@@ -69,7 +69,8 @@ MANDIR = $(PREFIX)/share/man
 MANS := $(patsubst %,build/man/%.1,$(filter-out ec-capture,$(CMDS))) build/man/ec-capture.8 \
 	build/man/ec-record.5
 
-.PHONY: all deps test unit bats asan fuzz bench demo format format-check clean man install uninstall
+.PHONY: all tools deps test unit bats asan fuzz bench demo format format-check clean man install \
+	uninstall deb
 all: $(TOOLS) $(TEST_TOOLS) $(UNIT_BIN)
 
 deps:
@@ -112,6 +113,19 @@ clean:
 	rm -rf build bin
 
 man: $(MANS)
+
+# what is installed, and nothing else (the package build's target)
+tools: $(addprefix $(BIN)/,$(CMDS)) $(MANS) build/completion/.stamp
+
+# make deb: the Debian package (debian/), built by dpkg-buildpackage from a
+# copy of the source, so the checkout's build stays as it is; the package
+# and lintian's report land in build/deb/
+deb:
+	rm -rf build/deb && mkdir -p build/deb/ec-$(VERSION)
+	git ls-files -z -co --exclude-standard | \
+		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C build/deb/ec-$(VERSION)
+	cd build/deb/ec-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error build/deb/ec_$(VERSION)_*.changes | tee build/deb/lintian.txt
 
 # bash and zsh completions, from what each tool's --help lists
 build/completion/.stamp: $(addprefix $(BIN)/,$(CMDS)) tools/completions.sh
@@ -181,11 +195,11 @@ $(GEN)/%.skel.h: $(GEN)/%.bpf.o
 # objects
 $(BUILD)/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
 $(BUILD)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(SSLCAL): libexec/ec-sslcal.c $(SSLROW) $(SSLROW:.c=.h) bpf/tls_keys.h bpf/tls_keys.bpf.h \
 		bpf/tls_keys_self.h
@@ -230,4 +244,4 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) | $(GEN_H)
 
 .SECONDARY: $(FUZZ_OBJ)
 .PRECIOUS: $(BUILD)/%.o $(GEN)/%.bpf.o $(GEN)/%.skel.h
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

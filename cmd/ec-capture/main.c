@@ -38,6 +38,17 @@ static void usage(FILE *f)
 	fprintf(f, "'%s MODULE --help' lists a module's options.\n", argv0);
 }
 
+/* ec-capture(8)'s EXAMPLES: lines of README.md and docs/ the docs test runs */
+static const char *const examples[] = {
+    "sudo ec-capture tls | ec-parse | ec-serve --ws 127.0.0.1:28257   # live, to eCaptureQ",
+    "sudo ec-capture tls > day.pb;  ec-parse < day.pb | ec-dump        # save, replay later",
+    "sudo ec-capture tls --check-keys     # how the TLS key offsets are found, and the row",
+    "sudo ec-capture gotls --elfpath ./server --keylogfile keys.log | ec-dump",
+    "sudo ec-capture libtls | ec-parse | ec-dump",
+    "ec-capture tls --pcap out.pcapng --ifname lo tcp port 443 > out.pb",
+    NULL,
+};
+
 /* ec-capture(8): every module's options, from the tables --help prints. */
 static void man(void)
 {
@@ -58,10 +69,8 @@ static void man(void)
 			ec_mod_man(stdout, cmds[i].spec);
 	printf(".SH \"EVERY MODULE\"\n.TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthe module's options\n"
 	       ".TP\n\\fB\\-\\-version\\fR\nthe version\n");
-	printf(".SH EXAMPLES\n.nf\n"
-	       "sudo ec\\-capture tls | ec\\-parse | ec\\-serve \\-\\-ws 127.0.0.1:28257\n"
-	       "sudo ec\\-capture tls > day.pb; ec\\-parse < day.pb | ec\\-dump\n.fi\n"
-	       ".SH SEE ALSO\n\\fBec\\-parse\\fR(1), \\fBec\\-dump\\fR(1), "
+	ec_opt_man_examples(stdout, examples);
+	printf(".SH SEE ALSO\n\\fBec\\-parse\\fR(1), \\fBec\\-dump\\fR(1), "
 	       "\\fBec\\-serve\\fR(1), \\fBec\\-forward\\fR(1), \\fBec\\-ctl\\fR(1)\n");
 }
 

@@ -267,6 +267,13 @@ int main(int argc, char **argv)
 	    .groups = top,
 	    .ngroups = 2,
 	    .what = "change a running capture's filters through the remote config API",
+	    .examples =
+		(const char *const[]){
+		    "ec-ctl tls --pid 1234",
+		    "ec-ctl tls --target-process nginx,curl --ignore-process ec-capture",
+		    "ec-ctl tls --pid 0 --control /run/ec/capture.sock     # straight to the "
+		    "capture",
+		    "ec-ctl status                                          # GET /status", NULL},
 	};
 	if (argc < 2) {
 		ec_opt_help(stderr, &help, argv0);

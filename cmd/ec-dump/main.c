@@ -211,6 +211,12 @@ int main(int argc, char **argv)
 	struct ec_opt_spec spec = {
 	    .usage = "[options] [FILE...]",
 	    .what = "print ec records as text, hex dumps, JSON, pcapng or a key log",
+	    .examples =
+		(const char *const[]){
+		    "ec-dump day.pb                  # text, safe on a terminal",
+		    "ec-dump --raw day.pb > raw.txt  # names and payloads as captured",
+		    "ec-dump --json day.pb | jq .    # one JSON object per record, always UTF-8",
+		    "ec-dump --pcapng out.pcapng --keylog keys.log day.pb", NULL},
 	    .about =
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
 		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"

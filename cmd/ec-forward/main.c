@@ -229,6 +229,11 @@ int main(int argc, char **argv)
 	struct ec_opt_spec spec = {
 	    .usage = "[--proxy URL | --target URL] [options] < parsed.pb > results.pb",
 	    .what = "replay captured HTTP requests through a proxy or to a target",
+	    .examples =
+		(const char *const[]){
+		    "ec-parse < day.pb | ec-forward --proxy http://127.0.0.1:8080 --insecure | "
+		    "ec-dump",
+		    "ec-parse < day.pb | ec-forward --dry-run --host '*.example.com'", NULL},
 	    .about =
 		"Replays every HTTP request (types 1 and 2) of an ec-parse stream with libcurl.",
 	    .footer =

@@ -228,6 +228,11 @@ int main(int argc, char **argv)
 	struct ec_opt_spec spec = {
 	    .usage = "[options] [FILE...]",
 	    .what = "turn captured TLS bytes into HTTP/1, HTTP/2 and WebSocket messages",
+	    .examples =
+		(const char *const[]){
+		    "ec-capture tls | ec-parse | ec-dump", "ec-parse < day.pb > day-parsed.pb",
+		    "ec-parse --decode-body --stats capture.pb | ec-dump --type http1-response",
+		    NULL},
 	    .about =
 		"Reads an ec record stream (FILEs or stdin), writes it on stdout with captured\n"
 		"connection bytes turned into HTTP/1, HTTP/2 and WebSocket messages.",

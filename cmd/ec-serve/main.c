@@ -152,6 +152,13 @@ int main(int argc, char **argv)
 	struct ec_opt_spec spec = {
 	    .usage = "[options] < records",
 	    .what = "serve an ec record stream to eCaptureQ WebSocket clients, and the config API",
+	    .examples =
+		(const char *const[]){
+		    "sudo ec-capture tls | ec-parse | ec-serve --ws 127.0.0.1:28257",
+		    "ec-capture tls --control /run/ec/capture.sock | ec-parse |\n"
+		    "    ec-serve --ws 127.0.0.1:28257 --listen 127.0.0.1:28256 \\\n"
+		    "    --capture-control /run/ec/capture.sock",
+		    NULL},
 	    .about =
 		"Serve an ec record stream (stdin) to eCaptureQ WebSocket clients, one binary\n"
 		"message per LogEntry, and the remote config API (POST /tls ...), relayed to\n"

@@ -120,6 +120,16 @@ void ec_opt_man_options(FILE *f, const struct ec_opt_spec *s)
 	}
 }
 
+void ec_opt_man_examples(FILE *f, const char *const *examples)
+{
+	fputs(".SH EXAMPLES\n.nf\n", f);
+	for (; *examples; examples++) {
+		ec_opt_roff(f, *examples);
+		fputc('\n', f);
+	}
+	fputs(".fi\n", f);
+}
+
 void ec_opt_man(FILE *f, const struct ec_opt_spec *s, const char *name, const char *what)
 {
 	int section = s->section ? s->section : 1;
@@ -147,6 +157,8 @@ void ec_opt_man(FILE *f, const struct ec_opt_spec *s, const char *name, const ch
 		ec_opt_roff(f, s->footer);
 		fputs("\n.fi\n", f);
 	}
+	if (s->examples)
+		ec_opt_man_examples(f, s->examples);
 	fputs(".SH SEE ALSO\n\\fBec\\-capture\\fR(8), \\fBec\\-parse\\fR(1), "
 	      "\\fBec\\-dump\\fR(1), \\fBec\\-serve\\fR(1), \\fBec\\-forward\\fR(1), "
 	      "\\fBec\\-ctl\\fR(1)\n",

@@ -49,6 +49,10 @@ struct ec_opt_spec {
 	int operands;	  /* how many non-option arguments are allowed */
 	const char *what; /* the one line after the name in the man page */
 	int section;	  /* man page section, 0 = 1 */
+	/* the man page's EXAMPLES, NULL-terminated: command lines of README.md
+	 * and docs/ as written there, which the docs test runs (install.bats
+	 * checks each is one of them) */
+	const char *const *examples;
 };
 
 /*
@@ -60,7 +64,7 @@ struct ec_opt_spec {
 int ec_opt_parse(const struct ec_opt_spec *s, int argc, char **argv, int *first);
 
 /* The man page (man(7) macros) of the same table: NAME (with what),
- * SYNOPSIS, DESCRIPTION (about), OPTIONS, NOTES (footer), SEE ALSO. */
+ * SYNOPSIS, DESCRIPTION (about), OPTIONS, NOTES (footer), EXAMPLES, SEE ALSO. */
 void ec_opt_man(FILE *f, const struct ec_opt_spec *s, const char *name, const char *what);
 
 /* Text as roff would print it (hyphens, backslashes, leading dots escaped). */
@@ -68,6 +72,9 @@ void ec_opt_roff(FILE *f, const char *t);
 
 /* Only the OPTIONS entries (a .SS per titled group), for a page of several. */
 void ec_opt_man_options(FILE *f, const struct ec_opt_spec *s);
+
+/* An EXAMPLES section of these command lines (NULL-terminated), unfilled. */
+void ec_opt_man_examples(FILE *f, const char *const *examples);
 
 /* The --help text: usage, about, each group's options, footer. */
 void ec_opt_help(FILE *f, const struct ec_opt_spec *s, const char *cmd);

@@ -81,6 +81,30 @@ page() {
 	[ -z "$missing" ] || { echo "not in the man page:$missing"; false; }
 }
 
+# command lines, one a line: a line ending in "|" or "\\" joined to the
+# next, "# comments" dropped, blanks squeezed
+commands() {
+	awk '{ sub(/^ +/, ""); l = l (l == "" ? "" : " ") $0
+		if (l ~ /[|\\] *$/) { sub(/\\ *$/, "", l); next }
+		sub(/ +#.*/, "", l); gsub(/ +/, " ", l); print l; l = "" }'
+}
+
+@test "install: every man page's EXAMPLES are command lines the docs test runs" {
+	"$EC_ROOT/tests/docs-examples.sh" list | cut -f3 | commands | sort -u >"$BATS_TEST_TMPDIR/docs"
+	local p n=0 missing=
+	for p in "$ROOT"/usr/share/man/man1/*.1 "$ROOT"/usr/share/man/man8/*.8; do
+		page "$p" | awk '/^EXAMPLES$/ { on = 1; next } /^[A-Z]/ { on = 0 } on && NF' |
+			commands >"$BATS_TEST_TMPDIR/ex"
+		[ -s "$BATS_TEST_TMPDIR/ex" ] || missing="$missing ${p##*/}:none"
+		while IFS= read -r l; do
+			grep -qxF -- "$l" "$BATS_TEST_TMPDIR/docs" || missing="$missing ${p##*/}:[$l]"
+			n=$((n + 1))
+		done <"$BATS_TEST_TMPDIR/ex"
+	done
+	[ -z "$missing" ] || { echo "not a docs example:$missing"; false; }
+	[ "$n" -ge 18 ]
+}
+
 # complete TOOL WORD...: what the installed bash completion offers for the last word
 complete_words() {
 	local tool=$1

@@ -169,7 +169,8 @@ static int print_status(const char *target, const struct ec_httpc_reply *r, int 
 }
 
 struct args {
-	const char *server, *control, *proxy, *body_arg, *token;
+	const char *server, *control, *proxy, *body_arg, *token, *token_file;
+	int token_given;
 	long timeout_ms;
 	int json, dry;
 	cJSON *body, *filters;
@@ -192,9 +193,11 @@ static int where(void *ctx, int key, const char *arg)
 		return 0;
 	case O_TOKEN:
 		a->token = arg;
+		a->token_given = 1;
 		return 0;
-	case O_TOKEN_FILE:
-		return (a->token = ec_util_read_token("--token-file", arg)) ? 0 : 2;
+	case O_TOKEN_FILE: /* read once the options are parsed: a runtime error */
+		a->token_file = arg;
+		return 0;
 	case O_TIMEOUT:
 		if (ec_util_parse_int(arg, 1, 3600, &v)) {
 			ec_warn("--timeout \"%s\": expected seconds, 1-3600", arg);
@@ -346,6 +349,10 @@ int main(int argc, char **argv)
 		ec_die(2, "--proxy %s", why);
 	if (proxy && control)
 		ec_die(2, "--proxy is for --server URLs; --control is a local socket");
+	if (a.token_file && a.token_given)
+		ec_die(2, "--token and --token-file: give the secret one way");
+	if (a.token_file && !(token = ec_util_read_token("--token-file", a.token_file)))
+		return 1;
 	if (token && !*token)
 		token = NULL;
 	const char *target = control ? control : server ? server : DEFAULT_SERVER;

@@ -73,6 +73,10 @@ static int num(const char *s, long long min, long long max, int *out)
 	return 0;
 }
 
+/* read once the options are parsed: an unreadable file is a runtime error */
+static const char *token_file;
+static int token_given;
+
 static int option(void *ctx, int key, const char *arg)
 {
 	struct ec_serve_opts *o = ctx;
@@ -94,9 +98,11 @@ static int option(void *ctx, int key, const char *arg)
 			return 2;
 		}
 		o->token = arg;
+		token_given = 1;
 		return 0;
 	case O_TOKEN_FILE:
-		return (o->token = ec_util_read_token("--token-file", arg)) ? 0 : 2;
+		token_file = arg;
+		return 0;
 	case O_CERT:
 		o->tls_cert = arg;
 		return 0;
@@ -164,13 +170,18 @@ int main(int argc, char **argv)
 		"message per LogEntry, and the remote config API (POST /tls ...), relayed to\n"
 		"ec-capture's control socket.",
 	    .footer = "Input ends: queued records are sent, clients closed politely, exit 0.\n"
-		      "Exit 1 on a broken input stream or listen failure, 2 on bad usage.",
+		      "Exit 1 on a broken input stream, a listen failure or an unreadable\n"
+		      "--token-file, 2 on bad usage.",
 	    .groups = groups,
 	    .ngroups = 1,
 	};
 	int rc = ec_opt_parse(&spec, argc, argv, NULL);
 	if (rc)
 		return rc == EC_OPT_HELP ? 0 : rc;
+	if (token_file && token_given)
+		ec_die(2, "--token and --token-file: give the secret one way");
+	if (token_file && !(o.token = ec_util_read_token("--token-file", token_file)))
+		return 1;
 	char why[300];
 	if (o.capture_control && ec_httpc_target_check(o.capture_control, 1, why, sizeof why))
 		ec_die(2, "--capture-control %s (or the path of ec-capture's --control socket)",

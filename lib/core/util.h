@@ -39,7 +39,7 @@ const char *ec_optarg_optional(int argc, char **argv);
  * The secret of a token file (--token-file, systemd's LoadCredential=): its
  * one line, a final newline dropped, of visible ASCII only (it goes into an
  * HTTP header). Returns the secret (malloc'd), or NULL after a one-line
- * error naming OPT, the file and the fix.
+ * error naming OPT, the file and the fix (the caller exits 1).
  */
 char *ec_util_read_token(const char *opt, const char *path);
 

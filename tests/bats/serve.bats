@@ -274,14 +274,17 @@ teardown() {
 	: >"$T/empty"
 	printf 'two\nlines\n' >"$T/two"
 	run ec-serve --token-file "$T/empty" </dev/null
-	assert_failure 2
+	assert_failure 1
 	assert_output "ec-serve: --token-file $T/empty: empty; write the secret in it, on one line"
 	run ec-ctl status --token-file="$T/two"
-	assert_failure 2
+	assert_failure 1
 	assert_output "ec-ctl: --token-file $T/two: byte 3 is 0x0a; a token is one line of visible ASCII (no spaces)"
 	run ec-serve --token-file "$T/none" </dev/null
-	assert_failure 2
+	assert_failure 1
 	assert_output "ec-serve: --token-file $T/none: No such file or directory"
+	run ec-ctl status --token s3cret --token-file "$T/token"
+	assert_failure 2
+	assert_output "ec-ctl: --token and --token-file: give the secret one way"
 }
 
 @test "stalled client: others receive all 100000 records, its drops are counted, memory bounded" {

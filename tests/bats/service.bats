@@ -141,3 +141,48 @@ unit_caps() {
 	no_links_left ssl_write_enter ssl_read_enter ec_sys_enter ec_sock_state
 	[ ! -s "$T/parse.err" ] || { cat "$T/parse.err"; false; }
 }
+
+@test "service: booted under systemd (nspawn), the units serve a captured request with a token, restart together and stop clean" {
+	require_root
+	local r=$BATS_TEST_TMPDIR/rootfs res=$BATS_TEST_TMPDIR/results
+	"$EC_ROOT/tests/rootfs.sh" "$r"
+	# the tools, pages and units as the package puts them
+	make -s -C "$EC_ROOT" install DESTDIR="$r" PREFIX=/usr UNITDIR=/lib/systemd/system >/dev/null
+	install -m 755 "$EC_ROOT/tests/service-boot.sh" "$r/usr/local/sbin/ec-boot-test"
+	printf '[Unit]\nAfter=multi-user.target\n[Service]\nType=oneshot\nExecStart=/usr/local/sbin/ec-boot-test\n' \
+		>"$r/etc/systemd/system/ec-boot-test.service"
+	ln -s /etc/systemd/system/ec-boot-test.service "$r/etc/systemd/system/multi-user.target.wants/"
+	mkdir "$res"
+	# no host systemd here: no scope, no registration; BPF allowed in
+	run timeout -k 10 180 systemd-nspawn -q -D "$r" --boot --register=no --keep-unit \
+		--capability=all --system-call-filter='bpf perf_event_open' --private-network \
+		--bind="$res:/results"
+	[ -f "$res/done" ] || { echo "$output" | tail -30; cat "$res/log.txt"; false; }
+	cat "$res/journal.txt" "$res"/*.txt
+	# all five units up
+	[ "$(cat "$res/active1.txt")" = "$(printf 'active\n%.0s' 1 2 3 4 5)" ]
+	# curl's request and response went capture -> parse -> serve
+	[ "$(jq .events "$res/api1.json")" -ge 2 ]
+	[ "$(jq .bad_records "$res/api1.json")" = 0 ]
+	[ "$(cat "$res/noauth.txt")" = 401 ]
+	# ec-parse a throw-away user; no capability but ec-capture's list
+	grep -qx 'User=ec-parse' "$res/user.txt"
+	run cat "$res/caps.txt"
+	# (a DynamicUser= uid, 61184-65519; no name without libnss-systemd)
+	assert_line --regexp '^ec-parse (6118[4-9]|611[9][0-9]|61[2-9][0-9]{2}|6[2-4][0-9]{3}|65[0-4][0-9]{2}|655[01][0-9]) 0000000000000000$'
+	assert_line --regexp '^ec-serve root 0000000000000000$'
+	assert_line 'ec-capture root 000000c0002810c4'
+	# ec-parse killed: restarted once, the others with it, and a new request served
+	run cat "$res/restart.txt"
+	assert_output "$(printf 'NRestarts=0\nActiveState=active\n\nNRestarts=1\nActiveState=active\n\nNRestarts=0\nActiveState=active')"
+	[ "$(jq .events "$res/api2.json")" -ge 2 ]
+	[ "$(jq .bad_records "$res/api2.json")" = 0 ]
+	# stopped: every unit, the FIFOs gone, the probes detached both times
+	[ "$(cat "$res/active3.txt")" = "$(printf 'inactive\n%.0s' 1 2 3 4 5)" ]
+	[ ! -s "$res/run.txt" ] || grep -q 'No such file' "$res/run.txt"
+	[ "$(grep -c 'all probes detached' "$res/journal.txt")" = 2 ]
+	# nothing went to the journal as a warning of the confinement
+	run grep -iE 'errno|denied|not permitted|bad system call' "$res/journal.txt"
+	assert_failure
+	no_links_left ssl_write_enter ssl_read_enter ec_sys_enter ec_sock_state
+}

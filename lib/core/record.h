@@ -43,6 +43,7 @@ struct ec_wire_str {
 struct ec_record_strs {
 	struct ec_wire_str run_log;			      /* LogEntry 4 */
 	struct ec_wire_str uuid, src_ip, dst_ip, pname, note; /* Event 2 3 5 8 30 */
+	struct ec_wire_str method, authority, path;	      /* Event 42 43 44 */
 	struct ec_wire_str message, origin;		      /* Heartbeat 3 18 */
 };
 
@@ -63,7 +64,7 @@ struct ec_record_fixed {
 	EcLogEntry e;
 	EcEvent ev;
 	EcHeartbeat hb;
-	char *owned[8];
+	char *owned[12];
 	int nowned;
 };
 const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs *raw,

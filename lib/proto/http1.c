@@ -656,36 +656,94 @@ int ec_http1_inflate(const uint8_t *in, size_t n, int gzip, size_t max, uint8_t 
 #define REQQ 32	       /* requests awaiting their response */
 #define REQ_HOLD 0x100 /* in the queue: the request direction waits on this answer */
 
-struct h1conn {
-	struct ec_http1 *h[2];
-	unsigned reqq[REQQ]; /* EC_HTTP1_REQ_* of requests in order */
-	unsigned qhead, qlen;
+/* A request awaiting its response: what the response parser must know,
+ * and the exchange its response records name. */
+struct pending {
+	unsigned f; /* EC_HTTP1_REQ_*, REQ_HOLD */
+	struct ec_parse_exchange *x;
 };
 
-static void reqq_push(struct h1conn *hc, unsigned f)
+struct h1conn {
+	struct ec_http1 *h[2];
+	struct pending reqq[REQQ]; /* requests in order (pipelining) */
+	unsigned qhead, qlen;
+	/* per direction: the time of the last byte consumed, and the request
+	 * in progress once a response had to name it (100-continue, an early
+	 * answer) */
+	int64_t last_ts[2];
+	struct ec_parse_exchange cur[2];
+	int early[2]; /* the request in progress was answered already: not queued */
+};
+
+static void reqq_push(struct h1conn *hc, unsigned f, struct ec_parse_exchange *x)
 {
 	if (hc->qlen == REQQ) {
+		ec_parse_exchange_clear(hc->reqq[hc->qhead].x);
+		free(hc->reqq[hc->qhead].x);
 		hc->qhead = (hc->qhead + 1) % REQQ;
 		hc->qlen--;
 	}
-	hc->reqq[(hc->qhead + hc->qlen) % REQQ] = f;
+	hc->reqq[(hc->qhead + hc->qlen) % REQQ] = (struct pending){f, x};
 	hc->qlen++;
 }
 
 static unsigned reqq_peek(const struct h1conn *hc)
 {
-	return hc->qlen ? hc->reqq[hc->qhead] : 0;
+	return hc->qlen ? hc->reqq[hc->qhead].f : 0;
 }
 
 static void reqq_pop(struct h1conn *hc)
 {
 	if (hc->qlen) {
+		ec_parse_exchange_clear(hc->reqq[hc->qhead].x);
+		free(hc->reqq[hc->qhead].x);
 		hc->qhead = (hc->qhead + 1) % REQQ;
 		hc->qlen--;
 	}
 }
 
-static void emit(struct ec_parse_dir *d, const struct ec_http1_msg *msg, const char *why)
+/*
+ * The request a response of direction d answers: the oldest one waiting,
+ * else the one the other direction is still sending (a 100 Continue, an
+ * early error), else NULL (the capture began after it).
+ */
+static const struct ec_parse_exchange *answered(struct ec_parse_dir *d, struct h1conn *hc)
+{
+	if (hc->qlen)
+		return hc->reqq[hc->qhead].x;
+	int pi = d->peer->di;
+	struct ec_http1 *ph = hc->h[pi];
+	if (!ph || !ec_http1_busy(ph))
+		return NULL;
+	const struct ec_http1_msg *req = ec_http1_message(ph);
+	if (req->kind != EC_HTTP1_REQUEST || !req->head_len)
+		return NULL;
+	struct ec_parse_exchange *x = &hc->cur[pi];
+	ec_parse_exchange_set(d->peer, x, req->data, req->head_len);
+	x->req_end = hc->last_ts[pi];
+	return x;
+}
+
+/* The exchange a request of direction d starts or goes on with (its parts, its end). */
+static struct ec_parse_exchange *request_exchange(struct ec_parse_dir *d, struct h1conn *hc,
+						  const struct ec_http1_msg *msg)
+{
+	struct ec_parse_exchange *x = &hc->cur[d->di];
+	if (!x->method && msg->head_len)
+		ec_parse_exchange_set(d, x, msg->data, msg->head_len);
+	else if (!x->id)
+		x->id = ec_parse_exchange_id(d);
+	x->req_end = hc->last_ts[d->di];
+	return x;
+}
+
+/*
+ * msg out as one Event. A request names its exchange; a response the
+ * request it answers, and when it is complete (ended: the message's end,
+ * or given up) the time of its last byte.
+ */
+static void emit(struct ec_parse_dir *d, struct h1conn *hc, const struct ec_http1_msg *msg,
+		 const char *why, int ended)
 {
 	char note[200] = "", tmp[96];
 	const uint8_t *body = msg->data + msg->head_len;
@@ -694,6 +752,14 @@ static void emit(struct ec_parse_dir *d, const struct ec_http1_msg *msg, const c
 	struct ec_parse_out o = {.type = msg->kind == EC_HTTP1_REQUEST ? 1 : 3, .m = d->start};
 	o.part = msg->part;
 	o.more = msg->more;
+	if (msg->kind == EC_HTTP1_REQUEST) {
+		o.exchange_id = request_exchange(d, hc, msg)->id;
+	} else {
+		o.answers = answered(d, hc);
+		o.status = (uint32_t)msg->status;
+		if (ended)
+			o.end_ts = hc->last_ts[d->di];
+	}
 
 	if (msg->flags & EC_HTTP1_DECHUNKED)
 		ec_parse_note(note, sizeof note, "dechunked");
@@ -754,7 +820,7 @@ static void done(struct ec_parse_dir *d, struct h1conn *hc)
 	struct ec_http1 *h = hc->h[d->di];
 	const struct ec_http1_msg *msg = ec_http1_message(h);
 	unsigned flags = msg->flags;
-	emit(d, msg, NULL);
+	emit(d, hc, msg, NULL, 1);
 	if (msg->kind == EC_HTTP1_REQUEST) {
 		unsigned f = 0;
 		if (!strcmp(msg->method, "HEAD"))
@@ -766,19 +832,38 @@ static void done(struct ec_parse_dir *d, struct h1conn *hc)
 			d->hold = 1;
 			f |= REQ_HOLD;
 		}
-		reqq_push(hc, f);
+		if (hc->early[d->di]) {
+			/* answered before it ended (an early error): nothing waits */
+			hc->early[d->di] = 0;
+			ec_parse_exchange_clear(&hc->cur[d->di]);
+			ec_http1_reset(h);
+			return;
+		}
+		/* the exchange moves to the queue; the next request starts afresh */
+		struct ec_parse_exchange *x = ec_xmalloc(sizeof *x);
+		*x = hc->cur[d->di];
+		memset(&hc->cur[d->di], 0, sizeof hc->cur[d->di]);
+		reqq_push(hc, f, x);
 		ec_http1_reset(h);
 		return;
 	}
 	ec_http1_reset(h);
 	if (flags & EC_HTTP1_INFO)
 		return;
-	unsigned answered = reqq_peek(hc);
-	reqq_pop(hc);
-	if (flags & EC_HTTP1_TUNNEL)
+	unsigned was = reqq_peek(hc);
+	const struct ec_parse_exchange *x = answered(d, hc);
+	if (flags & EC_HTTP1_TUNNEL) {
+		/* a WebSocket's messages name the exchange that upgraded it */
+		if (flags & EC_HTTP1_UPGRADE_WS)
+			d->exchange = d->peer->exchange = x ? x->id : 0;
 		ec_parse_switch(d, (flags & EC_HTTP1_UPGRADE_WS) ? &ec_ws_proto : &ec_parse_tunnel);
+	}
+	if (hc->qlen)
+		reqq_pop(hc);
+	else if (x) /* it answered the request in progress, which waits on nothing now */
+		hc->early[d->peer->di] = 1;
 	/* the held direction goes on once the request it waits on is answered */
-	if (d->peer->hold && ((answered & REQ_HOLD) || d->proto != &ec_http1_proto))
+	if (d->peer->hold && ((was & REQ_HOLD) || d->proto != &ec_http1_proto))
 		ec_parse_release(d->peer);
 }
 
@@ -821,6 +906,8 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 			d->start = ec_parse_mark(s, off);
 			d->mark_next = 0;
 		}
+		if (k > 0)
+			hc->last_ts[d->di] = ec_parse_mark(s, off + (size_t)k - 1).ts;
 		off += (size_t)k;
 		if (ec_http1_done(h)) {
 			done(d, hc);
@@ -837,6 +924,10 @@ static void conn_release(void *st)
 	struct h1conn *hc = st;
 	ec_http1_free(hc->h[0]);
 	ec_http1_free(hc->h[1]);
+	while (hc->qlen)
+		reqq_pop(hc);
+	ec_parse_exchange_clear(&hc->cur[0]);
+	ec_parse_exchange_clear(&hc->cur[1]);
 }
 
 static int busy(const void *st, int di)
@@ -862,7 +953,7 @@ static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desyn
 	const struct ec_http1_msg *msg = ec_http1_message(hc->h[d->di]);
 	if (msg->part) {
 		/* sent in parts: what is left is its last part, typed, with the reason */
-		emit(d, msg, note);
+		emit(d, hc, msg, note, 1);
 		return 1;
 	}
 	*held = msg->data;
@@ -875,7 +966,7 @@ static int finish(struct ec_parse_dir *d, void *st)
 	struct h1conn *hc = st;
 	if (!busy(hc, d->di) || !ec_http1_finish(hc->h[d->di]))
 		return 0;
-	emit(d, ec_http1_message(hc->h[d->di]), NULL);
+	emit(d, hc, ec_http1_message(hc->h[d->di]), NULL, 1);
 	ec_http1_reset(hc->h[d->di]);
 	return 1;
 }
@@ -885,7 +976,7 @@ static void take_part(struct ec_parse_dir *d, void *st)
 	struct h1conn *hc = st;
 	struct ec_http1_msg part;
 	if (hc->h[d->di] && !d->hold && ec_http1_take_part(hc->h[d->di], &part)) {
-		emit(d, &part, NULL);
+		emit(d, hc, &part, NULL, 0);
 		d->mark_next = 1;
 	}
 }

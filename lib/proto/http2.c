@@ -658,9 +658,50 @@ long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct 
 
 /* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
 
+/* A request stream's exchange, until its response is complete. */
+struct h2x {
+	uint32_t sid, status;
+	struct ec_parse_exchange x;
+};
+
+#define MAX_EXCHANGES 256 /* open exchanges followed per connection (oldest dropped) */
+
 struct h2conn {
 	struct ec_http2 *h[2];
+	int64_t last_ts[2]; /* per direction: the time of the last byte consumed */
+	struct h2x *xs;	    /* open exchanges, oldest first */
+	size_t nx, capx;    /* grown as needed: most connections have few */
 };
+
+static struct h2x *xfind(struct h2conn *hc, uint32_t sid)
+{
+	for (size_t i = 0; i < hc->nx; i++)
+		if (hc->xs[i].sid == sid)
+			return &hc->xs[i];
+	return NULL;
+}
+
+static void xdrop(struct h2conn *hc, struct h2x *e)
+{
+	ec_parse_exchange_clear(&e->x);
+	size_t i = (size_t)(e - hc->xs);
+	memmove(e, e + 1, (hc->nx - i - 1) * sizeof *e);
+	hc->nx--;
+}
+
+static struct h2x *xadd(struct h2conn *hc, uint32_t sid)
+{
+	if (hc->nx == MAX_EXCHANGES)
+		xdrop(hc, &hc->xs[0]);
+	if (hc->nx == hc->capx) {
+		hc->capx = hc->capx ? 2 * hc->capx : 4;
+		hc->xs = ec_xrealloc(hc->xs, hc->capx * sizeof *hc->xs);
+	}
+	struct h2x *e = &hc->xs[hc->nx++];
+	memset(e, 0, sizeof *e);
+	e->sid = sid;
+	return e;
+}
 
 static struct ec_http2 *of(const struct ec_parse_dir *d, struct h2conn *hc)
 {
@@ -703,8 +744,43 @@ static uint8_t *decode(const struct ec_parse_dir *d, const struct ec_http2_msg *
 	return dec;
 }
 
+/*
+ * The exchange of a message: a request stream's is made with its head and
+ * named by its parts; a response names it, with its status and, once
+ * complete, the time of its last byte, and then drops it (not after a 1xx).
+ * Returns the entry to drop once the message is out, or NULL.
+ */
+static struct h2x *exchange(struct ec_parse_dir *d, struct h2conn *hc,
+			    const struct ec_http2_msg *msg, struct ec_parse_out *o)
+{
+	struct h2x *e = xfind(hc, msg->stream_id);
+	int complete = !msg->more;
+	if (o->type == 2) {
+		if (!e)
+			e = xadd(hc, msg->stream_id);
+		if (msg->head_len)
+			ec_parse_exchange_set(d, &e->x, msg->data, msg->head_len);
+		else if (!e->x.id)
+			e->x.id = ec_parse_exchange_id(d);
+		e->x.req_end = hc->last_ts[d->di];
+		o->exchange_id = e->x.id;
+		return NULL;
+	}
+	if (msg->kind != EC_HTTP2_RESPONSE)
+		return NULL;
+	uint32_t status = msg->head_len ? ec_parse_status(msg->data, msg->head_len) : 0;
+	if (e && status)
+		e->status = status;
+	o->status = status ? status : e ? e->status : 0;
+	o->answers = e ? &e->x : NULL;
+	if (complete)
+		o->end_ts = hc->last_ts[d->di];
+	return e && complete && !(msg->flags & EC_HTTP2_INFO) ? e : NULL;
+}
+
 /* The message h holds out (ec_http2_done, a flushed or a parted stream), then released. */
-static void emit(struct ec_parse_dir *d, struct ec_http2 *h, const char *why, int desync)
+static void emit(struct ec_parse_dir *d, struct h2conn *hc, struct ec_http2 *h, const char *why,
+		 int desync)
 {
 	const struct ec_http2_msg *msg = ec_http2_message(h);
 	char note[200] = "", tmp[96];
@@ -712,6 +788,7 @@ static void emit(struct ec_parse_dir *d, struct ec_http2 *h, const char *why, in
 	o.type = msg->kind == EC_HTTP2_REQUEST ? 2 : msg->kind == EC_HTTP2_RESPONSE ? 4 : 0;
 	o.part = msg->part;
 	o.more = msg->more;
+	struct h2x *done = o.type ? exchange(d, hc, msg, &o) : NULL;
 	if (msg->flags & EC_HTTP2_INCOMPLETE) {
 		/* a stream already sent in parts keeps its type to its last part */
 		if (!msg->part) {
@@ -752,6 +829,8 @@ static void emit(struct ec_parse_dir *d, struct ec_http2 *h, const char *why, in
 	ec_parse_emit(d, &o);
 	free(dec);
 	ec_http2_release(h);
+	if (done)
+		xdrop(hc, done);
 }
 
 /* Every open stream of a direction out as type 0. */
@@ -761,9 +840,9 @@ static void flush(struct ec_parse_dir *d, struct h2conn *hc, const char *why, in
 	if (!h)
 		return;
 	if (ec_http2_done(h))
-		emit(d, h, why, desync);
+		emit(d, hc, h, why, desync);
 	while (ec_http2_flush(h))
-		emit(d, h, why, desync);
+		emit(d, hc, h, why, desync);
 }
 
 static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
@@ -795,6 +874,8 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 			d->desync = 1;
 			return s->n;
 		}
+		if (k > 0)
+			hc->last_ts[d->di] = ec_parse_mark(s, off + (size_t)k - 1).ts;
 		off += (size_t)k;
 		/* what this direction said about the other's header table and streams */
 		long ts = ec_http2_take_table_setting(h);
@@ -803,9 +884,9 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 		uint32_t rst = ec_http2_take_reset(h);
 		struct ec_http2 *oh = hc->h[d->peer->di];
 		if (rst && oh && ec_http2_abort(oh, rst))
-			emit(d->peer, oh, NULL, 0);
+			emit(d->peer, hc, oh, NULL, 0);
 		if (ec_http2_done(h)) {
-			emit(d, h, NULL, 0);
+			emit(d, hc, h, NULL, 0);
 			continue;
 		}
 		if (k == 0)
@@ -828,6 +909,9 @@ static void conn_release(void *st)
 	struct h2conn *hc = st;
 	ec_http2_free(hc->h[0]);
 	ec_http2_free(hc->h[1]);
+	while (hc->nx)
+		xdrop(hc, &hc->xs[hc->nx - 1]);
+	free(hc->xs);
 }
 
 static int busy(const void *st, int di)
@@ -854,12 +938,13 @@ static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desyn
 
 static void take_part(struct ec_parse_dir *d, void *st)
 {
-	struct ec_http2 *h = ((struct h2conn *)st)->h[d->di];
+	struct h2conn *hc = st;
+	struct ec_http2 *h = hc->h[d->di];
 	int k;
 	if (!h)
 		return;
 	while ((k = ec_http2_take_part(h)) > 0)
-		emit(d, h, NULL, 0);
+		emit(d, hc, h, NULL, 0);
 	if (k < 0)
 		ec_die(1, "out of memory");
 }

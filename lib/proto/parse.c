@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /*
  * Every decoder, in the order detection asks them (HTTP/2's preface before
@@ -52,6 +53,7 @@ struct ec_parse {
 	 * for a file) and the directions holding bytes, oldest arrival first */
 	int64_t arrival;
 	struct pdir *qhead, *qtail;
+	uint64_t exchanges; /* ids handed out */
 };
 
 static struct pdir *pdir_of(struct ec_parse_dir *d)
@@ -139,6 +141,18 @@ void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o)
 	ev.seq = o->m.seq; /* the first fragment's, as first_seq */
 	ev.part = o->part;
 	ev.more_parts = o->more;
+	ev.exchange_id = o->exchange_id;
+	ev.status = o->status;
+	if (o->answers) {
+		const struct ec_parse_exchange *x = o->answers;
+		ev.exchange_id = x->id;
+		ev.method = x->method ? x->method : (char *)"";
+		ev.authority = x->authority ? x->authority : (char *)"";
+		ev.path = x->path ? x->path : (char *)"";
+		ev.latency_first_ns = o->m.ts - x->req_end;
+		if (o->end_ts)
+			ev.latency_last_ns = o->end_ts - x->req_end;
+	}
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
@@ -206,6 +220,104 @@ void ec_parse_part_notes(const struct ec_parse_dir *d, char *note, size_t cap, u
 }
 
 /* ---- driving one direction ---- */
+
+uint64_t ec_parse_exchange_id(struct ec_parse_dir *d)
+{
+	return ++pdir_of(d)->P->exchanges;
+}
+
+void ec_parse_exchange_clear(struct ec_parse_exchange *x)
+{
+	free(x->method);
+	free(x->authority);
+	free(x->path);
+	memset(x, 0, sizeof *x);
+}
+
+/* A copy of n bytes as a C string (the writer makes it UTF-8). */
+static char *dupn(const uint8_t *p, size_t n)
+{
+	char *s = ec_xmalloc(n + 1);
+	memcpy(s, p, n);
+	s[n] = 0;
+	return s;
+}
+
+/* The value of header name (lower case, with its colon) in head's lines, or NULL. */
+static const uint8_t *header(const uint8_t *head, size_t n, const char *name, size_t *vlen)
+{
+	size_t k = strlen(name);
+	for (const uint8_t *l = head, *end = head + n; l < end;) {
+		const uint8_t *eol = memchr(l, '\n', (size_t)(end - l));
+		const uint8_t *le = eol ? eol : end;
+		if ((size_t)(le - l) > k && !strncasecmp((const char *)l, name, k)) {
+			const uint8_t *v = l + k;
+			while (v < le && (*v == ' ' || *v == '\t'))
+				v++;
+			while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t'))
+				le--;
+			*vlen = (size_t)(le - v);
+			return v;
+		}
+		if (!eol)
+			break;
+		l = eol + 1;
+	}
+	return NULL;
+}
+
+void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, const uint8_t *head,
+			   size_t n)
+{
+	uint64_t id = x->id ? x->id : ec_parse_exchange_id(d);
+	int64_t req_end = x->req_end;
+	ec_parse_exchange_clear(x);
+	x->id = id;
+	x->req_end = req_end;
+	const uint8_t *eol = memchr(head, '\n', n);
+	size_t ll = eol ? (size_t)(eol - head) : n;
+	const uint8_t *sp = memchr(head, ' ', ll);
+	if (!sp)
+		return;
+	x->method = dupn(head, (size_t)(sp - head));
+	const uint8_t *t = sp + 1, *te = memchr(t, ' ', ll - (size_t)(t - head));
+	if (!te)
+		te = head + ll;
+	size_t tl = (size_t)(te - t), al = 0;
+	const uint8_t *auth = header(head, n, "host:", &al);
+	if (!auth)
+		auth = header(head, n, ":authority:", &al);
+	if (!strcmp(x->method, "CONNECT")) {
+		auth = t; /* authority-form */
+		al = tl;
+		tl = 0;
+	} else if (tl > 7 && (!strncasecmp((const char *)t, "http://", 7) ||
+			      (tl > 8 && !strncasecmp((const char *)t, "https://", 8)))) {
+		/* absolute-form: its authority wins over Host */
+		const uint8_t *a = (const uint8_t *)memchr(t, '/', tl) + 2;
+		const uint8_t *slash = memchr(a, '/', (size_t)(te - a));
+		auth = a;
+		al = (size_t)((slash ? slash : te) - a);
+		tl = slash ? (size_t)(te - slash) : 0;
+		t = slash ? slash : te;
+	}
+	x->path = dupn(t, tl);
+	if (auth)
+		x->authority = dupn(auth, al);
+}
+
+uint32_t ec_parse_status(const uint8_t *head, size_t n)
+{
+	const uint8_t *sp = memchr(head, ' ', n);
+	uint32_t v = 0;
+	int digits = 0;
+	for (const uint8_t *p = sp ? sp + 1 : head + n; p < head + n && digits < 3; p++, digits++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (uint32_t)(*p - '0');
+	}
+	return digits == 3 ? v : 0;
+}
 
 void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr)
 {

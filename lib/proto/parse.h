@@ -88,6 +88,17 @@ struct ec_parse_dir {
 	int desync;	      /* lost sync: wait for a message start */
 	int hold;	      /* wait for the other direction's answer (ec_parse_release) */
 	int mark_next;	      /* a part went out: the next byte starts the next part */
+	uint64_t exchange;    /* the exchange that upgraded the connection (WebSocket) */
+};
+
+/*
+ * An exchange (docs/PROTOCOL.md): a request as the records of its
+ * response(s) name it. Decoders keep one per request awaiting its answer.
+ */
+struct ec_parse_exchange {
+	uint64_t id;
+	int64_t req_end;		 /* time of the request's last byte (so far) */
+	char *method, *authority, *path; /* malloc'd; NULL when unknown */
 };
 
 /* Bytes a decoder works on: an event's payload, or a direction's buffer. */
@@ -110,8 +121,15 @@ struct ec_parse_out {
 	const char *note;
 	uint32_t h2_stream_id, ws_opcode;
 	int ws_fin;
-	unsigned part; /* of a message sent in parts; 0 whole */
-	int more;      /* more parts follow */
+	unsigned part;	      /* of a message sent in parts; 0 whole */
+	int more;	      /* more parts follow */
+	uint64_t exchange_id; /* requests, WebSocket messages: their exchange (0 none) */
+	/* responses: the request answered (NULL when it was not seen), the
+	 * status, and the time of the last byte when this is the whole message
+	 * or its last part (0 otherwise) */
+	const struct ec_parse_exchange *answers;
+	uint32_t status;
+	int64_t end_ts;
 };
 
 /*
@@ -182,6 +200,21 @@ void ec_parse_part_notes(const struct ec_parse_dir *d, char *note, size_t cap, u
 void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr);
 /* Clear d->hold and decode the bytes d buffered meanwhile. */
 void ec_parse_release(struct ec_parse_dir *d);
+/* A new exchange id (from 1, in the order requests are seen). */
+uint64_t ec_parse_exchange_id(struct ec_parse_dir *d);
+/*
+ * x from a request's rendered head (start line "METHOD TARGET VERSION",
+ * then "Host:" or ":authority:"; an absolute-form target gives both
+ * authority and path, CONNECT's authority-form the authority), its id
+ * kept when set, else a new one. Strings replaced, not leaked.
+ */
+void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, const uint8_t *head,
+			   size_t n);
+/* Free x's strings and zero it. */
+void ec_parse_exchange_clear(struct ec_parse_exchange *x);
+/* The status code of a response's start line ("HTTP/1.1 200 OK", "HTTP/2.0 204"); 0 if none. */
+uint32_t ec_parse_status(const uint8_t *head, size_t n);
+
 /* The writer failed: decoders stop. */
 int ec_parse_failed(const struct ec_parse_dir *d);
 

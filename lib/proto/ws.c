@@ -189,8 +189,11 @@ static void emit(struct ec_parse_dir *d, struct ec_ws *w)
 {
 	const struct ec_ws_msg *msg = ec_ws_message(w);
 	char note[160] = "", tmp[96];
-	struct ec_parse_out o = {
-	    .type = 5, .m = d->start, .ws_opcode = msg->opcode, .ws_fin = msg->fin};
+	struct ec_parse_out o = {.type = 5,
+				 .m = d->start,
+				 .ws_opcode = msg->opcode,
+				 .ws_fin = msg->fin,
+				 .exchange_id = d->exchange};
 	if (msg->flags & EC_WS_COMPRESSED)
 		ec_parse_note(note, sizeof note, "compressed (permessage-deflate), not inflated");
 	if (msg->flags & EC_WS_CUT) {

@@ -175,3 +175,40 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 	grep -q '^GET /chunked HTTP/1.1' "$T/out.txt"
 	grep -q 'second, longer chunk' "$T/out.txt"
 }
+
+@test "live: each response names its request (exchange, method, path, status), latency as curl measures it" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	make_cert "$T"
+	port=$(free_port)
+	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
+	wait_port "$port"
+	mkfifo "$T/records"
+	bg_start sh -c "ec-parse < '$T/records' | ec-dump --json > '$T/out.json'"
+	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+	# the server's think time as curl sees it: first response byte - request sent
+	curl -sk --http1.1 -w '%{time_pretransfer} %{time_starttransfer}\n' -o /dev/null \
+		"https://127.0.0.1:$port/slow" "https://127.0.0.1:$port/plain" >"$T/curl.txt"
+	sleep 0.3
+	kill -INT "$CAP_PID"
+	wait "$CAP_PID"
+	for _ in $(seq 1 100); do
+		[ "$(jq -s 'map(select(.event_payload.status > 0)) | length' "$T/out.json")" = 2 ] && break
+		sleep 0.05
+	done
+	run jq -r --argjson port "$port" '.event_payload | select(.dst_port == $port and .status > 0) |
+		"\(.method) \(.authority) \(.path) \(.status)"' "$T/out.json"
+	assert_output "$(printf 'GET 127.0.0.1:%s /slow 200\nGET 127.0.0.1:%s /plain 200' "$port" "$port")"
+	# each request and its response carry one id, two ids in all
+	run jq -r --argjson port "$port" '.event_payload | select(.dst_port == $port and .type != 0) | "\(.type) \(.exchange_id)"' "$T/out.json"
+	[ "${#lines[@]}" = 4 ]
+	a=${lines[0]#1 } b=${lines[2]#1 }
+	assert_output "$(printf '1 %s\n3 %s\n1 %s\n3 %s' "$a" "$a" "$b" "$b")"
+	[ "$a" -gt 0 ] && [ "$b" -gt "$a" ]
+	ours=$(jq -r --argjson port "$port" '.event_payload | select(.dst_port == $port and .path == "/slow") | .latency_first_ns' "$T/out.json")
+	theirs=$(awk 'NR == 1 { printf "%d", ($2 - $1) * 1e9 }' "$T/curl.txt")
+	echo "latency to first byte: ec-parse ${ours} ns, curl ${theirs} ns" >&3
+	[ "$ours" -ge 190000000 ]
+	d=$((ours - theirs))
+	[ "${d#-}" -lt 50000000 ]
+}

@@ -61,6 +61,9 @@ static void check(int fd)
 		strict(&st.note);
 		strict(&st.message);
 		strict(&st.origin);
+		strict(&st.method);
+		strict(&st.authority);
+		strict(&st.path);
 	}
 	if (rc < 0)
 		abort();

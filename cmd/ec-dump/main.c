@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "exchlog.h"
 #include "format.h"
 #include "opt.h"
 #include "record.h"
@@ -25,9 +26,26 @@ static struct {
 	uint64_t skipped_bytes, skipped_regions, records;
 	const char *pcapng, *keylog;
 	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
+	int exchanges, filters; /* --exchanges or --stats; --slow, --status, --every given */
+	struct ec_exchlog_opts xo;
+	struct ec_exchlog *xlog;
 } opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
 
-enum { OPT_PID = 256, OPT_TYPE, OPT_SOURCE, OPT_KEEP, OPT_MAX, OPT_PCAPNG, OPT_KEYLOG, OPT_RAW };
+enum {
+	OPT_PID = 256,
+	OPT_TYPE,
+	OPT_SOURCE,
+	OPT_KEEP,
+	OPT_MAX,
+	OPT_PCAPNG,
+	OPT_KEYLOG,
+	OPT_RAW,
+	OPT_EXCH,
+	OPT_STATS,
+	OPT_EVERY,
+	OPT_SLOW,
+	OPT_STATUS,
+};
 
 static const struct ec_opt opts[] = {
     {"hex", 'x', NULL, "hex dumps of every payload (binary ones always)"},
@@ -47,6 +65,19 @@ static const struct ec_opt opts[] = {
      "pcapng instead of text ('-' is stdout): events become\nTCP packets, key-log records a "
      "Decryption Secrets Block\n(docs/PCAPNG.md)"},
     {"keylog", OPT_KEYLOG, "OUT", "the key-log records as an NSS key log file"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct ec_opt xopts[] = {
+    {"exchanges", OPT_EXCH, NULL,
+     "one line per exchange ec-parse paired: time, comm(pid),\nmethod, host, path, status, "
+     "request and response\nbytes, latency to the first and the last byte"},
+    {"stats", OPT_STATS, NULL,
+     "per host and path: count, errors (4xx, 5xx, no\nanswer), p50/p90/p99 latency"},
+    {"every", OPT_EVERY, "SECONDS", "--stats: a table per SECONDS of capture time"},
+    {"slow", OPT_SLOW, "MS",
+     "only exchanges that took MS milliseconds or more\n(or got no answer)"},
+    {"status", OPT_STATUS, "LIST", "only these statuses: 4xx,5xx,404,none (no answer)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -92,6 +123,41 @@ static int option(void *ctx, int key, const char *arg)
 	default: /* OPT_KEYLOG */
 		opt.keylog = arg;
 		return 0;
+	}
+}
+
+static int xoption(void *ctx, int key, const char *arg)
+{
+	(void)ctx;
+	long long v;
+	switch (key) {
+	case OPT_EXCH:
+		opt.exchanges = 1;
+		return 0;
+	case OPT_STATS:
+		opt.exchanges = 1;
+		opt.xo.stats = 1;
+		return 0;
+	case OPT_EVERY:
+		opt.filters = 1;
+		if (ec_opt_int(arg, 1, 86400, "a number of seconds (1-86400)", &v))
+			return 2;
+		opt.xo.every_ns = v * 1000000000ll;
+		return 0;
+	case OPT_SLOW:
+		opt.filters = 1;
+		if (ec_opt_int(arg, 0, 86400000, "milliseconds (0-86400000)", &v))
+			return 2;
+		opt.xo.slow_ns = v * 1000000ll;
+		return 0;
+	default: /* OPT_STATUS */
+		opt.filters = 1;
+		if (!ec_exchlog_statuses(arg, &opt.xo))
+			return 0;
+		ec_warn("--status: '%s' is not a list of statuses (like 4xx,5xx,404,none; at most "
+			"16 codes)",
+			arg);
+		return 2;
 	}
 }
 
@@ -191,6 +257,9 @@ static int dump(int fd, const char *name)
 			/* keys always pass the filters: later packets may need them */
 			if (selected(e) || e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG)
 				synth_record(e);
+		} else if (opt.xlog) {
+			if (selected(e))
+				ec_exchlog_record(opt.xlog, e);
 		} else if (selected(e)) {
 			if (opt.json)
 				ec_format_json(stdout, e, raw);
@@ -207,7 +276,9 @@ static int dump(int fd, const char *name)
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	struct ec_opt_group groups[] = {{NULL, opts, option, NULL}};
+	struct ec_opt_group groups[] = {
+	    {NULL, opts, option, NULL},
+	    {"exchanges (records ec-parse paired)", xopts, xoption, NULL}};
 	struct ec_opt_spec spec = {
 	    .usage = "[options] [FILE...]",
 	    .what = "print ec records as text, hex dumps, JSON, pcapng or a key log",
@@ -216,7 +287,14 @@ int main(int argc, char **argv)
 		    "ec-dump day.pb                  # text, safe on a terminal",
 		    "ec-dump --raw day.pb > raw.txt  # names and payloads as captured",
 		    "ec-dump --json day.pb | jq .    # one JSON object per record, always UTF-8",
-		    "ec-dump --pcapng out.pcapng --keylog keys.log day.pb", NULL},
+		    "ec-dump --pcapng out.pcapng --keylog keys.log day.pb",
+		    "sudo ec-capture tls | ec-parse | ec-dump --exchanges                 # live, "
+		    "an "
+		    "access log",
+		    "ec-parse < day.pb | ec-dump --stats --every 10                       # per "
+		    "host "
+		    "and path",
+		    NULL},
 	    .about =
 		"Print ec records (stdin, or each FILE; '-' is stdin) as text like eCapture's,\n"
 		"hex dumps (--hex; binary payloads always), or one JSON object per line (--json).\n"
@@ -226,18 +304,30 @@ int main(int argc, char **argv)
 		"that is not has U+FFFD in it and its bytes in base64 as FIELD_raw.\n"
 		"Filters (--pid, --type, --source) apply to events.",
 	    .groups = groups,
-	    .ngroups = 1,
+	    .ngroups = 2,
 	    .operands = argc,
 	};
 	int optind, rc = ec_opt_parse(&spec, argc, argv, &optind);
 	if (rc)
 		return rc == EC_OPT_HELP ? 0 : rc;
+	if (opt.filters && !opt.exchanges)
+		ec_die(2, "--slow, --status and --every go with --exchanges or --stats");
+	if (opt.xo.every_ns && !opt.xo.stats)
+		ec_die(2, "--every goes with --stats");
+	if (opt.exchanges && (opt.pcapng || opt.keylog))
+		ec_die(2,
+		       "--exchanges and --stats print text or JSON: not with --pcapng or --keylog");
+	if (opt.exchanges && (opt.fmt_flags & (EC_FMT_HEX | EC_FMT_RAW)))
+		ec_die(2, "--hex and --raw are for records, not --exchanges or --stats");
+	opt.xo.json = opt.json;
 	static char obuf[1 << 20];
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
 	char msg[512];
 	if ((opt.pcapng || opt.keylog) &&
 	    !(opt.synth = ec_synth_open(opt.pcapng, opt.keylog, msg, sizeof msg)))
 		ec_die(1, "%s", msg);
+	if (opt.exchanges)
+		opt.xlog = ec_exchlog_new(stdout, &opt.xo);
 	int status = 0;
 	if (optind == argc) {
 		status = dump(0, "stdin");
@@ -254,6 +344,8 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 	}
+	if (opt.xlog)
+		ec_exchlog_finish(opt.xlog);
 	if (opt.synth) {
 		int err = ec_synth_close(opt.synth, msg, sizeof msg);
 		if (err && err != EC_ERR_PIPE)

@@ -274,12 +274,19 @@ void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, 
 	ec_parse_exchange_clear(x);
 	x->id = id;
 	x->req_end = req_end;
+	ec_parse_request_facts(head, n, &x->method, &x->authority, &x->path);
+}
+
+void ec_parse_request_facts(const uint8_t *head, size_t n, char **method, char **authority,
+			    char **path)
+{
+	*method = *authority = *path = NULL;
 	const uint8_t *eol = memchr(head, '\n', n);
 	size_t ll = eol ? (size_t)(eol - head) : n;
 	const uint8_t *sp = memchr(head, ' ', ll);
 	if (!sp)
 		return;
-	x->method = dupn(head, (size_t)(sp - head));
+	*method = dupn(head, (size_t)(sp - head));
 	const uint8_t *t = sp + 1, *te = memchr(t, ' ', ll - (size_t)(t - head));
 	if (!te)
 		te = head + ll;
@@ -287,7 +294,7 @@ void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, 
 	const uint8_t *auth = header(head, n, "host:", &al);
 	if (!auth)
 		auth = header(head, n, ":authority:", &al);
-	if (!strcmp(x->method, "CONNECT")) {
+	if (!strcmp(*method, "CONNECT")) {
 		auth = t; /* authority-form */
 		al = tl;
 		tl = 0;
@@ -301,9 +308,9 @@ void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, 
 		tl = slash ? (size_t)(te - slash) : 0;
 		t = slash ? slash : te;
 	}
-	x->path = dupn(t, tl);
+	*path = dupn(t, tl);
 	if (auth)
-		x->authority = dupn(auth, al);
+		*authority = dupn(auth, al);
 }
 
 uint32_t ec_parse_status(const uint8_t *head, size_t n)

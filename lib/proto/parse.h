@@ -210,6 +210,9 @@ uint64_t ec_parse_exchange_id(struct ec_parse_dir *d);
  */
 void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, const uint8_t *head,
 			   size_t n);
+/* The method, authority and path of a request head, as for an exchange (malloc'd; NULL unknown). */
+void ec_parse_request_facts(const uint8_t *head, size_t n, char **method, char **authority,
+			    char **path);
 /* Free x's strings and zero it. */
 void ec_parse_exchange_clear(struct ec_parse_exchange *x);
 /* The status code of a response's start line ("HTTP/1.1 200 OK", "HTTP/2.0 204"); 0 if none. */

@@ -123,3 +123,34 @@ setup() {
 	assert_failure 1
 	assert_output --partial "/nonexistent/x.pb: No such file"
 }
+
+@test "--exchanges, --stats: their options go together, bad values are usage errors" {
+	run ec-dump --slow 10 "$FIXTURES/exchanges.pb"
+	assert_failure 2
+	assert_output "ec-dump: --slow, --status and --every go with --exchanges or --stats"
+	run ec-dump --exchanges --every 5
+	assert_failure 2
+	assert_output "ec-dump: --every goes with --stats"
+	run ec-dump --exchanges --status 4xx,6xx
+	assert_failure 2
+	assert_output "ec-dump: --status: '4xx,6xx' is not a list of statuses (like 4xx,5xx,404,none; at most 16 codes)"
+	run ec-dump --stats --status 4xx,
+	assert_failure 2
+	run ec-dump --exchanges --slow=-1
+	assert_failure 2
+	assert_output --partial "--slow: '-1' is not milliseconds"
+	run ec-dump --stats --pcapng out.pcapng
+	assert_failure 2
+	assert_output "ec-dump: --exchanges and --stats print text or JSON: not with --pcapng or --keylog"
+	# records ec-parse did not pair: nothing to show, and no error
+	run ec-dump --exchanges "$FIXTURES/parse-h1.pb"
+	assert_success
+	assert_output ""
+	run sh -c "ec-parse < '$FIXTURES/exchanges.pb' | ec-dump --exchanges --status 413"
+	assert_output --regexp ' POST api\.test /too-big 413 - 53 1\.000ms 1\.000ms$'
+	# a hostile path (ESC, BEL, a byte that is not UTF-8): escaped in text, UTF-8 in JSON
+	run sh -c "ec-parse < '$FIXTURES/exchanges.pb' | ec-dump --exchanges --status 418"
+	assert_output --partial $' GET evil.test /p\\x1b]0;pwn\\x07\xef\xbf\xbdq 418 46 48 2.000ms 2.000ms'
+	run sh -c "ec-parse < '$FIXTURES/exchanges.pb' | ec-dump --exchanges --json --status 418 | jq -r .path"
+	assert_output $'/p\e]0;pwn\a\xef\xbf\xbdq'
+}

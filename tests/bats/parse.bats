@@ -212,3 +212,31 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 	d=$((ours - theirs))
 	[ "${d#-}" -lt 50000000 ]
 }
+
+@test "live: ec-capture tls | ec-parse | ec-dump --exchanges prints each exchange while the capture runs" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	make_cert "$T"
+	port=$(free_port)
+	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
+	wait_port "$port"
+	mkfifo "$T/records"
+	bg_start sh -c "ec-parse < '$T/records' | ec-dump --exchanges > '$T/out.txt'"
+	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+	curl -sk --http1.1 -w '%{time_pretransfer} %{time_starttransfer}\n' -o /dev/null \
+		"https://127.0.0.1:$port/slow" >"$T/curl.txt"
+	# the line is out while the capture still runs
+	for _ in $(seq 1 100); do
+		grep -q "127.0.0.1:$port /slow " "$T/out.txt" && break
+		sleep 0.05
+	done
+	kill -0 "$CAP_PID"
+	run grep "127.0.0.1:$port /slow " "$T/out.txt"
+	assert_output --regexp "^20[-0-9T:.]+Z curl\([0-9]+\) GET 127\.0\.0\.1:$port /slow 200 [0-9]+ [0-9]+ [0-9.]+ms [0-9.]+ms$"
+	ours=$(awk '{ sub(/ms$/, "", $9); printf "%d", $9 * 1e6 }' <<<"$output")
+	theirs=$(awk '{ printf "%d", ($2 - $1) * 1e9 }' "$T/curl.txt")
+	echo "latency to first byte: ec-dump --exchanges ${ours} ns, curl ${theirs} ns" >&3
+	d=$((ours - theirs))
+	[ "${d#-}" -lt 50000000 ]
+	cap_stop
+}

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exchlog.h"
 #include "parse.h"
 #include "record.h"
 #include "stream.h"
@@ -39,11 +40,19 @@ static void strict(const struct ec_wire_str *w)
 		abort();
 }
 
-/* What ec-parse wrote: LogEntry records whose strings are all UTF-8. */
-static void check(int fd)
+/*
+ * What ec-parse wrote: LogEntry records whose strings are all UTF-8; and
+ * what ec-dump --exchanges and --stats make of them.
+ */
+static void check(int fd, size_t seed)
 {
 	lseek(fd, 0, SEEK_SET);
 	struct ec_reader *r = ec_reader_new(fd, "out", 0);
+	static FILE *null;
+	if (!null)
+		null = fopen("/dev/null", "w");
+	struct ec_exchlog_opts xo = {.stats = seed & 1, .every_ns = 1000000, .json = seed & 2};
+	struct ec_exchlog *x = ec_exchlog_new(null, &xo);
 	const uint8_t *b;
 	size_t n;
 	int rc;
@@ -52,6 +61,7 @@ static void check(int fd)
 		EcLogEntry *e = ec_record_decode(b, n);
 		if (!e || ec_record_strs(b, n, &st))
 			abort();
+		ec_exchlog_record(x, e);
 		ec_record_free(e);
 		strict(&st.run_log);
 		strict(&st.uuid);
@@ -67,6 +77,7 @@ static void check(int fd)
 	}
 	if (rc < 0)
 		abort();
+	ec_exchlog_finish(x);
 	ec_reader_free(r);
 }
 
@@ -145,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ec_parse_finish(p);
 	ec_parse_free(p);
 	ec_writer_free(w);
-	check(out);
+	check(out, size);
 	close(out);
 	return 0;
 }

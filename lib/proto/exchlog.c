@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "exchlog.h"
+#include "parse.h"
+#include "utf8.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_OPEN (1u << 16) /* requests awaiting their answer, remembered at once */
+#define MAX_ROWS 10000	    /* --stats rows (host, path); the rest go to one "(other)" */
+#define MAX_SAMPLES 100000  /* latencies kept per row (a uniform sample beyond) */
+
+/* One exchange seen so far: its request, and its response's parts. */
+struct open {
+	uint64_t id; /* 0: a free slot */
+	int64_t ts, pid;
+	char *comm, *method, *authority, *path;
+	uint64_t req_bytes, resp_bytes;
+};
+
+struct row {
+	char *host, *path;
+	uint64_t count, errors, seen;
+	int64_t *lat;
+	size_t nlat;
+};
+
+struct ec_exchlog {
+	FILE *out;
+	struct ec_exchlog_opts o;
+	struct open *tab; /* open addressing by id */
+	size_t cap, n;
+	uint64_t not_kept; /* requests not remembered: the table was full */
+	/* exchanges answered before their request's record came (an early
+	 * 413: ec-parse writes a request once it ends): its record, when it
+	 * comes, is not a request awaiting an answer */
+	uint64_t early[64];
+	unsigned nearly;
+	struct row *rows;
+	size_t nrows;
+	int64_t win_start, win_end; /* --stats: the window's first and last exchange */
+	uint64_t win_count, rng;
+};
+
+int ec_exchlog_statuses(const char *list, struct ec_exchlog_opts *o)
+{
+	struct ec_exchlog_opts t = *o;
+	const char *p = list;
+	while (*p) {
+		size_t k = strcspn(p, ",");
+		if (k == 3 && p[0] >= '1' && p[0] <= '5' && p[1] == 'x' && p[2] == 'x')
+			t.statuses |= 1u << (p[0] - '0');
+		else if (k == 4 && !strncmp(p, "none", 4))
+			t.statuses |= 1;
+		else if (k == 3 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
+			 p[2] >= '0' && p[2] <= '9' && t.ncodes < 16)
+			t.codes[t.ncodes++] =
+			    (uint16_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + p[2] - '0');
+		else
+			return -1;
+		p += k;
+		if (*p == ',' && *++p == 0)
+			return -1;
+	}
+	if (p == list)
+		return -1;
+	*o = t;
+	return 0;
+}
+
+struct ec_exchlog *ec_exchlog_new(FILE *out, const struct ec_exchlog_opts *o)
+{
+	struct ec_exchlog *x = ec_xcalloc(1, sizeof *x);
+	x->out = out;
+	x->o = *o;
+	x->cap = 256;
+	x->tab = ec_xcalloc(x->cap, sizeof *x->tab);
+	x->rng = 0x9e3779b97f4a7c15ull;
+	return x;
+}
+
+static size_t slot(const struct ec_exchlog *x, uint64_t id)
+{
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+	while (x->tab[i].id && x->tab[i].id != id)
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+static void grow(struct ec_exchlog *x)
+{
+	struct open *old = x->tab;
+	size_t ocap = x->cap;
+	x->cap *= 2;
+	x->tab = ec_xcalloc(x->cap, sizeof *x->tab);
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].id)
+			x->tab[slot(x, old[i].id)] = old[i];
+	free(old);
+}
+
+/* Take entry i out, keeping every other reachable (backward-shift deletion). */
+static void drop(struct ec_exchlog *x, size_t i)
+{
+	struct open *e = &x->tab[i];
+	free(e->comm);
+	free(e->method);
+	free(e->authority);
+	free(e->path);
+	memset(e, 0, sizeof *e);
+	x->n--;
+	for (size_t j = (i + 1) & (x->cap - 1); x->tab[j].id; j = (j + 1) & (x->cap - 1)) {
+		size_t home = (size_t)(x->tab[j].id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+		/* j's entry may move to i when i lies on its probe path */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			x->tab[i] = x->tab[j];
+			memset(&x->tab[j], 0, sizeof x->tab[j]);
+			i = j;
+		}
+	}
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? ec_xstrdup(s) : NULL;
+}
+
+/* The bytes a message took on the wire (before any cut). */
+static uint64_t size_of(const EcEvent *ev)
+{
+	return ev->truncated && ev->orig_length ? ev->orig_length : ev->length;
+}
+
+static int wanted(const struct ec_exchlog *x, uint32_t status, int64_t total)
+{
+	if (x->o.slow_ns && status && total < x->o.slow_ns)
+		return 0; /* (an exchange with no answer never finished: it is slow) */
+	if (!x->o.statuses && !x->o.ncodes)
+		return 1;
+	if (x->o.statuses & (1u << (status / 100)))
+		return 1;
+	for (int i = 0; i < x->o.ncodes; i++)
+		if (x->o.codes[i] == status)
+			return 1;
+	return 0;
+}
+
+/* A 64-bit number exactly (cJSON's numbers are doubles). */
+static void jnum(cJSON *o, const char *k, int64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof b, "%" PRId64, v);
+	cJSON_AddRawToObject(o, k, b);
+}
+
+static void text_str(FILE *f, const char *s)
+{
+	if (!s || !*s) {
+		fputc('-', f);
+		return;
+	}
+	ec_utf8_escape(f, (const uint8_t *)s, strlen(s), 0);
+}
+
+static void ms(FILE *f, int64_t ns, int have)
+{
+	if (have)
+		fprintf(f, " %.3fms", (double)ns / 1e6);
+	else
+		fputs(" -", f);
+}
+
+/* The facts of one finished (or never answered) exchange. */
+struct line {
+	uint64_t id;
+	int64_t ts, pid;
+	const char *comm, *method, *authority, *path;
+	uint32_t status;
+	uint64_t req_bytes, resp_bytes;
+	int have_req, have_first, have_last;
+	int64_t first, last;
+};
+
+static struct row *row_of(struct ec_exchlog *x, const char *host, const char *path)
+{
+	size_t pl = path ? strcspn(path, "?") : 0;
+	if (!host)
+		host = "";
+	for (size_t i = 0; i < x->nrows; i++)
+		if (!strcmp(x->rows[i].host, host) && strlen(x->rows[i].path) == pl &&
+		    !strncmp(x->rows[i].path, path ? path : "", pl))
+			return &x->rows[i];
+	if (x->nrows >= MAX_ROWS) {
+		/* one more row, "(other)", takes the rest */
+		host = "(other)";
+		pl = 0;
+		for (size_t i = 0; i < x->nrows; i++)
+			if (!strcmp(x->rows[i].host, host))
+				return &x->rows[i];
+	}
+	if (!(x->nrows & (x->nrows + 1)) || !x->rows)
+		x->rows = ec_xrealloc(x->rows, (2 * x->nrows + 2) * sizeof *x->rows);
+	struct row *r = &x->rows[x->nrows++];
+	memset(r, 0, sizeof *r);
+	r->host = ec_xstrdup(host);
+	r->path = ec_xmalloc(pl + 1);
+	memcpy(r->path, path ? path : "", pl);
+	r->path[pl] = 0;
+	return r;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	int c = strcmp(x->host, y->host);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+/* Nearest rank: the smallest sample with at least p% at or below it. */
+static int64_t pct(const struct row *r, int p)
+{
+	size_t k = (r->nlat * (size_t)p + 99) / 100;
+	return r->lat[k ? k - 1 : 0];
+}
+
+static void stats_print(struct ec_exchlog *x)
+{
+	if (!x->nrows)
+		return;
+	char a[40], b[40];
+	ec_fmt_time(x->win_start, a, sizeof a);
+	ec_fmt_time(x->win_end, b, sizeof b);
+	qsort(x->rows, x->nrows, sizeof *x->rows, cmp_row);
+	if (!x->o.json)
+		fprintf(x->out,
+			"-- %" PRIu64 " exchanges from %s to %s\n%7s %7s %11s %11s %11s  %s\n",
+			x->win_count, a, b, "count", "errors", "p50", "p90", "p99", "host path");
+	for (size_t i = 0; i < x->nrows; i++) {
+		struct row *r = &x->rows[i];
+		if (r->nlat)
+			qsort(r->lat, r->nlat, sizeof *r->lat, cmp_i64);
+		if (x->o.json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "from", a);
+			cJSON_AddStringToObject(o, "to", b);
+			cJSON_AddStringToObject(o, "host", r->host);
+			cJSON_AddStringToObject(o, "path", r->path);
+			jnum(o, "count", (int64_t)r->count);
+			jnum(o, "errors", (int64_t)r->errors);
+			if (r->nlat) {
+				jnum(o, "p50_ns", pct(r, 50));
+				jnum(o, "p90_ns", pct(r, 90));
+				jnum(o, "p99_ns", pct(r, 99));
+			}
+			char *s = cJSON_PrintUnformatted(o);
+			fprintf(x->out, "%s\n", s);
+			free(s);
+			cJSON_Delete(o);
+		} else {
+			fprintf(x->out, "%7" PRIu64 " %7" PRIu64, r->count, r->errors);
+			for (int k = 0; k < 3; k++) {
+				if (r->nlat)
+					fprintf(x->out, " %9.3fms",
+						(double)pct(r, k == 0	? 50
+							       : k == 1 ? 90
+									: 99) /
+						    1e6);
+				else
+					fprintf(x->out, " %11s", "-");
+			}
+			fputs("  ", x->out);
+			text_str(x->out, r->host);
+			fputc(' ', x->out);
+			text_str(x->out, r->path);
+			fputc('\n', x->out);
+		}
+		free(r->host);
+		free(r->path);
+		free(r->lat);
+	}
+	x->nrows = 0;
+	x->win_count = 0;
+}
+
+static void stats_add(struct ec_exchlog *x, const struct line *l)
+{
+	if (x->o.every_ns && x->win_count && l->ts >= x->win_start + x->o.every_ns)
+		stats_print(x);
+	if (!x->win_count || l->ts < x->win_start)
+		x->win_start = l->ts;
+	if (l->ts > x->win_end || x->win_count == 0)
+		x->win_end = l->ts;
+	x->win_count++;
+	struct row *r = row_of(x, l->authority, l->path);
+	r->count++;
+	if (!l->status || l->status >= 400)
+		r->errors++;
+	if (!l->have_first)
+		return;
+	int64_t v = l->have_last ? l->last : l->first;
+	r->seen++;
+	if (r->nlat < MAX_SAMPLES) {
+		if (!(r->nlat & (r->nlat + 1)) || !r->lat)
+			r->lat = ec_xrealloc(r->lat, (2 * r->nlat + 2) * sizeof *r->lat);
+		r->lat[r->nlat++] = v;
+		return;
+	}
+	/* reservoir sampling: each latency stays with the same chance */
+	x->rng = x->rng * 6364136223846793005ull + 1442695040888963407ull;
+	uint64_t k = (x->rng >> 11) % r->seen;
+	if (k < MAX_SAMPLES)
+		r->lat[k] = v;
+}
+
+static void line_out(struct ec_exchlog *x, const struct line *l)
+{
+	int64_t total = l->have_last ? l->last : l->first;
+	if (!wanted(x, l->status, total))
+		return;
+	if (x->o.stats) {
+		stats_add(x, l);
+		return;
+	}
+	char t[40];
+	ec_fmt_time(l->ts, t, sizeof t);
+	if (x->o.json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "time", t);
+		jnum(o, "timestamp", l->ts);
+		jnum(o, "pid", l->pid);
+		cJSON_AddStringToObject(o, "comm", l->comm ? l->comm : "");
+		if (l->id)
+			jnum(o, "exchange_id", (int64_t)l->id);
+		if (l->method)
+			cJSON_AddStringToObject(o, "method", l->method);
+		if (l->authority)
+			cJSON_AddStringToObject(o, "authority", l->authority);
+		if (l->path)
+			cJSON_AddStringToObject(o, "path", l->path);
+		if (l->status)
+			cJSON_AddNumberToObject(o, "status", l->status);
+		if (l->have_req)
+			jnum(o, "request_bytes", (int64_t)l->req_bytes);
+		if (l->status)
+			jnum(o, "response_bytes", (int64_t)l->resp_bytes);
+		if (l->have_first)
+			jnum(o, "latency_first_ns", l->first);
+		if (l->have_last)
+			jnum(o, "latency_last_ns", l->last);
+		char *s = cJSON_PrintUnformatted(o);
+		fprintf(x->out, "%s\n", s);
+		free(s);
+		cJSON_Delete(o);
+		return;
+	}
+	fprintf(x->out, "%s ", t);
+	text_str(x->out, l->comm);
+	fprintf(x->out, "(%" PRId64 ") ", l->pid);
+	text_str(x->out, l->method);
+	fputc(' ', x->out);
+	text_str(x->out, l->authority);
+	fputc(' ', x->out);
+	text_str(x->out, l->path);
+	if (l->status)
+		fprintf(x->out, " %u", l->status);
+	else
+		fputs(" -", x->out);
+	if (l->have_req)
+		fprintf(x->out, " %" PRIu64, l->req_bytes);
+	else
+		fputs(" -", x->out);
+	if (l->status)
+		fprintf(x->out, " %" PRIu64, l->resp_bytes);
+	else
+		fputs(" -", x->out);
+	ms(x->out, l->first, l->have_first);
+	ms(x->out, l->last, l->have_last);
+	fputc('\n', x->out);
+}
+
+static void request(struct ec_exchlog *x, const EcEvent *ev)
+{
+	for (unsigned i = 0; i < 64 && i < x->nearly; i++)
+		if (x->early[i] == ev->exchange_id)
+			return;
+	if (x->n >= MAX_OPEN) {
+		x->not_kept++;
+		return;
+	}
+	if (2 * (x->n + 1) > x->cap)
+		grow(x);
+	size_t i = slot(x, ev->exchange_id);
+	struct open *e = &x->tab[i];
+	if (!e->id) {
+		e->id = ev->exchange_id;
+		e->ts = ev->timestamp;
+		e->pid = ev->pid;
+		e->comm = dup_or_null(ev->pname);
+		/* from the head only: a body line is not a header */
+		const uint8_t *end = memmem(ev->payload.data, ev->payload.len, "\r\n\r\n", 4);
+		ec_parse_request_facts(ev->payload.data,
+				       end ? (size_t)(end - ev->payload.data) : ev->payload.len,
+				       &e->method, &e->authority, &e->path);
+		x->n++;
+	}
+	e->req_bytes += size_of(ev);
+}
+
+static void response(struct ec_exchlog *x, const EcEvent *ev)
+{
+	struct open *e = NULL;
+	size_t i = 0;
+	if (ev->exchange_id) {
+		i = slot(x, ev->exchange_id);
+		e = x->tab[i].id ? &x->tab[i] : NULL;
+	}
+	/* a 1xx other than 101 is not the answer */
+	if (ev->status && ev->status < 200 && ev->status != 101)
+		return;
+	if (ev->more_parts) {
+		if (e)
+			e->resp_bytes += size_of(ev);
+		return;
+	}
+	struct line l = {
+	    .id = ev->exchange_id,
+	    .ts = e ? e->ts : ev->timestamp,
+	    .pid = ev->pid,
+	    .comm = ev->pname,
+	    .method = *ev->method ? ev->method
+		      : e	  ? e->method
+				  : NULL,
+	    .authority = *ev->authority ? ev->authority
+			 : e		? e->authority
+					: NULL,
+	    .path = *ev->path ? ev->path
+		    : e	      ? e->path
+			      : NULL,
+	    .status = ev->status,
+	    .req_bytes = e ? e->req_bytes : 0,
+	    .resp_bytes = (e ? e->resp_bytes : 0) + size_of(ev),
+	    .have_req = e != NULL,
+	    .have_first = ev->exchange_id != 0,
+	    .first = ev->latency_first_ns,
+	    .have_last = ev->latency_last_ns != 0,
+	    .last = ev->latency_last_ns,
+	};
+	line_out(x, &l);
+	if (e)
+		drop(x, i);
+	else if (ev->exchange_id)
+		x->early[x->nearly++ % 64] = ev->exchange_id;
+}
+
+void ec_exchlog_record(struct ec_exchlog *x, const EcLogEntry *e)
+{
+	if (e->payload_case != EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD)
+		return;
+	const EcEvent *ev = e->event_payload;
+	if ((ev->type == 1 || ev->type == 2) && ev->exchange_id)
+		request(x, ev);
+	else if ((ev->type == 3 || ev->type == 4) && (ev->exchange_id || ev->status))
+		response(x, ev);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct open *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+void ec_exchlog_finish(struct ec_exchlog *x)
+{
+	/* requests never answered, in the order they were made */
+	size_t k = 0;
+	for (size_t i = 0; i < x->cap; i++)
+		if (x->tab[i].id)
+			x->tab[k++] = x->tab[i];
+	qsort(x->tab, k, sizeof *x->tab, by_id);
+	for (size_t i = 0; i < k; i++) {
+		struct open *e = &x->tab[i];
+		struct line l = {.id = e->id,
+				 .ts = e->ts,
+				 .pid = e->pid,
+				 .comm = e->comm,
+				 .method = e->method,
+				 .authority = e->authority,
+				 .path = e->path,
+				 .req_bytes = e->req_bytes,
+				 .have_req = 1};
+		line_out(x, &l);
+		free(e->comm);
+		free(e->method);
+		free(e->authority);
+		free(e->path);
+	}
+	if (x->o.stats)
+		stats_print(x);
+	if (x->not_kept)
+		ec_warn("%" PRIu64 " requests were not kept: over %u awaited an answer at once",
+			x->not_kept, MAX_OPEN);
+	free(x->rows);
+	free(x->tab);
+	free(x);
+}

@@ -5,9 +5,14 @@
 set -eu
 cd "$(dirname "$0")/.."
 pkgs=$(cat .ci/packages .ci/packages.d/* 2>/dev/null | sed 's/#.*//' | tr -s ' \n' '\n' | sed '/^$/d' | sort -u)
+# what installed packages provide counts too (a nodejs build that brings npm
+# conflicts with the npm package)
+provided=$(dpkg-query -W -f='${db:Status-Abbrev} ${Provides}\n' 2>/dev/null |
+	awk '$1 == "ii" { $1 = ""; print }' | tr ', ' '\n\n' | sed 's/(.*//' | sort -u)
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		echo "$provided" | grep -qx "$p" ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && { echo "deps: all installed"; exit 0; }

@@ -27,6 +27,7 @@ static struct {
 	const char *pcapng, *keylog;
 	struct ec_synth *synth; /* --pcapng / --keylog output instead of text */
 	int exchanges, filters; /* --exchanges or --stats; --slow, --status, --every given */
+	const char *har;
 	struct ec_exchlog_opts xo;
 	struct ec_exchlog *xlog;
 } opt = {.pid = -1, .type = -1, .source = -1, .max_record = EC_STREAM_MAX_DEFAULT};
@@ -45,6 +46,7 @@ enum {
 	OPT_EVERY,
 	OPT_SLOW,
 	OPT_STATUS,
+	OPT_HAR,
 };
 
 static const struct ec_opt opts[] = {
@@ -78,6 +80,9 @@ static const struct ec_opt xopts[] = {
     {"slow", OPT_SLOW, "MS",
      "only exchanges that took MS milliseconds or more\n(or got no answer)"},
     {"status", OPT_STATUS, "LIST", "only these statuses: 4xx,5xx,404,none (no answer)"},
+    {"har", OPT_HAR, "OUT",
+     "the exchanges as an HTTP Archive 1.2 ('-' is stdout),\nfor Chrome DevTools, HAR viewers, "
+     "Postman, k6"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -149,6 +154,9 @@ static int xoption(void *ctx, int key, const char *arg)
 		if (ec_opt_int(arg, 0, 86400000, "milliseconds (0-86400000)", &v))
 			return 2;
 		opt.xo.slow_ns = v * 1000000ll;
+		return 0;
+	case OPT_HAR:
+		opt.har = arg;
 		return 0;
 	default: /* OPT_STATUS */
 		opt.filters = 1;
@@ -310,8 +318,12 @@ int main(int argc, char **argv)
 	int optind, rc = ec_opt_parse(&spec, argc, argv, &optind);
 	if (rc)
 		return rc == EC_OPT_HELP ? 0 : rc;
-	if (opt.filters && !opt.exchanges)
-		ec_die(2, "--slow, --status and --every go with --exchanges or --stats");
+	if (opt.filters && !opt.exchanges && !opt.har)
+		ec_die(2, "--slow, --status and --every go with --exchanges, --stats or --har");
+	if (opt.har && !strcmp(opt.har, "-") && opt.exchanges)
+		ec_die(2, "--har - writes the archive on stdout: not with --exchanges or --stats");
+	if (opt.har && (opt.pcapng || opt.keylog))
+		ec_die(2, "--har is one output, --pcapng and --keylog others: one at a time");
 	if (opt.xo.every_ns && !opt.xo.stats)
 		ec_die(2, "--every goes with --stats");
 	if (opt.exchanges && (opt.pcapng || opt.keylog))
@@ -326,6 +338,14 @@ int main(int argc, char **argv)
 	if ((opt.pcapng || opt.keylog) &&
 	    !(opt.synth = ec_synth_open(opt.pcapng, opt.keylog, msg, sizeof msg)))
 		ec_die(1, "%s", msg);
+	FILE *har = NULL;
+	if (opt.har && !(har = strcmp(opt.har, "-") ? fopen(opt.har, "w") : stdout))
+		ec_die(1, "%s: %s", opt.har, strerror(errno));
+	if (opt.har) {
+		opt.xo.har = har;
+		opt.xo.quiet = !opt.exchanges;
+		opt.exchanges = 1;
+	}
 	if (opt.exchanges)
 		opt.xlog = ec_exchlog_new(stdout, &opt.xo);
 	int status = 0;
@@ -344,8 +364,10 @@ int main(int argc, char **argv)
 			close(fd);
 		}
 	}
-	if (opt.xlog)
-		ec_exchlog_finish(opt.xlog);
+	if (opt.xlog && ec_exchlog_finish(opt.xlog))
+		ec_die(1, "writing %s: %s", opt.har, strerror(errno));
+	if (har && har != stdout && fclose(har))
+		ec_die(1, "writing %s: %s", opt.har, strerror(errno));
 	if (opt.synth) {
 		int err = ec_synth_close(opt.synth, msg, sizeof msg);
 		if (err && err != EC_ERR_PIPE)

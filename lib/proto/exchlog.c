@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "exchlog.h"
+#include "har.h"
 #include "parse.h"
 #include "utf8.h"
 #include "util.h"
@@ -19,6 +20,13 @@ struct open {
 	int64_t ts, pid;
 	char *comm, *method, *authority, *path;
 	uint64_t req_bytes, resp_bytes;
+	/* --har: the messages themselves, and where they went */
+	uint8_t *req, *resp;
+	size_t req_len, resp_len;
+	char *server_ip;
+	uint32_t server_port;
+	uint64_t conn_id;
+	int source;
 };
 
 struct row {
@@ -43,6 +51,7 @@ struct ec_exchlog {
 	size_t nrows;
 	int64_t win_start, win_end; /* --stats: the window's first and last exchange */
 	uint64_t win_count, rng;
+	struct ec_har *har;
 };
 
 int ec_exchlog_statuses(const char *list, struct ec_exchlog_opts *o)
@@ -79,6 +88,8 @@ struct ec_exchlog *ec_exchlog_new(FILE *out, const struct ec_exchlog_opts *o)
 	x->cap = 256;
 	x->tab = ec_xcalloc(x->cap, sizeof *x->tab);
 	x->rng = 0x9e3779b97f4a7c15ull;
+	if (o->har)
+		x->har = ec_har_open(o->har);
 	return x;
 }
 
@@ -103,13 +114,21 @@ static void grow(struct ec_exchlog *x)
 }
 
 /* Take entry i out, keeping every other reachable (backward-shift deletion). */
-static void drop(struct ec_exchlog *x, size_t i)
+static void open_free(struct open *e)
 {
-	struct open *e = &x->tab[i];
 	free(e->comm);
 	free(e->method);
 	free(e->authority);
 	free(e->path);
+	free(e->req);
+	free(e->resp);
+	free(e->server_ip);
+}
+
+static void drop(struct ec_exchlog *x, size_t i)
+{
+	struct open *e = &x->tab[i];
+	open_free(e);
 	memset(e, 0, sizeof *e);
 	x->n--;
 	for (size_t j = (i + 1) & (x->cap - 1); x->tab[j].id; j = (j + 1) & (x->cap - 1)) {
@@ -121,6 +140,15 @@ static void drop(struct ec_exchlog *x, size_t i)
 			i = j;
 		}
 	}
+}
+
+/* --har: a message's parts, one after the other. */
+static void append(uint8_t **b, size_t *len, const uint8_t *p, size_t n)
+{
+	*b = ec_xrealloc(*b, *len + n + 1);
+	if (n)
+		memcpy(*b + *len, p, n);
+	*len += n;
 }
 
 static char *dup_or_null(const char *s)
@@ -323,10 +351,49 @@ static void stats_add(struct ec_exchlog *x, const struct line *l)
 		r->lat[k] = v;
 }
 
+/* The HAR entry of an exchange: e its request (NULL: not seen), resp its answer. */
+static void har_out(struct ec_exchlog *x, const struct line *l, const struct open *e,
+		    const EcEvent *resp)
+{
+	struct ec_har_exchange h = {
+	    .ts = l->ts,
+	    .pid = l->pid,
+	    .comm = l->comm,
+	    .server_ip = e	? e->server_ip
+			 : resp ? resp->dst_ip
+				: NULL,
+	    .server_port = e	  ? e->server_port
+			   : resp ? resp->dst_port
+				  : 0,
+	    .source = ec_record_source_name(e	   ? e->source
+					    : resp ? (int)resp->source
+						   : 0),
+	    .conn_id = e      ? e->conn_id
+		       : resp ? resp->conn_id
+			      : 0,
+	    .exchange_id = l->id,
+	    .authority = l->authority,
+	    .method = l->method,
+	    .path = l->path,
+	    .req = e ? e->req : NULL,
+	    .req_len = e ? e->req_len : 0,
+	    .resp = e && e->resp ? e->resp
+		    : resp	 ? resp->payload.data
+				 : NULL,
+	    .resp_len = e && e->resp ? e->resp_len
+			: resp	     ? resp->payload.len
+				     : 0,
+	    .first_ns = l->first,
+	    .last_ns = l->last,
+	    .have_latency = l->have_first,
+	};
+	ec_har_entry(x->har, &h);
+}
+
 static void line_out(struct ec_exchlog *x, const struct line *l)
 {
 	int64_t total = l->have_last ? l->last : l->first;
-	if (!wanted(x, l->status, total))
+	if (!wanted(x, l->status, total) || x->o.quiet)
 		return;
 	if (x->o.stats) {
 		stats_add(x, l);
@@ -407,6 +474,12 @@ static void request(struct ec_exchlog *x, const EcEvent *ev)
 		e->ts = ev->timestamp;
 		e->pid = ev->pid;
 		e->comm = dup_or_null(ev->pname);
+		if (x->har) {
+			e->server_ip = dup_or_null(ev->dst_ip);
+			e->server_port = ev->dst_port;
+			e->conn_id = ev->conn_id;
+			e->source = ev->source;
+		}
 		/* from the head only: a body line is not a header */
 		const uint8_t *end = memmem(ev->payload.data, ev->payload.len, "\r\n\r\n", 4);
 		ec_parse_request_facts(ev->payload.data,
@@ -415,6 +488,8 @@ static void request(struct ec_exchlog *x, const EcEvent *ev)
 		x->n++;
 	}
 	e->req_bytes += size_of(ev);
+	if (x->har)
+		append(&e->req, &e->req_len, ev->payload.data, ev->payload.len);
 }
 
 static void response(struct ec_exchlog *x, const EcEvent *ev)
@@ -429,10 +504,15 @@ static void response(struct ec_exchlog *x, const EcEvent *ev)
 	if (ev->status && ev->status < 200 && ev->status != 101)
 		return;
 	if (ev->more_parts) {
-		if (e)
+		if (e) {
 			e->resp_bytes += size_of(ev);
+			if (x->har)
+				append(&e->resp, &e->resp_len, ev->payload.data, ev->payload.len);
+		}
 		return;
 	}
+	if (e && e->resp && x->har)
+		append(&e->resp, &e->resp_len, ev->payload.data, ev->payload.len);
 	struct line l = {
 	    .id = ev->exchange_id,
 	    .ts = e ? e->ts : ev->timestamp,
@@ -457,6 +537,9 @@ static void response(struct ec_exchlog *x, const EcEvent *ev)
 	    .last = ev->latency_last_ns,
 	};
 	line_out(x, &l);
+	/* (a response whose request came before the capture names no URL: not an entry) */
+	if (x->har && l.method && wanted(x, l.status, l.have_last ? l.last : l.first))
+		har_out(x, &l, e, ev);
 	if (e)
 		drop(x, i);
 	else if (ev->exchange_id)
@@ -480,7 +563,7 @@ static int by_id(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
-void ec_exchlog_finish(struct ec_exchlog *x)
+int ec_exchlog_finish(struct ec_exchlog *x)
 {
 	/* requests never answered, in the order they were made */
 	size_t k = 0;
@@ -500,17 +583,18 @@ void ec_exchlog_finish(struct ec_exchlog *x)
 				 .req_bytes = e->req_bytes,
 				 .have_req = 1};
 		line_out(x, &l);
-		free(e->comm);
-		free(e->method);
-		free(e->authority);
-		free(e->path);
+		if (x->har && wanted(x, 0, 0))
+			har_out(x, &l, e, NULL);
+		open_free(e);
 	}
 	if (x->o.stats)
 		stats_print(x);
 	if (x->not_kept)
 		ec_warn("%" PRIu64 " requests were not kept: over %u awaited an answer at once",
 			x->not_kept, MAX_OPEN);
+	int rc = x->har ? ec_har_close(x->har) : 0;
 	free(x->rows);
 	free(x->tab);
 	free(x);
+	return rc;
 }

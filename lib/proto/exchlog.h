@@ -21,6 +21,8 @@ struct ec_exchlog_opts {
 	unsigned statuses;  /* only these status classes, bit k = kxx (bit 0: no response); 0 all */
 	uint16_t codes[16]; /* ... or these exact codes */
 	int ncodes;
+	int quiet; /* no lines, no tables: only the HAR */
+	FILE *har; /* also every exchange as a HAR 1.2 entry here (lib/proto/har.h) */
 };
 
 /*
@@ -36,8 +38,9 @@ struct ec_exchlog *ec_exchlog_new(FILE *out, const struct ec_exchlog_opts *o);
 void ec_exchlog_record(struct ec_exchlog *x, const EcLogEntry *e);
 /*
  * End of input: requests that got no answer are lines of their own
- * (status "-"), and --stats prints its last table. Frees x.
+ * (status "-"), and --stats prints its last table; the HAR is closed.
+ * Frees x. 0, or -1 when writing the HAR failed (errno set).
  */
-void ec_exchlog_finish(struct ec_exchlog *x);
+int ec_exchlog_finish(struct ec_exchlog *x);
 
 #endif

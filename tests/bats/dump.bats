@@ -127,7 +127,7 @@ setup() {
 @test "--exchanges, --stats: their options go together, bad values are usage errors" {
 	run ec-dump --slow 10 "$FIXTURES/exchanges.pb"
 	assert_failure 2
-	assert_output "ec-dump: --slow, --status and --every go with --exchanges or --stats"
+	assert_output "ec-dump: --slow, --status and --every go with --exchanges, --stats or --har"
 	run ec-dump --exchanges --every 5
 	assert_failure 2
 	assert_output "ec-dump: --every goes with --stats"
@@ -153,4 +153,67 @@ setup() {
 	assert_output --partial $' GET evil.test /p\\x1b]0;pwn\\x07\xef\xbf\xbdq 418 46 48 2.000ms 2.000ms'
 	run sh -c "ec-parse < '$FIXTURES/exchanges.pb' | ec-dump --exchanges --json --status 418 | jq -r .path"
 	assert_output $'/p\e]0;pwn\a\xef\xbf\xbdq'
+}
+
+@test "--har: a live curl (HTTP/1.1) and nghttp (HTTP/2) capture is a valid HAR 1.2 with each request, status and timings" {
+	require_root
+	T=$BATS_TEST_TMPDIR
+	make_cert "$T"
+	p1=$(free_port)
+	bg_start $PY "$FIXTURES/parse-server.py" "$p1" "$T/cert.pem" "$T/key.pem"
+	p2=$(free_port)
+	mkdir "$T/www"
+	echo "first file" >"$T/www/a.txt"
+	echo "second file" >"$T/www/b.txt"
+	bg_start nghttpd --address=127.0.0.1 --htdocs="$T/www" "$p2" "$T/key.pem" "$T/cert.pem"
+	wait_port "$p1"
+	wait_port "$p2"
+	mkfifo "$T/records"
+	bg_start sh -c "ec-parse < '$T/records' | ec-dump --har '$T/out.har'"
+	cap_bg capturing "$T/records" ec-capture tls -t curl,nghttp --heartbeat 0
+	curl -sk --http1.1 -o /dev/null "https://127.0.0.1:$p1/slow" "https://127.0.0.1:$p1/plain?q=1&r=two"
+	nghttp -n "https://127.0.0.1:$p2/a.txt" "https://127.0.0.1:$p2/b.txt" "https://127.0.0.1:$p2/none"
+	cap_stop
+	for _ in $(seq 1 100); do
+		tail -c 5 "$T/out.har" 2>/dev/null | grep -q '\]}}' && break
+		sleep 0.05
+	done
+	run "$EC_ROOT/tests/har-validate.sh" "$T/out.har"
+	assert_output valid
+	run jq -r '.log.entries[] | "\(.request.method) \(.request.url) \(.request.httpVersion) \(.response.status)"' "$T/out.har"
+	assert_line "GET https://127.0.0.1:$p1/slow HTTP/1.1 200"
+	assert_line "GET https://127.0.0.1:$p1/plain?q=1&r=two HTTP/1.1 200"
+	assert_line "GET https://127.0.0.1:$p2/a.txt HTTP/2.0 200"
+	assert_line "GET https://127.0.0.1:$p2/b.txt HTTP/2.0 200"
+	assert_line "GET https://127.0.0.1:$p2/none HTTP/2.0 404"
+	# the timings are the capture's: /slow waited 200 ms
+	run jq -r '.log.entries[] | select(.request.url | endswith("/slow")) | .timings.wait >= 190 and .time >= .timings.wait' "$T/out.har"
+	assert_output true
+	run jq -r '.log.entries[] | select(.request.url | endswith("/a.txt")) | "\(.response.content.text)|\(._comm)|\(.request.queryString | length)"' "$T/out.har"
+	assert_output "first file
+|nghttp|0"
+	run jq -c '.log.entries[] | select(.request.url | contains("plain")) | .request.queryString' "$T/out.har"
+	assert_output '[{"name":"q","value":"1"},{"name":"r","value":"two"}]'
+}
+
+@test "--har: the fixture's exchanges pass the HAR 1.2 schema; bad combinations are usage errors" {
+	ec-parse "$FIXTURES/exchanges.pb" | ec-dump --har "$BATS_TEST_TMPDIR/x.har"
+	run "$EC_ROOT/tests/har-validate.sh" "$BATS_TEST_TMPDIR/x.har"
+	assert_output valid
+	# every exchange but the one whose request came before the capture; the early 413 once
+	[ "$(jq ".log.entries | length" "$BATS_TEST_TMPDIR/x.har")" = 35 ]
+	run jq -r '.log.entries[] | select(.response.status == 413) | "\(.request.url) \(.timings.wait)"' "$BATS_TEST_TMPDIR/x.har"
+	assert_output "https://api.test/too-big 1"
+	# the schema check can fail
+	jq 'del(.log.entries[0].request.method)' "$BATS_TEST_TMPDIR/x.har" >"$BATS_TEST_TMPDIR/bad.har"
+	run "$EC_ROOT/tests/har-validate.sh" "$BATS_TEST_TMPDIR/bad.har"
+	assert_failure
+	run ec-dump --har - --exchanges "$FIXTURES/exchanges.pb"
+	assert_failure 2
+	assert_output "ec-dump: --har - writes the archive on stdout: not with --exchanges or --stats"
+	run ec-dump --har x.har --pcapng y.pcapng
+	assert_failure 2
+	run ec-dump --har /nonexistent/dir/x.har "$FIXTURES/exchanges.pb"
+	assert_failure 1
+	assert_output "ec-dump: /nonexistent/dir/x.har: No such file or directory"
 }

@@ -42,7 +42,7 @@ static void strict(const struct ec_wire_str *w)
 
 /*
  * What ec-parse wrote: LogEntry records whose strings are all UTF-8; and
- * what ec-dump --exchanges and --stats make of them.
+ * what ec-dump --exchanges, --stats and --har make of them.
  */
 static void check(int fd, size_t seed)
 {
@@ -51,7 +51,10 @@ static void check(int fd, size_t seed)
 	static FILE *null;
 	if (!null)
 		null = fopen("/dev/null", "w");
-	struct ec_exchlog_opts xo = {.stats = seed & 1, .every_ns = 1000000, .json = seed & 2};
+	struct ec_exchlog_opts xo = {.stats = seed & 1,
+				     .every_ns = 1000000,
+				     .json = seed & 2,
+				     .har = seed & 4 ? null : NULL};
 	struct ec_exchlog *x = ec_exchlog_new(null, &xo);
 	const uint8_t *b;
 	size_t n;

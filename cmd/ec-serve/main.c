@@ -30,6 +30,8 @@ enum {
 	O_QUEUE,
 	O_QBYTES,
 	O_MAXCL,
+	O_KEEP,
+	O_KEEPB,
 	O_MAXREC,
 	O_TEE,
 };
@@ -55,6 +57,10 @@ static const struct ec_opt opts[] = {
     {"queue", O_QUEUE, "N", "records queued per client before the oldest drop (8192)"},
     {"queue-bytes", O_QBYTES, "SIZE", "bytes queued per client before the oldest drop (16M)"},
     {"max-clients", O_MAXCL, "N", "WebSocket clients at once (64)"},
+    {"keep", O_KEEP, "N",
+     "the last N events, sent first to a client that\nasks: ws://HOST:PORT/?replay=1 (1000; 0 "
+     "none)"},
+    {"keep-bytes", O_KEEPB, "SIZE", "... and no more than SIZE bytes of them (16M)"},
     {"max-record", O_MAXREC, "SIZE", "largest input record (16M)"},
     {"tee", O_TEE, NULL, "also copy the stream to stdout"},
     {"verbose", 'v', NULL, "log clients and config requests on stderr (twice: lws)"},
@@ -131,6 +137,20 @@ static int option(void *ctx, int key, const char *arg)
 		return 0;
 	case O_MAXCL:
 		return num(arg, 1, 100000, &o->max_clients);
+	case O_KEEP:
+		if (num(arg, 0, 1000000, &n))
+			return 2;
+		o->keep = (size_t)n;
+		return 0;
+	case O_KEEPB:
+		if (ec_util_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
+			ec_warn("--keep-bytes \"%s\": expected a size like 4096, 64k or 16M, from "
+				"1024 to %llu",
+				arg, 1ull << 34);
+			return 2;
+		}
+		o->keep_bytes = (size_t)v;
+		return 0;
 	case O_MAXREC:
 		if (!ec_stream_parse_max(arg, &o->max_record))
 			return 0;

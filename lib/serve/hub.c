@@ -22,6 +22,8 @@ struct ec_hub {
 	size_t nclients;
 	struct ec_hub_msg *replay[EC_HUB_REPLAY];
 	size_t replay_head, replay_n;
+	struct ec_hub_msg **kept; /* the last events, a ring of l.keep */
+	size_t kept_head, kept_n, kept_bytes;
 	uint64_t seq, bytes, dropped;
 	int wake_pending; /* atomic */
 };
@@ -34,6 +36,8 @@ struct ec_hub *ec_hub_new(const struct ec_hub_limits *l)
 		h->l.queue_max = 1;
 	if (h->l.replay > EC_HUB_REPLAY)
 		h->l.replay = EC_HUB_REPLAY;
+	if (h->l.keep)
+		h->kept = ec_xcalloc(h->l.keep, sizeof *h->kept);
 	pthread_mutex_init(&h->mu, NULL);
 	return h;
 }
@@ -58,6 +62,9 @@ void ec_hub_free(struct ec_hub *h)
 	}
 	for (size_t i = 0; i < h->replay_n; i++)
 		ec_hub_msg_unref(h->replay[(h->replay_head + i) % EC_HUB_REPLAY]);
+	for (size_t i = 0; i < h->kept_n; i++)
+		ec_hub_msg_unref(h->kept[(h->kept_head + i) % h->l.keep]);
+	free(h->kept);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -128,7 +135,24 @@ void ec_hub_publish(struct ec_hub *h, struct ec_hub_msg *m, int replay)
 	h->bytes += m->len;
 	for (struct ec_hub_client *c = h->clients; c; c = c->next)
 		enqueue(h, c, m);
-	if (replay && h->l.replay) {
+	if (replay == EC_HUB_KEEP_EVENT && h->l.keep) {
+		/* the oldest go, by count and by bytes */
+		while (h->kept_n &&
+		       (h->kept_n == h->l.keep ||
+			(h->l.keep_bytes && h->kept_bytes + m->len > h->l.keep_bytes))) {
+			struct ec_hub_msg *o = h->kept[h->kept_head];
+			h->kept_bytes -= o->len;
+			ec_hub_msg_unref(o);
+			h->kept_head = (h->kept_head + 1) % h->l.keep;
+			h->kept_n--;
+		}
+		if (!h->l.keep_bytes || m->len <= h->l.keep_bytes) {
+			ec_hub_msg_ref(m);
+			h->kept[(h->kept_head + h->kept_n) % h->l.keep] = m;
+			h->kept_n++;
+			h->kept_bytes += m->len;
+		}
+	} else if (replay == EC_HUB_KEEP_LOG && h->l.replay) {
 		if (h->replay_n == h->l.replay) {
 			ec_hub_msg_unref(h->replay[h->replay_head]);
 			h->replay_head = (h->replay_head + 1) % EC_HUB_REPLAY;
@@ -154,7 +178,7 @@ void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg *m
 	wake(h);
 }
 
-struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user)
+static struct ec_hub_client *join(struct ec_hub *h, void *user, int kept)
 {
 	struct ec_hub_client *c = ec_xcalloc(1, sizeof *c);
 	c->user = user;
@@ -162,6 +186,9 @@ struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user)
 	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < h->replay_n; i++)
 		enqueue(h, c, h->replay[(h->replay_head + i) % EC_HUB_REPLAY]);
+	/* under the same lock as the join: no event twice, none missed */
+	for (size_t i = 0; kept && i < h->kept_n; i++)
+		enqueue(h, c, h->kept[(h->kept_head + i) % h->l.keep]);
 	c->next = h->clients;
 	if (h->clients)
 		h->clients->prev = c;
@@ -171,6 +198,16 @@ struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user)
 	if (c->count)
 		wake(h);
 	return c;
+}
+
+struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user)
+{
+	return join(h, user, 0);
+}
+
+struct ec_hub_client *ec_hub_join_kept(struct ec_hub *h, void *user)
+{
+	return join(h, user, 1);
 }
 
 void ec_hub_leave(struct ec_hub *h, struct ec_hub_client *c)

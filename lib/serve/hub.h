@@ -4,7 +4,8 @@
  * bounded per-client queue that drops its oldest entry (and counts it)
  * when full, so a slow client never slows the publisher or the others.
  * The last EC_HUB_REPLAY process logs are kept and queued first for every
- * client that joins (as eCapture's logbuff does).
+ * client that joins (as eCapture's logbuff does); the last `keep` events
+ * too, for a client that asks for them (a page opened after traffic).
  *
  * Messages are shared, reference-counted and carry `headroom` spare bytes
  * before the data (libwebsockets' LWS_PRE). The hub is thread-safe: one
@@ -19,9 +20,12 @@
 
 #define EC_HUB_REPLAY 128
 
+/* What ec_hub_publish keeps besides sending it. */
+enum { EC_HUB_LIVE = 0, EC_HUB_KEEP_LOG = 1, EC_HUB_KEEP_EVENT = 2 };
+
 struct ec_hub_msg {
 	int refs;      /* atomic */
-	int replay;    /* a process log: kept for the replay */
+	int replay;    /* EC_HUB_KEEP_*: kept for clients that join later */
 	uint64_t seq;  /* publish order, from 1 (0 for client-only messages) */
 	int64_t t_in;  /* ns (CLOCK_MONOTONIC) when it was read, for latency */
 	size_t len;    /* data bytes */
@@ -34,6 +38,8 @@ struct ec_hub_limits {
 	size_t queue_max;   /* messages per client queue (>= 1) */
 	size_t queue_bytes; /* data bytes per client queue (0 = no byte limit) */
 	size_t replay;	    /* process logs kept for the replay (<= EC_HUB_REPLAY) */
+	size_t keep;	    /* events kept for clients that ask (0 = none) */
+	size_t keep_bytes;  /* ... and their data bytes at most */
 	/* called (from the publishing thread) when queues got data and no
 	 * wake is pending; ec_hub_wake_ack re-arms it */
 	void (*wake)(void *arg);
@@ -63,7 +69,7 @@ void ec_hub_msg_unref(struct ec_hub_msg *m);
 
 /*
  * Queue m for every client (the caller's reference passes to the hub);
- * with replay set it is also kept for clients that join later.
+ * with replay (EC_HUB_KEEP_*) it is also kept for clients that join later.
  * Never blocks on a consumer: a full queue loses its oldest message.
  */
 void ec_hub_publish(struct ec_hub *h, struct ec_hub_msg *m, int replay);
@@ -72,6 +78,8 @@ void ec_hub_send(struct ec_hub *h, struct ec_hub_client *c, struct ec_hub_msg *m
 
 /* A new client, its queue holding the replay. user is handed back by for_each. */
 struct ec_hub_client *ec_hub_join(struct ec_hub *h, void *user);
+/* The same, its queue holding the kept events after the replay, then live ones. */
+struct ec_hub_client *ec_hub_join_kept(struct ec_hub *h, void *user);
 void ec_hub_leave(struct ec_hub *h, struct ec_hub_client *c);
 
 /* Up to max queued messages, oldest first; the caller unrefs each. */

@@ -116,6 +116,8 @@ void ec_serve_defaults(struct ec_serve_opts *o)
 	o->drain_s = 5;
 	o->queue_max = 8192;
 	o->queue_bytes = 16u << 20;
+	o->keep = 1000;
+	o->keep_bytes = 16u << 20;
 	o->max_clients = 64;
 	o->relay_timeout_ms = 5000;
 	o->max_record = EC_STREAM_MAX_DEFAULT;
@@ -316,7 +318,9 @@ static void *reader_main(void *arg)
 		if (log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT)
 			__atomic_add_fetch(&s->events, 1, __ATOMIC_RELAXED);
 		ec_hub_publish(s->hub, ec_hub_msg_new(s->hub, buf, len),
-			       log_type == EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG);
+			       log_type == EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG ? EC_HUB_KEEP_LOG
+			       : log_type == EVENT__LOG_TYPE__LOG_TYPE_EVENT	 ? EC_HUB_KEEP_EVENT
+										 : EC_HUB_LIVE);
 		free(fixed);
 	}
 	if (s->tee && ec_writer_free(s->tee) == EC_ERR_IO)
@@ -332,17 +336,26 @@ static void *reader_main(void *arg)
 
 /* ---- HTTP: the config API and status ---- */
 
-static int auth_ok(struct ec_serve *s, struct lws *wsi)
+static int token_is(struct ec_serve *s, const char *got)
+{
+	size_t gl = strlen(got), tl = strlen(s->o->token);
+	return gl == tl && CRYPTO_memcmp(got, s->o->token, tl) == 0;
+}
+
+/*
+ * The token, in "Authorization: Bearer"; on a WebSocket upgrade (upgrade
+ * set) also as ?token=, since a browser's WebSocket cannot send headers.
+ */
+static int auth_ok(struct ec_serve *s, struct lws *wsi, int upgrade)
 {
 	if (!s->o->token)
 		return 1;
 	char buf[1024];
 	int n = lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (n <= 7 || strncasecmp(buf, "Bearer ", 7))
-		return 0;
-	const char *got = buf + 7;
-	size_t gl = strlen(got), tl = strlen(s->o->token);
-	return gl == tl && CRYPTO_memcmp(got, s->o->token, tl) == 0;
+	if (n > 7 && !strncasecmp(buf, "Bearer ", 7) && token_is(s, buf + 7))
+		return 1;
+	const char *q = upgrade ? lws_get_urlarg_by_name(wsi, "token=", buf, sizeof buf) : NULL;
+	return q && token_is(s, q);
 }
 
 /*
@@ -600,7 +613,7 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 		respond_code(wsi, p, bad, EC_RESP_INVALID_REQUEST, "", why);
 		return 0;
 	}
-	if (!auth_ok(s, wsi)) {
+	if (!auth_ok(s, wsi, 0)) {
 		p->close_after = post; /* its body is not read */
 		respond_code(wsi, p, 401, EC_RESP_INVALID_REQUEST, "",
 			     "missing or wrong \"Authorization: Bearer TOKEN\" header");
@@ -1031,7 +1044,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			return 1;
 		}
 	}
-		if (!auth_ok(s, wsi)) {
+		if (!auth_ok(s, wsi, 1)) {
 			if (s->o->verbose)
 				ec_warn("WebSocket upgrade refused: missing or wrong token");
 			lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED,
@@ -1057,7 +1070,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		p->wsi = wsi;
 		lws_get_peer_simple(wsi, p->peer, sizeof p->peer);
 		p->out = ec_xmalloc(LWS_PRE + WS_COALESCE);
-		p->hc = ec_hub_join(s->hub, p);
+		{
+			/* ?replay=1: the kept events first (a page opened after traffic) */
+			char arg[32];
+			const char *r = lws_get_urlarg_by_name(wsi, "replay=", arg, sizeof arg);
+			p->hc = r && !strcmp(r, "1") ? ec_hub_join_kept(s->hub, p)
+						     : ec_hub_join(s->hub, p);
+		}
 		ws_list_add(s, p);
 		if (s->o->verbose)
 			ec_warn("client %s connected (%zu now)", p->peer, s->nws);
@@ -1145,6 +1164,8 @@ int ec_serve_run(const struct ec_serve_opts *o)
 				   .queue_max = o->queue_max,
 				   .queue_bytes = o->queue_bytes,
 				   .replay = EC_HUB_REPLAY,
+				   .keep = o->keep,
+				   .keep_bytes = o->keep_bytes,
 				   .wake = wake_loop,
 				   .wake_arg = s};
 	s->hub = ec_hub_new(&hl);

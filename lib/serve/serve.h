@@ -26,6 +26,7 @@ struct ec_serve_opts {
 	int drain_s;	 /* at end of input, seconds to let clients drain their queues */
 	int tee;	 /* copy the stream to out_fd */
 	size_t queue_max, queue_bytes;
+	size_t keep, keep_bytes; /* events kept for a client that asks (?replay=1) */
 	int max_clients;
 	long relay_timeout_ms;
 	size_t max_record;

@@ -525,3 +525,35 @@ live_serve_stop() {
 	[ "$SERVE_RC" = 0 ]
 	wait "$PID_c"
 }
+
+@test "--keep: a client that joins with ?replay=1 gets the last N events first, others only what comes; ?token= on the upgrade" {
+	T=$BATS_TEST_TMPDIR
+	ec-gen --records 30 --heartbeat 0 --no-keylog >"$T/g.pb"
+	EC_TOKEN=s3cret serve_start --keep 5
+	cat "$T/g.pb" >&7
+	for _ in $(seq 1 100); do
+		[ "$(curl -s -H 'Authorization: Bearer s3cret' "http://127.0.0.1:$API/status" | jq .events)" = 29 ] && break
+		sleep 0.05
+	done
+	# a browser's WebSocket cannot send headers: the token as ?token=
+	run $PY "$WSC" "ws://127.0.0.1:$WS/?replay=1&token=s3cret" --events 5 --timeout 10 --events-out "$T/kept.jsonl"
+	assert_success
+	# the last five events of the stream, in order
+	ec-dump --json "$T/g.pb" | jq -r 'select(.event_payload) | .event_payload.timestamp' | tail -5 >"$T/want"
+	jq -r .ts "$T/kept.jsonl" >"$T/got"
+	cmp "$T/want" "$T/got"
+	# a client that does not ask gets none of them
+	run $PY "$WSC" "ws://127.0.0.1:$WS/?token=s3cret" --events 1 --timeout 2
+	assert_failure 3
+	run $PY "$WSC" "ws://127.0.0.1:$WS/?replay=1&token=wrong" --timeout 5
+	assert_output '{"error": "status", "status": 401}'
+	# ?token= is for the WebSocket upgrade only, not the HTTP routes
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$API/status?token=s3cret"
+	assert_output 401
+	serve_finish
+	[ "$SERVE_RC" = 0 ]
+	run ec-serve --keep -1 </dev/null
+	assert_failure 2
+	run ec-serve --keep-bytes 10 </dev/null
+	assert_failure 2
+}

@@ -170,6 +170,38 @@ static void test_replay(void **state)
 	ec_hub_free(h);
 }
 
+/* Kept events: the last `keep` (and keep_bytes), after the log replay, only for who asks. */
+static void test_kept_events(void **state)
+{
+	(void)state;
+	struct ec_hub_limits l = {.queue_max = 64, .replay = 2, .keep = 3, .keep_bytes = 10};
+	struct ec_hub *h = ec_hub_new(&l);
+	publish(h, "L0", EC_HUB_KEEP_LOG);
+	publish(h, "e1", EC_HUB_KEEP_EVENT);
+	publish(h, "hb", EC_HUB_LIVE);
+	publish(h, "e2", EC_HUB_KEEP_EVENT);
+	publish(h, "e3", EC_HUB_KEEP_EVENT);
+	publish(h, "e4", EC_HUB_KEEP_EVENT);
+	struct ec_hub_client *k = ec_hub_join_kept(h, NULL);
+	struct ec_hub_client *p = ec_hub_join(h, NULL);
+	publish(h, "e5", EC_HUB_KEEP_EVENT);
+	const char *const want_k[] = {"L0", "e2", "e3", "e4", "e5"};
+	expect_queue(h, k, want_k, 5);
+	const char *const want_p[] = {"L0", "e5"};
+	expect_queue(h, p, want_p, 2);
+	/* by bytes (10): a 6-byte event pushes out as many as its room needs */
+	publish(h, "big123", EC_HUB_KEEP_EVENT);
+	struct ec_hub_client *k2 = ec_hub_join_kept(h, NULL);
+	const char *const want_k2[] = {"L0", "e4", "e5", "big123"};
+	expect_queue(h, k2, want_k2, 4);
+	/* one over keep_bytes alone is not kept (nor anything before it) */
+	publish(h, "much-too-big", EC_HUB_KEEP_EVENT);
+	struct ec_hub_client *k3 = ec_hub_join_kept(h, NULL);
+	const char *const want_k3[] = {"L0"};
+	expect_queue(h, k3, want_k3, 1);
+	ec_hub_free(h);
+}
+
 static void test_send_one(void **state)
 {
 	(void)state;
@@ -267,10 +299,11 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_broadcast),  cmocka_unit_test(test_drop_oldest),
-	    cmocka_unit_test(test_byte_limit), cmocka_unit_test(test_replay),
-	    cmocka_unit_test(test_send_one),   cmocka_unit_test(test_for_each),
-	    cmocka_unit_test(test_threads),    cmocka_unit_test(test_discard),
+	    cmocka_unit_test(test_broadcast),	cmocka_unit_test(test_drop_oldest),
+	    cmocka_unit_test(test_byte_limit),	cmocka_unit_test(test_replay),
+	    cmocka_unit_test(test_send_one),	cmocka_unit_test(test_for_each),
+	    cmocka_unit_test(test_threads),	cmocka_unit_test(test_discard),
+	    cmocka_unit_test(test_kept_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,9 +42,19 @@ GEN_H := $(PROTO_H) $(BPF_SKEL)
 SSLCAL := build/sslcal/ec-sslcal
 SSLCAL_BLOB := build/sslcal/blob.o
 
+# ec-serve's page (www/, docs/SERVE.md): its files, protobufjs's minimal
+# runtime and the decoder its pbjs generates from the schema (both fetched
+# from npm once by make deps: tools/npm-deps.sh), inside the binary
+EC_NPM ?= $(HOME)/.cache/ec/npm
+PBJS_MIN := $(EC_NPM)/node_modules/protobufjs/dist/minimal/protobuf.min.js
+PBJS := $(EC_NPM)/node_modules/.bin/pbjs
+WWW := www/index.html www/app.css www/app.js build/www/ecaptureq.js $(PBJS_MIN)
+WWW_BLOB := build/www/blob.o
+
 LIB_SRC := $(wildcard lib/*.c lib/*/*.c)
 SSLROW := $(wildcard lib/sslrow.c lib/*/sslrow.c)
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB) \
+	$(WWW_BLOB)
 LIBEC := $(BUILD)/libec.a
 
 CMDS := $(notdir $(wildcard cmd/*))
@@ -75,6 +85,7 @@ all: $(TOOLS) $(TEST_TOOLS) $(UNIT_BIN)
 
 deps:
 	@tests/deps.sh
+	@tools/npm-deps.sh
 
 test: deps
 	$(MAKE) all
@@ -100,6 +111,7 @@ bench: all
 
 demo:
 	@tests/deps.sh
+	@tools/npm-deps.sh
 	$(MAKE) all
 	@tests/demo.sh
 
@@ -211,6 +223,18 @@ $(SSLCAL_BLOB): $(SSLCAL)
 	printf '.section .rodata\n.balign 16\n.globl ec_sslcal_blob\n.globl ec_sslcal_blob_end\nec_sslcal_blob:\n.incbin "%s"\nec_sslcal_blob_end:\n.section .note.GNU-stack,"",@progbits\n' \
 		$< | $(CC) -c -x assembler -o $@ -
 
+$(WWW_BLOB): $(WWW) tools/www-blob.sh
+	@mkdir -p $(@D)
+	tools/www-blob.sh $(WWW) | $(CC) -c -x assembler -o $@ -
+
+build/www/ecaptureq.js: proto/ecaptureq.proto | $(PBJS)
+	@mkdir -p $(@D)
+	$(PBJS) -t static-module -w closure --keep-case --no-comments --no-create --no-encode \
+		--no-verify --no-convert --no-delimited --no-typeurl --no-service -o $@.tmp $< && mv $@.tmp $@
+
+$(PBJS) $(PBJS_MIN):
+	@echo "$@ is missing: run make deps (it fetches protobufjs from npm, once)" >&2; exit 1
+
 $(LIBEC): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -232,7 +256,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
 # fuzz targets: lib compiled again by clang with coverage instrumentation
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE $(LIB_INC) -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB)
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB) \
+	$(WWW_BLOB)
 build/fuzz/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@

@@ -4,6 +4,7 @@
 #include "utf8.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,34 @@ static void str(cJSON *o, const char *k, const uint8_t *p, size_t n)
 	char *s = ec_utf8_fixdup(p, n);
 	cJSON_AddStringToObject(o, k, s);
 	free(s);
+}
+
+/*
+ * A URL as HAR wants it (a URI): bytes a URI cannot hold as they are
+ * (controls, space, non-ASCII, "<>\\^`{|}, a '%' not starting an escape)
+ * percent-encoded, as a browser sends them.
+ */
+static char *uri(const char *s)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *o = ec_xmalloc(3 * n + 1), *q = o;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int esc = c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c);
+		if (c == '%')
+			esc = !(i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+				isxdigit((unsigned char)s[i + 2]));
+		if (esc) {
+			*q++ = '%';
+			*q++ = hexd[c >> 4];
+			*q++ = hexd[c & 15];
+		} else {
+			*q++ = (char)c;
+		}
+	}
+	*q = 0;
+	return o;
 }
 
 static double ms(int64_t ns)
@@ -217,7 +246,9 @@ void ec_har_entry(struct ec_har *h, const struct ec_har_exchange *x)
 			memcpy(url + 8 + al, target, tl);
 		url[8 + al + (connect ? 0 : tl)] = 0;
 	}
-	str(r, "url", (const uint8_t *)url, strlen(url));
+	char *u = uri(url);
+	cJSON_AddStringToObject(r, "url", u);
+	free(u);
 	free(url);
 	str(r, "httpVersion", version, vl);
 	cJSON_AddItemToObject(r, "cookies", cJSON_CreateArray());

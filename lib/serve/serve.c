@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "serve.h"
+#include "www.h"
 #include "config.h"
 #include "control.h"
 #include "error.h"
@@ -100,6 +101,7 @@ struct pss {
 	int closing;	     /* answered: close when lws has flushed it */
 	unsigned char *resp; /* LWS_PRE headroom, then resp_len bytes */
 	size_t resp_len;
+	const char *ctype; /* a file of the page (lib/serve/www.h); NULL: JSON */
 	struct relay_job *job;
 };
 
@@ -613,6 +615,14 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 		respond_code(wsi, p, bad, EC_RESP_INVALID_REQUEST, "", why);
 		return 0;
 	}
+	/* the page, on the WebSocket port: it holds nothing captured (no token) */
+	struct ec_www_file wf;
+	if (get && (!s->api_vh || lws_get_vhost(wsi) != s->api_vh) &&
+	    ec_www_find(uri ? uri : "/", &wf)) {
+		respond(wsi, p, 200, (const char *)wf.data, wf.len);
+		p->ctype = wf.ctype;
+		return 0;
+	}
 	if (!auth_ok(s, wsi, 0)) {
 		p->close_after = post; /* its body is not read */
 		respond_code(wsi, p, 401, EC_RESP_INVALID_REQUEST, "",
@@ -690,6 +700,7 @@ static void http_clear(struct ec_serve *s, struct pss *p)
 	p->allow = NULL;
 	p->close_after = 0;
 	p->route[0] = 0;
+	p->ctype = NULL;
 }
 
 static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
@@ -698,9 +709,22 @@ static int http_write(struct ec_serve *s, struct lws *wsi, struct pss *p)
 		return 0;
 	unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *q = start,
 					   *end = hdr + sizeof hdr - 1;
-	if (lws_add_http_common_headers(wsi, (unsigned)p->status, "application/json", p->resp_len,
-					&q, end))
+	if (lws_add_http_common_headers(wsi, (unsigned)p->status,
+					p->ctype ? p->ctype : "application/json", p->resp_len, &q,
+					end))
 		return -1;
+	/* the page shows captured bytes: nothing of them may run or be sniffed */
+	static const char *const page_headers[][2] = {
+	    {"content-security-policy:", EC_WWW_CSP},
+	    {"x-content-type-options:", "nosniff"},
+	    {"referrer-policy:", "no-referrer"},
+	    {"cache-control:", "no-store"},
+	};
+	for (size_t i = 0; p->ctype && i < sizeof page_headers / sizeof *page_headers; i++)
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)page_headers[i][0],
+						(const unsigned char *)page_headers[i][1],
+						(int)strlen(page_headers[i][1]), &q, end))
+			return -1;
 	if (p->allow && lws_add_http_header_by_name(
 			    wsi, (const unsigned char *)"allow:", (const unsigned char *)p->allow,
 			    (int)strlen(p->allow), &q, end))

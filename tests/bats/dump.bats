@@ -201,7 +201,7 @@ setup() {
 	run "$EC_ROOT/tests/har-validate.sh" "$BATS_TEST_TMPDIR/x.har"
 	assert_output valid
 	# every exchange but the one whose request came before the capture; the early 413 once
-	[ "$(jq ".log.entries | length" "$BATS_TEST_TMPDIR/x.har")" = 35 ]
+	[ "$(jq ".log.entries | length" "$BATS_TEST_TMPDIR/x.har")" = 36 ]
 	run jq -r '.log.entries[] | select(.response.status == 413) | "\(.request.url) \(.timings.wait)"' "$BATS_TEST_TMPDIR/x.har"
 	assert_output "https://api.test/too-big 1"
 	# the schema check can fail

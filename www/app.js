@@ -301,6 +301,59 @@
   setInterval(soon, 1000);
 
   // ---- the stream
+  // ---- an HTTP Archive (ec-dump --har, or any HAR 1.2) instead of the stream
+  function harBytes(text, encoding) {
+    if (!text) return new Uint8Array(0);
+    if (encoding === 'base64') return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    return new TextEncoder().encode(text);
+  }
+  function harHead(line, headers) {
+    return new TextEncoder().encode(line + '\r\n' +
+      (headers || []).map((h) => h.name + ': ' + h.value + '\r\n').join('') + '\r\n');
+  }
+  function loadHar(file) {
+    file.text().then((text) => {
+      const entries = JSON.parse(text).log.entries;
+      if (ws) {
+        ws.onclose = null; // a file now: no reconnecting
+        ws.close();
+      }
+      clear();
+      state = 'HAR ' + file.name;
+      entries.forEach((en, i) => {
+        const rq = en.request, rs = en.response;
+        let u = null;
+        try {
+          u = new URL(rq.url);
+        } catch (err) { /* shown as it is */ }
+        const r = newRow('h' + i, { timestamp: Date.parse(en.startedDateTime) * 1e6,
+          pid: en._pid || 0, pname: en._comm || '' });
+        r.method = rq.method;
+        r.host = u ? u.host : '';
+        r.path = u ? u.pathname + u.search : rq.url;
+        r.status = rs.status;
+        r.done = true;
+        r.first = en.timings && en.timings.wait >= 0 ? en.timings.wait * 1e6 : null;
+        r.last = en.time >= 0 ? en.time * 1e6 : r.first;
+        r.req = concat(harHead(rq.method + ' ' + (u ? u.pathname + u.search : rq.url) + ' ' +
+          rq.httpVersion, rq.headers), harBytes(rq.postData && rq.postData.text,
+          rq.postData && rq.postData._encoding));
+        r.resp = concat(harHead(rs.httpVersion + ' ' + rs.status + ' ' + rs.statusText, rs.headers),
+          harBytes(rs.content && rs.content.text, rs.content && rs.content.encoding));
+        r.reqBytes = r.req.length;
+        r.respBytes = r.resp.length;
+        render(r);
+      });
+      soon();
+    }).catch((err) => {
+      state = 'not a HAR: ' + err;
+      soon();
+    });
+  }
+  $('har').addEventListener('change', () => {
+    if ($('har').files.length) loadHar($('har').files[0]);
+  });
+
   function connect() {
     const tok = token();
     const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host +

@@ -91,3 +91,20 @@ teardown() {
 	jq -e '.status | startswith("live")' "$T/page.json"
 	[ -s "$EC_ROOT/build/test-artifacts/page.png" ]
 }
+
+@test "page: an archive from ec-dump --har opens in it: the same exchanges, statuses, latencies and bodies" {
+	EC_TOKEN=s3cret serve_start
+	ec-parse "$FIXTURES/exchanges.pb" | ec-dump --har "$BATS_TEST_TMPDIR/x.har"
+	run $PY "$PAGE" --url "http://127.0.0.1:$WS/#token=s3cret" --rows 0 --har "$BATS_TEST_TMPDIR/x.har"
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/page.json"
+	[ "$(jq '.har_rows | length' "$BATS_TEST_TMPDIR/page.json")" = 36 ]
+	run jq -r '.har_rows[] | "\(.[2]) \(.[3]) \(.[4]) \(.[5]) \(.[6])"' "$BATS_TEST_TMPDIR/page.json"
+	assert_line "GET api.test /stream 200 90.000 ms"
+	assert_line "GET h2.test /s/0 503 41.000 ms"
+	assert_line "POST api.test /too-big 413 1.000 ms"
+	jq -e '.har_status | startswith("HAR x.har")' "$BATS_TEST_TMPDIR/page.json"
+	run jq -r .har_details "$BATS_TEST_TMPDIR/page.json"
+	assert_output "$(printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked|onetwo')"
+	serve_finish
+}

@@ -4,14 +4,15 @@
 (python3-websocket) and report what a user sees, as one JSON object.
 
   page.py --url URL --rows N [--filter TEXT] [--feed FILE --fifo PATH]
-          [--screenshot OUT.png] [--timeout S] [--watch SECONDS]
+          [--screenshot OUT.png] [--timeout S] [--watch SECONDS] [--har FILE]
 
 Opens URL, waits until the table has N rows, then reports the rows (method,
 host, path, status, latency), what --filter leaves, the details panel of
 the first row whose path holds "<script>", whether any captured script ran
 (window.pwned), and the status bar. With --feed, writes FILE's bytes into
 the FIFO ec-serve reads and reports how long the new rows took to show.
-With --watch, samples once a second for that long: rows shown, records the
+With --har, last, opens FILE with the page's HAR input and reports the
+rows it shows then. With --watch, samples once a second for that long: rows shown, records the
 page decoded, its JavaScript heap (bench/bench-page.sh).
 """
 import argparse
@@ -72,6 +73,7 @@ def main():
     ap.add_argument("--screenshot")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--watch", type=float, default=0)
+    ap.add_argument("--har")
     a = ap.parse_args()
     prof = tempfile.mkdtemp(prefix="ec-chromium-")
     chrome = subprocess.Popen(
@@ -148,6 +150,22 @@ def main():
             out["live_ms"] = round((time.monotonic() - t0) * 1000, 1) if got else None
             out["rows_after_feed"] = page.js(
                 "document.querySelectorAll('#exchanges tbody tr').length")
+        if a.har:
+            root = page.call("DOM.getDocument")["root"]["nodeId"]
+            node = page.call("DOM.querySelector", nodeId=root, selector="#har")["nodeId"]
+            page.call("DOM.setFileInputFiles", files=[os.path.abspath(a.har)], nodeId=node)
+            page.wait("document.getElementById('status').textContent.startsWith('HAR')", a.timeout)
+            time.sleep(0.3)
+            out["har_rows"] = page.js(ROWS)
+            out["har_status"] = page.js("document.getElementById('status').textContent")
+            out["har_details"] = page.js("""(() => {
+              const t = [...document.querySelectorAll('#exchanges tbody tr')]
+                .find(r => r.cells[4].textContent === '/stream');
+              if (!t) return null;
+              t.click();
+              return document.getElementById('d-resp-head').textContent + '|' +
+                document.getElementById('d-resp-body').textContent;
+            })()""")
     finally:
         chrome.terminate()
         try:

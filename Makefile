@@ -136,7 +136,8 @@ deb:
 	rm -rf build/deb && mkdir -p build/deb/ec-$(VERSION)
 	git ls-files -z -co --exclude-standard | \
 		tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C build/deb/ec-$(VERSION)
-	cd build/deb/ec-$(VERSION) && dpkg-buildpackage -b -us -uc
+	# (debhelper gives the build a HOME of its own: the npm cache goes by name)
+	cd build/deb/ec-$(VERSION) && EC_NPM=$(abspath $(EC_NPM)) dpkg-buildpackage -b -us -uc
 	lintian --fail-on error build/deb/ec_$(VERSION)_*.changes | tee build/deb/lintian.txt
 
 # bash and zsh completions, from what each tool's --help lists

@@ -131,10 +131,20 @@ static int option(void *ctx, int key, const char *arg)
 	}
 }
 
+/* A whole number of units (unit_ns each) in [min, max], as ns. */
+static int duration(const char *arg, long long min, long long max, long long unit_ns,
+		    const char *what, int64_t *out)
+{
+	long long v;
+	if (ec_opt_int(arg, min, max, what, &v))
+		return 2;
+	*out = v * unit_ns;
+	return 0;
+}
+
 static int xoption(void *ctx, int key, const char *arg)
 {
 	(void)ctx;
-	long long v;
 	switch (key) {
 	case OPT_EXCH:
 		opt.exchanges = 1;
@@ -145,16 +155,12 @@ static int xoption(void *ctx, int key, const char *arg)
 		return 0;
 	case OPT_EVERY:
 		opt.filters = 1;
-		if (ec_opt_int(arg, 1, 86400, "a number of seconds (1-86400)", &v))
-			return 2;
-		opt.xo.every_ns = v * 1000000000ll;
-		return 0;
+		return duration(arg, 1, 86400, 1000000000ll, "a number of seconds (1-86400)",
+				&opt.xo.every_ns);
 	case OPT_SLOW:
 		opt.filters = 1;
-		if (ec_opt_int(arg, 0, 86400000, "milliseconds (0-86400000)", &v))
-			return 2;
-		opt.xo.slow_ns = v * 1000000ll;
-		return 0;
+		return duration(arg, 0, 86400000, 1000000ll, "milliseconds (0-86400000)",
+				&opt.xo.slow_ns);
 	case OPT_HAR:
 		opt.har = arg;
 		return 0;

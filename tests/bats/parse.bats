@@ -26,6 +26,20 @@ while pos < len(data):
 sys.stdout.buffer.write(out)' "$1"
 }
 
+# parse_live SINK OUT: the HTTPS origin parse-server.py on $port, and
+# ec-capture tls -t curl | ec-parse | SINK > $T/OUT running; returns once the
+# capture captures
+parse_live() {
+	T=$BATS_TEST_TMPDIR
+	make_cert "$T"
+	port=$(free_port)
+	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
+	wait_port "$port"
+	mkfifo "$T/records"
+	bg_start sh -c "ec-parse < '$T/records' | $1 > '$T/$2'"
+	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+}
+
 @test "--version, --help, usage errors" {
 	run ec-parse --version
 	assert_success
@@ -149,14 +163,7 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 
 @test "live: ec-capture tls | ec-parse | ec-dump shows one request and one response per curl call" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	make_cert "$T"
-	port=$(free_port)
-	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
-	wait_port "$port"
-	mkfifo "$T/records"
-	bg_start sh -c "ec-parse < '$T/records' | ec-dump > '$T/out.txt'"
-	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+	parse_live "ec-dump" out.txt
 	for path in plain chunked gzip; do
 		curl -sk --http1.1 "https://127.0.0.1:$port/$path" -o /dev/null
 	done
@@ -178,14 +185,7 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 
 @test "live: each response names its request (exchange, method, path, status), latency as curl measures it" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	make_cert "$T"
-	port=$(free_port)
-	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
-	wait_port "$port"
-	mkfifo "$T/records"
-	bg_start sh -c "ec-parse < '$T/records' | ec-dump --json > '$T/out.json'"
-	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+	parse_live "ec-dump --json" out.json
 	# the server's think time as curl sees it: first response byte - request sent
 	curl -sk --http1.1 -w '%{time_pretransfer} %{time_starttransfer}\n' -o /dev/null \
 		"https://127.0.0.1:$port/slow" "https://127.0.0.1:$port/plain" >"$T/curl.txt"
@@ -215,14 +215,7 @@ print(next(i for i, e in enumerate(recs) if e.get("seq") == 1 and key(e) in late
 
 @test "live: ec-capture tls | ec-parse | ec-dump --exchanges prints each exchange while the capture runs" {
 	require_root
-	T=$BATS_TEST_TMPDIR
-	make_cert "$T"
-	port=$(free_port)
-	bg_start $PY "$FIXTURES/parse-server.py" "$port" "$T/cert.pem" "$T/key.pem"
-	wait_port "$port"
-	mkfifo "$T/records"
-	bg_start sh -c "ec-parse < '$T/records' | ec-dump --exchanges > '$T/out.txt'"
-	cap_bg capturing "$T/records" ec-capture tls -t curl --heartbeat 0
+	parse_live "ec-dump --exchanges" out.txt
 	curl -sk --http1.1 -w '%{time_pretransfer} %{time_starttransfer}\n' -o /dev/null \
 		"https://127.0.0.1:$port/slow" >"$T/curl.txt"
 	# the line is out while the capture still runs

@@ -83,10 +83,22 @@ static int num(const char *s, long long min, long long max, int *out)
 static const char *token_file;
 static int token_given;
 
+/* A byte count from 1 KiB to 16 GiB (4096, 64k, 16M...). */
+static int bytes(const char *arg, size_t *out)
+{
+	uint64_t v;
+	if (ec_util_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
+		ec_warn("%s \"%s\": expected a size like 4096, 64k or 16M, from 1024 to %llu",
+			ec_opt_current(), arg, 1ull << 34);
+		return 2;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
 static int option(void *ctx, int key, const char *arg)
 {
 	struct ec_serve_opts *o = ctx;
-	uint64_t v;
 	int n;
 	switch (key) {
 	case O_WS:
@@ -127,14 +139,7 @@ static int option(void *ctx, int key, const char *arg)
 		o->queue_max = (size_t)n;
 		return 0;
 	case O_QBYTES:
-		if (ec_util_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
-			ec_warn("--queue-bytes \"%s\": expected a size like 4096, 64k or 16M, from "
-				"1024 to %llu",
-				arg, 1ull << 34);
-			return 2;
-		}
-		o->queue_bytes = (size_t)v;
-		return 0;
+		return bytes(arg, &o->queue_bytes);
 	case O_MAXCL:
 		return num(arg, 1, 100000, &o->max_clients);
 	case O_KEEP:
@@ -143,14 +148,7 @@ static int option(void *ctx, int key, const char *arg)
 		o->keep = (size_t)n;
 		return 0;
 	case O_KEEPB:
-		if (ec_util_parse_size(arg, &v) || v < 1024 || v > (1ull << 34)) {
-			ec_warn("--keep-bytes \"%s\": expected a size like 4096, 64k or 16M, from "
-				"1024 to %llu",
-				arg, 1ull << 34);
-			return 2;
-		}
-		o->keep_bytes = (size_t)v;
-		return 0;
+		return bytes(arg, &o->keep_bytes);
 	case O_MAXREC:
 		if (!ec_stream_parse_max(arg, &o->max_record))
 			return 0;

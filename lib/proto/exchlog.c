@@ -481,10 +481,11 @@ static void request(struct ec_exchlog *x, const EcEvent *ev)
 			e->source = ev->source;
 		}
 		/* from the head only: a body line is not a header */
-		const uint8_t *end = memmem(ev->payload.data, ev->payload.len, "\r\n\r\n", 4);
-		ec_parse_request_facts(ev->payload.data,
-				       end ? (size_t)(end - ev->payload.data) : ev->payload.len,
-				       &e->method, &e->authority, &e->path);
+		const uint8_t *p = ev->payload.data, *end = NULL;
+		size_t n = ev->payload.len;
+		if (n && (end = memmem(p, n, "\r\n\r\n", 4)))
+			n = (size_t)(end - p);
+		ec_parse_request_facts(p, n, &e->method, &e->authority, &e->path);
 		x->n++;
 	}
 	e->req_bytes += size_of(ev);

@@ -281,6 +281,8 @@ void ec_parse_request_facts(const uint8_t *head, size_t n, char **method, char *
 			    char **path)
 {
 	*method = *authority = *path = NULL;
+	if (!n)
+		return; /* (an empty payload may have no buffer at all) */
 	const uint8_t *eol = memchr(head, '\n', n);
 	size_t ll = eol ? (size_t)(eol - head) : n;
 	const uint8_t *sp = memchr(head, ' ', ll);

@@ -180,6 +180,8 @@ check_one_request() { # BIN PORT
 	server_start "$B/peer" "$port"
 	sock=$T/ctl.sock
 	mod_start gotls --elfpath "$B/peer" --control="$sock"
+	# the control socket comes just after the probes are hooked
+	for _ in $(seq 1 100); do [ -S "$sock" ] && break; sleep 0.05; done
 	[ -S "$sock" ]
 	links_before=$(cat /proc/"$CAP_PID"/fdinfo/* | awk '/^link_id:/{print $2}' | sort | tr '\n' ' ')
 	post() { curl -s --unix-socket "$sock" -X POST "http://localhost$1" -d "$2" -w ' %{http_code}'; }

@@ -193,7 +193,7 @@ int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 }
 
 /* 64-bit values as JSON numbers without going through double. */
-static void num(cJSON *o, const char *k, long long v)
+void ec_format_json_num(cJSON *o, const char *k, long long v)
 {
 	char b[24];
 	snprintf(b, sizeof b, "%lld", v);
@@ -244,14 +244,14 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 {
 	char t[40];
 	cJSON *o = cJSON_CreateObject();
-	num(o, "timestamp", ev->timestamp);
+	ec_format_json_num(o, "timestamp", ev->timestamp);
 	cJSON_AddStringToObject(o, "time", ec_fmt_time(ev->timestamp, t, sizeof t));
 	jstr(o, "uuid", ev->uuid, RAW(uuid));
 	jstr(o, "src_ip", ev->src_ip, RAW(src_ip));
 	unum(o, "src_port", ev->src_port);
 	jstr(o, "dst_ip", ev->dst_ip, RAW(dst_ip));
 	unum(o, "dst_port", ev->dst_port);
-	num(o, "pid", ev->pid);
+	ec_format_json_num(o, "pid", ev->pid);
 	if (ev->pname_raw.len) {
 		/* the writer fixed pname and kept the name's bytes */
 		jstr(o, "pname", ev->pname, RAW(pname));
@@ -268,7 +268,7 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 				enum_name(&event__direction__descriptor, ev->direction));
 	unum(o, "tid", ev->tid);
 	unum(o, "uid", ev->uid);
-	num(o, "fd", ev->fd);
+	ec_format_json_num(o, "fd", ev->fd);
 	unum(o, "conn_id", ev->conn_id);
 	unum(o, "seq", ev->seq);
 	if (ev->truncated) {
@@ -290,7 +290,7 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 	if (nn)
 		jstr(o, "note", ev->note, RAW(note));
 	if (ev->retval)
-		num(o, "retval", ev->retval);
+		ec_format_json_num(o, "retval", ev->retval);
 	if (ev->link_type)
 		unum(o, "link_type", ev->link_type);
 	if (ev->ifindex)
@@ -308,9 +308,9 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 	if (ev->status)
 		unum(o, "status", ev->status);
 	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
-		num(o, "latency_first_ns", ev->latency_first_ns);
+		ec_format_json_num(o, "latency_first_ns", ev->latency_first_ns);
 		if (ev->latency_last_ns)
-			num(o, "latency_last_ns", ev->latency_last_ns);
+			ec_format_json_num(o, "latency_last_ns", ev->latency_last_ns);
 		str_bytes(ev->method, RAW(method), NULL, &nn);
 		if (nn)
 			jstr(o, "method", ev->method, RAW(method));
@@ -356,9 +356,9 @@ int ec_format_json(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
 		cJSON *h = cJSON_CreateObject();
-		num(h, "timestamp", hb->timestamp);
+		ec_format_json_num(h, "timestamp", hb->timestamp);
 		cJSON_AddStringToObject(h, "time", ec_fmt_time(hb->timestamp, t, sizeof t));
-		num(h, "count", hb->count);
+		ec_format_json_num(h, "count", hb->count);
 		jstr(h, "message", hb->message, RAW(message));
 		unum(h, "events_lost", hb->events_lost);
 		unum(h, "records_dropped", hb->records_dropped);

@@ -7,6 +7,7 @@
 #ifndef EC_FORMAT_H
 #define EC_FORMAT_H
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 
 #include "record.h"
@@ -33,5 +34,9 @@ int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
  * pname_raw and run_log_raw are base64 too.
  */
 int ec_format_json(FILE *f, const EcLogEntry *e, const struct ec_record_strs *raw);
+
+/* o[k] = v, exactly: as a raw JSON number (cJSON's numbers are doubles,
+ * which cut nanosecond timestamps and 64-bit ids). */
+void ec_format_json_num(cJSON *o, const char *k, long long v);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "exchlog.h"
+#include "format.h"
 #include "har.h"
 #include "parse.h"
 #include "utf8.h"
@@ -33,7 +34,7 @@ struct row {
 	char *host, *path;
 	uint64_t count, errors, seen;
 	int64_t *lat;
-	size_t nlat;
+	size_t nlat, caplat;
 };
 
 struct ec_exchlog {
@@ -48,7 +49,7 @@ struct ec_exchlog {
 	uint64_t early[64];
 	unsigned nearly;
 	struct row *rows;
-	size_t nrows;
+	size_t nrows, caprows;
 	int64_t win_start, win_end; /* --stats: the window's first and last exchange */
 	uint64_t win_count, rng;
 	struct ec_har *har;
@@ -93,9 +94,15 @@ struct ec_exchlog *ec_exchlog_new(FILE *out, const struct ec_exchlog_opts *o)
 	return x;
 }
 
+/* Where id's probe starts (Fibonacci hashing: ids come in order). */
+static size_t home(const struct ec_exchlog *x, uint64_t id)
+{
+	return (size_t)(id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+}
+
 static size_t slot(const struct ec_exchlog *x, uint64_t id)
 {
-	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+	size_t i = home(x, id);
 	while (x->tab[i].id && x->tab[i].id != id)
 		i = (i + 1) & (x->cap - 1);
 	return i;
@@ -113,7 +120,6 @@ static void grow(struct ec_exchlog *x)
 	free(old);
 }
 
-/* Take entry i out, keeping every other reachable (backward-shift deletion). */
 static void open_free(struct open *e)
 {
 	free(e->comm);
@@ -125,6 +131,7 @@ static void open_free(struct open *e)
 	free(e->server_ip);
 }
 
+/* Take entry i out, keeping every other reachable (backward-shift deletion). */
 static void drop(struct ec_exchlog *x, size_t i)
 {
 	struct open *e = &x->tab[i];
@@ -132,9 +139,9 @@ static void drop(struct ec_exchlog *x, size_t i)
 	memset(e, 0, sizeof *e);
 	x->n--;
 	for (size_t j = (i + 1) & (x->cap - 1); x->tab[j].id; j = (j + 1) & (x->cap - 1)) {
-		size_t home = (size_t)(x->tab[j].id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+		size_t h = home(x, x->tab[j].id);
 		/* j's entry may move to i when i lies on its probe path */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
 			x->tab[i] = x->tab[j];
 			memset(&x->tab[j], 0, sizeof x->tab[j]);
 			i = j;
@@ -174,14 +181,6 @@ static int wanted(const struct ec_exchlog *x, uint32_t status, int64_t total)
 		if (x->o.codes[i] == status)
 			return 1;
 	return 0;
-}
-
-/* A 64-bit number exactly (cJSON's numbers are doubles). */
-static void jnum(cJSON *o, const char *k, int64_t v)
-{
-	char b[24];
-	snprintf(b, sizeof b, "%" PRId64, v);
-	cJSON_AddRawToObject(o, k, b);
 }
 
 static void text_str(FILE *f, const char *s)
@@ -229,8 +228,10 @@ static struct row *row_of(struct ec_exchlog *x, const char *host, const char *pa
 			if (!strcmp(x->rows[i].host, host))
 				return &x->rows[i];
 	}
-	if (!(x->nrows & (x->nrows + 1)) || !x->rows)
-		x->rows = ec_xrealloc(x->rows, (2 * x->nrows + 2) * sizeof *x->rows);
+	if (x->nrows == x->caprows) {
+		x->caprows = 2 * x->caprows + 2;
+		x->rows = ec_xrealloc(x->rows, x->caprows * sizeof *x->rows);
+	}
 	struct row *r = &x->rows[x->nrows++];
 	memset(r, 0, sizeof *r);
 	r->host = ec_xstrdup(host);
@@ -284,12 +285,12 @@ static void stats_print(struct ec_exchlog *x)
 			cJSON_AddStringToObject(o, "to", b);
 			cJSON_AddStringToObject(o, "host", r->host);
 			cJSON_AddStringToObject(o, "path", r->path);
-			jnum(o, "count", (int64_t)r->count);
-			jnum(o, "errors", (int64_t)r->errors);
+			ec_format_json_num(o, "count", (int64_t)r->count);
+			ec_format_json_num(o, "errors", (int64_t)r->errors);
 			if (r->nlat) {
-				jnum(o, "p50_ns", pct(r, 50));
-				jnum(o, "p90_ns", pct(r, 90));
-				jnum(o, "p99_ns", pct(r, 99));
+				ec_format_json_num(o, "p50_ns", pct(r, 50));
+				ec_format_json_num(o, "p90_ns", pct(r, 90));
+				ec_format_json_num(o, "p99_ns", pct(r, 99));
 			}
 			char *s = cJSON_PrintUnformatted(o);
 			fprintf(x->out, "%s\n", s);
@@ -339,8 +340,10 @@ static void stats_add(struct ec_exchlog *x, const struct line *l)
 	int64_t v = l->have_last ? l->last : l->first;
 	r->seen++;
 	if (r->nlat < MAX_SAMPLES) {
-		if (!(r->nlat & (r->nlat + 1)) || !r->lat)
-			r->lat = ec_xrealloc(r->lat, (2 * r->nlat + 2) * sizeof *r->lat);
+		if (r->nlat == r->caplat) {
+			r->caplat = 2 * r->caplat + 2;
+			r->lat = ec_xrealloc(r->lat, r->caplat * sizeof *r->lat);
+		}
 		r->lat[r->nlat++] = v;
 		return;
 	}
@@ -390,10 +393,20 @@ static void har_out(struct ec_exchlog *x, const struct line *l, const struct ope
 	ec_har_entry(x->har, &h);
 }
 
-static void line_out(struct ec_exchlog *x, const struct line *l)
+/*
+ * An exchange ended (resp its answer, NULL when it never came; e its
+ * request, NULL when not seen): through the filters once, then to the HAR,
+ * the lines or the tables.
+ */
+static void out(struct ec_exchlog *x, const struct line *l, const struct open *e,
+		const EcEvent *resp)
 {
-	int64_t total = l->have_last ? l->last : l->first;
-	if (!wanted(x, l->status, total) || x->o.quiet)
+	if (!wanted(x, l->status, l->have_last ? l->last : l->first))
+		return;
+	/* (a response whose request came before the capture names no URL: not an entry) */
+	if (x->har && (l->method || !resp))
+		har_out(x, l, e, resp);
+	if (x->o.quiet)
 		return;
 	if (x->o.stats) {
 		stats_add(x, l);
@@ -404,11 +417,11 @@ static void line_out(struct ec_exchlog *x, const struct line *l)
 	if (x->o.json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "time", t);
-		jnum(o, "timestamp", l->ts);
-		jnum(o, "pid", l->pid);
+		ec_format_json_num(o, "timestamp", l->ts);
+		ec_format_json_num(o, "pid", l->pid);
 		cJSON_AddStringToObject(o, "comm", l->comm ? l->comm : "");
 		if (l->id)
-			jnum(o, "exchange_id", (int64_t)l->id);
+			ec_format_json_num(o, "exchange_id", (int64_t)l->id);
 		if (l->method)
 			cJSON_AddStringToObject(o, "method", l->method);
 		if (l->authority)
@@ -418,13 +431,13 @@ static void line_out(struct ec_exchlog *x, const struct line *l)
 		if (l->status)
 			cJSON_AddNumberToObject(o, "status", l->status);
 		if (l->have_req)
-			jnum(o, "request_bytes", (int64_t)l->req_bytes);
+			ec_format_json_num(o, "request_bytes", (int64_t)l->req_bytes);
 		if (l->status)
-			jnum(o, "response_bytes", (int64_t)l->resp_bytes);
+			ec_format_json_num(o, "response_bytes", (int64_t)l->resp_bytes);
 		if (l->have_first)
-			jnum(o, "latency_first_ns", l->first);
+			ec_format_json_num(o, "latency_first_ns", l->first);
 		if (l->have_last)
-			jnum(o, "latency_last_ns", l->last);
+			ec_format_json_num(o, "latency_last_ns", l->last);
 		char *s = cJSON_PrintUnformatted(o);
 		fprintf(x->out, "%s\n", s);
 		free(s);
@@ -537,10 +550,7 @@ static void response(struct ec_exchlog *x, const EcEvent *ev)
 	    .have_last = ev->latency_last_ns != 0,
 	    .last = ev->latency_last_ns,
 	};
-	line_out(x, &l);
-	/* (a response whose request came before the capture names no URL: not an entry) */
-	if (x->har && l.method && wanted(x, l.status, l.have_last ? l.last : l.first))
-		har_out(x, &l, e, ev);
+	out(x, &l, e, ev);
 	if (e)
 		drop(x, i);
 	else if (ev->exchange_id)
@@ -583,9 +593,7 @@ int ec_exchlog_finish(struct ec_exchlog *x)
 				 .path = e->path,
 				 .req_bytes = e->req_bytes,
 				 .have_req = 1};
-		line_out(x, &l);
-		if (x->har && wanted(x, 0, 0))
-			har_out(x, &l, e, NULL);
+		out(x, &l, e, NULL);
 		open_free(e);
 	}
 	if (x->o.stats)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "har.h"
+#include "parse.h"
 #include "util.h"
 #include "utf8.h"
 
@@ -93,26 +94,6 @@ static void split(const uint8_t *p, size_t n, struct msg *m)
 	m->body_len = n - m->head_size;
 }
 
-/* The value of header name in m (case-insensitive), or NULL. */
-static const uint8_t *header(const struct msg *m, const char *name, size_t *vl)
-{
-	size_t k = strlen(name);
-	const uint8_t *l = m->heads, *end = m->heads + m->heads_len;
-	while (l < end) {
-		const uint8_t *eol = memmem(l, (size_t)(end - l), "\r\n", 2);
-		const uint8_t *le = eol ? eol : end;
-		if ((size_t)(le - l) > k && l[k] == ':' && !strncasecmp((const char *)l, name, k)) {
-			const uint8_t *v = l + k + 1;
-			while (v < le && (*v == ' ' || *v == '\t'))
-				v++;
-			*vl = (size_t)(le - v);
-			return v;
-		}
-		l = eol ? eol + 2 : end;
-	}
-	return NULL;
-}
-
 /* Every header line as {name, value}. */
 static cJSON *headers(const struct msg *m)
 {
@@ -196,7 +177,7 @@ static void body_text(cJSON *o, const uint8_t *p, size_t n, const char *enc_key)
 static void mime(cJSON *o, const struct msg *m, const char *dflt)
 {
 	size_t vl;
-	const uint8_t *v = header(m, "content-type", &vl);
+	const uint8_t *v = ec_parse_header(m->heads, m->heads_len, "content-type:", &vl);
 	if (v)
 		str(o, "mimeType", v, vl);
 	else
@@ -277,7 +258,7 @@ void ec_har_entry(struct ec_har *h, const struct ec_har_exchange *x)
 	if (rs.body_len)
 		body_text(c, rs.body, rs.body_len, "encoding");
 	size_t lv;
-	const uint8_t *loc = header(&rs, "location", &lv);
+	const uint8_t *loc = ec_parse_header(rs.heads, rs.heads_len, "location:", &lv);
 	str(s, "redirectURL", loc ? loc : (const uint8_t *)"", loc ? lv : 0);
 	cJSON_AddNumberToObject(s, "headersSize", x->resp ? (double)rs.head_size : -1);
 	cJSON_AddNumberToObject(s, "bodySize", x->resp ? (double)rs.body_len : -1);

@@ -243,8 +243,7 @@ static char *dupn(const uint8_t *p, size_t n)
 	return s;
 }
 
-/* The value of header name (lower case, with its colon) in head's lines, or NULL. */
-static const uint8_t *header(const uint8_t *head, size_t n, const char *name, size_t *vlen)
+const uint8_t *ec_parse_header(const uint8_t *head, size_t n, const char *name, size_t *vlen)
 {
 	size_t k = strlen(name);
 	for (const uint8_t *l = head, *end = head + n; l < end;) {
@@ -293,9 +292,9 @@ void ec_parse_request_facts(const uint8_t *head, size_t n, char **method, char *
 	if (!te)
 		te = head + ll;
 	size_t tl = (size_t)(te - t), al = 0;
-	const uint8_t *auth = header(head, n, "host:", &al);
+	const uint8_t *auth = ec_parse_header(head, n, "host:", &al);
 	if (!auth)
-		auth = header(head, n, ":authority:", &al);
+		auth = ec_parse_header(head, n, ":authority:", &al);
 	if (!strcmp(*method, "CONNECT")) {
 		auth = t; /* authority-form */
 		al = tl;

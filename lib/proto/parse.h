@@ -210,6 +210,11 @@ uint64_t ec_parse_exchange_id(struct ec_parse_dir *d);
  */
 void ec_parse_exchange_set(struct ec_parse_dir *d, struct ec_parse_exchange *x, const uint8_t *head,
 			   size_t n);
+/*
+ * The value of header name (with its colon: "host:") in head's lines, case
+ * insensitive, without the whitespace around it; NULL when there is none.
+ */
+const uint8_t *ec_parse_header(const uint8_t *head, size_t n, const char *name, size_t *vlen);
 /* The method, authority and path of a request head, as for an exchange (malloc'd; NULL unknown). */
 void ec_parse_request_facts(const uint8_t *head, size_t n, char **method, char **authority,
 			    char **path);

@@ -106,6 +106,9 @@
     r.tr.hidden = !matches(r);
   }
 
+  // ec-parse paired it: exchange_id is set (a number, or a Long-like past 2^53)
+  const paired = (e) => Boolean(e.exchange_id) && String(e.exchange_id) !== '0';
+
   function request(e) {
     const key = 'x' + e.exchange_id;
     const r = rows.get(key) || newRow(key, e);
@@ -123,7 +126,7 @@
 
   function response(e) {
     if (e.status && e.status < 200 && e.status !== 101) return; // not the answer
-    const key = e.exchange_id && String(e.exchange_id) !== '0' ? 'x' + e.exchange_id : 'u' + unpaired++;
+    const key = paired(e) ? 'x' + e.exchange_id : 'u' + unpaired++;
     const r = rows.get(key) || newRow(key, e);
     r.resp = concat(r.resp, e.payload);
     r.respBytes += e.payload.length;
@@ -133,7 +136,7 @@
     if (!e.more_parts) {
       r.done = true;
       r.status = e.status;
-      if (e.exchange_id && String(e.exchange_id) !== '0') {
+      if (paired(e)) {
         r.first = Number(e.latency_first_ns);
         r.last = Number(e.latency_last_ns) || r.first;
       }
@@ -152,8 +155,8 @@
     }
     if (m.event_payload) {
       const e = m.event_payload;
-      if ((e.type === 1 || e.type === 2) && e.exchange_id && String(e.exchange_id) !== '0') request(e);
-      else if ((e.type === 3 || e.type === 4) && (e.status || (e.exchange_id && String(e.exchange_id) !== '0'))) response(e);
+      if ((e.type === 1 || e.type === 2) && paired(e)) request(e);
+      else if ((e.type === 3 || e.type === 4) && (e.status || paired(e))) response(e);
     } else if (m.heartbeat_payload) {
       const h = m.heartbeat_payload;
       lost = Math.max(lost, Number(h.events_lost || 0));

@@ -36,6 +36,15 @@ struct {
 	__type(value, __u32);
 } ec_comms SEC(".maps");
 
+/* cgroup v2 ids wanted (--cgroup, --container): a task passes when its
+ * cgroup or one of its ancestors is here */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EC_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u8);
+} ec_cgroups SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -77,7 +86,21 @@ static __always_inline __u64 ec_wakeup(const struct ec_cfg *cfg)
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Does the current task pass the pid/uid/comm filters? */
+/* Is the current task in (or below) a cgroup of ec_cgroups? */
+static __always_inline int ec_in_cgroups(void)
+{
+	__u64 id = bpf_get_current_cgroup_id();
+	if (bpf_map_lookup_elem(&ec_cgroups, &id))
+		return 1;
+	for (int level = EC_CGROUP_DEPTH - 1; level >= 0; level--) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (id && bpf_map_lookup_elem(&ec_cgroups, &id))
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the current task pass the pid/uid/cgroup/comm filters? */
 static __always_inline int ec_wanted(void)
 {
 	struct ec_cfg *cfg = ec_cfg();
@@ -87,6 +110,8 @@ static __always_inline int ec_wanted(void)
 	if (cfg->pid && (__u32)(pid_tgid >> 32) != cfg->pid)
 		return 0;
 	if (cfg->uid_set && (__u32)bpf_get_current_uid_gid() != cfg->uid)
+		return 0;
+	if (cfg->n_cgroup && !ec_in_cgroups())
 		return 0;
 	if (!cfg->n_target && !cfg->n_ignore)
 		return 1; /* no name filters: skip the comm lookup */
@@ -98,6 +123,20 @@ static __always_inline int ec_wanted(void)
 	if (cfg->n_target && !(mark && *mark == EC_COMM_TARGET))
 		return 0;
 	return 1;
+}
+
+/* The current task's tgid as its own pid namespace numbers it. */
+static __always_inline __u32 ec_nspid(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pid *p = task->group_leader->thread_pid;
+	if (!p)
+		return 0;
+	unsigned int level = p->level;
+	struct upid up = {};
+	if (bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]))
+		return 0;
+	return up.nr;
 }
 
 /* Fill an event header for the current task. */
@@ -114,13 +153,34 @@ static __always_inline void ec_event_init(struct ec_event *e, __u32 kind)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
+/* Where the current task runs: its cgroup and its pid in its namespace
+ * (a TLS call's event takes them from its connection instead: computed
+ * once per connection, bpf/conn.bpf.h). */
+static __always_inline void ec_event_where(struct ec_event *e)
+{
+	e->cgroup = bpf_get_current_cgroup_id();
+	e->nspid = ec_nspid();
+}
+
 /* The per-CPU scratch event, header filled for the current task. */
 static __always_inline struct ec_event *ec_event_new(__u32 kind)
 {
 	__u32 zero = 0;
 	struct ec_event *e = bpf_map_lookup_elem(&ec_scratch, &zero);
-	if (e)
+	if (e) {
 		ec_event_init(e, kind);
+		ec_event_where(e);
+	}
+	return e;
+}
+
+/* The same for a TLS call's data: ec_conn_of fills where it runs. */
+static __always_inline struct ec_event *ec_event_new_data(void)
+{
+	__u32 zero = 0;
+	struct ec_event *e = bpf_map_lookup_elem(&ec_scratch, &zero);
+	if (e)
+		ec_event_init(e, EC_KIND_DATA);
 	return e;
 }
 
@@ -134,6 +194,7 @@ static __always_inline struct ec_event *ec_event_reserve(__u32 kind, __u32 size)
 		return 0;
 	}
 	ec_event_init(e, kind);
+	ec_event_where(e);
 	e->len = size;
 	return e;
 }

@@ -24,6 +24,9 @@ struct ec_conn {
 	__u16 sport;
 	__u16 dport;
 	__u16 pad;
+	__u32 nspid;
+	__u32 aux; /* the slot of the file whose calls made it */
+	__u64 cgroup;
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[EC_COMM_LEN];
@@ -39,16 +42,20 @@ struct {
 __u64 ec_next_conn_id = 0;
 
 /*
- * The connection of socket fd (created on first sight), its tuple copied
- * into e, and nchunks sequence numbers taken in e->dir: the first into
- * *seq0. NULL when fd is not a socket.
+ * The connection of socket fd (created on first sight), its tuple and
+ * where its process runs (cgroup, pid in its namespace: as at the
+ * connection's first event) copied into e, and nchunks sequence numbers
+ * taken in e->dir: the first into *seq0. NULL when fd is not a socket
+ * (then e has where the current task runs).
  */
 static __always_inline struct ec_conn *ec_conn_of(struct ec_event *e, __s32 fd, __u64 nchunks,
 						  __u64 *seq0)
 {
 	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
-	if (!sk)
+	if (!sk) {
+		ec_event_where(e);
 		return 0;
+	}
 	__u64 key = (__u64)sk;
 	struct ec_conn *c = bpf_map_lookup_elem(&ec_conns, &key);
 	if (!c) {
@@ -58,13 +65,20 @@ static __always_inline struct ec_conn *ec_conn_of(struct ec_event *e, __s32 fd, 
 		n.tid = e->tid;
 		n.uid = e->uid;
 		n.fd = fd;
+		n.nspid = ec_nspid();
+		n.aux = e->aux;
+		n.cgroup = bpf_get_current_cgroup_id();
 		__builtin_memcpy(n.comm, e->comm, sizeof(n.comm));
 		ec_sock_tuple(sk, &n.family, n.saddr, n.daddr, &n.sport, &n.dport);
 		bpf_map_update_elem(&ec_conns, &key, &n, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&ec_conns, &key);
-		if (!c)
+		if (!c) {
+			ec_event_where(e);
 			return 0;
+		}
 	}
+	e->nspid = c->nspid;
+	e->cgroup = c->cgroup;
 	e->conn_id = c->id;
 	e->family = c->family;
 	e->sport = c->sport;
@@ -98,6 +112,9 @@ int BPF_PROG(ec_sock_state, struct sock *sk, int oldstate, int newstate)
 	e->tid = c->tid;
 	e->uid = c->uid;
 	e->fd = c->fd;
+	e->nspid = c->nspid;
+	e->aux = c->aux;
+	e->cgroup = c->cgroup;
 	e->family = c->family;
 	e->sport = c->sport;
 	e->dport = c->dport;

@@ -22,6 +22,8 @@ enum ec_kind {
 			     * seen on the socket inside an SSL call (only while
 			     * a table row is being verified) */
 	EC_KIND_KEYLOG = 7, /* data: struct ec_keylog (Go's writeKeyLog) */
+	EC_KIND_FILE = 8,   /* pid mapped an executable file not seen before
+			     * (exec or mmap): data is struct ec_file_key */
 };
 
 enum ec_dir {
@@ -46,7 +48,13 @@ struct ec_cfg {
 	__s64 errnumber;
 	__u64 truncate;	    /* > 0: emit at most this many bytes per call */
 	__u64 wakeup_bytes; /* wake user space when this much data waits */
+	__u32 n_cgroup;	    /* > 0: only tasks in (or below) a cgroup of ec_cgroups */
+	__u32 pad;
 };
+
+#define EC_TLS_SLOTS 256    /* files one capture hooks at most (--max-files) */
+#define EC_MAX_CGROUPS 1024 /* entries of ec_cgroups (--cgroup, --container) */
+#define EC_CGROUP_DEPTH 16  /* ancestors looked at by the cgroup filter */
 
 /* Values of map ec_comms (key: char[EC_COMM_LEN], NUL padded). */
 #define EC_COMM_TARGET 1
@@ -68,16 +76,26 @@ struct ec_event {
 	__u64 handle;	/* the library's connection object: SSL*, *tls.Conn, session */
 	__u32 len;	/* bytes in data[] */
 	__u32 flags;	/* EC_F_* */
-	__u32 aux;	/* module-specific: mysqld command code */
+	__u32 aux;	/* module-specific: mysqld command code; TLS calls: the
+			 * hooked file's slot (the probe's attach cookie) */
 	__u16 family;	/* AF_INET, AF_INET6, AF_UNIX or 0 */
 	__u16 sport;	/* local port, host order */
 	__u16 dport;	/* remote port, host order */
 	__u16 pad;
-	__u32 pad2;
+	__u32 nspid;	/* tgid in the task's own pid namespace */
+	__u64 cgroup;	/* cgroup v2 id of the task */
 	__u8 saddr[16]; /* local address (IPv4 in the first 4 bytes) */
 	__u8 daddr[16]; /* remote address */
 	char comm[EC_COMM_LEN];
 	__u8 data[];
+};
+
+/* The data of an EC_KIND_FILE event, and the key of map ec_files: the
+ * file's inode as the kernel names it (s_dev as MKDEV: major << 20 | minor). */
+struct ec_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
 };
 
 #define EC_KEYLOG_LABEL 64  /* key log label ("CLIENT_HANDSHAKE_TRAFFIC_SECRET") */

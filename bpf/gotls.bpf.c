@@ -27,11 +27,28 @@
 
 #include "common.bpf.h"
 #include "conn.bpf.h"
+#include "files.bpf.h"
 
 #define RECORD_APPDATA 23
 
+/* The calling convention of each hooked program, by its slot (the probes'
+ * attach cookie): 1 for Go >= 1.17's amd64 register ABI, else ABI0.
+ * Set by user space before it attaches. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EC_TLS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} gotls_abi SEC(".maps");
+
+static __always_inline __u32 regabi_of(struct pt_regs *ctx)
+{
+	__u32 slot = (__u32)bpf_get_attach_cookie(ctx);
+	__u32 *v = bpf_map_lookup_elem(&gotls_abi, &slot);
+	return v ? *v : 1;
+}
+
 /* Set by user space before load. */
-const volatile __u32 regabi = 1;	   /* Go >= 1.17 amd64 register ABI */
 const volatile __u64 off_conn_data = 8;	   /* tls.Conn.conn's data word (iface) */
 const volatile __u64 off_tcpconn_fd = 0;   /* net.TCPConn.conn.fd (*netFD) */
 const volatile __u64 off_netfd_sysfd = 16; /* netFD.pfd.Sysfd */
@@ -57,7 +74,7 @@ struct {
 } gotls_reads SEC(".maps");
 
 /* Argument word i (0-based) of the call: a register or a stack slot. */
-static __always_inline __u64 arg(struct pt_regs *ctx, int i)
+static __always_inline __u64 arg(struct pt_regs *ctx, __u32 regabi, int i)
 {
 	if (regabi) {
 		switch (i) { /* amd64 ABIInternal integer registers */
@@ -87,7 +104,7 @@ static __always_inline __u64 arg(struct pt_regs *ctx, int i)
 }
 
 /* The current goroutine's g. */
-static __always_inline __u64 cur_g(struct pt_regs *ctx)
+static __always_inline __u64 cur_g(struct pt_regs *ctx, __u32 regabi)
 {
 	if (regabi)
 		return ctx->r14;
@@ -115,16 +132,17 @@ static __always_inline int conn_fd(__u64 conn)
 	return (int)sysfd;
 }
 
-static __always_inline int emit(__u32 dir, __u64 goconn, __u64 buf, __u64 len)
+static __always_inline int emit(struct pt_regs *ctx, __u32 dir, __u64 goconn, __u64 buf, __u64 len)
 {
 	if (!len || !buf)
 		return 0;
 	struct ec_cfg *cfg = ec_cfg();
-	struct ec_event *e = ec_event_new(EC_KIND_DATA);
+	struct ec_event *e = ec_event_new_data();
 	if (!cfg || !e)
 		return 0;
 	e->dir = dir;
 	e->handle = goconn;
+	e->aux = (__u32)bpf_get_attach_cookie(ctx);
 	e->fd = conn_fd(goconn);
 	__u64 seq0 = 0, nchunks = ec_chunks(e, cfg, len);
 	ec_conn_of(e, e->fd, nchunks, &seq0);
@@ -138,10 +156,11 @@ int go_write(struct pt_regs *ctx)
 {
 	if (!ec_wanted())
 		return 0;
-	__u64 typ = arg(ctx, 1); /* recordType is a uint8 */
+	__u32 abi = regabi_of(ctx);
+	__u64 typ = arg(ctx, abi, 1); /* recordType is a uint8 */
 	if ((typ & 0xff) != RECORD_APPDATA)
 		return 0;
-	return emit(EC_DIR_WRITE, arg(ctx, 0), arg(ctx, 2), arg(ctx, 3));
+	return emit(ctx, EC_DIR_WRITE, arg(ctx, abi, 0), arg(ctx, abi, 2), arg(ctx, abi, 3));
 }
 
 /* func (c *Conn) Read(b []byte) (int, error): entry */
@@ -150,8 +169,10 @@ int go_read_enter(struct pt_regs *ctx)
 {
 	if (!ec_wanted())
 		return 0;
-	struct read_key k = {.g = cur_g(ctx), .tgid = bpf_get_current_pid_tgid() >> 32};
-	struct read_call c = {.conn = arg(ctx, 0), .buf = arg(ctx, 1), .cap = arg(ctx, 2)};
+	__u32 abi = regabi_of(ctx);
+	struct read_key k = {.g = cur_g(ctx, abi), .tgid = bpf_get_current_pid_tgid() >> 32};
+	struct read_call c = {
+	    .conn = arg(ctx, abi, 0), .buf = arg(ctx, abi, 1), .cap = arg(ctx, abi, 2)};
 	if (!k.g)
 		return 0;
 	bpf_map_update_elem(&gotls_reads, &k, &c, BPF_ANY);
@@ -162,16 +183,17 @@ int go_read_enter(struct pt_regs *ctx)
 SEC("uprobe")
 int go_read_ret(struct pt_regs *ctx)
 {
-	struct read_key k = {.g = cur_g(ctx), .tgid = bpf_get_current_pid_tgid() >> 32};
+	__u32 abi = regabi_of(ctx);
+	struct read_key k = {.g = cur_g(ctx, abi), .tgid = bpf_get_current_pid_tgid() >> 32};
 	struct read_call *p = bpf_map_lookup_elem(&gotls_reads, &k);
 	if (!p)
 		return 0;
 	struct read_call c = *p;
 	bpf_map_delete_elem(&gotls_reads, &k);
-	__s64 n = regabi ? (__s64)ctx->ax : (__s64)arg(ctx, 4); /* c, b.ptr, b.len, b.cap, n */
+	__s64 n = abi ? (__s64)ctx->ax : (__s64)arg(ctx, abi, 4); /* c, b.ptr, b.len, b.cap, n */
 	if (n <= 0 || (__u64)n > c.cap)
 		return 0;
-	return emit(EC_DIR_READ, c.conn, c.buf, (__u64)n);
+	return emit(ctx, EC_DIR_READ, c.conn, c.buf, (__u64)n);
 }
 
 /* func (c *Config) writeKeyLog(label string, clientRandom, secret []byte) error */
@@ -180,9 +202,10 @@ int go_keylog(struct pt_regs *ctx)
 {
 	if (!ec_wanted())
 		return 0;
-	__u64 label = arg(ctx, 1), label_len = arg(ctx, 2);
-	__u64 random = arg(ctx, 3), random_len = arg(ctx, 4);
-	__u64 secret = arg(ctx, 6), secret_len = arg(ctx, 7);
+	__u32 abi = regabi_of(ctx);
+	__u64 label = arg(ctx, abi, 1), label_len = arg(ctx, abi, 2);
+	__u64 random = arg(ctx, abi, 3), random_len = arg(ctx, abi, 4);
+	__u64 secret = arg(ctx, abi, 6), secret_len = arg(ctx, abi, 7);
 	struct ec_event *e = ec_event_reserve(EC_KIND_KEYLOG, sizeof(struct ec_keylog));
 	if (!e)
 		return 0;

@@ -26,8 +26,8 @@
 #define NR_SENDMSG 46
 #define NR_RECVMSG 47
 
-/* The struct sock * behind fd of the current task, 0 if not a socket. */
-static __always_inline struct sock *ec_fd_sock(int fd)
+/* The struct file * behind fd of the current task, 0 if none. */
+static __always_inline struct file *ec_fd_file(int fd)
 {
 	/* task, files and fdt are BTF pointers: plain (fault-safe) loads, no helper calls */
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -42,7 +42,16 @@ static __always_inline struct sock *ec_fd_sock(int fd)
 		return 0;
 	struct file **fds = fdt->fd;
 	struct file *f = 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+		return 0;
+	return f;
+}
+
+/* The struct sock * behind fd of the current task, 0 if not a socket. */
+static __always_inline struct sock *ec_fd_sock(int fd)
+{
+	struct file *f = ec_fd_file(fd);
+	if (!f)
 		return 0;
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & S_IFMT) != S_IFSOCK)

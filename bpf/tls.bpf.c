@@ -13,6 +13,7 @@
 #include "common.bpf.h"
 #include "conn.bpf.h"
 #include "tls_keys.bpf.h"
+#include "files.bpf.h"
 
 struct ec_handle_key;
 struct ec_active;
@@ -24,10 +25,11 @@ static __always_inline void tls_hello_syscall(struct task_struct *task, struct e
 #define EC_CALL_ON_SYSCALL(task, a, regs, id) tls_hello_syscall(task, a, regs, id)
 #include "tlscall.bpf.h"
 
-/* Key log: the offsets row of the hooked library (key 0; all zero = off) */
+/* Key log: the offsets row of each hooked file, by its slot (the attach
+ * cookie of its probes); all zero = no keys */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, EC_TLS_SLOTS);
 	__type(key, __u32);
 	__type(value, struct tls_ssl_offsets);
 } tls_offsets SEC(".maps");
@@ -46,7 +48,7 @@ struct {
  * sets this while it waits for that proof and clears it after: meanwhile
  * the handshake calls are hooked too, and the socket reads and writes made
  * inside an SSL call are looked at. */
-__u32 verify_keys = 0;
+__u32 verify_keys = 0; /* how many files wait for their proof */
 
 /* A handshake call (SSL_do_handshake, SSL_connect, SSL_accept) in progress
  * on a thread, and a read() whose buffer is to be looked at on return. */
@@ -54,8 +56,10 @@ struct hs {
 	__u64 ssl;
 	__u64 rssl; /* the SSL* of the read in flight */
 	__u64 rbuf; /* its buffer, 0 when none */
-	__u32 depth;
+	__u32 rslot;
 	__u32 pad;
+	__u32 depth;
+	__u32 slot; /* of the handshake call in progress */
 };
 
 struct {
@@ -66,13 +70,14 @@ struct {
 } tls_hs SEC(".maps");
 
 /* The keys of an SSL* (+ client random) once, after its first successful
- * SSL_read/SSL_write: the handshake is done, the secrets are in place. */
+ * SSL_read/SSL_write: the handshake is done, the secrets are in place.
+ * 0 when sent (or sent before), else not done. */
 static __always_inline int emit_keys(const struct ec_handle_key *key, const struct ec_event *d)
 {
-	__u32 zero = 0;
-	struct tls_ssl_offsets *off = bpf_map_lookup_elem(&tls_offsets, &zero);
+	__u32 slot = d->aux;
+	struct tls_ssl_offsets *off = bpf_map_lookup_elem(&tls_offsets, &slot);
 	if (!off || !off->session)
-		return 0; /* no offsets row: nothing to send */
+		return 1; /* no offsets row (yet: a file just hooked): try on the next call */
 	__u64 rnd = 0, *sent = bpf_map_lookup_elem(&tls_keys_sent, key);
 	const char *s3 = (const char *)key->handle + off->s3;
 	if (off->flags & TLS_OFF_S3_PTR) {
@@ -120,25 +125,25 @@ static __always_inline void tls_keys_once(const struct ec_handle_key *key, const
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
-	return ec_call_enter(EC_DIR_WRITE, (__u64)ssl, (__u64)buf);
+	return ec_call_enter(ctx, EC_DIR_WRITE, (__u64)ssl, (__u64)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
-	return ec_call_enter(EC_DIR_READ, (__u64)ssl, (__u64)buf);
+	return ec_call_enter(ctx, EC_DIR_READ, (__u64)ssl, (__u64)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
 {
-	return ec_call_enter_ex(EC_DIR_WRITE, (__u64)ssl, (__u64)buf, (__u64)written);
+	return ec_call_enter_ex(ctx, EC_DIR_WRITE, (__u64)ssl, (__u64)buf, (__u64)written);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
-	return ec_call_enter_ex(EC_DIR_READ, (__u64)ssl, (__u64)buf, (__u64)readbytes);
+	return ec_call_enter_ex(ctx, EC_DIR_READ, (__u64)ssl, (__u64)buf, (__u64)readbytes);
 }
 
 SEC("uretprobe")
@@ -149,7 +154,7 @@ int BPF_KRETPROBE(ssl_return)
 
 /* A ClientHello at buf (a TLS record, or a handshake message read on its
  * own after its 5-byte record header): its client random as an event. */
-static __always_inline void emit_hello(__u64 ssl, const void *buf, long got)
+static __always_inline void emit_hello(__u64 ssl, __u32 slot, const void *buf, long got)
 {
 	__u8 b[43];
 	if (bpf_probe_read_user(b, sizeof(b), buf))
@@ -162,6 +167,7 @@ static __always_inline void emit_hello(__u64 ssl, const void *buf, long got)
 	if (!e)
 		return;
 	e->handle = ssl;
+	e->aux = slot;
 	if (rec)
 		__builtin_memcpy(e->data, b + 11, 32);
 	else
@@ -177,12 +183,14 @@ static __always_inline void tls_hello_syscall(struct task_struct *task, struct e
 	if (!verify_keys)
 		return;
 	struct hs *h = bpf_task_storage_get(&tls_hs, task, 0, 0);
-	__u64 ssl = h && h->depth ? h->ssl : (a && a->depth ? a->handle : 0);
+	int in_hs = h && h->depth;
+	__u64 ssl = in_hs ? h->ssl : (a && a->depth ? a->handle : 0);
+	__u32 slot = in_hs ? h->slot : (a ? a->slot : 0);
 	if (!ssl)
 		return;
 	const void *buf = (const void *)BPF_CORE_READ(regs, si);
 	if (id == NR_WRITE || id == NR_SENDTO) {
-		emit_hello(ssl, buf, -1);
+		emit_hello(ssl, slot, buf, -1);
 		return;
 	}
 	if (id != NR_READ && id != NR_RECVFROM)
@@ -192,6 +200,7 @@ static __always_inline void tls_hello_syscall(struct task_struct *task, struct e
 	if (h) {
 		h->rssl = ssl;
 		h->rbuf = (__u64)buf;
+		h->rslot = slot;
 	}
 }
 
@@ -202,8 +211,10 @@ int BPF_KPROBE(ssl_hs_enter, void *ssl)
 		return 0;
 	struct hs *h = bpf_task_storage_get(&tls_hs, bpf_get_current_task_btf(), 0,
 					    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (h && h->depth++ == 0)
+	if (h && h->depth++ == 0) {
 		h->ssl = (__u64)ssl;
+		h->slot = (__u32)bpf_get_attach_cookie(ctx);
+	}
 	return 0;
 }
 
@@ -227,6 +238,6 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	__u64 buf = h->rbuf;
 	h->rbuf = 0;
 	if (ret > 0)
-		emit_hello(h->rssl, (const void *)buf, ret);
+		emit_hello(h->rssl, h->rslot, (const void *)buf, ret);
 	return 0;
 }

@@ -24,7 +24,7 @@ struct ec_active {
 	__s32 fd;	  /* from a syscall inside the call, -1 until then */
 	__u32 dir;
 	__u32 depth; /* nested library calls on the same thread; 0 = none */
-	__u32 pad;
+	__u32 slot;  /* the hooked file's slot: the probe's attach cookie */
 };
 
 struct ec_handle_key {
@@ -63,7 +63,8 @@ static __always_inline int ec_call_busy(void)
 }
 
 /* Entry of a library call: keep it unless filtered out or nested. */
-static __always_inline int ec_call_enter_ex(__u32 dir, __u64 handle, __u64 buf, __u64 nbytes_ptr)
+static __always_inline int ec_call_enter_ex(void *ctx, __u32 dir, __u64 handle, __u64 buf,
+					    __u64 nbytes_ptr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct ec_active *a = bpf_task_storage_get(&ec_active, task, 0, 0);
@@ -83,12 +84,13 @@ static __always_inline int ec_call_enter_ex(__u32 dir, __u64 handle, __u64 buf, 
 	a->fd = -1;
 	a->dir = dir;
 	a->depth = 1;
+	a->slot = (__u32)bpf_get_attach_cookie(ctx);
 	return 0;
 }
 
-static __always_inline int ec_call_enter(__u32 dir, __u64 handle, __u64 buf)
+static __always_inline int ec_call_enter(void *ctx, __u32 dir, __u64 handle, __u64 buf)
 {
-	return ec_call_enter_ex(dir, handle, buf, 0);
+	return ec_call_enter_ex(ctx, dir, handle, buf, 0);
 }
 
 /* Return of a library call that returned ret: the bytes moved (ret, or
@@ -128,12 +130,13 @@ static __always_inline int ec_call_leave(__s64 ret)
 	}
 
 	struct ec_cfg *cfg = ec_cfg();
-	struct ec_event *e = ec_event_new(EC_KIND_DATA);
+	struct ec_event *e = ec_event_new_data();
 	if (!cfg || !e)
 		return 0;
 	e->dir = st.dir;
 	e->fd = fd;
 	e->handle = st.handle;
+	e->aux = st.slot;
 	__u64 seq0 = 0, nchunks = ec_chunks(e, cfg, len);
 	struct ec_conn *c = ec_conn_of(e, fd, nchunks, &seq0);
 	EC_CALL_ON_DATA(&key, e, c);

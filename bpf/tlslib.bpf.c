@@ -24,19 +24,20 @@
 
 #include "common.bpf.h"
 #include "conn.bpf.h"
+#include "files.bpf.h"
 #include "tlscall.bpf.h"
 #include "nss.h"
 
 SEC("uprobe")
 int BPF_KPROBE(lib_write_enter, void *handle, const void *buf)
 {
-	return ec_call_enter(EC_DIR_WRITE, (__u64)handle, (__u64)buf);
+	return ec_call_enter(ctx, EC_DIR_WRITE, (__u64)handle, (__u64)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(lib_read_enter, void *handle, void *buf)
 {
-	return ec_call_enter(EC_DIR_READ, (__u64)handle, (__u64)buf);
+	return ec_call_enter(ctx, EC_DIR_READ, (__u64)handle, (__u64)buf);
 }
 
 SEC("uretprobe")
@@ -77,24 +78,24 @@ static __always_inline int is_ssl_socket(__u64 fd)
 	return 0;
 }
 
-static __always_inline int nspr_enter(__u32 dir, void *fd, void *buf)
+static __always_inline int nspr_enter(void *ctx, __u32 dir, void *fd, void *buf)
 {
 	/* nested calls are counted by ec_call_enter; check the outer one only */
 	if (!ec_call_busy() && !is_ssl_socket((__u64)fd))
 		return 0;
-	return ec_call_enter(dir, (__u64)fd, (__u64)buf);
+	return ec_call_enter(ctx, dir, (__u64)fd, (__u64)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(nspr_write_enter, void *fd, const void *buf)
 {
-	return nspr_enter(EC_DIR_WRITE, fd, (void *)buf);
+	return nspr_enter(ctx, EC_DIR_WRITE, fd, (void *)buf);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(nspr_read_enter, void *fd, void *buf)
 {
-	return nspr_enter(EC_DIR_READ, fd, buf);
+	return nspr_enter(ctx, EC_DIR_READ, fd, buf);
 }
 
 SEC("uretprobe")

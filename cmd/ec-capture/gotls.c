@@ -5,6 +5,7 @@
  * every RET of (*Conn).Read: never a uretprobe, the Go runtime moves
  * stacks), and write the plaintext and key log lines (bpf/gotls.bpf.c).
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <gelf.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "event.h"
+#include "follow.h"
 #include "goelf.h"
 #include "gotls.skel.h"
 #include "mod.h"
@@ -26,8 +29,12 @@
 #define FN_WRITE "crypto/tls.(*Conn).writeRecordLocked"
 #define FN_KEYLOG "crypto/tls.(*Config).writeKeyLog"
 
+enum { OPT_MAXFILES = 300 };
+
 static const struct ec_opt opts[] = {
     {"abi", 'a', "reg|stack", "Go calling convention (default: from the Go version)"},
+    {"max-files", OPT_MAXFILES, "N",
+     "following the host: hook at most N programs (default\n64, most 256)"},
     {"pclntab", 'P', NULL, "find functions in .gopclntab even when .symtab exists"},
     {"dry-run", 'n', NULL, "print the resolved hooks and exit (no root needed)"},
     {NULL, 0, NULL, NULL},
@@ -43,10 +50,14 @@ static struct {
 	int abi; /* 0 = from the version, 1 = register, 2 = stack */
 	int pclntab_only;
 	struct ec_goelf *g;
-} go;
+	struct gotls_bpf *skel;
+	unsigned max_files;
+} go = {.max_files = 64};
 
 static int opt(struct ec_mod *m, int key, const char *arg)
 {
+	if (key == OPT_MAXFILES)
+		return follow_max_opt(arg, &go.max_files);
 	if (key == 'P')
 		go.pclntab_only = 1;
 	else if (key == 'n')
@@ -55,16 +66,6 @@ static int opt(struct ec_mod *m, int key, const char *arg)
 		go.abi = arg[0] == 'r' ? 1 : 2;
 	else {
 		ec_warn("--abi: '%s' is not 'reg' (Go >= 1.17) or 'stack'", arg);
-		return 2;
-	}
-	return 0;
-}
-
-static int check(struct ec_mod *m, int argc, char **argv, int first)
-{
-	(void)argc, (void)first;
-	if (!m->o.path && !m->o.pid) {
-		ec_warn("%s: which Go program? give --elfpath BIN or --pid PID", argv[0]);
 		return 2;
 	}
 	return 0;
@@ -113,25 +114,32 @@ static int resolve(struct ec_mod *m, const char *path, const char *fn, int rets,
 	return (int)n;
 }
 
-static int setup(struct ec_mod *m)
-{
-	char exe[64], shown[4096], msg[4352];
-	struct hook wr, rd, kl, rets[MAX_RETS];
-	const char *from = "", *kfrom = "", *path = m->o.path;
-	int nrets, have_kl;
+static int go_load(struct ec_mod *m, int primary, uint64_t conn_base);
 
-	if (!path) {
-		snprintf(exe, sizeof exe, "/proc/%ld/exe", m->o.pid);
-		ssize_t n = readlink(path = exe, shown, sizeof shown - 1);
-		if (n < 0) {
-			ec_warn("--pid %ld: cannot read %s: %s", m->o.pid, exe,
-				errno == ENOENT ? "no such process" : strerror(errno));
-			return 1;
-		}
-		shown[n] = '\0';
-	} else {
-		snprintf(shown, sizeof shown, "%s", path);
+static int check(struct ec_mod *m, int argc, char **argv, int first)
+{
+	(void)argc, (void)first;
+	if (m->o.dry_run && !m->o.path && !m->o.pid) {
+		ec_warn("%s --dry-run: which Go program? give --elfpath BIN or --pid PID", argv[0]);
+		return 2;
 	}
+	return 0;
+}
+
+/*
+ * Resolve the Go program at path (shown as shown) and, unless a dry run,
+ * hook it with cookie slot, its links kept in f (following) or by the
+ * runner (f NULL: the output is started and the object loaded here).
+ * go.g is left open on it. 0, EC_MOD_DONE (dry run), or 1 after a message.
+ */
+static int hook_file(struct ec_mod *m, const char *path, const char *shown, uint32_t slot,
+		     struct follow_file *f)
+{
+	char msg[4352];
+	struct hook wr, rd, kl, rets[MAX_RETS];
+	const char *from = "", *kfrom = "";
+	int nrets, have_kl;
+	ec_goelf_close(go.g);
 	if (!(go.g = ec_goelf_open(path, msg, sizeof msg))) {
 		ec_warn("%s", msg);
 		return 1;
@@ -149,7 +157,7 @@ static int setup(struct ec_mod *m)
 			shown);
 		return 1;
 	}
-	if (ec_mod_start(m, NULL, NULL))
+	if (!f && ec_mod_start(m, NULL, NULL))
 		return 1;
 	if (resolve(m, shown, FN_WRITE, 0, &wr, 1, &from) < 0 ||
 	    resolve(m, shown, FN_READ, 0, &rd, 1, &from) < 0 ||
@@ -163,22 +171,107 @@ static int setup(struct ec_mod *m)
 		ec_mod_say(m, "%s not found: no key log", FN_KEYLOG);
 	if (m->o.dry_run)
 		return EC_MOD_DONE;
-	struct gotls_bpf *skel = gotls_bpf__open();
-	if (skel)
-		skel->rodata->regabi = (uint32_t)regabi;
-	if (EC_MOD_LOAD(m, skel))
+	if (!f && go_load(m, 1, 0))
 		return 1;
-	if (ec_mod_uprobe_at(m, skel->progs.go_write, path, wr.offset) ||
-	    ec_mod_uprobe_at(m, skel->progs.go_read_enter, path, rd.offset) ||
-	    (have_kl && ec_mod_uprobe_at(m, skel->progs.go_keylog, path, kl.offset)))
+	if (f)
+		snprintf(f->version, sizeof f->version, "%s", version ? version : "unknown");
+	uint32_t abi = (uint32_t)regabi;
+	if (bpf_map_update_elem(bpf_map__fd(go.skel->maps.gotls_abi), &slot, &abi, BPF_ANY)) {
+		ec_warn("cannot write the gotls_abi map: %s", strerror(errno));
 		return 1;
+	}
+	struct {
+		struct bpf_program *p;
+		uint64_t off;
+	} at[MAX_RETS + 3];
+	int n = 0;
+	at[n++] = (typeof(at[0])){go.skel->progs.go_write, wr.offset};
+	at[n++] = (typeof(at[0])){go.skel->progs.go_read_enter, rd.offset};
+	if (have_kl)
+		at[n++] = (typeof(at[0])){go.skel->progs.go_keylog, kl.offset};
 	for (int i = 0; i < nrets; i++)
-		if (ec_mod_uprobe_at(m, skel->progs.go_read_ret, path, rets[i].offset))
+		at[n++] = (typeof(at[0])){go.skel->progs.go_read_ret, rets[i].offset};
+	for (int i = 0; i < n; i++) {
+		struct bpf_link *l = ec_mod_uprobe_link_at(m, at[i].p, path, at[i].off, slot);
+		if (!l || (f ? (f->links[f->nlinks++] = l, 0) : ec_mod_keep(m, l)))
 			return 1;
-	if (ec_mod_attach(m, skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
-		return 1;
+	}
 	ec_mod_say(m, "hooked %s, %s (entry and %d RETs)%s in %s", FN_WRITE, FN_READ, nrets,
 		   have_kl ? ", " FN_KEYLOG : "", shown);
+	return 0;
+}
+
+/* ---- Go programs as a kind of file to follow ---- */
+
+static int go_load(struct ec_mod *m, int primary, uint64_t conn_base)
+{
+	if ((go.skel = gotls_bpf__open()))
+		go.skel->bss->ec_next_conn_id = conn_base;
+	return primary ? EC_MOD_LOAD(m, go.skel) : EC_MOD_LOAD_MORE(m, go.skel);
+}
+
+/* A Go program that uses crypto/tls: its build info and Conn.Write. */
+static int go_is(const struct follow_kind *k, const char *path)
+{
+	(void)k;
+	char msg[512];
+	struct ec_gofunc fn;
+	struct ec_goelf *g = ec_goelf_open(path, msg, sizeof msg);
+	int yes = g && ec_goelf_machine(g) == EM_X86_64 && ec_goelf_version(g) &&
+		  ec_goelf_func(g, FN_WRITE, 0, &fn) == 0;
+	ec_goelf_close(g);
+	return yes;
+}
+
+static int go_hook(struct ec_mod *m, struct follow_file *f, const char *path, int pid)
+{
+	(void)pid;
+	return hook_file(m, path, f->name, f->slot, f) ? -1 : 0;
+}
+
+static struct bpf_object *go_obj(void)
+{
+	return go.skel->obj;
+}
+
+const struct follow_kind follow_gotls = {
+    "gotls", EVENT__SOURCE__SOURCE_GOTLS, go_load, go_is, go_hook, go_obj, NULL};
+
+static int setup(struct ec_mod *m)
+{
+	static const struct follow_kind *const kinds[] = {&follow_gotls};
+	char exe[64], shown[4096];
+	const char *path = m->o.path;
+	if (m->discover) {
+		if (ec_mod_start(m, "every Go program processes run that uses crypto/tls",
+				 "following the host") ||
+		    go_load(m, 1, 0) ||
+		    ec_mod_attach(m, go.skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+			return 1;
+		return follow_start(m, kinds, 1, go.max_files);
+	}
+	if (!path) {
+		snprintf(exe, sizeof exe, "/proc/%ld/exe", m->o.pid);
+		ssize_t n = readlink(path = exe, shown, sizeof shown - 1);
+		if (n < 0) {
+			ec_warn("--pid %ld: cannot read %s: %s", m->o.pid, exe,
+				errno == ENOENT ? "no such process" : strerror(errno));
+			return 1;
+		}
+		shown[n] = '\0';
+	} else {
+		snprintf(shown, sizeof shown, "%s", path);
+	}
+	int rc = hook_file(m, path, shown, 0, NULL);
+	if (rc)
+		return rc;
+	/* slot 0, the cookie its probes got: its records name it */
+	static char name[4096];
+	snprintf(name, sizeof name, "%s", shown);
+	if (!follow_new(m, &follow_gotls, name))
+		return 1;
+	if (ec_mod_attach(m, go.skel->progs.ec_sock_state, "tp_btf/inet_sock_set_state"))
+		return 1;
 	return 0;
 }
 
@@ -186,20 +279,28 @@ static void cleanup(struct ec_mod *m)
 {
 	(void)m;
 	ec_goelf_close(go.g);
+	go.g = NULL;
+	follow_cleanup();
 }
 
 const struct ec_mod_spec ec_mod_gotls = {
     .name = "gotls",
     .what = "Capture the plaintext of Go programs' crypto/tls (stripped binaries too).",
-    .usage = "(--elfpath BIN | --pid PID) [options] > out.pb   (or | ec-dump)",
+    .usage = "[--elfpath BIN | --pid PID] [options] > out.pb   (or | ec-dump)",
     .source = EVENT__SOURCE__SOURCE_GOTLS,
-    .flags = EC_MOD_KEYLOG,
+    .flags = EC_MOD_KEYLOG | EC_MOD_DISCOVER,
     .path_opt = "elfpath",
     .path_key = 'e',
-    .path_help = "the Go program to hook (any process running it)",
+    .path_help = "the Go program to hook (any process running it;\ndefault: every Go program "
+		 "processes run)",
     .opts = opts,
     .opt = opt,
     .check = check,
     .setup = setup,
+    .event = follow_spec_event,
+    .stop = follow_spec_stop,
+    .origin = follow_origin,
+    .tick = follow_tick,
+    .status = follow_status,
     .cleanup = cleanup,
 };

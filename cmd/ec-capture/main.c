@@ -15,6 +15,7 @@ static const struct {
     {"tls", &ec_mod_tls, "OpenSSL/BoringSSL SSL_read/SSL_write plaintext"},
     {"openssl", &ec_mod_tls, "alias of tls"},
     {"boringssl", &ec_mod_tls, "alias of tls (source boringssl)"},
+    {"auto", &ec_mod_auto, "every TLS library on the host at once: OpenSSL, Go, GnuTLS, NSS"},
     {"bash", &ec_mod_bash, "command lines of interactive bash, with return codes"},
     {"zsh", &ec_mod_zsh, "command lines of interactive zsh (line editor)"},
     {"gotls", &ec_mod_gotls, "Go crypto/tls plaintext and keys (stripped binaries too)"},

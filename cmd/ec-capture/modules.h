@@ -6,6 +6,7 @@
 #include "mod.h"
 
 extern const struct ec_mod_spec ec_mod_tls; /* tls, openssl, boringssl */
+extern const struct ec_mod_spec ec_mod_auto;
 extern const struct ec_mod_spec ec_mod_gotls;
 extern const struct ec_mod_spec ec_mod_gnutls;
 extern const struct ec_mod_spec ec_mod_nss; /* nss, nspr */

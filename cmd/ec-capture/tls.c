@@ -3,15 +3,25 @@
  * ec-capture tls (openssl, boringssl): SSL_read/SSL_write and the _ex
  * variants of OpenSSL's or BoringSSL's libssl (bpf/tls.bpf.c), with the
  * keys of each connection (lib/capture/sslsel.h) and, with --pcap, the
- * encrypted packets beside them (pcap.h).
+ * encrypted packets beside them (pcap.h). With no --libssl and no --pid it
+ * follows the host (lib/capture/hostscan.h): every file any process maps
+ * that defines SSL_write (a libssl of any version or place, BoringSSL, a
+ * program linking one statically) is hooked once, with its own slot: the
+ * probes' attach cookie, which picks its key offsets and names it in the
+ * records.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "event.h"
+#include "follow.h"
 #include "mod.h"
 #include "modules.h"
 #include "pcap.h"
@@ -30,7 +40,8 @@ enum {
 	OPT_SYSROOT,
 	OPT_PCAP,
 	OPT_IF,
-	OPT_SNAP
+	OPT_SNAP,
+	OPT_MAXFILES
 };
 
 static const struct ec_opt opts[] = {
@@ -52,6 +63,8 @@ static const struct ec_opt opts[] = {
      "pcap-filter(7) words"},
     {"ifname", OPT_IF, "IF", "the interface for --pcap"},
     {"snaplen", OPT_SNAP, "N", "bytes kept per packet (default and most 65535)"},
+    {"max-files", OPT_MAXFILES, "N",
+     "following the host: hook at most N files (default 64,\nmost 256)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -60,9 +73,10 @@ static struct {
 	int check_keys;
 	struct pktcap_opts pcap;
 	struct pktcap *pc;
-	struct ec_sslsel sel;
 	struct tls_bpf *skel;
-} t = {.pcap = {.snaplen = 65535}};
+	unsigned max_files;
+	struct bpf_link *sys_exit; /* following: shared by the files proving a row */
+} t = {.pcap = {.snaplen = 65535}, .max_files = 64};
 
 static int opt(struct ec_mod *m, int key, const char *arg)
 {
@@ -92,6 +106,8 @@ static int opt(struct ec_mod *m, int key, const char *arg)
 	case OPT_IF:
 		t.pcap.ifname = arg;
 		return 0;
+	case OPT_MAXFILES:
+		return follow_max_opt(arg, &t.max_files);
 	default: /* OPT_SNAP */
 		if (ec_opt_int(arg, 64, 65535, "a number from 64 to 65535", &v))
 			return 2;
@@ -116,48 +132,161 @@ static int check(struct ec_mod *m, int argc, char **argv, int first)
 static const char *const sonames[] = {"libssl.so.3", "libssl.so.1.1", "libssl.so", NULL};
 static const struct ec_target_lib libssl = {"--libssl", "libssl.so", sonames, "install OpenSSL"};
 
-static int setup(struct ec_mod *m)
+/* Its version and Source (BoringSSL names itself in its version). */
+static void identify(struct follow_file *f, const char *path)
 {
-	char version[128];
-	const char *path = m->path;
+	if (ec_sslkeys_version(path, f->version, sizeof f->version))
+		snprintf(f->version, sizeof f->version, "unknown version");
+	if (!strncmp(f->version, "BoringSSL", 9))
+		f->source = EVENT__SOURCE__SOURCE_BORINGSSL;
+}
+
+/* The key offsets of f (at path), in its slot of tls_offsets, and the hunt
+ * for a table row's proof. 0, or 1 after a message. */
+static int keys(struct ec_mod *m, struct follow_file *f, const char *path)
+{
 	int err;
-	if (ec_sslkeys_version(path, version, sizeof version))
-		snprintf(version, sizeof version, "unknown version");
-	if (!strncmp(version, "BoringSSL", 9))
-		m->source = EVENT__SOURCE__SOURCE_BORINGSSL;
-	if (t.check_keys)
-		return ec_sslsel_report(&t.sel, m, &t.keys, path, version) ? 1 : EC_MOD_DONE;
-	if (t.pcap.path && !(t.pc = pktcap_open(&t.pcap, &err)))
-		return err;
-	if (ec_mod_start(m, path, version))
+	ec_sslsel_choose(&f->sel, m, &t.keys, path, f->version);
+	f->sel.slot = f->slot;
+	if (ec_sslsel_load(&f->sel, bpf_map__fd(t.skel->maps.tls_offsets)))
 		return 1;
-	ec_sslsel_choose(&t.sel, m, &t.keys, path, version);
-	t.skel = tls_bpf__open();
-	if (EC_MOD_LOAD(m, t.skel) || ec_sslsel_load(&t.sel, bpf_map__fd(t.skel->maps.tls_offsets)))
-		return 1;
-	const struct ec_mod_hook hooks[] = {
-	    {"SSL_write", t.skel->progs.ssl_write_enter, t.skel->progs.ssl_return, 1},
-	    {"SSL_read", t.skel->progs.ssl_read_enter, t.skel->progs.ssl_return, 1},
-	    {"SSL_write_ex", t.skel->progs.ssl_write_ex_enter, t.skel->progs.ssl_return, 0},
-	    {"SSL_read_ex", t.skel->progs.ssl_read_ex_enter, t.skel->progs.ssl_return, 0}};
-	if (ec_mod_hooks(m, hooks, sizeof hooks / sizeof *hooks, NULL))
-		return 1;
-	struct ec_sslsel_progs p = {t.skel->progs.ssl_hs_enter, t.skel->progs.ssl_hs_return,
-				    t.skel->progs.sys_exit, &t.skel->bss->verify_keys,
-				    bpf_map__fd(t.skel->maps.tls_offsets)};
-	if ((err = ec_sslsel_start(&t.sel, path, &p))) {
+	struct ec_sslsel_progs p = {t.skel->progs.ssl_hs_enter,
+				    t.skel->progs.ssl_hs_return,
+				    m->discover ? NULL : t.skel->progs.sys_exit,
+				    &t.skel->bss->verify_keys,
+				    bpf_map__fd(t.skel->maps.tls_offsets),
+				    f->slot};
+	if ((err = ec_sslsel_start(&f->sel, path, &p))) {
 		ec_warn("cannot hook the handshake to check the key offsets: %s", strerror(-err));
 		return 1;
 	}
+	if (f->sel.check && m->discover && !t.sys_exit) {
+		if (!(t.sys_exit = bpf_program__attach(t.skel->progs.sys_exit))) {
+			ec_warn("cannot attach tp_btf/sys_exit: %s", strerror(errno));
+			return 1;
+		}
+		follow_keep(t.sys_exit);
+	}
+	return 0;
+}
+
+static const struct ec_mod_hook *hooks(size_t *n)
+{
+	static struct ec_mod_hook h[4];
+	h[0] = (struct ec_mod_hook){"SSL_write", t.skel->progs.ssl_write_enter,
+				    t.skel->progs.ssl_return, 1};
+	h[1] = (struct ec_mod_hook){"SSL_read", t.skel->progs.ssl_read_enter,
+				    t.skel->progs.ssl_return, 1};
+	h[2] = (struct ec_mod_hook){"SSL_write_ex", t.skel->progs.ssl_write_ex_enter,
+				    t.skel->progs.ssl_return, 0};
+	h[3] = (struct ec_mod_hook){"SSL_read_ex", t.skel->progs.ssl_read_ex_enter,
+				    t.skel->progs.ssl_return, 0};
+	*n = 4;
+	return h;
+}
+
+/* ---- the OpenSSL family as a kind of file to follow ---- */
+
+static int ssl_load(struct ec_mod *m, int primary, uint64_t conn_base)
+{
+	if ((t.skel = tls_bpf__open()))
+		t.skel->bss->ec_next_conn_id = conn_base;
+	return primary ? EC_MOD_LOAD(m, t.skel) : EC_MOD_LOAD_MORE(m, t.skel);
+}
+
+static int ssl_is(const struct follow_kind *k, const char *path)
+{
+	char sym[64];
+	(void)k;
+	return ec_target_symbol(path, "SSL_write", 0, sym, sizeof sym) == 0;
+}
+
+static int ssl_hook(struct ec_mod *m, struct follow_file *f, const char *path, int pid)
+{
+	size_t n;
+	const struct ec_mod_hook *h = hooks(&n);
+	char done[256];
+	if (follow_hook_pairs(m, f, path, h, n, done, sizeof done))
+		return -1;
+	identify(f, path); /* after the hooks: the process may be about to write */
+	ec_mod_say(m, "hooked %s in %s (%s; pid %d%s%s), slot %u", done, f->name, f->version, pid,
+		   strcmp(path, f->name) ? ", through " : "", strcmp(path, f->name) ? path : "",
+		   f->slot);
+	return keys(m, f, path) ? -1 : 0;
+}
+
+static struct bpf_object *ssl_obj(void)
+{
+	return t.skel->obj;
+}
+
+const struct follow_kind follow_openssl = {
+    "openssl", EVENT__SOURCE__SOURCE_OPENSSL, ssl_load, ssl_is, ssl_hook, ssl_obj, NULL};
+
+static int setup_kinds(struct ec_mod *m, const struct follow_kind *const *kinds, int nkinds)
+{
+	const char *path = m->path;
+	struct follow_file *f = NULL;
+	int err;
+	if (path[0] && !(f = follow_new(m, &follow_openssl, path)))
+		return 1;
+	if (f) {
+		f->source = m->source; /* boringssl's alias says so */
+		identify(f, path);
+		if (!m->discover)
+			m->source = f->source;
+	}
+	if (t.check_keys)
+		return ec_sslsel_report(&f->sel, m, &t.keys, path, f->version) ? 1 : EC_MOD_DONE;
+	if (t.pcap.path && !(t.pc = pktcap_open(&t.pcap, &err)))
+		return err;
+	if (m->discover ? ec_mod_start(m, "every file processes map that defines SSL_write",
+				       path[0] ? "following the host"
+					       : "following the host; "
+						 "no system libssl")
+			: ec_mod_start(m, path, f->version))
+		return 1;
+	if (ssl_load(m, 1, 0))
+		return 1;
+	if (f) {
+		size_t n;
+		const struct ec_mod_hook *h = hooks(&n);
+		if (ec_mod_hooks(m, h, n, NULL) || keys(m, f, path))
+			return 1;
+	} else if (ec_mod_hooks(m, NULL, 0, NULL)) { /* its tracepoints: no file yet */
+		return 1;
+	}
+	if (m->discover && follow_start(m, kinds, nkinds, t.max_files))
+		return 1;
 	if (t.pc && pktcap_attach(t.pc, m->cap))
 		return 1;
 	return 0;
 }
 
+static int setup(struct ec_mod *m)
+{
+	static const struct follow_kind *const kinds[] = {&follow_openssl};
+	return setup_kinds(m, kinds, 1);
+}
+
+/* auto: every kind, the OpenSSL family's object first (it tells new files) */
+static int setup_auto(struct ec_mod *m)
+{
+	static const struct follow_kind *const kinds[] = {&follow_openssl, &follow_gotls,
+							  &follow_gnutls, &follow_nss};
+	return setup_kinds(m, kinds, 4);
+}
+
 static int event(struct ec_mod *m, const struct ec_event *e)
 {
-	if (e->kind == EC_KIND_KEYS || e->kind == EC_KIND_HELLO)
-		return ec_sslsel_event(&t.sel, e);
+	if (e->kind == EC_KIND_FILE) {
+		follow_event(m, e);
+		return 0;
+	}
+	if (e->kind == EC_KIND_KEYS || e->kind == EC_KIND_HELLO) {
+		struct follow_file *f = follow_of(e);
+		return f ? ec_sslsel_event(&f->sel, e) : 0;
+	}
 	if (e->kind != EC_KIND_DATA && e->kind != EC_KIND_CLOSE)
 		return 0;
 	pktcap_note_conn(t.pc, e);
@@ -174,7 +303,8 @@ static int stop(struct ec_mod *m, int status)
 {
 	int err;
 	(void)m;
-	ec_sslsel_stop(&t.sel);
+	follow_stop();
+	t.sys_exit = NULL;
 	if ((err = pktcap_close(t.pc)) && err != EC_ERR_PIPE && status == 0) {
 		ec_warn("--pcap %s: %s", t.pcap.path, ec_strerror(err));
 		status = 1;
@@ -183,12 +313,18 @@ static int stop(struct ec_mod *m, int status)
 	return status;
 }
 
+static void cleanup(struct ec_mod *m)
+{
+	(void)m;
+	follow_cleanup();
+}
+
 const struct ec_mod_spec ec_mod_tls = {
     .name = "tls",
     .what = "Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.",
     .usage = "[options] [--pcap FILE --ifname IF [FILTER...]] > out.pb",
     .source = EVENT__SOURCE__SOURCE_OPENSSL,
-    .flags = EC_MOD_KEYLOG | EC_MOD_OWN_START,
+    .flags = EC_MOD_KEYLOG | EC_MOD_OWN_START | EC_MOD_DISCOVER,
     .path_opt = "libssl",
     .path_key = 'l',
     .path_help = "the library to hook (default: --pid's, ldconfig's)",
@@ -203,4 +339,31 @@ const struct ec_mod_spec ec_mod_tls = {
     .event = event,
     .stop = stop,
     .keyline = keyline,
+    .origin = follow_origin,
+    .tick = follow_tick,
+    .status = follow_status,
+    .cleanup = cleanup,
+};
+
+const struct ec_mod_spec ec_mod_auto = {
+    .name = "auto",
+    .what = "Capture the plaintext of every TLS library on the host: OpenSSL/BoringSSL, Go "
+	    "crypto/tls, GnuTLS and NSS, as processes map them.",
+    .usage = "[options] > out.pb   (or | ec-dump)",
+    .source = EVENT__SOURCE__SOURCE_OPENSSL,
+    .flags = EC_MOD_KEYLOG | EC_MOD_OWN_START | EC_MOD_DISCOVER,
+    .opts = opts,
+    .opt = opt,
+    .check = check,
+    .target = {.lib = &libssl,
+	       .sym = "SSL_write",
+	       .is = "OpenSSL's or BoringSSL's libssl, or a program linking it statically"},
+    .setup = setup_auto,
+    .event = event,
+    .stop = stop,
+    .keyline = keyline,
+    .origin = follow_origin,
+    .tick = follow_tick,
+    .status = follow_status,
+    .cleanup = cleanup,
 };

@@ -29,6 +29,9 @@ enum {
 	O_UID,
 	O_TARGET,
 	O_IGNORE,
+	O_CGROUP,
+	O_CONTAINER,
+	O_CAPTURE,
 	O_DEBUG,
 	O_NODEBUG,
 	O_HEX,
@@ -55,11 +58,22 @@ static const struct ec_opt where_opts[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct ec_opt status_opts[] = {
+    {"capture", O_CAPTURE, NULL,
+     "the capture's status through ec-serve (GET\n/capture/status): its filters, counts and "
+     "the files\nit hooked (--control asks the capture itself)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct ec_opt module_opts[] = {
     {"pid", O_PID, "N", "capture only this process (0 = all)"},
     {"uid", O_UID, "N", "capture only this user (0 = all)"},
     {"target-process", O_TARGET, "A,B", "capture only these process names (comm)"},
     {"ignore-process", O_IGNORE, "A,B", "never capture these process names"},
+    {"cgroup", O_CGROUP, "P,Q",
+     "capture only processes in these cgroups or below\n(paths "
+     "below the cgroup2 root)"},
+    {"container", O_CONTAINER, "ID,..", "capture only these containers (id prefixes)"},
     {"debug", O_DEBUG, NULL, "debug logging (--no-debug: off)"},
     {"no-debug", O_NODEBUG, NULL, NULL},
     {"hex", O_HEX, NULL, "hex dumps in text output (--no-hex: off)"},
@@ -172,7 +186,7 @@ struct args {
 	const char *server, *control, *proxy, *body_arg, *token, *token_file;
 	int token_given;
 	long timeout_ms;
-	int json, dry;
+	int json, dry, capture;
 	cJSON *body, *filters;
 	const char *const *fields;
 };
@@ -208,6 +222,9 @@ static int where(void *ctx, int key, const char *arg)
 	case O_JSON:
 		a->json = 1;
 		return 0;
+	case O_CAPTURE:
+		a->capture = 1;
+		return 0;
 	default: /* O_DRY */
 		a->dry = 1;
 		return 0;
@@ -225,9 +242,15 @@ static int field(void *ctx, int key, const char *arg)
 		return integer(b, "uid", arg);
 	case O_TARGET:
 	case O_IGNORE:
+	case O_CGROUP:
+	case O_CONTAINER:
 		if (!a->filters)
 			a->filters = cJSON_AddObjectToObject(b, "filters");
-		set(a->filters, key == O_TARGET ? "target_process" : "ignore_process",
+		set(a->filters,
+		    key == O_TARGET   ? "target_process"
+		    : key == O_IGNORE ? "ignore_process"
+		    : key == O_CGROUP ? "cgroup"
+				      : "container",
 		    split_list(arg));
 		return 0;
 	case O_DEBUG:
@@ -276,7 +299,8 @@ int main(int argc, char **argv)
 		    "ec-ctl tls --target-process nginx,curl --ignore-process ec-capture",
 		    "ec-ctl tls --pid 0 --control /run/ec/capture.sock     # straight to the "
 		    "capture",
-		    "ec-ctl status                                          # GET /status", NULL},
+		    "ec-ctl status                                          # GET /status",
+		    "ec-ctl status --capture     # the capture's: the files it hooked", NULL},
 	};
 	if (argc < 2) {
 		ec_opt_help(stderr, &help, argv0);
@@ -295,7 +319,8 @@ int main(int argc, char **argv)
 	const char *module = argv[1];
 	int status_cmd = !strcmp(module, "status");
 	if (!status_cmd && !ec_config_module(module)) {
-		ec_warn("unknown module \"%s\"; known: tls openssl boringssl gotls gnutls nss nspr "
+		ec_warn("unknown module \"%s\"; known: tls openssl boringssl auto gotls gnutls nss "
+			"nspr "
 			"bash mysqld postgres postgress (see --help)",
 			module);
 		return 2;
@@ -321,6 +346,8 @@ int main(int argc, char **argv)
 	struct ec_opt_group groups[] = {{"where", where_opts, where, &a},
 					{"every module", module_opts, field, &a},
 					{"this module", own, field, &a}};
+	if (status_cmd)
+		groups[1] = (struct ec_opt_group){"status", status_opts, where, &a};
 	char prog[64];
 	snprintf(prog, sizeof prog, "%s %s", argv0, module);
 	struct ec_opt_spec spec = {
@@ -328,7 +355,7 @@ int main(int argc, char **argv)
 	    .usage = "[options]",
 	    .about = status_cmd ? "Print the server's status." : "Post a config update.",
 	    .groups = groups,
-	    .ngroups = status_cmd ? 1 : 3,
+	    .ngroups = status_cmd ? 2 : 3,
 	};
 	int rc = ec_opt_parse(&spec, argc - 1, argv + 1, NULL);
 	if (rc) {
@@ -369,7 +396,8 @@ int main(int argc, char **argv)
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	char path[64], err[600];
-	snprintf(path, sizeof path, "/%s", module);
+	snprintf(path, sizeof path, "/%s",
+		 status_cmd && a.capture && !control ? "capture/status" : module);
 	struct ec_httpc_reply r;
 	rc = ec_httpc_request(target, proxy, status_cmd ? "GET" : "POST", path, text, strlen(text),
 			      token, timeout_ms, &r, err, sizeof err);

@@ -5,15 +5,18 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "cgroup.h"
 #include "control.h"
 #include "empty.skel.h"
 #include "error.h"
@@ -39,6 +42,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 enum {
 	OPT_PATH = 256,
 	OPT_ERRNO, /* long only: -e is gotls's --elfpath, one letter one meaning */
+	OPT_CGROUP,
+	OPT_CONTAINER,
 };
 
 static const struct ec_opt common_opts[] = {
@@ -46,6 +51,11 @@ static const struct ec_opt common_opts[] = {
     {"uid", 'u', "UID", "only this user id"},
     {"target-process", 't', "N,..", "only these commands (comm, 15 chars)"},
     {"ignore-process", 'i', "N,..", "never these commands"},
+    {"cgroup", OPT_CGROUP, "PATH",
+     "only processes in this cgroup or below it (a path\nbelow /sys/fs/cgroup; again for more)"},
+    {"container", OPT_CONTAINER, "ID",
+     "only processes of the containers whose id starts\nwith ID (docker, containerd, cri-o, "
+     "podman id;\nnspawn machine name; again for more)"},
     {"truncate", 'T', "SIZE", "keep at most SIZE bytes of each call (k/M/G)"},
     {"ringbuf", 'r', "SIZE", "ring buffer size (default 8M, power of 2)"},
     {"heartbeat", 'b', "SECONDS", "heartbeat record interval (default 15, 0 = none)"},
@@ -135,6 +145,30 @@ static int common_opt(void *ctx, int key, const char *arg)
 		}
 		*(key == 'k' ? &o->keylog : &o->path) = arg;
 		return 0;
+	case OPT_CGROUP:
+	case OPT_CONTAINER: {
+		int c = key == OPT_CGROUP;
+		uint64_t id;
+		if ((c ? o->ncgroups : o->ncontainers) >= EC_MOD_MAX_NAMES) {
+			ec_warn("%s: more than %d", ec_opt_current(), EC_MOD_MAX_NAMES);
+			return 2;
+		}
+		if (!*arg) {
+			ec_warn("%s: empty %s", ec_opt_current(), c ? "path" : "id");
+			return 2;
+		}
+		if (c && ec_cgroup_id_of_path(arg, &id)) {
+			ec_warn("--cgroup %s: no such cgroup (give a directory below "
+				"/sys/fs/cgroup, as /proc/PID/cgroup shows it after \"0::\")",
+				arg);
+			return 2;
+		}
+		if (c)
+			o->cgroups[o->ncgroups++] = arg;
+		else
+			o->containers[o->ncontainers++] = arg;
+		return 0;
+	}
 	case OPT_ERRNO:
 		if (ec_opt_int(arg, -2147483648LL, 2147483647LL, "a return code (an integer)",
 			       &o->errnumber))
@@ -302,6 +336,45 @@ int ec_mod_map_fd(struct ec_mod *m, const char *name)
 	return map ? bpf_map__fd(map) : -ENOENT;
 }
 
+/* The ids of --cgroup and of the containers of --container into map
+ * ec_cgroups (emptied first when fresh; else only added to). 0 or -errno. */
+static int fill_cgroups(struct ec_mod *m, int fresh)
+{
+	int fd = ec_mod_map_fd(m, "ec_cgroups");
+	uint64_t key, ids[EC_MAX_CGROUPS];
+	uint8_t one = 1;
+	size_t n;
+	if (fd < 0)
+		return 0; /* an object without the map (none today) */
+	while (fresh && bpf_map_get_next_key(fd, NULL, &key) == 0)
+		bpf_map_delete_elem(fd, &key);
+	for (int i = 0; i < m->o.ncgroups; i++)
+		if (ec_cgroup_id_of_path(m->o.cgroups[i], &key) == 0 &&
+		    bpf_map_update_elem(fd, &key, &one, BPF_ANY))
+			return -errno;
+	for (int i = 0; i < m->o.ncontainers; i++) {
+		int err = ec_cgroup_find_containers(m->o.containers[i], ids, EC_MAX_CGROUPS, &n);
+		if (err && err != EC_ERR_TOOBIG) /* too many: the map holds the first */
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (bpf_map_update_elem(fd, &ids[k], &one, BPF_ANY) && errno != E2BIG)
+				return -errno;
+	}
+	return 0;
+}
+
+/* Containers started after the filter was set: looked for once a second. */
+static void refresh_containers(struct ec_mod *m)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	if (!m->o.ncontainers || now < m->next_containers)
+		return;
+	m->next_containers = now + 1000000000LL;
+	fill_cgroups(m, 0);
+}
+
 /* Write the filters into the maps (usable again while running). */
 static int apply_filters(struct ec_mod *m)
 {
@@ -316,9 +389,12 @@ static int apply_filters(struct ec_mod *m)
 	cfg.wakeup_bytes = m->o.ringbuf / 4;
 	cfg.errnumber = m->o.errnumber;
 	cfg.errnumber_set = (uint32_t)m->o.errnumber_set;
-	int cfd = ec_mod_map_fd(m, "ec_comms"), kfd = ec_mod_map_fd(m, "ec_config");
+	cfg.n_cgroup = (m->o.ncgroups || m->o.ncontainers) ? 1 : 0; /* on, even while none match */
+	int cfd = ec_mod_map_fd(m, "ec_comms"), kfd = ec_mod_map_fd(m, "ec_config"), err;
 	if (cfd < 0 || kfd < 0)
 		return -ENOENT;
+	if ((err = fill_cgroups(m, 1)))
+		return err;
 	char key[EC_COMM_LEN], next[EC_COMM_LEN];
 	while (bpf_map_get_next_key(cfd, NULL, next) == 0)
 		bpf_map_delete_elem(cfd, next);
@@ -352,7 +428,11 @@ static void describe_filters(struct ec_mod *m, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, " truncate=%llu",
 				      (unsigned long long)m->o.truncate);
 	if (m->o.errnumber_set && n < len)
-		snprintf(buf + n, len - n, " errnumber=%lld", m->o.errnumber);
+		n += (size_t)snprintf(buf + n, len - n, " errnumber=%lld", m->o.errnumber);
+	for (int i = 0; i < m->o.ncgroups && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " cgroup=%s", m->o.cgroups[i]);
+	for (int i = 0; i < m->o.ncontainers && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, " container=%s", m->o.containers[i]);
 	if (!buf[0])
 		snprintf(buf, len, " none");
 }
@@ -400,6 +480,40 @@ int ec_mod_load(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s)
 	return 0;
 }
 
+int ec_mod_load_more(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s)
+{
+	static const char *const shared[] = {"ec_events", "ec_config", "ec_comms", "ec_cgroups",
+					     "ec_lost",	  "ec_conns",  "ec_files"};
+	int err;
+	if (!skel) {
+		ec_warn("cannot open the BPF object: %s", strerror(errno));
+		return 1;
+	}
+	if (m->nmore == EC_MOD_MAX_MORE) {
+		bpf_object__destroy_skeleton(s);
+		free(skel);
+		ec_warn("more than %d BPF objects (a build problem)", EC_MOD_MAX_MORE + 1);
+		return 1;
+	}
+	m->more_skel[m->nmore] = skel;
+	m->more[m->nmore++] = s;
+	for (size_t i = 0; i < sizeof shared / sizeof *shared; i++) {
+		struct bpf_map *mine = bpf_object__find_map_by_name(*s->obj, shared[i]);
+		int fd = ec_mod_map_fd(m, shared[i]);
+		if (mine && fd >= 0 && (err = bpf_map__reuse_fd(mine, fd))) {
+			ec_warn("cannot share map %s: %s", shared[i], ec_capture_strerror(err));
+			return 1;
+		}
+	}
+	if ((err = bpf_object__load_skeleton(s))) {
+		ec_warn("cannot load the BPF programs: %s%s", ec_capture_strerror(err),
+			m->o.debug ? " (verifier log above)"
+				   : "; run with --debug to see the verifier's log");
+		return 1;
+	}
+	return 0;
+}
+
 int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const char *note)
 {
 	static const char *const tps[][2] = {{"ec_sys_enter", "sys_enter"},
@@ -416,8 +530,12 @@ int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const 
 		snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s",
 			 done[0] ? ", " : "", h[i].sym);
 	}
-	snprintf(done + strlen(done), sizeof done - strlen(done), " (entry and return%s%s) in %s;",
-		 note ? "; " : "", note ? note : "", m->path);
+	if (n)
+		snprintf(done + strlen(done), sizeof done - strlen(done),
+			 " (entry and return%s%s) in %s;", note ? "; " : "", note ? note : "",
+			 m->path);
+	else
+		snprintf(done, sizeof done, "no library yet;");
 	for (size_t i = 0; i < sizeof tps / sizeof *tps; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(m->obj, tps[i][0]);
 		char what[64];
@@ -442,10 +560,11 @@ int ec_mod_keep(struct ec_mod *m, struct bpf_link *link)
 	return 0;
 }
 
-static int uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
-		  uint64_t offset, int retprobe)
+static struct bpf_link *uprobe_link(struct ec_mod *m, struct bpf_program *prog, const char *path,
+				    const char *sym, uint64_t offset, int retprobe, uint64_t cookie)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = sym, .retprobe = retprobe);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = sym, .retprobe = retprobe,
+		    .bpf_cookie = cookie);
 	if (m->empty)
 		prog = m->empty->progs.empty;
 	struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, -1, path, offset, &uo);
@@ -458,9 +577,28 @@ static int uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, 
 		else
 			ec_warn("cannot attach a uprobe at offset 0x%llx of %s: %s",
 				(unsigned long long)offset, path, ec_capture_strerror(err));
-		return err;
+		errno = -err;
 	}
-	return ec_mod_keep(m, l);
+	return l;
+}
+
+struct bpf_link *ec_mod_uprobe_link(struct ec_mod *m, struct bpf_program *prog, const char *path,
+				    const char *sym, int retprobe, uint64_t cookie)
+{
+	return uprobe_link(m, prog, path, sym, 0, retprobe, cookie);
+}
+
+struct bpf_link *ec_mod_uprobe_link_at(struct ec_mod *m, struct bpf_program *prog, const char *path,
+				       uint64_t offset, uint64_t cookie)
+{
+	return uprobe_link(m, prog, path, NULL, offset, 0, cookie);
+}
+
+static int uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
+		  uint64_t offset, int retprobe)
+{
+	struct bpf_link *l = uprobe_link(m, prog, path, sym, offset, retprobe, 0);
+	return l ? ec_mod_keep(m, l) : -errno;
 }
 
 int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
@@ -496,14 +634,17 @@ static void *destroy_link(void *link)
 void ec_mod_detach(struct bpf_link **links, int n)
 {
 	pthread_t th[EC_MOD_MAX_LINKS];
-	int started[EC_MOD_MAX_LINKS] = {0};
-	for (int i = 0; i < n && i < EC_MOD_MAX_LINKS; i++)
-		started[i] = pthread_create(&th[i], NULL, destroy_link, links[i]) == 0;
-	for (int i = 0; i < n && i < EC_MOD_MAX_LINKS; i++) {
-		if (started[i])
-			pthread_join(th[i], NULL);
-		else
-			bpf_link__destroy(links[i]);
+	int started[EC_MOD_MAX_LINKS];
+	for (int at = 0; at < n; at += EC_MOD_MAX_LINKS) { /* a grace period per batch */
+		int k = n - at < EC_MOD_MAX_LINKS ? n - at : EC_MOD_MAX_LINKS;
+		for (int i = 0; i < k; i++)
+			started[i] = pthread_create(&th[i], NULL, destroy_link, links[at + i]) == 0;
+		for (int i = 0; i < k; i++) {
+			if (started[i])
+				pthread_join(th[i], NULL);
+			else
+				bpf_link__destroy(links[at + i]);
+		}
 	}
 }
 
@@ -559,6 +700,35 @@ static int apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg
 			snprintf(o.ignores[o.nignores++], 16, "%.15s", cfg->ignore_process[i]);
 		NOTE(applied, "ignore_process");
 	}
+	for (size_t i = 0; (cfg->present & EC_CF_CGROUPS) && i < cfg->n_cgroup; i++) {
+		uint64_t id;
+		if (ec_cgroup_id_of_path(cfg->cgroup[i], &id)) {
+			snprintf(
+			    msg, msglen,
+			    "filters.cgroup[%zu]: %s: no such cgroup (a path below the cgroup2 "
+			    "root, as /proc/PID/cgroup shows it after \"0::\")",
+			    i, cfg->cgroup[i]);
+			return EC_RESP_CHECK_FAILED;
+		}
+	}
+	if (cfg->present & EC_CF_CGROUPS) {
+		o.ncgroups = 0;
+		for (size_t i = 0; i < cfg->n_cgroup && i < EC_MOD_MAX_NAMES; i++) {
+			snprintf(m->live_cgroups[i], sizeof m->live_cgroups[i], "%s",
+				 cfg->cgroup[i]);
+			o.cgroups[o.ncgroups++] = m->live_cgroups[i];
+		}
+		NOTE(applied, "cgroup");
+	}
+	if (cfg->present & EC_CF_CONTAINERS) {
+		o.ncontainers = 0;
+		for (size_t i = 0; i < cfg->n_container && i < EC_MOD_MAX_NAMES; i++) {
+			snprintf(m->live_containers[i], sizeof m->live_containers[i], "%s",
+				 cfg->container[i]);
+			o.containers[o.ncontainers++] = m->live_containers[i];
+		}
+		NOTE(applied, "container");
+	}
 	if ((cfg->present & EC_CF_ERRNO) && (m->spec->flags & EC_MOD_ERRNUMBER)) {
 		o.errnumber = cfg->errno_filter;
 		o.errnumber_set = 1;
@@ -589,7 +759,7 @@ static int apply_config(struct ec_mod *m, const struct ec_config *cfg, char *msg
 		NOTE(ignored, "hex (a display option: use ec-dump --hex)");
 	if (cfg->present & ~(EC_CF_PID | EC_CF_UID | EC_CF_TRUNCATE_SIZE | EC_CF_TARGET_PROCESS |
 			     EC_CF_IGNORE_PROCESS | EC_CF_ERRNO | EC_CF_DEBUG | EC_CF_PATH |
-			     EC_CF_HEX | EC_CF_KEYLOGFILE))
+			     EC_CF_HEX | EC_CF_KEYLOGFILE | EC_CF_CGROUPS | EC_CF_CONTAINERS))
 		NOTE(ignored, "other fields (need a restart)");
 	struct ec_mod_opts old = m->o;
 	m->o = o;
@@ -625,6 +795,29 @@ static const char *config_name(const struct ec_mod *m)
 	return c ? c : m->spec->name;
 }
 
+/* GET /status: what runs, its filters and counts, and the module's part
+ * (the files a host-following capture hooked). */
+static char *status_json(struct ec_mod *m)
+{
+	char filters[1024];
+	cJSON *o = cJSON_CreateObject();
+	describe_filters(m, filters, sizeof filters);
+	cJSON_AddStringToObject(o, "module", config_name(m));
+	cJSON_AddStringToObject(o, "version", EC_VERSION);
+	cJSON_AddStringToObject(o, "filters", filters + 1);
+	cJSON_AddNumberToObject(o, "events", (double)ec_capture_events(m->cap));
+	cJSON_AddNumberToObject(o, "lost", (double)ec_mod_lost(m));
+	cJSON_AddNumberToObject(o, "key_log_lines", (double)m->keylines);
+	cJSON_AddBoolToObject(o, "following_host", m->discover);
+	if (m->spec->status)
+		m->spec->status(m, o);
+	char *j = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!j)
+		ec_die(1, "out of memory");
+	return j;
+}
+
 static char *on_control(void *ctx, const char *method, const char *path, const char *body,
 			size_t len, int *status)
 {
@@ -633,6 +826,10 @@ static char *on_control(void *ctx, const char *method, const char *path, const c
 	const char *route = path[0] == '/' ? path + 1 : path;
 	const char *module = ec_config_module(route);
 	int code;
+	if (!strcmp(method, "GET") && !strcmp(route, "status")) {
+		*status = 200;
+		return status_json(m);
+	}
 	if (strcmp(method, "POST")) {
 		*status = 405;
 		snprintf(msg, sizeof msg, "%s %s: use POST /%s with a JSON config body", method,
@@ -661,6 +858,9 @@ static char *on_control(void *ctx, const char *method, const char *path, const c
 static int control_tick(void *ctx)
 {
 	struct ec_mod *m = ctx;
+	if (m->spec->tick)
+		m->spec->tick(m);
+	refresh_containers(m);
 	return m->control ? ec_control_service(m->control) : 0;
 }
 
@@ -744,7 +944,26 @@ int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload,
 	ev.uid = me->uid;
 	ev.fd = me->fd;
 	ev.conn_id = me->conn_id;
-	ev.source = (Event__Source)m->source;
+	int source = m->source;
+	const char *lib = NULL;
+	if (m->spec->origin)
+		m->spec->origin(m, me, &source, &lib);
+	ev.source = (Event__Source)source;
+	if (lib)
+		ev.lib = (char *)lib;
+	if (me->nspid && me->nspid != me->pid)
+		ev.ns_pid = me->nspid;
+	if (me->cgroup) {
+		if (!m->cgroups && !(m->cgroups = calloc(1, sizeof *m->cgroups)))
+			return EC_ERR_NOMEM;
+		const struct ec_cgroup_entry *ce =
+		    ec_cgroup_lookup(m->cgroups, me->cgroup, (pid_t)me->pid);
+		ev.cgroup_id = me->cgroup;
+		if (ce->found)
+			ev.cgroup = (char *)ce->path;
+		ev.container_id = (char *)ce->info.id;
+		ev.pod_uid = (char *)ce->info.pod_uid;
+	}
 	if (note && *note)
 		ev.note = (char *)note;
 	if (me->flags & EC_F_RETVAL)
@@ -848,6 +1067,7 @@ static int run(struct ec_mod *m)
 		ec_warn("cannot poll the ring buffer: %s", strerror(errno));
 		return 1;
 	}
+	ec_capture_set_tick(m->cap, control_tick, m);
 	if (m->o.control) {
 		char cerr[512];
 		m->control = ec_control_new(m->o.control, EC_CONFIG_BODY_MAX, on_control, m, cerr,
@@ -856,7 +1076,6 @@ static int run(struct ec_mod *m)
 			ec_warn("--control: %s", cerr);
 			return 1;
 		}
-		ec_capture_set_tick(m->cap, control_tick, m);
 		ec_mod_say(m, "control: HTTP on unix socket %s (POST /%s with a JSON config)",
 			   m->o.control, config_name(m));
 	}
@@ -905,6 +1124,13 @@ static int finish(struct ec_mod *m, int status)
 		status = 1;
 	}
 	free(m->seen);
+	free(m->cgroups);
+	ec_cgroup_close();
+	for (int i = 0; i < m->nmore; i++) {
+		bpf_object__destroy_skeleton(m->more[i]);
+		free(m->more_skel[i]);
+	}
+	m->nmore = 0;
 	if (m->skeleton)
 		bpf_object__destroy_skeleton(m->skeleton);
 	free(m->skel);
@@ -913,8 +1139,9 @@ static int finish(struct ec_mod *m, int status)
 	return status;
 }
 
-/* spec->target into m->path and m->sym, with a clear error. 0 or 1. */
-static int find_target(struct ec_mod *m)
+/* spec->target into m->path and m->sym, with a clear error (none when
+ * quiet). 0 or 1. */
+static int find_target(struct ec_mod *m, int quiet)
 {
 	const struct ec_mod_spec *s = m->spec;
 	const struct ec_mod_target *t = &s->target;
@@ -924,6 +1151,8 @@ static int find_target(struct ec_mod *m)
 				   sizeof msg)
 		   : ec_target_bin(m->o.path, (pid_t)m->o.pid, t->bins, m->path, sizeof m->path,
 				   msg, sizeof msg)) {
+		if (quiet)
+			return 1;
 		if (t->lib)
 			ec_warn("%s", msg);
 		else
@@ -934,6 +1163,8 @@ static int find_target(struct ec_mod *m)
 	/* attaching to a file that is not the library fails with libbpf's own codes: say why first
 	 */
 	if ((err = ec_target_symbol(m->path, t->sym, t->sym_prefix, m->sym, sizeof m->sym))) {
+		if (quiet)
+			return 1;
 		ec_warn("%s: %s%s%s (is it %s? give the right one with --%s PATH)", m->path,
 			err == EC_ERR_NOTFOUND ? "no " : "",
 			err == EC_ERR_NOTFOUND ? t->sym : ec_target_strerror(err),
@@ -959,8 +1190,16 @@ int ec_mod_main(const struct ec_mod_spec *spec, int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	if (!m->o.dry_run && (status = check(m)))
 		return status;
-	if (spec->target.sym && (find_target(m) || (!(spec->flags & EC_MOD_OWN_START) &&
-						    ec_mod_start(m, m->path, NULL))))
+	/* a module with no --PATH of its own (auto) follows the host even with --pid */
+	m->discover = (spec->flags & EC_MOD_DISCOVER) && !m->o.path &&
+		      (!m->o.pid || !spec->path_opt) && !m->o.dry_run;
+	if (spec->target.sym && find_target(m, m->discover)) {
+		if (!m->discover)
+			return finish(m, 1);
+		m->path[0] = m->sym[0] = '\0'; /* the host may map one later */
+	}
+	if (spec->target.sym && !(spec->flags & EC_MOD_OWN_START) &&
+	    ec_mod_start(m, m->path[0] ? m->path : "what the host's processes map", NULL))
 		return finish(m, 1);
 	status = spec->setup(m);
 	if (status == EC_MOD_DONE)

@@ -31,6 +31,7 @@
 
 #define EC_MOD_MAX_NAMES 32
 #define EC_MOD_MAX_LINKS 160
+#define EC_MOD_MAX_MORE 3 /* BPF objects loaded besides the first (auto) */
 
 struct bpf_object;
 struct bpf_object_skeleton;
@@ -40,6 +41,7 @@ struct ec_event;
 struct ec_control;
 struct ec_config;
 struct ec_mod;
+struct cJSON;
 
 /*
  * What a module hooks, found and checked by the runner before setup: a
@@ -61,6 +63,10 @@ struct ec_mod_target {
 #define EC_MOD_OWN_START                                                                           \
 	4 /* its setup calls ec_mod_start (else the runner does,                                   \
 	   * once the target is found) */
+#define EC_MOD_DISCOVER                                                                            \
+	8 /* with no --PATH and no --pid it hooks what the host's processes                        \
+	   * map (lib/capture/hostscan.h): m->discover is set, and m->path                         \
+	   * is the system's file or empty (not an error) */
 
 struct ec_mod_spec {
 	const char *name;  /* subcommand, e.g. "bash" */
@@ -93,6 +99,14 @@ struct ec_mod_spec {
 	void (*cleanup)(struct ec_mod *m); /* last: free what setup made */
 	/* a key log line besides its record and --keylogfile (tls: --pcap) */
 	int (*keyline)(struct ec_mod *m, const char *line);
+	/* where a record came from when the module hooks many files: its
+	 * Source and the file (ec_mod_put asks; NULL: the spec's source) */
+	void (*origin)(struct ec_mod *m, const struct ec_event *e, int *source, const char **lib);
+	/* called every few ms from the event loop (following the host) */
+	void (*tick)(struct ec_mod *m);
+	/* its part of GET /status on the control socket, added to o (a cJSON
+	 * object) */
+	void (*status)(struct ec_mod *m, struct cJSON *o);
 };
 
 #define EC_MOD_DONE (-1) /* setup: done (a dry run), exit 0 */
@@ -116,8 +130,12 @@ struct ec_mod_opts {
 	int empty;	     /* --empty-probes: attach an empty program (benchmarks) */
 	const char *control; /* --control socket path, NULL = none */
 	const char *keylog;  /* --keylogfile */
-	int dry_run;	     /* set by a module: no output, no root needed */
-	FILE *say_to;	     /* set by a module: startup facts go here, not stderr */
+	const char *cgroups[EC_MOD_MAX_NAMES]; /* --cgroup PATH */
+	int ncgroups;
+	const char *containers[EC_MOD_MAX_NAMES]; /* --container ID (a prefix) */
+	int ncontainers;
+	int dry_run;  /* set by a module: no output, no root needed */
+	FILE *say_to; /* set by a module: startup facts go here, not stderr */
 };
 
 struct ec_mod {
@@ -137,9 +155,17 @@ struct ec_mod {
 	void *seen;	   /* key log lines already written */
 	void *skel;	   /* the loaded skeleton (freed by the runner) */
 	struct bpf_object_skeleton *skeleton;
-	char path[4096]; /* spec->target found */
-	char sym[512];	 /* its spec->target.sym, full name */
-	void *priv;	 /* the module's own state */
+	char path[4096];				   /* spec->target found */
+	char sym[512];					   /* its spec->target.sym, full name */
+	void *priv;					   /* the module's own state */
+	int discover;					   /* EC_MOD_DISCOVER in effect */
+	struct ec_cgroup_cache *cgroups;		   /* cgroup id -> path, container */
+	int64_t next_containers;			   /* when --container is looked up again */
+	struct bpf_object_skeleton *more[EC_MOD_MAX_MORE]; /* ec_mod_load_more's */
+	void *more_skel[EC_MOD_MAX_MORE];
+	int nmore;
+	char live_cgroups[EC_MOD_MAX_NAMES][512]; /* --cgroup, --container set live */
+	char live_containers[EC_MOD_MAX_NAMES][72];
 };
 
 /* The whole life of a capture: parse argv (argv[0] = subcommand), check,
@@ -168,6 +194,16 @@ void ec_mod_say(struct ec_mod *m, const char *fmt, ...) __attribute__((format(pr
 int ec_mod_load(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s);
 #define EC_MOD_LOAD(m, skel) ec_mod_load(m, skel, (skel) ? (skel)->skeleton : NULL)
 
+/*
+ * Load one more opened skeleton (after ec_mod_load) whose shared maps are
+ * the first one's: the ring buffer, filters, lost counter, connections and
+ * files told, so its events come in the same stream (auto: OpenSSL, Go,
+ * GnuTLS and NSS programs in one run). The runner frees it. 0, or 1 after a
+ * message. Give each object's ec_next_conn_id a range of its own first.
+ */
+int ec_mod_load_more(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s);
+#define EC_MOD_LOAD_MORE(m, skel) ec_mod_load_more(m, skel, (skel) ? (skel)->skeleton : NULL)
+
 /* One library function to hook: entry and return programs. */
 struct ec_mod_hook {
 	const char *sym;
@@ -185,6 +221,16 @@ int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const 
 /* Attach prog as a uprobe (or uretprobe) on sym in path. 0 or -errno. */
 int ec_mod_uprobe(struct ec_mod *m, struct bpf_program *prog, const char *path, const char *sym,
 		  int retprobe);
+
+/* Attach prog as a uprobe (or uretprobe) on sym in path whose programs
+ * see cookie (bpf_get_attach_cookie): the link, or NULL with errno set
+ * after a message. The caller owns it (ec_mod_detach). */
+struct bpf_link *ec_mod_uprobe_link(struct ec_mod *m, struct bpf_program *prog, const char *path,
+				    const char *sym, int retprobe, uint64_t cookie);
+
+/* The same at a file offset of path. */
+struct bpf_link *ec_mod_uprobe_link_at(struct ec_mod *m, struct bpf_program *prog, const char *path,
+				       uint64_t offset, uint64_t cookie);
 
 /* Attach prog as a uprobe at a file offset of path. 0 or -errno. */
 int ec_mod_uprobe_at(struct ec_mod *m, struct bpf_program *prog, const char *path, uint64_t offset);

@@ -88,13 +88,14 @@ static const char *keys_cache_dir(const struct ec_sslsel_opts *o, char *buf, siz
 /* The key log offsets for the library at path: --keys-row's; else learnt
  * from the library itself (lib/capture/sslcal.h), or from the cache; else the
  * table's row for its version, or the nearest one.  0 when found. */
-static int choose(struct ec_sslsel *s, const struct ec_sslsel_opts *o, long pid, const char *path,
+static int choose(struct ec_sslsel *s, const struct ec_sslsel_opts *o, const char *path,
 		  const char *version)
 {
+	long pid;
 	const struct ec_sslkeys_row *row;
 	char err[512], cache[4096], root[64];
 	const char *sysroot = o->sysroot;
-	int exact = 0, n;
+	int exact = 0, n = 0;
 
 	if (o->keys_row) {
 		row = ec_sslkeys_row_by_name(o->keys_row);
@@ -104,9 +105,11 @@ static int choose(struct ec_sslsel *s, const struct ec_sslsel_opts *o, long pid,
 		return 0;
 	}
 	/* a library seen through /proc/PID/root belongs to that process's tree */
-	if (!sysroot && pid && (n = snprintf(root, sizeof root, "/proc/%ld/root", pid)) > 0 &&
-	    !strncmp(path, root, (size_t)n) && path[n] == '/')
+	if (!sysroot && sscanf(path, "/proc/%ld/root/%n", &pid, &n) == 1 && n > 0 &&
+	    (size_t)n < sizeof root) {
+		snprintf(root, sizeof root, "%.*s", n - 1, path);
 		sysroot = root;
+	}
 	if (!o->no_calibrate) {
 		struct ec_sslcal_opts co = {
 		    .root = sysroot,
@@ -150,7 +153,7 @@ int ec_sslsel_choose(struct ec_sslsel *s, struct ec_mod *m, const struct ec_ssls
 		     const char *path, const char *version)
 {
 	s->m = m;
-	s->have_keys = choose(s, o, m->o.pid, path, version) == 0;
+	s->have_keys = choose(s, o, path, version) == 0;
 	return s->have_keys ? 0 : -1;
 }
 
@@ -168,8 +171,7 @@ int ec_sslsel_report(struct ec_sslsel *s, struct ec_mod *m, const struct ec_ssls
 
 int ec_sslsel_load(struct ec_sslsel *s, int offsets_fd)
 {
-	uint32_t zero = 0;
-	if (s->have_keys && bpf_map_update_elem(offsets_fd, &zero, &s->off, BPF_ANY)) {
+	if (s->have_keys && bpf_map_update_elem(offsets_fd, &s->slot, &s->off, BPF_ANY)) {
 		ec_warn("cannot write the key log offsets map: %s", strerror(errno));
 		return -1;
 	}
@@ -316,7 +318,8 @@ static int check_end(struct ec_sslsel *s, int proven, uint32_t pid, const uint8_
 	int err = 0;
 
 	s->check = NULL;
-	*s->progs.verify = 0;
+	if (*s->progs.verify)
+		(*s->progs.verify)--;
 	if (proven) {
 		keys_say(s,
 			 "offsets row %s proven on pid %u: the client random it reads is "
@@ -329,7 +332,6 @@ static int check_end(struct ec_sslsel *s, int proven, uint32_t pid, const uint8_
 				 (unsigned long long)c->dropped);
 	} else {
 		struct tls_ssl_offsets none;
-		uint32_t zero = 0;
 		keys_say(
 		    s,
 		    "offsets row %s is wrong for this library: it read client random "
@@ -338,7 +340,7 @@ static int check_end(struct ec_sslsel *s, int proven, uint32_t pid, const uint8_
 		    s->from, read_rnd[0], read_rnd[1], read_rnd[2], read_rnd[3], pid);
 		s->have_keys = 0;
 		memset(&none, 0, sizeof none);
-		bpf_map_update_elem(s->progs.offsets_fd, &zero, &none, BPF_ANY);
+		bpf_map_update_elem(s->progs.offsets_fd, &s->slot, &none, BPF_ANY);
 	}
 	c->nheld = 0;
 	if (pthread_create(&th, NULL, destroy_links, c) == 0)
@@ -363,20 +365,23 @@ int ec_sslsel_start(struct ec_sslsel *s, const char *path, const struct ec_sslse
 	s->progs = *p;
 	for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
 		for (int ret = 0; ret < 2; ret++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = syms[i], .retprobe = ret);
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = syms[i], .retprobe = ret,
+				    .bpf_cookie = p->cookie);
 			l = bpf_program__attach_uprobe_opts(
 			    ret ? s->progs.hs_return : s->progs.hs_enter, -1, path, 0, &uo);
 			if (l)
 				c->links[c->nlinks++] = l;
 		}
-	if (!(l = bpf_program__attach(s->progs.sys_exit))) {
-		int err = -errno;
-		destroy_links(c);
-		return err;
+	if (s->progs.sys_exit) {
+		if (!(l = bpf_program__attach(s->progs.sys_exit))) {
+			int err = -errno;
+			destroy_links(c);
+			return err;
+		}
+		c->links[c->nlinks++] = l;
 	}
-	c->links[c->nlinks++] = l;
 	s->check = c;
-	*s->progs.verify = 1;
+	(*s->progs.verify)++;
 	keys_say(s,
 		 "offsets row %s: its lines wait until the client random it reads is seen "
 		 "in a ClientHello on the socket",

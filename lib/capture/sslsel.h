@@ -11,6 +11,7 @@
 #define EC_SSLSEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tls_keys.h"
 
@@ -29,13 +30,16 @@ struct ec_sslsel_opts {
 
 /* The hooks that look for the proof (bpf/tls.bpf.c). */
 struct ec_sslsel_progs {
-	struct bpf_program *hs_enter, *hs_return, *sys_exit;
-	volatile unsigned *verify; /* the BPF global verify_keys */
-	int offsets_fd;		   /* the tls_offsets map */
+	struct bpf_program *hs_enter, *hs_return;
+	struct bpf_program *sys_exit; /* NULL: the caller keeps it attached */
+	volatile unsigned *verify;    /* the BPF global verify_keys: files waiting */
+	int offsets_fd;		      /* the tls_offsets map */
+	uint64_t cookie;	      /* the handshake hooks' (the file's slot) */
 };
 
 struct ec_sslsel {
 	struct ec_mod *m;
+	uint32_t slot; /* the file's: its row's key in tls_offsets */
 	int have_keys; /* a row was found: off */
 	struct tls_ssl_offsets off;
 	char from[64];		       /* the row's name ("given" for a line), "" when calibrated */
@@ -50,8 +54,8 @@ int ec_sslsel_row_opt(struct ec_sslsel_opts *o, const char *arg);
 int ec_sslsel_check_opts(const struct ec_sslsel_opts *o, const char *cmd);
 
 /*
- * Choose the row for the library at path (of this version; m->o.pid's
- * file system when it lies under /proc/PID/root), saying how
+ * Choose the row for the library at path (of this version; the file
+ * system of PID when it lies under /proc/PID/root), saying how
  * (startup facts: "key log: ..."). Sets s->have_keys, s->off, s->from.
  * 0 when a row was found, -1 when there are no keys.
  */

@@ -60,8 +60,11 @@ static const char *const mysqld_help[] = {"mysqldpath", "path of mysqld",
 static const char *const postgres_help[] = {"postgrespath", "path of postgres", "funcname",
 					    "function to hook (exec_simple_query)", NULL};
 
+static const char *const auto_help[] = {NULL};
+
 static const struct module modules[] = {
     {"tls", "libssl", TLS_FIELDS, tls_help},
+    {"auto", "", 0, auto_help}, /* ec's: every TLS library, no path */
     {"gotls", "elfpath",
      EC_CF_PATH | EC_CF_MODEL | EC_CF_KEYLOGFILE | EC_CF_PCAPFILE | EC_CF_IFNAME, gotls_help},
     {"gnutls", "gnutls",
@@ -75,12 +78,12 @@ static const struct module modules[] = {
     {"postgres", "postgrespath", EC_CF_PATH | EC_CF_FUNCNAME, postgres_help},
 };
 
-const char *const ec_config_routes[] = {"tls",	  "openssl",  "boringssl", "gotls",
-					"gnutls", "nss",      "nspr",	   "bash",
-					"mysqld", "postgres", "postgress", NULL};
+const char *const ec_config_routes[] = {"tls",	     "openssl", "boringssl", "gotls",  "gnutls",
+					"nss",	     "nspr",	"bash",	     "mysqld", "postgres",
+					"postgress", "auto",	NULL};
 /* canonical module of each route, same order */
-static const char *const route_module[] = {"tls", "tls",  "tls",    "gotls",	"gnutls",  "nss",
-					   "nss", "bash", "mysqld", "postgres", "postgres"};
+static const char *const route_module[] = {"tls", "tls",  "tls",    "gotls",	"gnutls",   "nss",
+					   "nss", "bash", "mysqld", "postgres", "postgres", "auto"};
 
 const char *ec_config_module(const char *route)
 {
@@ -254,6 +257,40 @@ static int get_procs(struct ctx *c, const cJSON *v, const char *key,
 	return EC_RESP_OK;
 }
 
+/* filters.cgroup / filters.container: up to EC_CONFIG_MAX_CGROUPS
+ * non-empty strings shorter than size, into out (size bytes each). */
+static int get_strs(struct ctx *c, const cJSON *v, const char *key, char *out, size_t size,
+		    size_t *n)
+{
+	int count = cJSON_GetArraySize(v), i = 0;
+	const cJSON *e;
+	if (!cJSON_IsArray(v))
+		return fail(c->msg, c->msglen, EC_RESP_DECODE_FAILED,
+			    "field \"filters.%s\": expected an array of strings, got %s", key,
+			    json_type(v));
+	if (count > EC_CONFIG_MAX_CGROUPS)
+		return fail(c->msg, c->msglen, EC_RESP_CHECK_FAILED,
+			    "field \"filters.%s\": %d entries is too many; at most %d", key, count,
+			    EC_CONFIG_MAX_CGROUPS);
+	cJSON_ArrayForEach(e, v)
+	{
+		size_t len;
+		if (!cJSON_IsString(e))
+			return fail(c->msg, c->msglen, EC_RESP_DECODE_FAILED,
+				    "field \"filters.%s[%d]\": expected a string, got %s", key, i,
+				    json_type(e));
+		len = strlen(e->valuestring);
+		if (!len || len >= size)
+			return fail(c->msg, c->msglen, EC_RESP_CHECK_FAILED,
+				    "field \"filters.%s[%d]\": %zu bytes; give 1 to %zu", key, i,
+				    len, size - 1);
+		memcpy(out + (size_t)i * size, e->valuestring, len + 1);
+		i++;
+	}
+	*n = (size_t)i;
+	return EC_RESP_OK;
+}
+
 /* A key seen twice in one object: cJSON keeps both, we refuse. */
 static const char *duplicate_key(const cJSON *obj)
 {
@@ -285,10 +322,18 @@ static int parse_filters(struct ctx *c, const cJSON *v)
 		} else if (!strcmp(e->string, "ignore_process")) {
 			rc = get_procs(c, e, e->string, c->cfg->ignore_process, &c->cfg->n_ignore);
 			c->cfg->present |= EC_CF_IGNORE_PROCESS;
+		} else if (!strcmp(e->string, "cgroup")) {
+			rc = get_strs(c, e, e->string, &c->cfg->cgroup[0][0], EC_CONFIG_CGROUP_LEN,
+				      &c->cfg->n_cgroup);
+			c->cfg->present |= EC_CF_CGROUPS;
+		} else if (!strcmp(e->string, "container")) {
+			rc = get_strs(c, e, e->string, &c->cfg->container[0][0],
+				      sizeof c->cfg->container[0], &c->cfg->n_container);
+			c->cfg->present |= EC_CF_CONTAINERS;
 		} else {
 			rc = fail(c->msg, c->msglen, EC_RESP_DECODE_FAILED,
 				  "unknown field \"filters.%s\"; known: target_process, "
-				  "ignore_process",
+				  "ignore_process, cgroup, container",
 				  e->string);
 		}
 		if (rc)
@@ -542,8 +587,18 @@ char *ec_config_to_json(const struct ec_config *cfg)
 		cJSON_AddNumberToObject(o, "per_cpu_map_size", (double)cfg->per_cpu_map_size);
 	if (p & EC_CF_TRUNCATE_SIZE)
 		cJSON_AddNumberToObject(o, "truncate_size", (double)cfg->truncate_size);
-	if (p & (EC_CF_TARGET_PROCESS | EC_CF_IGNORE_PROCESS)) {
+	if (p & (EC_CF_TARGET_PROCESS | EC_CF_IGNORE_PROCESS | EC_CF_CGROUPS | EC_CF_CONTAINERS)) {
 		cJSON *f = cJSON_AddObjectToObject(o, "filters");
+		if (p & EC_CF_CGROUPS) {
+			cJSON *a = cJSON_AddArrayToObject(f, "cgroup");
+			for (size_t i = 0; i < cfg->n_cgroup; i++)
+				cJSON_AddItemToArray(a, cJSON_CreateString(cfg->cgroup[i]));
+		}
+		if (p & EC_CF_CONTAINERS) {
+			cJSON *a = cJSON_AddArrayToObject(f, "container");
+			for (size_t i = 0; i < cfg->n_container; i++)
+				cJSON_AddItemToArray(a, cJSON_CreateString(cfg->container[i]));
+		}
 		if (p & EC_CF_TARGET_PROCESS) {
 			cJSON *a = cJSON_AddArrayToObject(f, "target_process");
 			for (size_t i = 0; i < cfg->n_target; i++)

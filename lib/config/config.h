@@ -27,6 +27,8 @@ enum ec_resp {
 /* Process filters: at most this many names, each shorter than TASK_COMM_LEN. */
 #define EC_CONFIG_MAX_PROCS 16
 #define EC_CONFIG_COMM_LEN 16
+#define EC_CONFIG_MAX_CGROUPS 16 /* filters.cgroup / filters.container entries */
+#define EC_CONFIG_CGROUP_LEN 512
 /* Largest accepted pid (the kernel's PID_MAX_LIMIT) and uid (uid_t minus -1). */
 #define EC_CONFIG_PID_MAX 4194304ull
 #define EC_CONFIG_UID_MAX 4294967294ull
@@ -58,6 +60,8 @@ enum ec_config_field {
 	EC_CF_ERRNO = 1u << 17,
 	EC_CF_FUNCNAME = 1u << 18,
 	EC_CF_OFFSET = 1u << 19,
+	EC_CF_CGROUPS = 1u << 20,    /* filters.cgroup (ec) */
+	EC_CF_CONTAINERS = 1u << 21, /* filters.container (ec) */
 };
 
 struct ec_config {
@@ -74,6 +78,10 @@ struct ec_config {
 	size_t n_target;
 	char ignore_process[EC_CONFIG_MAX_PROCS][EC_CONFIG_COMM_LEN];
 	size_t n_ignore;
+	char cgroup[EC_CONFIG_MAX_CGROUPS][EC_CONFIG_CGROUP_LEN]; /* paths below the cgroup2 root */
+	size_t n_cgroup;
+	char container[EC_CONFIG_MAX_CGROUPS][72]; /* container id prefixes */
+	size_t n_container;
 	/* module fields (malloc'd, NULL when absent) */
 	char *path;  /* the module's library or binary; JSON key from ec_config_path_key */
 	char *model; /* text pcap pcapng key keylog */

@@ -128,13 +128,20 @@ static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *
 		fprintf(f, " exchange=%" PRIu64, ev->exchange_id);
 	if (ev->status)
 		fprintf(f, " status=%u", ev->status);
+	size_t nn;
+	if (ev->ns_pid)
+		fprintf(f, " nspid=%u", ev->ns_pid);
+	str_bytes(ev->container_id, RAW(container_id), NULL, &nn);
+	if (nn) { /* docker ps's short form */
+		fputs(" container=", f);
+		put_field(f, ev->container_id, RAW(container_id), NULL, flags);
+	}
 	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
 		/* a response: how long after the request's last byte it came, and ended */
 		fprintf(f, " latency=%.3fms", (double)ev->latency_first_ns / 1e6);
 		if (ev->latency_last_ns)
 			fprintf(f, "/%.3fms", (double)ev->latency_last_ns / 1e6);
 	}
-	size_t nn;
 	str_bytes(ev->note, RAW(note), NULL, &nn);
 	if (nn) {
 		fputs(" note=\"", f);
@@ -321,6 +328,28 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 		if (nn)
 			jstr(o, "path", ev->path, RAW(path));
 	}
+	if (ev->cgroup_id)
+		unum(o, "cgroup_id", ev->cgroup_id);
+	static const struct {
+		const char *name;
+		size_t at, raw;
+	} strs[] = {
+	    {"cgroup", offsetof(EcEvent, cgroup), offsetof(struct ec_record_strs, cgroup)},
+	    {"container_id", offsetof(EcEvent, container_id),
+	     offsetof(struct ec_record_strs, container_id)},
+	    {"pod_uid", offsetof(EcEvent, pod_uid), offsetof(struct ec_record_strs, pod_uid)},
+	    {"lib", offsetof(EcEvent, lib), offsetof(struct ec_record_strs, lib)},
+	};
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+		const char *v = *(char *const *)((const char *)ev + strs[i].at);
+		const struct ec_wire_str *w =
+		    raw ? (const void *)((const char *)raw + strs[i].raw) : NULL;
+		str_bytes(v, w, NULL, &nn);
+		if (nn)
+			jstr(o, strs[i].name, v, w);
+	}
+	if (ev->ns_pid)
+		unum(o, "ns_pid", ev->ns_pid);
 	const uint8_t *p = ev->payload.data;
 	size_t n = ev->payload.len;
 	if (ec_is_utf8(p, n)) {

@@ -136,6 +136,10 @@ static int wire_sub(const uint8_t *p, size_t n, int sub, struct ec_record_strs *
 			    : num == 42 ? &s->method
 			    : num == 43 ? &s->authority
 			    : num == 44 ? &s->path
+			    : num == 47 ? &s->cgroup
+			    : num == 48 ? &s->container_id
+			    : num == 49 ? &s->pod_uid
+			    : num == 51 ? &s->lib
 					: NULL;
 		else
 			w = num == 3 ? &s->message : num == 18 ? &s->origin : NULL;
@@ -221,7 +225,11 @@ static int strs_ok(const EcLogEntry *e, const struct ec_record_strs *raw)
 		       OK(ev->note, raw ? &raw->note : NULL) &&
 		       OK(ev->method, raw ? &raw->method : NULL) &&
 		       OK(ev->authority, raw ? &raw->authority : NULL) &&
-		       OK(ev->path, raw ? &raw->path : NULL);
+		       OK(ev->path, raw ? &raw->path : NULL) &&
+		       OK(ev->cgroup, raw ? &raw->cgroup : NULL) &&
+		       OK(ev->container_id, raw ? &raw->container_id : NULL) &&
+		       OK(ev->pod_uid, raw ? &raw->pod_uid : NULL) &&
+		       OK(ev->lib, raw ? &raw->lib : NULL);
 	}
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
@@ -260,6 +268,10 @@ const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs
 		fix_field(&fx->ev.method, W(method), fx, NULL);
 		fix_field(&fx->ev.authority, W(authority), fx, NULL);
 		fix_field(&fx->ev.path, W(path), fx, NULL);
+		fix_field(&fx->ev.cgroup, W(cgroup), fx, NULL);
+		fix_field(&fx->ev.container_id, W(container_id), fx, NULL);
+		fix_field(&fx->ev.pod_uid, W(pod_uid), fx, NULL);
+		fix_field(&fx->ev.lib, W(lib), fx, NULL);
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD:
 		fx->hb = *e->heartbeat_payload;

@@ -41,10 +41,11 @@ struct ec_wire_str {
  * each, pointing into the record.
  */
 struct ec_record_strs {
-	struct ec_wire_str run_log;			      /* LogEntry 4 */
-	struct ec_wire_str uuid, src_ip, dst_ip, pname, note; /* Event 2 3 5 8 30 */
-	struct ec_wire_str method, authority, path;	      /* Event 42 43 44 */
-	struct ec_wire_str message, origin;		      /* Heartbeat 3 18 */
+	struct ec_wire_str run_log;			       /* LogEntry 4 */
+	struct ec_wire_str uuid, src_ip, dst_ip, pname, note;  /* Event 2 3 5 8 30 */
+	struct ec_wire_str method, authority, path;	       /* Event 42 43 44 */
+	struct ec_wire_str cgroup, container_id, pod_uid, lib; /* Event 47 48 49 51 */
+	struct ec_wire_str message, origin;		       /* Heartbeat 3 18 */
 };
 
 /* Find them. 0, or EC_ERR_DECODE when buf is not protobuf wire data. */
@@ -64,7 +65,7 @@ struct ec_record_fixed {
 	EcLogEntry e;
 	EcEvent ev;
 	EcHeartbeat hb;
-	char *owned[12];
+	char *owned[16];
 	int nowned;
 };
 const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs *raw,

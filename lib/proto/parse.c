@@ -130,6 +130,12 @@ void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o)
 	ev.uid = mt->uid;
 	ev.fd = mt->fd;
 	ev.conn_id = mt->conn_id;
+	ev.cgroup_id = mt->cgroup_id;
+	ev.cgroup = mt->cgroup ? mt->cgroup : (char *)"";
+	ev.container_id = (char *)mt->container_id;
+	ev.pod_uid = (char *)mt->pod_uid;
+	ev.ns_pid = mt->ns_pid;
+	ev.lib = mt->lib ? mt->lib : (char *)"";
 	ev.truncated = o->truncated;
 	ev.orig_length = o->orig_length;
 	ev.ws_opcode = o->ws_opcode;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "reasm.h"
 #include "error.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +103,10 @@ void ec_reasm_remove(struct ec_reasm *r, struct ec_rconn *c, enum ec_reasm_why w
 	if (*pp)
 		*pp = c->hnext;
 	lru_unlink(r, c);
-	ec_reasm_clear(&c->dir[0]);
-	ec_reasm_clear(&c->dir[1]);
+	for (int i = 0; i < 2; i++) {
+		ec_reasm_clear(&c->dir[i]);
+		ec_reasm_meta_free(&c->dir[i].meta);
+	}
 	free(c);
 	r->count--;
 }
@@ -252,6 +255,20 @@ void ec_reasm_meta(struct ec_meta *m, const EcEvent *ev)
 	    ev->pname_raw.len < sizeof m->pname_raw ? ev->pname_raw.len : sizeof m->pname_raw;
 	if (m->pname_raw_len)
 		memcpy(m->pname_raw, ev->pname_raw.data, m->pname_raw_len);
+	m->cgroup_id = ev->cgroup_id;
+	m->ns_pid = ev->ns_pid;
+	copy_str(m->container_id, sizeof m->container_id, ev->container_id);
+	copy_str(m->pod_uid, sizeof m->pod_uid, ev->pod_uid);
+	ec_reasm_meta_free(m);
+	m->cgroup = ev->cgroup && *ev->cgroup ? ec_xstrdup(ev->cgroup) : NULL;
+	m->lib = ev->lib && *ev->lib ? ec_xstrdup(ev->lib) : NULL;
+}
+
+void ec_reasm_meta_free(struct ec_meta *m)
+{
+	free(m->cgroup);
+	free(m->lib);
+	m->cgroup = m->lib = NULL;
 }
 
 uint64_t ec_reasm_seq(struct ec_rdir *d, uint64_t seq)

@@ -37,6 +37,10 @@ struct ec_meta {
 	char uuid[96];
 	uint8_t pname_raw[32]; /* Event.pname_raw (a name that is not UTF-8) */
 	size_t pname_raw_len;
+	uint64_t cgroup_id;
+	uint32_t ns_pid;
+	char container_id[72], pod_uid[40];
+	char *cgroup, *lib; /* NULL when empty; freed with the connection */
 };
 
 #define EC_REASM_MARKS 8
@@ -102,6 +106,8 @@ size_t ec_reasm_peak(const struct ec_reasm *r);
 int ec_reasm_dir_index(int direction);
 /* Fill a meta from an event. */
 void ec_reasm_meta(struct ec_meta *m, const EcEvent *ev);
+/* Release what ec_reasm_meta allocated (the connection's removal does). */
+void ec_reasm_meta_free(struct ec_meta *m);
 
 /*
  * Check an event's seq against the expected one and advance: 0 in order,

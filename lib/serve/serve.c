@@ -40,6 +40,7 @@ struct relay_job {
 	char route[32];
 	char *body;
 	size_t len;
+	int get; /* GET /status of the capture (else POST /route) */
 	int done;
 	int status;
 	char *resp;
@@ -433,12 +434,16 @@ static void *relay_main(void *arg)
 	struct ec_serve *s = j->s;
 	char path[40], err[512];
 	struct ec_httpc_reply r;
-	snprintf(path, sizeof path, "/%s", j->route);
-	int rc = ec_httpc_request(s->o->capture_control, NULL, "POST", path, j->body, j->len, NULL,
-				  s->o->relay_timeout_ms, &r, err, sizeof err);
+	snprintf(path, sizeof path, "/%s", j->get ? "status" : j->route);
+	int rc =
+	    ec_httpc_request(s->o->capture_control, NULL, j->get ? "GET" : "POST", path, j->body,
+			     j->len, NULL, s->o->relay_timeout_ms, &r, err, sizeof err);
 	int status;
 	char *resp;
-	if (rc) {
+	if (!rc && j->get) { /* the capture's status, passed through */
+		status = (int)r.status;
+		resp = r.body ? r.body : ec_xstrdup("");
+	} else if (rc) {
 		char msg[700];
 		snprintf(msg, sizeof msg, "capture not reachable: %s", err);
 		status = ec_config_http_status(EC_RESP_SEND_FAILED);
@@ -471,8 +476,9 @@ static void *relay_main(void *arg)
 	return NULL;
 }
 
-/* A parsed, valid config: relay it to capture in a thread. */
-static void start_relay(struct ec_serve *s, struct lws *wsi, struct pss *p)
+/* A parsed, valid config (or, get, a status request): relay it to the
+ * capture in a thread. */
+static void start_relay(struct ec_serve *s, struct lws *wsi, struct pss *p, int get)
 {
 	pthread_mutex_lock(&s->job_mu);
 	int busy = s->jobs_running >= MAX_RELAYS;
@@ -486,6 +492,7 @@ static void start_relay(struct ec_serve *s, struct lws *wsi, struct pss *p)
 	j->s = s;
 	j->wsi = wsi;
 	memcpy(j->route, p->route, sizeof j->route);
+	j->get = get;
 	j->body = p->body ? p->body : ec_xstrdup("");
 	j->len = p->blen;
 	p->body = NULL;
@@ -583,7 +590,7 @@ static void handle_config(struct ec_serve *s, struct lws *wsi, struct pss *p)
 			     "PATH");
 		return;
 	}
-	start_relay(s, wsi, p);
+	start_relay(s, wsi, p, 0);
 }
 
 static int is_config_route(const char *path)
@@ -640,13 +647,30 @@ static int http_request(struct ec_serve *s, struct lws *wsi, struct pss *p, cons
 		respond_status(s, wsi, p);
 		return 0;
 	}
+	if (!strcmp(path, "/capture/status")) { /* the capture's own GET /status */
+		if (!get) {
+			p->allow = "GET";
+			p->close_after = post;
+			respond_code(wsi, p, 405, EC_RESP_INVALID_REQUEST, "",
+				     "method not allowed: use GET for the capture's status");
+		} else if (!s->o->capture_control) {
+			respond_code(
+			    wsi, p, 503, EC_RESP_SEND_FAILED, "",
+			    "no capture to ask: start ec-serve with --capture-control PATH");
+		} else {
+			snprintf(p->route, sizeof p->route, "capture/status");
+			start_relay(s, wsi, p, 1);
+		}
+		return 0;
+	}
 	/* config routes: on --listen's port only (off with --listen off) */
 	if (!is_config_route(path) || !s->o->listen_addr ||
 	    (s->api_vh && lws_get_vhost(wsi) != s->api_vh)) {
 		char msg[400];
 		snprintf(msg, sizeof msg,
-			 "no route %.200s; POST a config to /tls /openssl /boringssl /gotls "
-			 "/gnutls /nss /nspr /bash /mysqld /postgres /postgress, GET /status",
+			 "no route %.200s; POST a config to /tls /openssl /boringssl /auto /gotls "
+			 "/gnutls /nss /nspr /bash /mysqld /postgres /postgress, GET /status or "
+			 "/capture/status",
 			 path);
 		p->close_after = post;
 		respond_code(wsi, p, 404, EC_RESP_NOT_FOUND, "", msg);

@@ -242,7 +242,7 @@ check_one_request() { # BIN PORT
 }
 
 @test "gotls usage and runtime errors" {
-	run ec-capture gotls
+	run ec-capture gotls --dry-run
 	assert_failure 2
 	assert_output --partial "give --elfpath BIN or --pid PID"
 	run ec-capture gotls --elfpath

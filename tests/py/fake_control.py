@@ -40,6 +40,16 @@ def main():
         def log_message(self, fmt, *a):
             pass
 
+        def do_GET(self):
+            # a capture's GET /status, as ec-capture answers it
+            out = json.dumps({"module": "tls", "filters": "none", "events": 0, "lost": 0,
+                              "files": []}).encode()
+            self.send_response(200 if self.path == "/status" else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(n).decode("utf-8", "replace")

@@ -59,10 +59,10 @@ static void test_routes(void **state)
 {
 	(void)state;
 	static const char *const pairs[][2] = {
-	    {"tls", "tls"},	      {"openssl", "tls"},	{"/boringssl", "tls"},
-	    {"gotls", "gotls"},	      {"gnutls", "gnutls"},	{"nss", "nss"},
-	    {"nspr", "nss"},	      {"bash", "bash"},		{"mysqld", "mysqld"},
-	    {"postgres", "postgres"}, {"postgress", "postgres"}};
+	    {"tls", "tls"},	      {"openssl", "tls"},	 {"/boringssl", "tls"},
+	    {"gotls", "gotls"},	      {"gnutls", "gnutls"},	 {"nss", "nss"},
+	    {"nspr", "nss"},	      {"bash", "bash"},		 {"mysqld", "mysqld"},
+	    {"postgres", "postgres"}, {"postgress", "postgres"}, {"auto", "auto"}};
 	for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
 		struct ec_config cfg;
 		assert_int_equal(parse(pairs[i][0], "{\"pid\":7}", &cfg), EC_RESP_OK);
@@ -74,7 +74,7 @@ static void test_routes(void **state)
 	size_t n = 0;
 	while (ec_config_routes[n])
 		n++;
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 12);
 	assert_null(ec_config_module("zsh"));
 	assert_null(ec_config_module(""));
 	expect("/zsh", "{}", EC_RESP_NOT_FOUND, "unknown module \"/zsh\"");
@@ -84,6 +84,14 @@ static void test_routes(void **state)
 static void test_decode_failures(void **state)
 {
 	(void)state;
+	expect("tls", "{\"filters\":{\"cgroup\":\"/a\"}}", EC_RESP_DECODE_FAILED,
+	       "\"filters.cgroup\": expected an array of strings");
+	expect("tls", "{\"filters\":{\"container\":[\"\"]}}", EC_RESP_CHECK_FAILED,
+	       "\"filters.container[0]\": 0 bytes; give 1 to 71");
+	expect("tls", "{\"filters\":{\"container\":[7]}}", EC_RESP_DECODE_FAILED,
+	       "\"filters.container[0]\": expected a string, got");
+	expect("tls", "{\"filters\":{\"nope\":[]}}", EC_RESP_DECODE_FAILED,
+	       "known: target_process, ignore_process, cgroup, container");
 	expect("tls", "{\"pid\": 1", EC_RESP_DECODE_FAILED, "malformed JSON");
 	expect("tls", "not json", EC_RESP_DECODE_FAILED, "byte 0");
 	expect("tls", "[1,2]", EC_RESP_DECODE_FAILED, "not a JSON object");
@@ -238,6 +246,8 @@ static void test_to_json_roundtrip(void **state)
 	    {"bash", "{\"uid\":1000,\"bashpath\":\"/bin/bash\",\"errno\":0}"},
 	    {"mysqld", "{\"pid\":9,\"mysqldpath\":\"/m\",\"funcname\":\"f\",\"offset\":16}"},
 	    {"tls", "{}"},
+	    {"auto", "{\"pid\":3,\"filters\":{\"cgroup\":[\"/machine.slice/machine-web.scope\"],"
+		     "\"container\":[\"3f2a\",\"web\"]}}"},
 	};
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
 		struct ec_config cfg;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "event.h"
@@ -35,13 +34,6 @@ static struct {
 	} again[64]; /* processes just exec'd, looked at again (their ld.so may be new) */
 	unsigned nagain;
 } fl;
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 struct follow_file *follow_new(struct ec_mod *m, const struct follow_kind *k, const char *name)
 {
@@ -167,7 +159,7 @@ static int hook(void *ctx, struct ec_hostscan_file *hf)
 	hf->priv = f;
 	if (fl.mapped_ns)
 		ec_mod_say(m, "%s (%s, slot %u) hooked %.1f ms after pid %d loaded it", hf->path,
-			   k->name, f->slot, (double)(now_ns() - (int64_t)fl.mapped_ns) / 1e6,
+			   k->name, f->slot, (double)(ec_mono_ns() - (int64_t)fl.mapped_ns) / 1e6,
 			   (int)hf->pid);
 	return 0;
 }
@@ -246,14 +238,14 @@ void follow_event(struct ec_mod *m, const struct ec_event *e)
 		unsigned i = fl.nagain++ % (sizeof fl.again / sizeof *fl.again);
 		fl.again[i].pid = (pid_t)e->pid;
 		fl.again[i].step = 0;
-		fl.again[i].due = now_ns() + 10000000LL;
+		fl.again[i].due = ec_mono_ns() + 10000000LL;
 	}
 }
 
 /* Processes exec'd a moment ago: their maps again at 10 and 100 ms. */
 static void look_again(void)
 {
-	int64_t now = now_ns();
+	int64_t now = ec_mono_ns();
 	for (size_t i = 0; i < sizeof fl.again / sizeof *fl.again; i++) {
 		if (!fl.again[i].pid || now < fl.again[i].due)
 			continue;

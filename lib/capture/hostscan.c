@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "util.h"
 
 #define GONE_EVERY_NS (10 * 1000000000LL)
 
@@ -37,13 +37,6 @@ struct ec_hostscan {
 	size_t nhooked;
 	int64_t next_gone;
 };
-
-static int64_t now_ns(int clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int cmp_seen(const void *a, const void *b)
 {
@@ -75,7 +68,7 @@ struct ec_hostscan *ec_hostscan_new(const struct ec_hostscan_ops *ops, void *ctx
 	h->ops = ops;
 	h->ctx = ctx;
 	h->max = max;
-	h->next_gone = now_ns(CLOCK_MONOTONIC) + GONE_EVERY_NS;
+	h->next_gone = ec_mono_ns() + GONE_EVERY_NS;
 	return h;
 }
 
@@ -174,7 +167,7 @@ static int consider(struct ec_hostscan *h, struct seen *s, pid_t pid, const char
 	if (h->ops->hook(h->ctx, f))
 		return 0;
 	f->hooked = 1;
-	f->hooked_at = now_ns(CLOCK_REALTIME);
+	f->hooked_at = ec_now_ns();
 	f->fd = open(f->open, O_PATH | O_CLOEXEC);
 	h->hooked[h->nhooked++] = f;
 	return 1;
@@ -200,7 +193,7 @@ int ec_hostscan_known(struct ec_hostscan *h, const char *path, void *priv)
 	f->dev = s->dev;
 	f->pid = 0;
 	f->hooked = 1;
-	f->hooked_at = now_ns(CLOCK_REALTIME);
+	f->hooked_at = ec_now_ns();
 	f->fd = open(path, O_PATH | O_CLOEXEC);
 	f->priv = priv;
 	s->f = f;
@@ -327,10 +320,10 @@ int ec_hostscan_all(struct ec_hostscan *h, struct ec_hostscan_stats *st)
 {
 	struct ec_hostscan_stats local;
 	struct all_scan a = {h, st ? st : &local, 0};
-	int64_t t0 = now_ns(CLOCK_MONOTONIC);
+	int64_t t0 = ec_mono_ns();
 	memset(a.st, 0, sizeof *a.st);
 	int err = each_pid(scan_one, &a);
-	a.st->ns = now_ns(CLOCK_MONOTONIC) - t0;
+	a.st->ns = ec_mono_ns() - t0;
 	return err ? err : a.err;
 }
 
@@ -360,7 +353,7 @@ static int mark_pid(void *arg, pid_t pid)
 
 void ec_hostscan_tick(struct ec_hostscan *h)
 {
-	int64_t now = now_ns(CLOCK_MONOTONIC);
+	int64_t now = ec_mono_ns();
 	struct stat st;
 	if (now < h->next_gone || !h->nhooked)
 		return;

@@ -12,7 +12,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -366,9 +365,7 @@ static int fill_cgroups(struct ec_mod *m, int fresh)
 /* Containers started after the filter was set: looked for once a second. */
 static void refresh_containers(struct ec_mod *m)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	int64_t now = ec_mono_ns();
 	if (!m->o.ncontainers || now < m->next_containers)
 		return;
 	m->next_containers = now + 1000000000LL;

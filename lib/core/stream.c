@@ -133,13 +133,6 @@ void ec_reader_free(struct ec_reader *r)
 	free(r);
 }
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Make at least want bytes available from start, unless input ends first. */
 static int fill(struct ec_reader *r, size_t want)
 {
@@ -179,7 +172,7 @@ static int fill(struct ec_reader *r, size_t want)
 		if (n == 0)
 			r->eof = 1;
 		else if (r->can_block)
-			r->arrival = mono_ns();
+			r->arrival = ec_mono_ns();
 		r->end += (size_t)n;
 	}
 	return 0;

@@ -259,6 +259,13 @@ int64_t ec_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t ec_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 char *ec_fmt_time(int64_t ns, char *buf, size_t len)
 {
 	time_t s = (time_t)(ns / 1000000000);

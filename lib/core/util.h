@@ -53,6 +53,8 @@ int ec_is_utf8(const uint8_t *p, size_t n);
 void ec_hexdump(FILE *f, const uint8_t *p, size_t n);
 /* ns since the epoch, now (CLOCK_REALTIME). */
 int64_t ec_now_ns(void);
+/* ns on CLOCK_MONOTONIC (bpf_ktime_get_ns's clock): for delays and deadlines. */
+int64_t ec_mono_ns(void);
 /* ns since the epoch → "2026-12-02T14:20:31.123456789Z" (buf >= 32). */
 char *ec_fmt_time(int64_t ns, char *buf, size_t len);
 

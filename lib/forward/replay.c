@@ -45,13 +45,6 @@ struct ec_replay {
 	int64_t next_start; /* CLOCK_MONOTONIC ns before which no request starts */
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 static void job_free(struct job *j)
 {
 	if (!j)
@@ -184,7 +177,8 @@ static void finish(struct ec_replay *rp, struct job *j, CURLcode code)
 	res.ok = code == CURLE_OK;
 	res.status = res.ok ? status : 0;
 	res.http = http_name(ver);
-	res.secs = (double)(mono_ns() - j->t_start) / 1e9; /* includes waiting for a connection */
+	res.secs =
+	    (double)(ec_mono_ns() - j->t_start) / 1e9; /* includes waiting for a connection */
 	res.bytes = j->bytes;
 	res.curl_code = (int)code;
 	res.error = res.ok ? NULL : j->errbuf[0] ? j->errbuf : curl_easy_strerror(code);
@@ -216,7 +210,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&rp->mu);
 		while (rp->head && rp->running < rp->o.concurrency) {
 			if (interval) {
-				int64_t now = mono_ns();
+				int64_t now = ec_mono_ns();
 				if (now < rp->next_start) {
 					wait_ms = (int)((rp->next_start - now) / 1000000) + 1;
 					break;
@@ -241,7 +235,7 @@ static void *worker(void *arg)
 		while (start) {
 			struct job *j = start;
 			start = j->next;
-			j->t_start = mono_ns();
+			j->t_start = ec_mono_ns();
 			if (job_setup(rp, j) || curl_multi_add_handle(rp->multi, j->easy)) {
 				pthread_mutex_lock(&rp->mu);
 				rp->running--;

@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct ec_hub_client {
 	struct ec_hub_client *prev, *next;
@@ -75,9 +74,7 @@ struct ec_hub_msg *ec_hub_msg_new(const struct ec_hub *h, const uint8_t *buf, si
 	m->refs = 1;
 	m->replay = 0;
 	m->seq = 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	m->t_in = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	m->t_in = ec_mono_ns();
 	m->len = len;
 	m->data = m->buf + h->l.headroom;
 	if (buf && len)

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #define WS_BATCH 64			 /* messages popped from the hub at once */
@@ -187,13 +186,6 @@ int ec_serve_parse_addr(const char *s, char *host, size_t hostlen, int *port, ch
 toolong:
 	snprintf(err, errlen, "\"%s\": host name too long", s);
 	return -1;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- records made by ec-serve itself ---- */
@@ -395,7 +387,7 @@ static void respond_status(struct ec_serve *s, struct lws *wsi, struct pss *p)
 	ec_hub_stats(s->hub, &st);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "version", EC_VERSION);
-	cJSON_AddNumberToObject(o, "uptime_s", (double)((mono_ns() - s->started) / 1000000000));
+	cJSON_AddNumberToObject(o, "uptime_s", (double)((ec_mono_ns() - s->started) / 1000000000));
 	cJSON_AddNumberToObject(o, "clients", (double)st.clients);
 	cJSON_AddNumberToObject(o, "records", (double)st.records);
 	cJSON_AddNumberToObject(o, "events", (double)__atomic_load_n(&s->events, __ATOMIC_RELAXED));
@@ -1196,7 +1188,7 @@ int ec_serve_run(const struct ec_serve_opts *o)
 	char err[300];
 	memset(s, 0, sizeof *s);
 	s->o = o;
-	s->started = mono_ns();
+	s->started = ec_mono_ns();
 	if (ec_serve_parse_addr(o->ws_addr, s->ws_host, sizeof s->ws_host, &s->ws_port, err,
 				sizeof err))
 		ec_die(2, "--ws %s", err);

@@ -76,27 +76,6 @@ void follow_keep(struct bpf_link *l)
 		ec_mod_detach(&l, 1);
 }
 
-int follow_hook_pairs(struct ec_mod *m, struct follow_file *f, const char *path,
-		      const struct ec_mod_hook *h, size_t n, char *done, size_t len)
-{
-	char sym[128];
-	done[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (!h[i].required && ec_target_symbol(path, h[i].sym, 0, sym, sizeof sym))
-			continue;
-		for (int ret = 0; ret < 2; ret++) {
-			struct bpf_link *l = ec_mod_uprobe_link(m, ret ? h[i].ret : h[i].enter,
-								path, h[i].sym, ret, f->slot);
-			if (!l)
-				return -1;
-			f->links[f->nlinks++] = l;
-		}
-		snprintf(done + strlen(done), len - strlen(done), "%s%s", done[0] ? ", " : "",
-			 h[i].sym);
-	}
-	return 0;
-}
-
 /* ---- ld.so: no TLS, but it tells when a process loads libraries ---- */
 
 static int loader_is(const struct follow_kind *k, const char *path)

@@ -54,14 +54,6 @@ struct follow_kind {
 	const void *data; /* the module's own (tlslibs.c: its row) */
 };
 
-struct ec_mod_hook;
-
-/* Attach entry and return probes of each hook on path with cookie f->slot
- * (a hook not required is skipped when path lacks it); their names into
- * done. 0, or -1 after a message. */
-int follow_hook_pairs(struct ec_mod *m, struct follow_file *f, const char *path,
-		      const struct ec_mod_hook *h, size_t n, char *done, size_t len);
-
 /* The kinds: tls.c, gotls.c, tlslibs.c. */
 extern const struct follow_kind follow_openssl, follow_gotls, follow_gnutls, follow_nss;
 

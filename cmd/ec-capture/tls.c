@@ -206,7 +206,8 @@ static int ssl_hook(struct ec_mod *m, struct follow_file *f, const char *path, i
 	size_t n;
 	const struct ec_mod_hook *h = hooks(&n);
 	char done[256];
-	if (follow_hook_pairs(m, f, path, h, n, done, sizeof done))
+	if (ec_mod_hook_pairs(m, path, f->slot, h, n, f->links, &f->nlinks, FOLLOW_LINKS, done,
+			      sizeof done))
 		return -1;
 	identify(f, path); /* after the hooks: the process may be about to write */
 	ec_mod_say(m, "hooked %s in %s (%s; pid %d%s%s), slot %u", done, f->name, f->version, pid,

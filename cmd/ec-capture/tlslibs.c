@@ -80,7 +80,8 @@ static int row_hook(struct ec_mod *m, struct follow_file *f, const char *path, i
 {
 	struct ec_mod_hook h[6];
 	char done[256];
-	if (follow_hook_pairs(m, f, path, h, row_hooks(f->kind->data, h), done, sizeof done))
+	if (ec_mod_hook_pairs(m, path, f->slot, h, row_hooks(f->kind->data, h), f->links,
+			      &f->nlinks, FOLLOW_LINKS, done, sizeof done))
 		return -1;
 	ec_mod_say(m, "hooked %s in %s (pid %d), slot %u", done, f->name, pid, f->slot);
 	return 0;

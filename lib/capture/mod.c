@@ -511,22 +511,46 @@ int ec_mod_load_more(struct ec_mod *m, void *skel, struct bpf_object_skeleton *s
 	return 0;
 }
 
+int ec_mod_hook_pairs(struct ec_mod *m, const char *path, uint64_t cookie,
+		      const struct ec_mod_hook *h, size_t n, struct bpf_link **links, int *nlinks,
+		      int max, char *done, size_t len)
+{
+	char sym[512];
+	done[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (!h[i].required && ec_target_symbol(path, h[i].sym, 0, sym, sizeof sym)) {
+			ec_mod_say(m, "%s: not in %s, not hooked", h[i].sym, path);
+			continue;
+		}
+		for (int ret = 0; ret < 2; ret++) {
+			struct bpf_link *l = ec_mod_uprobe_link(m, ret ? h[i].ret : h[i].enter,
+								path, h[i].sym, ret, cookie);
+			if (!l)
+				return 1;
+			if (!links) {
+				if (ec_mod_keep(m, l))
+					return 1;
+			} else if (*nlinks < max) {
+				links[(*nlinks)++] = l;
+			} else {
+				ec_mod_detach(&l, 1);
+				ec_warn("%s: more than %d probes", path, max);
+				return 1;
+			}
+		}
+		snprintf(done + strlen(done), len - strlen(done), "%s%s", done[0] ? ", " : "",
+			 h[i].sym);
+	}
+	return 0;
+}
+
 int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const char *note)
 {
 	static const char *const tps[][2] = {{"ec_sys_enter", "sys_enter"},
 					     {"ec_sock_state", "inet_sock_set_state"}};
-	char done[8192] = "", sym[512];
-	for (size_t i = 0; i < n; i++) {
-		if (!h[i].required && ec_target_symbol(m->path, h[i].sym, 0, sym, sizeof sym)) {
-			ec_mod_say(m, "%s: not in %s, not hooked", h[i].sym, m->path);
-			continue;
-		}
-		if (ec_mod_uprobe(m, h[i].enter, m->path, h[i].sym, 0) ||
-		    ec_mod_uprobe(m, h[i].ret, m->path, h[i].sym, 1))
-			return 1;
-		snprintf(done + strlen(done), sizeof done - strlen(done), "%s%s",
-			 done[0] ? ", " : "", h[i].sym);
-	}
+	char done[8192];
+	if (ec_mod_hook_pairs(m, m->path, 0, h, n, NULL, NULL, 0, done, sizeof done))
+		return 1;
 	if (n)
 		snprintf(done + strlen(done), sizeof done - strlen(done),
 			 " (entry and return%s%s) in %s;", note ? "; " : "", note ? note : "",

@@ -212,6 +212,17 @@ struct ec_mod_hook {
 };
 
 /*
+ * The hooks' entry and return probes on path, their programs seeing cookie
+ * (bpf_get_attach_cookie); a hook not required is skipped, and said, when
+ * path lacks it. The links go into links (*nlinks of max), or to the
+ * runner's when links is NULL; the names hooked into done. 0, or 1 after a
+ * message.
+ */
+int ec_mod_hook_pairs(struct ec_mod *m, const char *path, uint64_t cookie,
+		      const struct ec_mod_hook *h, size_t n, struct bpf_link **links, int *nlinks,
+		      int max, char *done, size_t len);
+
+/*
  * Attach each hook on m->path and, when the object has them, the
  * tracepoints of bpf/tlscall.bpf.h and bpf/conn.bpf.h; then say what was
  * hooked (with note). 0, or 1 after a message.

@@ -131,6 +131,17 @@ static int is_file(const char *path, uint32_t dev, uint64_t ino)
 	       kdev(major(st.st_dev), minor(st.st_dev)) == dev;
 }
 
+/* f is hooked now: in the list (while there is room), held open to tell
+ * when it is deleted. */
+static void keep_hooked(struct ec_hostscan *h, struct ec_hostscan_file *f)
+{
+	f->hooked = 1;
+	f->hooked_at = ec_now_ns();
+	f->fd = open(f->open, O_PATH | O_CLOEXEC);
+	if (h->nhooked < h->max)
+		h->hooked[h->nhooked++] = f;
+}
+
 /* A file first seen in pid's maps: the module looks at it, maybe hooks it.
  * maps names it as seen from our root when it can (a chroot), else as in
  * the process's own mount namespace: /proc/PID/root reaches it then. */
@@ -144,7 +155,8 @@ static int consider(struct ec_hostscan *h, struct seen *s, pid_t pid, const char
 	f->pid = pid;
 	f->fd = -1;
 	f->path = strdup(path);
-	if (is_file(path, s->dev, s->ino))
+	int here = is_file(path, s->dev, s->ino);
+	if (here)
 		f->open = strdup(path);
 	else if (asprintf(&f->open, "/proc/%d/root%s", (int)pid, path) < 0)
 		f->open = NULL;
@@ -152,7 +164,7 @@ static int consider(struct ec_hostscan *h, struct seen *s, pid_t pid, const char
 		free_file(f);
 		return EC_ERR_NOMEM;
 	}
-	if (!is_file(f->open, s->dev, s->ino) || !h->ops->want(h->ctx, f)) {
+	if ((!here && !is_file(f->open, s->dev, s->ino)) || !h->ops->want(h->ctx, f)) {
 		free_file(f);
 		return 0;
 	}
@@ -166,10 +178,7 @@ static int consider(struct ec_hostscan *h, struct seen *s, pid_t pid, const char
 	}
 	if (h->ops->hook(h->ctx, f))
 		return 0;
-	f->hooked = 1;
-	f->hooked_at = ec_now_ns();
-	f->fd = open(f->open, O_PATH | O_CLOEXEC);
-	h->hooked[h->nhooked++] = f;
+	keep_hooked(h, f);
 	return 1;
 }
 
@@ -185,20 +194,17 @@ int ec_hostscan_known(struct ec_hostscan *h, const char *path, void *priv)
 	if (!fresh)
 		return 0;
 	struct ec_hostscan_file *f = calloc(1, sizeof *f);
+	if (f)
+		f->fd = -1; /* free_file closes it */
 	if (!f || !(f->path = strdup(path)) || !(f->open = strdup(path))) {
 		free_file(f);
 		return EC_ERR_NOMEM;
 	}
 	f->ino = s->ino;
 	f->dev = s->dev;
-	f->pid = 0;
-	f->hooked = 1;
-	f->hooked_at = ec_now_ns();
-	f->fd = open(path, O_PATH | O_CLOEXEC);
 	f->priv = priv;
 	s->f = f;
-	if (h->nhooked < h->max)
-		h->hooked[h->nhooked++] = f;
+	keep_hooked(h, f);
 	return 0;
 }
 

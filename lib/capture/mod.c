@@ -51,7 +51,7 @@ static const struct ec_opt common_opts[] = {
     {"target-process", 't', "N,..", "only these commands (comm, 15 chars)"},
     {"ignore-process", 'i', "N,..", "never these commands"},
     {"cgroup", OPT_CGROUP, "PATH",
-     "only processes in this cgroup or below it (a path\nbelow /sys/fs/cgroup; again for more)"},
+     "only processes in this cgroup or below it (a path\nbelow the cgroup2 mount; again for more)"},
     {"container", OPT_CONTAINER, "ID",
      "only processes of the containers whose id starts\nwith ID (docker, containerd, cri-o, "
      "podman id;\nnspawn machine name; again for more)"},
@@ -157,8 +157,8 @@ static int common_opt(void *ctx, int key, const char *arg)
 			return 2;
 		}
 		if (c && ec_cgroup_id_of_path(arg, &id)) {
-			ec_warn("--cgroup %s: no such cgroup (give a directory below "
-				"/sys/fs/cgroup, as /proc/PID/cgroup shows it after \"0::\")",
+			ec_warn("--cgroup %s: no such cgroup (give a path below the cgroup2 "
+				"mount, as /proc/PID/cgroup shows it after \"0::\")",
 				arg);
 			return 2;
 		}

@@ -241,6 +241,8 @@ $(LIBEC): $(LIB_OBJ)
 	ar rcs $@ $^
 
 cmd_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard cmd/$(1)/*.c))
+# the NATS client only where it is used (the other tools do not load it)
+$(BIN)/ec-nats $(BUILD)/bin/ec-nats: LDLIBS += -lnats
 .SECONDEXPANSION:
 $(BIN)/% $(BUILD)/bin/%: $$(call cmd_objs,$$*) $(LIBEC)
 	@mkdir -p $(@D)

@@ -19,7 +19,8 @@
 # (tests/fixtures/parse-h1.pb), ./server a Go HTTPS program; ec-ctl talks to
 # an ec-serve relaying to tests/py/fake_control.py on /run/ec/capture.sock;
 # --proxy http://127.0.0.1:8080 is mitmdump, in front of an HTTPS origin
-# (tests/py/live_origin.py) on the port day.pb was captured from.
+# (tests/py/live_origin.py) on the port day.pb was captured from; ec-nats
+# talks to a nats-server on 127.0.0.1:4222 that holds day.pb from host web1.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MARK='(options checked, not run:'
@@ -123,6 +124,19 @@ start_services() {
 		for i in $(seq 1 200); do
 			[ -S /run/ec/capture.sock ] && break
 			sleep 0.05
+		done
+	fi
+	if [[ $cmd == *ec-nats* ]]; then
+		# a JetStream server on the default port, holding what host web1
+		# published: day.pb
+		rm -rf "$W/nats"
+		nats-server -a 127.0.0.1 -p 4222 -js -sd "$W/nats" >"$W/nats.log" 2>&1 &
+		SVC="$SVC $!"
+		wait_port 4222 || echo "docs: nats-server did not start" >&2
+		for i in $(seq 1 50); do
+			"$BIN/ec-nats" pub --create --host web1 <"$ROOT/tests/fixtures/parse-h1.pb" \
+				2>/dev/null && break
+			sleep 0.1
 		done
 	fi
 	if [[ $cmd == *"--proxy http://127.0.0.1:8080"* ]]; then

@@ -18,6 +18,7 @@ opts() {
 subs() {
 	case $1 in
 	ec-capture) "$BIN/ec-capture" --help | sed -n '/^modules:/,/^[^ ]/s/^  \([a-z0-9]*\) .*/\1/p' ;;
+	ec-nats) printf 'pub\nsub\n' ;;
 	ec-ctl) echo status; "$BIN/ec-ctl" --help |
 		sed -n '/^Modules and/,/^$/s/^  \([a-z].*\)$/\1/p' | tr ',' '\n' | tr -d ' ' ;;
 	esac

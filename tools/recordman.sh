@@ -9,7 +9,7 @@ set -eu
 	printf '# DESCRIPTION\n\n'
 	# the document's title is the page's NAME; its sections are the page's
 	sed -e '1d' -e 's/^## /# /'
-	printf '\n# SEE ALSO\n\n**ec-capture**(8), **ec-parse**(1), **ec-dump**(1), **ec-serve**(1), **ec-forward**(1), **ec-ctl**(1)\n'
+	printf '\n# SEE ALSO\n\n**ec-capture**(8), **ec-parse**(1), **ec-dump**(1), **ec-serve**(1), **ec-forward**(1), **ec-ctl**(1), **ec-nats**(1)\n'
 } | go-md2man |
 	# go-md2man's tables: every cell a text block, the last column expanded to
 	# the line, so a table wraps within the page; ragged right, as long code

@@ -65,7 +65,7 @@
   const tbody = document.querySelector('#exchanges tbody');
   const COLS = ['time', 'comm', 'method', 'host', 'path', 'status', 'latency', 'bytes'];
 
-  function newRow(key, e) {
+  function newRow(key, e, machine) {
     const tr = document.createElement('tr');
     const cells = {};
     for (const c of COLS) {
@@ -75,6 +75,7 @@
       cells[c] = td;
     }
     const r = { key, tr, cells, ts: Number(e.timestamp), pid: Number(e.pid), comm: e.pname || '',
+      machine,
       method: '', host: '', path: '', status: 0, first: null, last: null, req: null, resp: null,
       reqBytes: 0, respBytes: 0, done: false };
     tr.addEventListener('click', () => show(r));
@@ -93,7 +94,7 @@
   function render(r) {
     const c = r.cells;
     c.time.textContent = new Date(r.ts / 1e6).toISOString().slice(11, 23);
-    c.comm.textContent = r.comm + '(' + r.pid + ')';
+    c.comm.textContent = (r.machine ? r.machine + ': ' : '') + r.comm + '(' + r.pid + ')';
     c.method.textContent = r.method;
     c.host.textContent = r.host;
     c.path.textContent = r.path;
@@ -109,9 +110,10 @@
   // ec-parse paired it: exchange_id is set (a number, or a Long-like past 2^53)
   const paired = (e) => Boolean(e.exchange_id) && String(e.exchange_id) !== '0';
 
-  function request(e) {
-    const key = 'x' + e.exchange_id;
-    const r = rows.get(key) || newRow(key, e);
+  // each ec-parse numbers its own exchanges: from many hosts, the host is in the key
+  function request(e, machine) {
+    const key = 'x' + machine + '/' + e.exchange_id;
+    const r = rows.get(key) || newRow(key, e, machine);
     r.req = concat(r.req, e.payload);
     r.reqBytes += e.payload.length;
     if (!r.method) {
@@ -124,10 +126,10 @@
     render(r);
   }
 
-  function response(e) {
+  function response(e, machine) {
     if (e.status && e.status < 200 && e.status !== 101) return; // not the answer
-    const key = paired(e) ? 'x' + e.exchange_id : 'u' + unpaired++;
-    const r = rows.get(key) || newRow(key, e);
+    const key = paired(e) ? 'x' + machine + '/' + e.exchange_id : 'u' + unpaired++;
+    const r = rows.get(key) || newRow(key, e, machine);
     r.resp = concat(r.resp, e.payload);
     r.respBytes += e.payload.length;
     if (e.method) r.method = e.method;
@@ -155,8 +157,9 @@
     }
     if (m.event_payload) {
       const e = m.event_payload;
-      if ((e.type === 1 || e.type === 2) && paired(e)) request(e);
-      else if ((e.type === 3 || e.type === 4) && (e.status || paired(e))) response(e);
+      const machine = m.host || ''; // ec-nats: the host it came from
+      if ((e.type === 1 || e.type === 2) && paired(e)) request(e, machine);
+      else if ((e.type === 3 || e.type === 4) && (e.status || paired(e))) response(e, machine);
     } else if (m.heartbeat_payload) {
       const h = m.heartbeat_payload;
       lost = Math.max(lost, Number(h.events_lost || 0));
@@ -168,7 +171,7 @@
   let filter = '';
   function matches(r) {
     if (!filter) return true;
-    return [r.host, r.path, String(r.pid), r.comm, String(r.status), r.method]
+    return [r.host, r.path, String(r.pid), r.comm, String(r.status), r.method, r.machine]
       .some((s) => s.toLowerCase().includes(filter));
   }
   $('filter').addEventListener('input', () => {

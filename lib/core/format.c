@@ -93,7 +93,8 @@ static void payload(FILE *f, const uint8_t *p, size_t n, unsigned flags)
 
 #define RAW(field) (raw ? &raw->field : NULL)
 
-static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *raw, unsigned flags)
+static void text_event(FILE *f, const EcEvent *ev, const char *host,
+		       const struct ec_record_strs *raw, unsigned flags)
 {
 	char t[40];
 	fprintf(f, "%s ", ec_fmt_time(ev->timestamp, t, sizeof t));
@@ -142,6 +143,10 @@ static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *
 		if (ev->latency_last_ns)
 			fprintf(f, "/%.3fms", (double)ev->latency_last_ns / 1e6);
 	}
+	if (host) {
+		fputs(" host=", f);
+		put_field(f, host, RAW(host), NULL, flags);
+	}
 	str_bytes(ev->note, RAW(note), NULL, &nn);
 	if (nn) {
 		fputs(" note=\"", f);
@@ -155,9 +160,12 @@ static void text_event(FILE *f, const EcEvent *ev, const struct ec_record_strs *
 int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *raw, unsigned flags)
 {
 	char t[40];
+	size_t hn;
+	str_bytes(e->host, RAW(host), NULL, &hn);
+	const char *host = hn ? e->host : NULL; /* (ec-nats: where it came from) */
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD:
-		text_event(f, e->event_payload, raw, flags);
+		text_event(f, e->event_payload, host, raw, flags);
 		fputc('\n', f);
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
@@ -170,6 +178,10 @@ int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 		if (on) {
 			fputs(" origin=", f);
 			put_field(f, hb->origin, RAW(origin), NULL, flags);
+		}
+		if (host) {
+			fputs(" host=", f);
+			put_field(f, host, RAW(host), NULL, flags);
 		}
 		fputs(": ", f);
 		put_field(f, hb->message, RAW(message), NULL, flags);
@@ -185,6 +197,11 @@ int ec_format_text(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 		fprintf(f, "-- %s ",
 			e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_KEYLOG ? "keylog"
 										 : "log");
+		if (host) {
+			fputs("host=", f);
+			put_field(f, host, RAW(host), NULL, flags);
+			fputc(' ', f);
+		}
 		put_str(f, p, n, flags);
 		fputc('\n', f);
 		break;
@@ -378,6 +395,10 @@ int ec_format_json(FILE *f, const EcLogEntry *e, const struct ec_record_strs *ra
 	if (e->record_kind)
 		cJSON_AddStringToObject(o, "record_kind",
 					enum_name(&event__record_kind__descriptor, e->record_kind));
+	size_t hn;
+	str_bytes(e->host, RAW(host), NULL, &hn);
+	if (hn)
+		jstr(o, "host", e->host, RAW(host));
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD:
 		cJSON_AddItemToObject(o, "event_payload", json_event(e->event_payload, raw));

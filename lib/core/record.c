@@ -164,6 +164,8 @@ int ec_record_strs(const uint8_t *buf, size_t len, struct ec_record_strs *s)
 			continue;
 		if (num == 4)
 			wire_set(&s->run_log, v, vl);
+		else if (num == 18)
+			wire_set(&s->host, v, vl);
 		else if ((num == 2 || num == 3) && wire_sub(v, vl, (int)num, s))
 			return EC_ERR_DECODE;
 	}
@@ -213,6 +215,8 @@ static int strs_ok(const EcLogEntry *e, const struct ec_record_strs *raw)
 	size_t n;
 	const uint8_t *p;
 #define OK(cs, w) ((p = field_bytes((cs), (w), &n)) == NULL || field_ok(p, n, (w)))
+	if (!OK(e->host, raw ? &raw->host : NULL))
+		return 0;
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
 		return OK(e->run_log, raw ? &raw->run_log : NULL);
@@ -251,6 +255,7 @@ const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs
 	fx->e = *e;
 	ProtobufCBinaryData orig = {0, NULL};
 #define W(f) (raw ? &raw->f : NULL)
+	fix_field(&fx->e.host, W(host), fx, NULL);
 	switch (e->payload_case) {
 	case EVENT__LOG_ENTRY__PAYLOAD_RUN_LOG:
 		if (fix_field(&fx->e.run_log, W(run_log), fx, &orig) && !e->run_log_raw.len)
@@ -302,9 +307,15 @@ int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *ou
 {
 	struct ec_record_strs s;
 	int walked = ec_record_strs(buf, len, &s) == 0;
-	if (walked && wire_ok(&s.run_log) && wire_ok(&s.uuid) && wire_ok(&s.src_ip) &&
-	    wire_ok(&s.dst_ip) && wire_ok(&s.pname) && wire_ok(&s.note) && wire_ok(&s.message) &&
-	    wire_ok(&s.origin))
+	const struct ec_wire_str *all[] = {
+	    &s.run_log, &s.host,   &s.uuid,	 &s.src_ip, &s.dst_ip, &s.pname,
+	    &s.note,	&s.method, &s.authority, &s.path,   &s.cgroup, &s.container_id,
+	    &s.pod_uid, &s.lib,	   &s.message,	 &s.origin,
+	};
+	size_t ok = 0;
+	while (walked && ok < sizeof all / sizeof *all && wire_ok(all[ok]))
+		ok++;
+	if (walked && ok == sizeof all / sizeof *all)
 		return 0; /* NULs are valid UTF-8: the bytes go as they are */
 	EcLogEntry *e = ec_record_decode(buf, len);
 	if (!e)

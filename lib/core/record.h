@@ -41,7 +41,7 @@ struct ec_wire_str {
  * each, pointing into the record.
  */
 struct ec_record_strs {
-	struct ec_wire_str run_log;			       /* LogEntry 4 */
+	struct ec_wire_str run_log, host;		       /* LogEntry 4 18 */
 	struct ec_wire_str uuid, src_ip, dst_ip, pname, note;  /* Event 2 3 5 8 30 */
 	struct ec_wire_str method, authority, path;	       /* Event 42 43 44 */
 	struct ec_wire_str cgroup, container_id, pod_uid, lib; /* Event 47 48 49 51 */

@@ -17,9 +17,10 @@
 
 /* One exchange seen so far: its request, and its response's parts. */
 struct open {
-	uint64_t id; /* 0: a free slot */
+	uint64_t key; /* the exchange id, mixed with the host's name (0: a free slot) */
+	uint64_t id;
 	int64_t ts, pid;
-	char *comm, *method, *authority, *path;
+	char *host, *comm, *method, *authority, *path;
 	uint64_t req_bytes, resp_bytes;
 	/* --har: the messages themselves, and where they went */
 	uint8_t *req, *resp;
@@ -95,17 +96,32 @@ struct ec_exchlog *ec_exchlog_new(FILE *out, const struct ec_exchlog_opts *o)
 }
 
 /* Where id's probe starts (Fibonacci hashing: ids come in order). */
-static size_t home(const struct ec_exchlog *x, uint64_t id)
+static size_t home(const struct ec_exchlog *x, uint64_t key)
 {
-	return (size_t)(id * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
+	return (size_t)(key * 0x9e3779b97f4a7c15ull) & (x->cap - 1);
 }
 
-static size_t slot(const struct ec_exchlog *x, uint64_t id)
+static size_t slot(const struct ec_exchlog *x, uint64_t key)
 {
-	size_t i = home(x, id);
-	while (x->tab[i].id && x->tab[i].id != id)
+	size_t i = home(x, key);
+	while (x->tab[i].key && x->tab[i].key != key)
 		i = (i + 1) & (x->cap - 1);
 	return i;
+}
+
+/*
+ * Each ec-parse numbers its own exchanges: in a stream of many hosts
+ * (ec-nats sub) the same id comes from each, so the host is in the key.
+ */
+static uint64_t key_of(uint64_t id, const char *host)
+{
+	if (!id || !host || !*host)
+		return id;
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	uint64_t k = (id ^ h) * 0x9e3779b97f4a7c15ull;
+	return k ? k : 1;
 }
 
 static void grow(struct ec_exchlog *x)
@@ -115,13 +131,14 @@ static void grow(struct ec_exchlog *x)
 	x->cap *= 2;
 	x->tab = ec_xcalloc(x->cap, sizeof *x->tab);
 	for (size_t i = 0; i < ocap; i++)
-		if (old[i].id)
-			x->tab[slot(x, old[i].id)] = old[i];
+		if (old[i].key)
+			x->tab[slot(x, old[i].key)] = old[i];
 	free(old);
 }
 
 static void open_free(struct open *e)
 {
+	free(e->host);
 	free(e->comm);
 	free(e->method);
 	free(e->authority);
@@ -138,8 +155,8 @@ static void drop(struct ec_exchlog *x, size_t i)
 	open_free(e);
 	memset(e, 0, sizeof *e);
 	x->n--;
-	for (size_t j = (i + 1) & (x->cap - 1); x->tab[j].id; j = (j + 1) & (x->cap - 1)) {
-		size_t h = home(x, x->tab[j].id);
+	for (size_t j = (i + 1) & (x->cap - 1); x->tab[j].key; j = (j + 1) & (x->cap - 1)) {
+		size_t h = home(x, x->tab[j].key);
 		/* j's entry may move to i when i lies on its probe path */
 		if ((j > i && (h <= i || h > j)) || (j < i && h <= i && h > j)) {
 			x->tab[i] = x->tab[j];
@@ -204,7 +221,7 @@ static void ms(FILE *f, int64_t ns, int have)
 struct line {
 	uint64_t id;
 	int64_t ts, pid;
-	const char *comm, *method, *authority, *path;
+	const char *host, *comm, *method, *authority, *path;
 	uint32_t status;
 	uint64_t req_bytes, resp_bytes;
 	int have_req, have_first, have_last;
@@ -418,6 +435,8 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "time", t);
 		ec_format_json_num(o, "timestamp", l->ts);
+		if (l->host && *l->host)
+			cJSON_AddStringToObject(o, "host", l->host);
 		ec_format_json_num(o, "pid", l->pid);
 		cJSON_AddStringToObject(o, "comm", l->comm ? l->comm : "");
 		if (l->id)
@@ -445,6 +464,10 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 		return;
 	}
 	fprintf(x->out, "%s ", t);
+	if (l->host && *l->host) {
+		text_str(x->out, l->host);
+		fputc(' ', x->out);
+	}
 	text_str(x->out, l->comm);
 	fprintf(x->out, "(%" PRId64 ") ", l->pid);
 	text_str(x->out, l->method);
@@ -469,10 +492,10 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 	fputc('\n', x->out);
 }
 
-static void request(struct ec_exchlog *x, const EcEvent *ev)
+static void request(struct ec_exchlog *x, const EcEvent *ev, const char *host, uint64_t key)
 {
 	for (unsigned i = 0; i < 64 && i < x->nearly; i++)
-		if (x->early[i] == ev->exchange_id)
+		if (x->early[i] == key)
 			return;
 	if (x->n >= MAX_OPEN) {
 		x->not_kept++;
@@ -480,10 +503,12 @@ static void request(struct ec_exchlog *x, const EcEvent *ev)
 	}
 	if (2 * (x->n + 1) > x->cap)
 		grow(x);
-	size_t i = slot(x, ev->exchange_id);
+	size_t i = slot(x, key);
 	struct open *e = &x->tab[i];
-	if (!e->id) {
+	if (!e->key) {
+		e->key = key;
 		e->id = ev->exchange_id;
+		e->host = dup_or_null(host);
 		e->ts = ev->timestamp;
 		e->pid = ev->pid;
 		e->comm = dup_or_null(ev->pname);
@@ -506,13 +531,13 @@ static void request(struct ec_exchlog *x, const EcEvent *ev)
 		append(&e->req, &e->req_len, ev->payload.data, ev->payload.len);
 }
 
-static void response(struct ec_exchlog *x, const EcEvent *ev)
+static void response(struct ec_exchlog *x, const EcEvent *ev, const char *host, uint64_t key)
 {
 	struct open *e = NULL;
 	size_t i = 0;
 	if (ev->exchange_id) {
-		i = slot(x, ev->exchange_id);
-		e = x->tab[i].id ? &x->tab[i] : NULL;
+		i = slot(x, key);
+		e = x->tab[i].key ? &x->tab[i] : NULL;
 	}
 	/* a 1xx other than 101 is not the answer */
 	if (ev->status && ev->status < 200 && ev->status != 101)
@@ -531,6 +556,7 @@ static void response(struct ec_exchlog *x, const EcEvent *ev)
 	    .id = ev->exchange_id,
 	    .ts = e ? e->ts : ev->timestamp,
 	    .pid = ev->pid,
+	    .host = host,
 	    .comm = ev->pname,
 	    .method = *ev->method ? ev->method
 		      : e	  ? e->method
@@ -554,7 +580,7 @@ static void response(struct ec_exchlog *x, const EcEvent *ev)
 	if (e)
 		drop(x, i);
 	else if (ev->exchange_id)
-		x->early[x->nearly++ % 64] = ev->exchange_id;
+		x->early[x->nearly++ % 64] = key;
 }
 
 void ec_exchlog_record(struct ec_exchlog *x, const EcLogEntry *e)
@@ -562,10 +588,11 @@ void ec_exchlog_record(struct ec_exchlog *x, const EcLogEntry *e)
 	if (e->payload_case != EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD)
 		return;
 	const EcEvent *ev = e->event_payload;
+	uint64_t key = key_of(ev->exchange_id, e->host);
 	if ((ev->type == 1 || ev->type == 2) && ev->exchange_id)
-		request(x, ev);
+		request(x, ev, e->host, key);
 	else if ((ev->type == 3 || ev->type == 4) && (ev->exchange_id || ev->status))
-		response(x, ev);
+		response(x, ev, e->host, key);
 }
 
 static int by_id(const void *a, const void *b)
@@ -579,7 +606,7 @@ int ec_exchlog_finish(struct ec_exchlog *x)
 	/* requests never answered, in the order they were made */
 	size_t k = 0;
 	for (size_t i = 0; i < x->cap; i++)
-		if (x->tab[i].id)
+		if (x->tab[i].key)
 			x->tab[k++] = x->tab[i];
 	qsort(x->tab, k, sizeof *x->tab, by_id);
 	for (size_t i = 0; i < k; i++) {
@@ -587,6 +614,7 @@ int ec_exchlog_finish(struct ec_exchlog *x)
 		struct line l = {.id = e->id,
 				 .ts = e->ts,
 				 .pid = e->pid,
+				 .host = e->host,
 				 .comm = e->comm,
 				 .method = e->method,
 				 .authority = e->authority,

@@ -44,7 +44,7 @@ page() {
 		[ -z "$stderr" ] || { echo "$p: $stderr"; false; }
 		n=$((n + 1))
 	done
-	[ "$n" = 7 ]
+	[ "$n" = 8 ]
 }
 
 @test "install: ec-record(5) is docs/PROTOCOL.md, with every extension field of the schema" {
@@ -69,6 +69,12 @@ page() {
 		page "$ROOT/usr/share/man/man1/$t.1" >"$BATS_TEST_TMPDIR/$t.txt"
 		for o in $("$t" --help | long_opts); do
 			grep -qF -- "$o" "$BATS_TEST_TMPDIR/$t.txt" || missing="$missing $t:$o"
+		done
+	done
+	page "$ROOT/usr/share/man/man1/ec-nats.1" >"$BATS_TEST_TMPDIR/nats.txt"
+	for t in pub sub; do
+		for o in $(ec-nats "$t" --help | long_opts); do
+			grep -qF -- "$o" "$BATS_TEST_TMPDIR/nats.txt" || missing="$missing ec-nats $t:$o"
 		done
 	done
 	page "$ROOT/usr/share/man/man8/ec-capture.8" >"$BATS_TEST_TMPDIR/cap.txt"

@@ -108,3 +108,28 @@ teardown() {
 	assert_output "$(printf 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked|onetwo')"
 	serve_finish
 }
+
+@test "page: exchanges of two hosts through NATS JetStream: each row names its host, none paired across hosts" {
+	T=$BATS_TEST_TMPDIR
+	local np
+	np=$(free_port)
+	bg_start nats-server -a 127.0.0.1 -p "$np" -js -sd "$T/js" >"$T/nats.log" 2>&1
+	wait_port "$np"
+	serve_start --token s3cret --keep 1000
+	# the same parsed exchanges from two hosts: the same exchange ids from each
+	ec-parse <"$FIXTURES/exchanges.pb" >"$T/parsed.pb"
+	ec-nats pub --server "nats://127.0.0.1:$np" --create --host alpha --heartbeat 0 \
+		<"$T/parsed.pb" 2>/dev/null
+	ec-nats pub --server "nats://127.0.0.1:$np" --host beta --heartbeat 0 <"$T/parsed.pb" 2>/dev/null
+	ec-nats sub 'ec.>' --server "nats://127.0.0.1:$np" --idle 1s >&7 2>/dev/null
+	run $PY "$PAGE" --url "http://127.0.0.1:$WS/#token=s3cret" --rows 74
+	assert_success
+	echo "$output" >"$T/page.json"
+	[ "$(jq '.rows | length' "$T/page.json")" = 74 ]
+	[ "$(jq '[.rows[] | .[1] | select(startswith("alpha: "))] | length' "$T/page.json")" = 37 ]
+	[ "$(jq '[.rows[] | .[1] | select(startswith("beta: "))] | length' "$T/page.json")" = 37 ]
+	# each host's row of an exchange is whole: its status and latency
+	run jq -r '.rows[] | "\(.[1] | split(":")[0]) \(.[2]) \(.[3]) \(.[4]) \(.[5]) \(.[6])"' "$T/page.json"
+	assert_line "alpha GET api.test /a 200 10.000 ms"
+	assert_line "beta GET api.test /a 200 10.000 ms"
+}

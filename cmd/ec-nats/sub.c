@@ -392,7 +392,7 @@ int nats_sub_main(int argc, char **argv)
 	struct ec_fleet_order_cb cb = {on_item, on_gap, s};
 	struct ec_fleet_order *o = ec_fleet_order_new(&cb, s->gap_wait, (size_t)s->max_held, 65536);
 	int64_t last_msg = ec_mono_ns(), next_hb = ec_mono_ns() + s->heartbeat_ms * 1000000;
-	int status = 0;
+	int status = 0, fetch_said = 0;
 	while (!nats_stop && !s->werr && (!s->count || s->written < s->count)) {
 		int got = 0;
 		for (int i = 0; i < nsub && !nats_stop; i++) {
@@ -401,9 +401,22 @@ int nats_sub_main(int argc, char **argv)
 			natsStatus st =
 			    natsSubscription_Fetch(&list, subs[i], (int)s->batch, wait, NULL);
 			if (st != NATS_OK && st != NATS_TIMEOUT) {
-				/* a node gone, a leader being elected: the library reconnects */
+				/* a node gone, a leader being elected: the library
+				 * reconnects; said once, and not asked again at once */
+				if (natsConnection_IsClosed(nc)) {
+					ec_warn("the connection is closed: %s", nats_why(st));
+					status = 1;
+					nats_stop = 1;
+					break;
+				}
+				if (!fetch_said++)
+					fprintf(stderr,
+						"ec-nats sub: fetching from %s: %s; trying again\n",
+						argv[first + i], nats_why(st));
+				usleep(100000);
 				continue;
 			}
+			fetch_said = 0;
 			int64_t now = ec_mono_ns();
 			for (int k = 0; k < list.Count; k++) {
 				natsMsg *m = list.Msgs[k];

@@ -99,7 +99,7 @@ struct pub {
 	uint64_t inflight, inflight_bytes; /* published or waiting to be resent */
 	uint64_t acked, dups, failed, dropped, retried, spilled, records, unsent;
 	int64_t resend_at; /* CLOCK_MONOTONIC ns: the next round of resends */
-	int connected_once, checked, failure_said, waiting;
+	int connected_once, checked, refusal_told, waiting;
 	char fail_why[512], refusal[256];
 
 	int spill_fd;
@@ -270,6 +270,14 @@ static void queue_retry(struct pub *p, natsMsg *m)
 	p->retry[p->nretry++] = m;
 }
 
+/* (under p->mu) a record the server refused: counted; the first one's reason kept */
+static void refusal_locked(struct pub *p, const char *why)
+{
+	p->failed++;
+	if (!p->fail_why[0])
+		snprintf(p->fail_why, sizeof p->fail_why, "%s", why);
+}
+
 static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 {
 	(void)js;
@@ -289,11 +297,11 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
 			p->resend_at = now + 100000000;
 		msg = NULL; /* ours again, to resend */
 	} else {
-		p->failed++;
-		if (!p->failure_said++)
-			snprintf(p->fail_why, sizeof p->fail_why, "%s (JetStream error %d)",
-				 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
-				 (int)pae->ErrCode);
+		char why[400];
+		snprintf(why, sizeof why, "%s (JetStream error %d)",
+			 pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
+			 (int)pae->ErrCode);
+		refusal_locked(p, why);
 	}
 	if (msg) {
 		p->inflight--;
@@ -462,6 +470,14 @@ static int send_msg(struct pub *p, natsMsg **m, int numbered)
 	return REFUSED;
 }
 
+static void refused(struct pub *p, natsMsg *m, const char *why)
+{
+	pthread_mutex_lock(&p->mu);
+	refusal_locked(p, why);
+	pthread_mutex_unlock(&p->mu);
+	natsMsg_Destroy(m);
+}
+
 /* Resend what was not acknowledged, oldest first. 1 if all went out. */
 static int resend(struct pub *p)
 {
@@ -485,10 +501,7 @@ static int resend(struct pub *p)
 		if (r == SENT)
 			continue;
 		if (r == REFUSED) {
-			pthread_mutex_lock(&p->mu);
-			p->failed++;
-			pthread_mutex_unlock(&p->mu);
-			natsMsg_Destroy(m);
+			refused(p, m, p->refusal);
 			continue;
 		}
 		pthread_mutex_lock(&p->mu);
@@ -567,16 +580,6 @@ static void spill_pop(struct pub *p, size_t hdr, size_t len)
 		if (ftruncate(p->spill_fd, 0))
 			ec_warn("truncating the spill file %s: %s", p->spill_path, strerror(errno));
 	}
-}
-
-static void refused(struct pub *p, natsMsg *m, const char *why)
-{
-	pthread_mutex_lock(&p->mu);
-	p->failed++;
-	if (!p->failure_said++)
-		snprintf(p->fail_why, sizeof p->fail_why, "%s", why);
-	pthread_mutex_unlock(&p->mu);
-	natsMsg_Destroy(m);
 }
 
 /*
@@ -734,10 +737,12 @@ static int tick(struct pub *p)
 		if (err < 0)
 			return err;
 	}
-	if (p->failure_said == 1) {
-		p->failure_said++;
+	pthread_mutex_lock(&p->mu);
+	if (p->fail_why[0] && !p->refusal_told) { /* the first, once */
+		p->refusal_told = 1;
 		ec_warn("a record was refused: %s (the heartbeats count them)", p->fail_why);
 	}
+	pthread_mutex_unlock(&p->mu);
 	return 0;
 }
 
@@ -932,7 +937,7 @@ int nats_pub_main(int argc, char **argv)
 	uint64_t lost = p->inflight + p->spill_n + p->unsent;
 	if (p->failed || lost)
 		status = 1;
-	if (p->failure_said)
+	if (p->fail_why[0])
 		ec_warn("first refusal: %s", p->fail_why);
 	pthread_mutex_unlock(&p->mu);
 	if (lost)

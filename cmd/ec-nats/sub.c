@@ -203,14 +203,8 @@ static void on_item(void *arg, void *item, enum ec_fleet_fate fate)
 		s->late++;
 	const uint8_t *d = (const uint8_t *)natsMsg_GetData(m);
 	size_t n = (size_t)natsMsg_GetDataLength(m);
-	uint8_t *fixed = NULL;
-	size_t flen;
-	int k = n ? ec_record_sanitize(d, n, &fixed, &flen) : EC_ERR_DECODE;
-	if (k >= 0 && !ec_decoder_decode(s->dec, k == 1 ? fixed : d, k == 1 ? flen : n)) {
-		free(fixed);
-		k = EC_ERR_DECODE;
-	}
-	if (k < 0) {
+	/* a record (a string that is not UTF-8 decodes: the writer fixes it) */
+	if (!n || !ec_decoder_decode(s->dec, d, n)) {
 		/* not a record (someone else's message on the subject): said, not written */
 		if (!s->bad++)
 			ec_warn("message on %s (%zu bytes) is not a record: skipped (counted in "
@@ -221,9 +215,7 @@ static void on_item(void *arg, void *item, enum ec_fleet_fate fate)
 		return;
 	}
 	if (!s->werr)
-		s->werr =
-		    k == 1 ? ec_writer_put_raw(s->w, fixed, flen) : ec_writer_put_raw(s->w, d, n);
-	free(fixed);
+		s->werr = ec_writer_put_raw(s->w, d, n);
 	s->written++;
 	if (s->nack == s->capack) {
 		s->capack = s->capack ? 2 * s->capack : 1024;

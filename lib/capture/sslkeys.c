@@ -18,6 +18,7 @@
 #include <openssl/kdf.h>
 
 #include "error.h"
+#include "util.h"
 
 #include "sslkeys_rows.h"
 
@@ -454,10 +455,7 @@ int ec_sslkeys_lines(const struct tls_keys *k, int (*on_line)(const char *line, 
 
 int ec_sslkeys_seen(struct ec_sslkeys_seen *s, const char *line)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (const unsigned char *p = (const unsigned char *)line; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
+	uint64_t h = ec_fnv1a(EC_FNV1A_INIT, line, strlen(line));
 	for (size_t i = 0; i < s->n; i++)
 		if (s->hash[i] == h)
 			return 1;

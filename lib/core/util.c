@@ -266,6 +266,14 @@ int64_t ec_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+uint64_t ec_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ q[i]) * 0x100000001b3ull;
+	return h;
+}
+
 char *ec_fmt_time(int64_t ns, char *buf, size_t len)
 {
 	time_t s = (time_t)(ns / 1000000000);

@@ -55,6 +55,9 @@ void ec_hexdump(FILE *f, const uint8_t *p, size_t n);
 int64_t ec_now_ns(void);
 /* ns on CLOCK_MONOTONIC (bpf_ktime_get_ns's clock): for delays and deadlines. */
 int64_t ec_mono_ns(void);
+/* FNV-1a of n bytes, on from h (EC_FNV1A_INIT to start): a hash for tables and seen-sets. */
+#define EC_FNV1A_INIT 0xcbf29ce484222325ull
+uint64_t ec_fnv1a(uint64_t h, const void *p, size_t n);
 /* ns since the epoch → "2026-12-02T14:20:31.123456789Z" (buf >= 32). */
 char *ec_fmt_time(int64_t ns, char *buf, size_t len);
 

@@ -117,10 +117,7 @@ static uint64_t key_of(uint64_t id, const char *host)
 {
 	if (!id || !host || !*host)
 		return id;
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)host; *p; p++)
-		h = (h ^ *p) * 0x100000001b3ull;
-	uint64_t k = (id ^ h) * 0x9e3779b97f4a7c15ull;
+	uint64_t k = (id ^ ec_fnv1a(EC_FNV1A_INIT, host, strlen(host))) * 0x9e3779b97f4a7c15ull;
 	return k ? k : 1;
 }
 

@@ -24,14 +24,6 @@ static uint64_t mix(int kind, uint64_t id)
 	return z ^ (z >> 31);
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *q = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ q[i]) * 0x100000001b3ull;
-	return h;
-}
-
 struct ec_reasm *ec_reasm_new(size_t max_conns, ec_reasm_drop_fn drop, void *arg)
 {
 	struct ec_reasm *r = calloc(1, sizeof *r);
@@ -131,13 +123,13 @@ static void key_of(const EcEvent *ev, int *kind, uint64_t *id)
 		*id = (uint64_t)ev->pid << 32 | (uint32_t)ev->fd;
 	} else {
 		/* the 4-tuple, the same whichever end wrote the event */
-		uint64_t h = 0xcbf29ce484222325ull;
+		uint64_t h = EC_FNV1A_INIT;
 		const char *a = ev->src_ip ? ev->src_ip : "", *b = ev->dst_ip ? ev->dst_ip : "";
-		h = fnv(h, &ev->pid, sizeof ev->pid);
-		h = fnv(h, a, strlen(a) + 1);
-		h = fnv(h, &ev->src_port, sizeof ev->src_port);
-		h = fnv(h, b, strlen(b) + 1);
-		h = fnv(h, &ev->dst_port, sizeof ev->dst_port);
+		h = ec_fnv1a(h, &ev->pid, sizeof ev->pid);
+		h = ec_fnv1a(h, a, strlen(a) + 1);
+		h = ec_fnv1a(h, &ev->src_port, sizeof ev->src_port);
+		h = ec_fnv1a(h, b, strlen(b) + 1);
+		h = ec_fnv1a(h, &ev->dst_port, sizeof ev->dst_port);
 		*kind = 2;
 		*id = h;
 	}

@@ -286,6 +286,19 @@ same() {
 	n=$(ec-dump < "$T/cut.pb" 2>/dev/null | grep -c '^-- \|^20' || true)
 	got=$(ec-nats sub 'ec.cut.>' --server "$(urls 1)" --idle 1s | ec-dump | grep -c '^-- \|^20')
 	[ "$got" = "$n" ]
+	# records over the server's max_payload: refused, counted, told once, exit 1
+	kill -TERM "$(cat "$T/n1.pid")"
+	sleep 0.3
+	echo 'max_payload: 2048' > "$T/mp.conf"
+	nats_node 1 1 -c "$T/mp.conf"
+	nats_healthy 1
+	run --separate-stderr ec-nats pub --server "$(urls 1)" --host big --heartbeat 0 < "$A"
+	assert_failure 1
+	[ "$(grep -c 'a record was refused: record of [0-9]* bytes refused: .*greater than maximum allowed: 2048' <<<"$stderr")" = 1 ]
+	refused=$(grep -o '[0-9]* refused,' <<<"$stderr" | grep -o '[0-9]*')
+	[ "$refused" -gt 0 ]
+	got=$(ec-nats sub 'ec.big.>' --server "$(urls 1)" --idle 1s 2>/dev/null | ec-dump --json | grep -c .)
+	[ "$got" = "$((4000 - refused))" ]
 	# a message that is not a record, from another NATS client, on a subject of ours
 	P=${NP[1]} timeout 5 bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$P"
 		printf "CONNECT {\"verbose\":false}\r\nPUB ec.rogue.log 5\r\nhello\r\nPING\r\n" >&5

@@ -99,10 +99,10 @@
     c.host.textContent = r.host;
     c.path.textContent = r.path;
     c.path.title = r.path;
-    c.status.textContent = r.done ? String(r.status || '') : '…';
+    c.status.textContent = !r.done ? '…' : r.summary || String(r.status || '');
     c.latency.textContent = r.done ? ms(r.last !== null ? r.last : r.first) : '';
     c.bytes.textContent = r.reqBytes + ' / ' + r.respBytes;
-    r.tr.className = (r.done ? '' : 'pending') + (r.status >= 400 ? ' err' : '') +
+    r.tr.className = (r.done ? '' : 'pending') + (r.status >= 400 || r.failed ? ' err' : '') +
       (selected === r ? ' selected' : '');
     r.tr.hidden = !matches(r);
   }
@@ -116,7 +116,11 @@
     const r = rows.get(key) || newRow(key, e, machine);
     r.req = concat(r.req, e.payload);
     r.reqBytes += e.payload.length;
-    if (!r.method) {
+    if (e.type >= 6) { // past HTTP the request carries its facts
+      r.method = e.method || '';
+      r.host = e.authority || '';
+      r.path = e.path || '';
+    } else if (!r.method) {
       const hd = head(r.req);
       r.method = hd.line[0] || '';
       const target = hd.line[1] || '';
@@ -127,7 +131,7 @@
   }
 
   function response(e, machine) {
-    if (e.status && e.status < 200 && e.status !== 101) return; // not the answer
+    if (e.type < 6 && e.status && e.status < 200 && e.status !== 101) return; // not the answer
     const key = paired(e) ? 'x' + machine + '/' + e.exchange_id : 'u' + unpaired++;
     const r = rows.get(key) || newRow(key, e, machine);
     r.resp = concat(r.resp, e.payload);
@@ -138,6 +142,8 @@
     if (!e.more_parts) {
       r.done = true;
       r.status = e.status;
+      r.summary = e.summary || '';
+      r.failed = Boolean(e.failed);
       if (paired(e)) {
         r.first = Number(e.latency_first_ns);
         r.last = Number(e.latency_last_ns) || r.first;
@@ -158,8 +164,11 @@
     if (m.event_payload) {
       const e = m.event_payload;
       const machine = m.host || ''; // ec-nats: the host it came from
-      if ((e.type === 1 || e.type === 2) && paired(e)) request(e, machine);
-      else if ((e.type === 3 || e.type === 4) && (e.status || paired(e))) response(e, machine);
+      // types 1, 2 and 6, 8... 14 are requests; 3, 4 and 7, 9... 15 their responses
+      const req = e.type === 1 || e.type === 2 || (e.type >= 6 && e.type <= 15 && e.type % 2 === 0);
+      const resp = e.type === 3 || e.type === 4 || (e.type >= 7 && e.type <= 15 && e.type % 2 === 1);
+      if (req && paired(e)) request(e, machine);
+      else if (resp && (e.status || paired(e))) response(e, machine);
     } else if (m.heartbeat_payload) {
       const h = m.heartbeat_payload;
       lost = Math.max(lost, Number(h.events_lost || 0));

@@ -56,8 +56,9 @@ static const struct ec_opt opts[] = {
     {"events-only", 'e', NULL, "events only: no logs, heartbeats or key logs"},
     {"pid", OPT_PID, "PID", "only this process's events"},
     {"type", OPT_TYPE, "TYPE",
-     "only this type: 0-5 or unknown, http1-request,\nhttp2-request, http1-response, "
-     "http2-response, websocket"},
+     "only this type: 0-15 or unknown, http1-request,\nhttp2-request, http1-response, "
+     "http2-response, websocket,\ngrpc-, pgsql-, mysql-, redis- + request|response,\n"
+     "dns-query, dns-response"},
     {"source", OPT_SOURCE, "SRC",
      "only this probe: openssl, boringssl, gotls, gnutls,\nnss, bash, zsh, mysqld, postgres, "
      "packet, libtls"},
@@ -73,13 +74,15 @@ static const struct ec_opt opts[] = {
 static const struct ec_opt xopts[] = {
     {"exchanges", OPT_EXCH, NULL,
      "one line per exchange ec-parse paired: time, comm(pid),\nmethod, host, path, status, "
-     "request and response\nbytes, latency to the first and the last byte"},
+     "request and response\nbytes, latency to the first and the last byte\n(past HTTP: "
+     "protocol, database, statement -> outcome)"},
     {"stats", OPT_STATS, NULL,
-     "per host and path: count, errors (4xx, 5xx, no\nanswer), p50/p90/p99 latency"},
+     "per host and path: count, errors (4xx, 5xx, no\nanswer, failed), p50/p90/p99 latency"},
     {"every", OPT_EVERY, "SECONDS", "--stats: a table per SECONDS of capture time"},
     {"slow", OPT_SLOW, "MS",
      "only exchanges that took MS milliseconds or more\n(or got no answer)"},
-    {"status", OPT_STATUS, "LIST", "only these statuses: 4xx,5xx,404,none (no answer)"},
+    {"status", OPT_STATUS, "LIST",
+     "only these statuses: 4xx,5xx,404,none (no answer),\nerror (failed, any protocol)"},
     {"har", OPT_HAR, "OUT",
      "the exchanges as an HTTP Archive 1.2 ('-' is stdout),\nfor Chrome DevTools, HAR viewers, "
      "Postman, k6"},
@@ -168,7 +171,8 @@ static int xoption(void *ctx, int key, const char *arg)
 		opt.filters = 1;
 		if (!ec_exchlog_statuses(arg, &opt.xo))
 			return 0;
-		ec_warn("--status: '%s' is not a list of statuses (like 4xx,5xx,404,none; at most "
+		ec_warn("--status: '%s' is not a list of statuses (like 4xx,5xx,404,none,error; at "
+			"most "
 			"16 codes)",
 			arg);
 		return 2;

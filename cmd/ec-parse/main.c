@@ -107,11 +107,22 @@ static int opt(void *ctx, int key, const char *arg)
 
 static void print_stats(const struct ec_parse_stats *s, double secs)
 {
-	uint64_t msgs = s->out[1] + s->out[2] + s->out[3] + s->out[4] + s->out[5];
+	uint64_t msgs = 0;
+	for (int t = 1; t < EC_TYPE_COUNT; t++)
+		msgs += s->out[t];
+	/* the protocols past HTTP, by request and response count, when seen */
+	char more[256] = "";
+	size_t k = 0;
+	for (int t = EC_TYPE_GRPC_REQUEST; t + 1 < EC_TYPE_COUNT && k < sizeof more; t += 2)
+		if (s->out[t] || s->out[t + 1])
+			k += (size_t)snprintf(
+			    more + k, sizeof more - k, ", %s %llu req / %llu resp",
+			    ec_record_type_proto((uint32_t)t), (unsigned long long)s->out[t],
+			    (unsigned long long)s->out[t + 1]);
 	fprintf(stderr,
 		"%s: %llu records in (%llu events, %llu bytes of payload), %llu passed through\n"
 		"%s: out: %llu messages (http1 %llu req / %llu resp, http2 %llu req / %llu resp, "
-		"websocket %llu), %llu untyped\n"
+		"websocket %llu%s), %llu untyped\n"
 		"%s: desync %llu, seq gaps %llu, loss reports %llu, cut %llu, evicted %llu, "
 		"idle %llu, closed %llu, decoded %llu, parts %llu, peak connections %zu\n"
 		"%s: %.3f s, %.1f MB/s of payload, %.0f messages/s\n",
@@ -119,7 +130,7 @@ static void print_stats(const struct ec_parse_stats *s, double secs)
 		(unsigned long long)s->bytes, (unsigned long long)s->passed, argv0,
 		(unsigned long long)msgs, (unsigned long long)s->out[1],
 		(unsigned long long)s->out[3], (unsigned long long)s->out[2],
-		(unsigned long long)s->out[4], (unsigned long long)s->out[5],
+		(unsigned long long)s->out[4], (unsigned long long)s->out[5], more,
 		(unsigned long long)s->out[0], argv0, (unsigned long long)s->desync,
 		(unsigned long long)s->gaps, (unsigned long long)s->lost_reports,
 		(unsigned long long)s->cut, (unsigned long long)s->evicted,
@@ -141,7 +152,9 @@ static void live_counters(struct ec_parse *P, int final)
 	live_last = now;
 	struct ec_parse_stats s;
 	ec_parse_get_stats(P, &s);
-	uint64_t msgs = s.out[1] + s.out[2] + s.out[3] + s.out[4] + s.out[5];
+	uint64_t msgs = 0;
+	for (int t = 1; t < EC_TYPE_COUNT; t++)
+		msgs += s.out[t];
 	fprintf(stderr, "\r%s: %llu events, %.1f MB, %llu messages, %llu untyped, %llu desync%s",
 		argv0, (unsigned long long)s.events, s.bytes / 1e6, (unsigned long long)msgs,
 		(unsigned long long)s.out[0], (unsigned long long)s.desync, final ? "\n" : "");

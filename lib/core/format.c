@@ -137,11 +137,19 @@ static void text_event(FILE *f, const EcEvent *ev, const char *host,
 		fputs(" container=", f);
 		put_field(f, ev->container_id, RAW(container_id), NULL, flags);
 	}
-	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
+	if (ev->exchange_id && ec_record_type_role(ev->type) == EC_ROLE_RESPONSE) {
 		/* a response: how long after the request's last byte it came, and ended */
 		fprintf(f, " latency=%.3fms", (double)ev->latency_first_ns / 1e6);
 		if (ev->latency_last_ns)
 			fprintf(f, "/%.3fms", (double)ev->latency_last_ns / 1e6);
+	}
+	if (ev->failed)
+		fputs(" failed", f);
+	str_bytes(ev->summary, RAW(summary), NULL, &nn);
+	if (nn) {
+		fputs(" summary=\"", f);
+		put_field(f, ev->summary, RAW(summary), NULL, flags);
+		fputc('"', f);
 	}
 	if (host) {
 		fputs(" host=", f);
@@ -331,10 +339,14 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 		unum(o, "exchange_id", ev->exchange_id);
 	if (ev->status)
 		unum(o, "status", ev->status);
-	if (ev->exchange_id && (ev->type == 3 || ev->type == 4)) {
+	if (ev->exchange_id && ec_record_type_role(ev->type) == EC_ROLE_RESPONSE) {
 		ec_format_json_num(o, "latency_first_ns", ev->latency_first_ns);
 		if (ev->latency_last_ns)
 			ec_format_json_num(o, "latency_last_ns", ev->latency_last_ns);
+	}
+	/* the request's facts: on responses, and on requests past HTTP's */
+	if (ev->exchange_id && (ec_record_type_role(ev->type) == EC_ROLE_RESPONSE ||
+				ev->type >= EC_TYPE_GRPC_REQUEST)) {
 		str_bytes(ev->method, RAW(method), NULL, &nn);
 		if (nn)
 			jstr(o, "method", ev->method, RAW(method));
@@ -345,6 +357,8 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 		if (nn)
 			jstr(o, "path", ev->path, RAW(path));
 	}
+	if (ev->failed)
+		cJSON_AddTrueToObject(o, "failed");
 	if (ev->cgroup_id)
 		unum(o, "cgroup_id", ev->cgroup_id);
 	static const struct {
@@ -356,6 +370,7 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 	     offsetof(struct ec_record_strs, container_id)},
 	    {"pod_uid", offsetof(EcEvent, pod_uid), offsetof(struct ec_record_strs, pod_uid)},
 	    {"lib", offsetof(EcEvent, lib), offsetof(struct ec_record_strs, lib)},
+	    {"summary", offsetof(EcEvent, summary), offsetof(struct ec_record_strs, summary)},
 	};
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
 		const char *v = *(char *const *)((const char *)ev + strs[i].at);

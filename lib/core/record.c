@@ -140,6 +140,7 @@ static int wire_sub(const uint8_t *p, size_t n, int sub, struct ec_record_strs *
 			    : num == 48 ? &s->container_id
 			    : num == 49 ? &s->pod_uid
 			    : num == 51 ? &s->lib
+			    : num == 52 ? &s->summary
 					: NULL;
 		else
 			w = num == 3 ? &s->message : num == 18 ? &s->origin : NULL;
@@ -233,7 +234,8 @@ static int strs_ok(const EcLogEntry *e, const struct ec_record_strs *raw)
 		       OK(ev->cgroup, raw ? &raw->cgroup : NULL) &&
 		       OK(ev->container_id, raw ? &raw->container_id : NULL) &&
 		       OK(ev->pod_uid, raw ? &raw->pod_uid : NULL) &&
-		       OK(ev->lib, raw ? &raw->lib : NULL);
+		       OK(ev->lib, raw ? &raw->lib : NULL) &&
+		       OK(ev->summary, raw ? &raw->summary : NULL);
 	}
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD: {
 		const EcHeartbeat *hb = e->heartbeat_payload;
@@ -277,6 +279,7 @@ const EcLogEntry *ec_record_fix(const EcLogEntry *e, const struct ec_record_strs
 		fix_field(&fx->ev.container_id, W(container_id), fx, NULL);
 		fix_field(&fx->ev.pod_uid, W(pod_uid), fx, NULL);
 		fix_field(&fx->ev.lib, W(lib), fx, NULL);
+		fix_field(&fx->ev.summary, W(summary), fx, NULL);
 		break;
 	case EVENT__LOG_ENTRY__PAYLOAD_HEARTBEAT_PAYLOAD:
 		fx->hb = *e->heartbeat_payload;
@@ -308,9 +311,9 @@ int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *ou
 	struct ec_record_strs s;
 	int walked = ec_record_strs(buf, len, &s) == 0;
 	const struct ec_wire_str *all[] = {
-	    &s.run_log, &s.host,   &s.uuid,	 &s.src_ip, &s.dst_ip, &s.pname,
-	    &s.note,	&s.method, &s.authority, &s.path,   &s.cgroup, &s.container_id,
-	    &s.pod_uid, &s.lib,	   &s.message,	 &s.origin,
+	    &s.run_log, &s.host,   &s.uuid,	 &s.src_ip,  &s.dst_ip, &s.pname,
+	    &s.note,	&s.method, &s.authority, &s.path,    &s.cgroup, &s.container_id,
+	    &s.pod_uid, &s.lib,	   &s.summary,	 &s.message, &s.origin,
 	};
 	size_t ok = 0;
 	while (walked && ok < sizeof all / sizeof *all && wire_ok(all[ok]))
@@ -352,15 +355,44 @@ int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *ou
 	return 1;
 }
 
-static const char *const type_names[] = {"unknown",	   "http1-request",  "http2-request",
-					 "http1-response", "http2-response", "websocket"};
+static const struct {
+	const char *name, *proto;
+	enum ec_role role;
+} types[EC_TYPE_COUNT] = {
+    [EC_TYPE_UNKNOWN] = {"unknown", "-", EC_ROLE_NONE},
+    [EC_TYPE_HTTP1_REQUEST] = {"http1-request", "http", EC_ROLE_REQUEST},
+    [EC_TYPE_HTTP2_REQUEST] = {"http2-request", "http", EC_ROLE_REQUEST},
+    [EC_TYPE_HTTP1_RESPONSE] = {"http1-response", "http", EC_ROLE_RESPONSE},
+    [EC_TYPE_HTTP2_RESPONSE] = {"http2-response", "http", EC_ROLE_RESPONSE},
+    [EC_TYPE_WEBSOCKET] = {"websocket", "websocket", EC_ROLE_NONE},
+    [EC_TYPE_GRPC_REQUEST] = {"grpc-request", "grpc", EC_ROLE_REQUEST},
+    [EC_TYPE_GRPC_RESPONSE] = {"grpc-response", "grpc", EC_ROLE_RESPONSE},
+    [EC_TYPE_PGSQL_REQUEST] = {"pgsql-request", "postgresql", EC_ROLE_REQUEST},
+    [EC_TYPE_PGSQL_RESPONSE] = {"pgsql-response", "postgresql", EC_ROLE_RESPONSE},
+    [EC_TYPE_MYSQL_REQUEST] = {"mysql-request", "mysql", EC_ROLE_REQUEST},
+    [EC_TYPE_MYSQL_RESPONSE] = {"mysql-response", "mysql", EC_ROLE_RESPONSE},
+    [EC_TYPE_REDIS_REQUEST] = {"redis-request", "redis", EC_ROLE_REQUEST},
+    [EC_TYPE_REDIS_RESPONSE] = {"redis-response", "redis", EC_ROLE_RESPONSE},
+    [EC_TYPE_DNS_QUERY] = {"dns-query", "dns", EC_ROLE_REQUEST},
+    [EC_TYPE_DNS_RESPONSE] = {"dns-response", "dns", EC_ROLE_RESPONSE},
+};
 static const char *const source_names[] = {"unknown", "openssl",  "boringssl", "gotls",
 					   "gnutls",  "nss",	  "bash",      "zsh",
 					   "mysqld",  "postgres", "packet",    "libtls"};
 
 const char *ec_record_type_name(uint32_t type)
 {
-	return type < sizeof type_names / sizeof *type_names ? type_names[type] : "?";
+	return type < EC_TYPE_COUNT ? types[type].name : "?";
+}
+
+const char *ec_record_type_proto(uint32_t type)
+{
+	return type < EC_TYPE_COUNT ? types[type].proto : "?";
+}
+
+enum ec_role ec_record_type_role(uint32_t type)
+{
+	return type < EC_TYPE_COUNT ? types[type].role : EC_ROLE_NONE;
 }
 
 const char *ec_record_source_name(int source)
@@ -405,10 +437,10 @@ int ec_record_source_parse(const char *s)
 int ec_record_type_parse(const char *s)
 {
 	long long v;
-	if (ec_util_parse_int(s, 0, 5, &v) == 0)
+	if (ec_util_parse_int(s, 0, EC_TYPE_COUNT - 1, &v) == 0)
 		return (int)v;
-	for (size_t i = 0; i < sizeof type_names / sizeof *type_names; i++)
-		if (!strcasecmp(s, type_names[i]))
+	for (size_t i = 0; i < EC_TYPE_COUNT; i++)
+		if (!strcasecmp(s, types[i].name))
 			return (int)i;
 	return -1;
 }

@@ -45,6 +45,7 @@ struct ec_record_strs {
 	struct ec_wire_str uuid, src_ip, dst_ip, pname, note;  /* Event 2 3 5 8 30 */
 	struct ec_wire_str method, authority, path;	       /* Event 42 43 44 */
 	struct ec_wire_str cgroup, container_id, pod_uid, lib; /* Event 47 48 49 51 */
+	struct ec_wire_str summary;			       /* Event 52 */
 	struct ec_wire_str message, origin;		       /* Heartbeat 3 18 */
 };
 
@@ -80,6 +81,37 @@ void ec_record_fixed_free(struct ec_record_fixed *fx);
  * takes and other decoders refuse) is re-encoded without its unknown fields.
  */
 int ec_record_sanitize(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen);
+
+/*
+ * Event.type (docs/PROTOCOL.md): what ec-parse made of a message. Each type
+ * belongs to one protocol and is a request, a response or neither.
+ */
+enum ec_type {
+	EC_TYPE_UNKNOWN,
+	EC_TYPE_HTTP1_REQUEST,
+	EC_TYPE_HTTP2_REQUEST,
+	EC_TYPE_HTTP1_RESPONSE,
+	EC_TYPE_HTTP2_RESPONSE,
+	EC_TYPE_WEBSOCKET,
+	EC_TYPE_GRPC_REQUEST,
+	EC_TYPE_GRPC_RESPONSE,
+	EC_TYPE_PGSQL_REQUEST,
+	EC_TYPE_PGSQL_RESPONSE,
+	EC_TYPE_MYSQL_REQUEST,
+	EC_TYPE_MYSQL_RESPONSE,
+	EC_TYPE_REDIS_REQUEST,
+	EC_TYPE_REDIS_RESPONSE,
+	EC_TYPE_DNS_QUERY,
+	EC_TYPE_DNS_RESPONSE,
+	EC_TYPE_COUNT
+};
+
+enum ec_role { EC_ROLE_NONE, EC_ROLE_REQUEST, EC_ROLE_RESPONSE };
+
+/* A type's role; EC_ROLE_NONE for values out of range. */
+enum ec_role ec_record_type_role(uint32_t type);
+/* A type's protocol ("http", "postgresql", ...); "?" for values out of range. */
+const char *ec_record_type_proto(uint32_t type);
 
 /* Names used by ec-dump and --help; "?" for values out of range. */
 const char *ec_record_type_name(uint32_t type);

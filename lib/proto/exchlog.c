@@ -29,9 +29,11 @@ struct open {
 	uint32_t server_port;
 	uint64_t conn_id;
 	int source;
+	uint32_t type; /* the request's */
 };
 
 struct row {
+	const char *proto; /* a static name: "http", "postgresql"... */
 	char *host, *path;
 	uint64_t count, errors, seen;
 	int64_t *lat;
@@ -66,6 +68,8 @@ int ec_exchlog_statuses(const char *list, struct ec_exchlog_opts *o)
 			t.statuses |= 1u << (p[0] - '0');
 		else if (k == 4 && !strncmp(p, "none", 4))
 			t.statuses |= 1;
+		else if (k == 5 && !strncmp(p, "error", 5))
+			t.statuses |= EC_EXCHLOG_FAILED;
 		else if (k == 3 && p[0] >= '1' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9' &&
 			 p[2] >= '0' && p[2] <= '9' && t.ncodes < 16)
 			t.codes[t.ncodes++] =
@@ -183,16 +187,47 @@ static uint64_t size_of(const EcEvent *ev)
 	return ev->truncated && ev->orig_length ? ev->orig_length : ev->length;
 }
 
-static int wanted(const struct ec_exchlog *x, uint32_t status, int64_t total)
+/* The facts of one finished (or never answered) exchange. */
+struct line {
+	uint64_t id;
+	int64_t ts, pid;
+	const char *proto; /* "http", "postgresql"... */
+	const char *host, *comm, *method, *authority, *path, *summary;
+	uint32_t status;
+	int answered, failed;
+	uint64_t req_bytes, resp_bytes;
+	int have_req, have_first, have_last;
+	int64_t first, last;
+};
+
+static int is_http(const struct line *l)
 {
-	if (x->o.slow_ns && status && total < x->o.slow_ns)
+	return !strcmp(l->proto, "http");
+}
+
+/* Failed: no answer, an HTTP status of 400 or more, or a failure the decoder saw. */
+static int failed(const struct line *l)
+{
+	return !l->answered || l->failed || (is_http(l) && l->status >= 400);
+}
+
+static int wanted(const struct ec_exchlog *x, const struct line *l)
+{
+	int64_t total = l->have_last ? l->last : l->first;
+	if (x->o.slow_ns && l->answered && total < x->o.slow_ns)
 		return 0; /* (an exchange with no answer never finished: it is slow) */
 	if (!x->o.statuses && !x->o.ncodes)
 		return 1;
-	if (x->o.statuses & (1u << (status / 100)))
+	if (!l->answered)
+		return x->o.statuses & 1;
+	if ((x->o.statuses & EC_EXCHLOG_FAILED) && failed(l))
+		return 1;
+	if (!is_http(l))
+		return 0; /* status classes and codes are HTTP's */
+	if (x->o.statuses & (1u << (l->status / 100)) & 0x3e)
 		return 1;
 	for (int i = 0; i < x->o.ncodes; i++)
-		if (x->o.codes[i] == status)
+		if (x->o.codes[i] == l->status)
 			return 1;
 	return 0;
 }
@@ -214,29 +249,22 @@ static void ms(FILE *f, int64_t ns, int have)
 		fputs(" -", f);
 }
 
-/* The facts of one finished (or never answered) exchange. */
-struct line {
-	uint64_t id;
-	int64_t ts, pid;
-	const char *host, *comm, *method, *authority, *path;
-	uint32_t status;
-	uint64_t req_bytes, resp_bytes;
-	int have_req, have_first, have_last;
-	int64_t first, last;
-};
-
-static struct row *row_of(struct ec_exchlog *x, const char *host, const char *path)
+static struct row *row_of(struct ec_exchlog *x, const char *proto, const char *host,
+			  const char *path)
 {
-	size_t pl = path ? strcspn(path, "?") : 0;
+	/* a URL's query is not the path; a statement's '?' is a placeholder */
+	size_t pl = !path ? 0 : !strcmp(proto, "http") ? strcspn(path, "?") : strlen(path);
 	if (!host)
 		host = "";
 	for (size_t i = 0; i < x->nrows; i++)
-		if (!strcmp(x->rows[i].host, host) && strlen(x->rows[i].path) == pl &&
+		if (x->rows[i].proto == proto && !strcmp(x->rows[i].host, host) &&
+		    strlen(x->rows[i].path) == pl &&
 		    !strncmp(x->rows[i].path, path ? path : "", pl))
 			return &x->rows[i];
 	if (x->nrows >= MAX_ROWS) {
 		/* one more row, "(other)", takes the rest */
 		host = "(other)";
+		proto = "-";
 		pl = 0;
 		for (size_t i = 0; i < x->nrows; i++)
 			if (!strcmp(x->rows[i].host, host))
@@ -248,6 +276,7 @@ static struct row *row_of(struct ec_exchlog *x, const char *host, const char *pa
 	}
 	struct row *r = &x->rows[x->nrows++];
 	memset(r, 0, sizeof *r);
+	r->proto = proto;
 	r->host = ec_xstrdup(host);
 	r->path = ec_xmalloc(pl + 1);
 	memcpy(r->path, path ? path : "", pl);
@@ -266,7 +295,9 @@ static int cmp_row(const void *a, const void *b)
 	const struct row *x = a, *y = b;
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	int c = strcmp(x->host, y->host);
+	int c = strcmp(x->proto, y->proto);
+	if (!c)
+		c = strcmp(x->host, y->host);
 	return c ? c : strcmp(x->path, y->path);
 }
 
@@ -297,6 +328,8 @@ static void stats_print(struct ec_exchlog *x)
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "from", a);
 			cJSON_AddStringToObject(o, "to", b);
+			if (strcmp(r->proto, "http") && strcmp(r->proto, "-"))
+				cJSON_AddStringToObject(o, "protocol", r->proto);
 			cJSON_AddStringToObject(o, "host", r->host);
 			cJSON_AddStringToObject(o, "path", r->path);
 			ec_format_json_num(o, "count", (int64_t)r->count);
@@ -323,6 +356,8 @@ static void stats_print(struct ec_exchlog *x)
 					fprintf(x->out, " %11s", "-");
 			}
 			fputs("  ", x->out);
+			if (strcmp(r->proto, "http") && strcmp(r->proto, "-"))
+				fprintf(x->out, "%s ", r->proto);
 			text_str(x->out, r->host);
 			fputc(' ', x->out);
 			text_str(x->out, r->path);
@@ -345,9 +380,9 @@ static void stats_add(struct ec_exchlog *x, const struct line *l)
 	if (l->ts > x->win_end || x->win_count == 0)
 		x->win_end = l->ts;
 	x->win_count++;
-	struct row *r = row_of(x, l->authority, l->path);
+	struct row *r = row_of(x, l->proto, l->authority, l->path);
 	r->count++;
-	if (!l->status || l->status >= 400)
+	if (failed(l))
 		r->errors++;
 	if (!l->have_first)
 		return;
@@ -415,10 +450,10 @@ static void har_out(struct ec_exchlog *x, const struct line *l, const struct ope
 static void out(struct ec_exchlog *x, const struct line *l, const struct open *e,
 		const EcEvent *resp)
 {
-	if (!wanted(x, l->status, l->have_last ? l->last : l->first))
+	if (!wanted(x, l))
 		return;
 	/* (a response whose request came before the capture names no URL: not an entry) */
-	if (x->har && (l->method || !resp))
+	if (x->har && is_http(l) && (l->method || !resp))
 		har_out(x, l, e, resp);
 	if (x->o.quiet)
 		return;
@@ -434,6 +469,8 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 		ec_format_json_num(o, "timestamp", l->ts);
 		if (l->host && *l->host)
 			cJSON_AddStringToObject(o, "host", l->host);
+		if (!is_http(l))
+			cJSON_AddStringToObject(o, "protocol", l->proto);
 		ec_format_json_num(o, "pid", l->pid);
 		cJSON_AddStringToObject(o, "comm", l->comm ? l->comm : "");
 		if (l->id)
@@ -446,9 +483,13 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 			cJSON_AddStringToObject(o, "path", l->path);
 		if (l->status)
 			cJSON_AddNumberToObject(o, "status", l->status);
+		if (l->summary && *l->summary)
+			cJSON_AddStringToObject(o, "summary", l->summary);
+		if (!is_http(l) && l->answered)
+			cJSON_AddBoolToObject(o, "failed", l->failed);
 		if (l->have_req)
 			ec_format_json_num(o, "request_bytes", (int64_t)l->req_bytes);
-		if (l->status)
+		if (l->answered)
 			ec_format_json_num(o, "response_bytes", (int64_t)l->resp_bytes);
 		if (l->have_first)
 			ec_format_json_num(o, "latency_first_ns", l->first);
@@ -467,20 +508,30 @@ static void out(struct ec_exchlog *x, const struct line *l, const struct open *e
 	}
 	text_str(x->out, l->comm);
 	fprintf(x->out, "(%" PRId64 ") ", l->pid);
-	text_str(x->out, l->method);
-	fputc(' ', x->out);
-	text_str(x->out, l->authority);
-	fputc(' ', x->out);
-	text_str(x->out, l->path);
-	if (l->status)
-		fprintf(x->out, " %u", l->status);
-	else
-		fputs(" -", x->out);
+	if (is_http(l)) {
+		text_str(x->out, l->method);
+		fputc(' ', x->out);
+		text_str(x->out, l->authority);
+		fputc(' ', x->out);
+		text_str(x->out, l->path);
+		if (l->status)
+			fprintf(x->out, " %u", l->status);
+		else
+			fputs(" -", x->out);
+	} else {
+		/* "postgresql alice@shop SELECT * FROM items -> 3 rows" */
+		fprintf(x->out, "%s ", l->proto);
+		text_str(x->out, l->authority);
+		fputc(' ', x->out);
+		text_str(x->out, l->path);
+		fputs(" -> ", x->out);
+		text_str(x->out, l->answered ? l->summary : NULL);
+	}
 	if (l->have_req)
 		fprintf(x->out, " %" PRIu64, l->req_bytes);
 	else
 		fputs(" -", x->out);
-	if (l->status)
+	if (l->answered)
 		fprintf(x->out, " %" PRIu64, l->resp_bytes);
 	else
 		fputs(" -", x->out);
@@ -520,7 +571,15 @@ static void request(struct ec_exchlog *x, const EcEvent *ev, const char *host, u
 		size_t n = ev->payload.len;
 		if (n && (end = memmem(p, n, "\r\n\r\n", 4)))
 			n = (size_t)(end - p);
-		ec_parse_request_facts(p, n, &e->method, &e->authority, &e->path);
+		e->type = ev->type;
+		if (*ev->method || *ev->path) {
+			/* past HTTP the request carries its facts */
+			e->method = dup_or_null(ev->method);
+			e->authority = dup_or_null(ev->authority);
+			e->path = dup_or_null(ev->path);
+		} else {
+			ec_parse_request_facts(p, n, &e->method, &e->authority, &e->path);
+		}
 		x->n++;
 	}
 	e->req_bytes += size_of(ev);
@@ -536,8 +595,9 @@ static void response(struct ec_exchlog *x, const EcEvent *ev, const char *host, 
 		i = slot(x, key);
 		e = x->tab[i].key ? &x->tab[i] : NULL;
 	}
+	const char *proto = ec_record_type_proto(ev->type);
 	/* a 1xx other than 101 is not the answer */
-	if (ev->status && ev->status < 200 && ev->status != 101)
+	if (!strcmp(proto, "http") && ev->status && ev->status < 200 && ev->status != 101)
 		return;
 	if (ev->more_parts) {
 		if (e) {
@@ -553,6 +613,10 @@ static void response(struct ec_exchlog *x, const EcEvent *ev, const char *host, 
 	    .id = ev->exchange_id,
 	    .ts = e ? e->ts : ev->timestamp,
 	    .pid = ev->pid,
+	    .proto = proto,
+	    .answered = 1,
+	    .failed = ev->failed,
+	    .summary = ev->summary,
 	    .host = host,
 	    .comm = ev->pname,
 	    .method = *ev->method ? ev->method
@@ -586,9 +650,10 @@ void ec_exchlog_record(struct ec_exchlog *x, const EcLogEntry *e)
 		return;
 	const EcEvent *ev = e->event_payload;
 	uint64_t key = key_of(ev->exchange_id, e->host);
-	if ((ev->type == 1 || ev->type == 2) && ev->exchange_id)
+	enum ec_role role = ec_record_type_role(ev->type);
+	if (role == EC_ROLE_REQUEST && ev->exchange_id)
 		request(x, ev, e->host, key);
-	else if ((ev->type == 3 || ev->type == 4) && (ev->exchange_id || ev->status))
+	else if (role == EC_ROLE_RESPONSE && (ev->exchange_id || ev->status))
 		response(x, ev, e->host, key);
 }
 
@@ -611,6 +676,7 @@ int ec_exchlog_finish(struct ec_exchlog *x)
 		struct line l = {.id = e->id,
 				 .ts = e->ts,
 				 .pid = e->pid,
+				 .proto = ec_record_type_proto(e->type),
 				 .host = e->host,
 				 .comm = e->comm,
 				 .method = e->method,

@@ -981,9 +981,15 @@ static void take_part(struct ec_parse_dir *d, void *st)
 	}
 }
 
+static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
+{
+	(void)d;
+	return ec_http1_looks_like(p, n);
+}
+
 const struct ec_parse_proto ec_http1_proto = {
     .name = "http1",
-    .detect = ec_http1_looks_like,
+    .detect = detect,
     .conn_size = sizeof(struct h1conn),
     .conn_release = conn_release,
     .consume = consume,

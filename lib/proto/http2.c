@@ -895,8 +895,9 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 	return off;
 }
 
-static int detect(const uint8_t *p, size_t n)
+static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
 {
+	(void)d;
 	size_t k = n < EC_HTTP2_PREFACE_LEN ? n : EC_HTTP2_PREFACE_LEN;
 	if (!memcmp(p, EC_HTTP2_PREFACE, k))
 		return k < EC_HTTP2_PREFACE_LEN ? -1 : 1;

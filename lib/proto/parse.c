@@ -149,6 +149,14 @@ void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o)
 	ev.more_parts = o->more;
 	ev.exchange_id = o->exchange_id;
 	ev.status = o->status;
+	ev.summary = (char *)(o->summary ? o->summary : "");
+	ev.failed = o->failed;
+	if (o->asks) {
+		ev.exchange_id = o->asks->id;
+		ev.method = o->asks->method ? o->asks->method : (char *)"";
+		ev.authority = o->asks->authority ? o->asks->authority : (char *)"";
+		ev.path = o->asks->path ? o->asks->path : (char *)"";
+	}
 	if (o->answers) {
 		const struct ec_parse_exchange *x = o->answers;
 		ev.exchange_id = x->id;
@@ -166,7 +174,7 @@ void ec_parse_emit(struct ec_parse_dir *d, const struct ec_parse_out *o)
 	set_err(P, ec_writer_put(P->w, &e));
 	if (o->more)
 		P->st.parts++;
-	else if (o->type < 6)
+	else if (o->type < EC_TYPE_COUNT)
 		P->st.out[o->type]++; /* a message sent in parts counts at its last */
 	if (o->desync)
 		P->st.desync++;
@@ -333,6 +341,14 @@ uint32_t ec_parse_status(const uint8_t *head, size_t n)
 	return digits == 3 ? v : 0;
 }
 
+void ec_parse_hint(const struct ec_parse_dir *d, struct ec_parse_hint *h)
+{
+	const struct ec_meta *mt = &pdir_of((struct ec_parse_dir *)d)->c->dir[d->di].meta;
+	h->sent = mt->direction == EVENT__DIRECTION__DIRECTION_WRITE;
+	h->local_port = mt->src_port;
+	h->remote_port = mt->dst_port;
+}
+
 void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr)
 {
 	d->proto = d->peer->proto = pr;
@@ -367,7 +383,7 @@ static size_t detect(struct pdir *pd, const struct ec_parse_src *s, size_t off)
 	const uint8_t *p = s->p + off;
 	size_t n = s->n - off;
 	for (size_t i = 0; i < NPROTO; i++) {
-		int r = protos[i]->detect ? protos[i]->detect(p, n) : 0;
+		int r = protos[i]->detect ? protos[i]->detect(&pd->d, p, n) : 0;
 		if (r > 0)
 			ec_parse_switch(&pd->d, protos[i]);
 		if (r)
@@ -743,7 +759,7 @@ static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)
 		ec_reasm_foreach(P->r, lose_all, P);
 	}
 	uint64_t msgs = 0;
-	for (int i = 1; i < 6; i++)
+	for (int i = 1; i < EC_TYPE_COUNT; i++)
 		msgs += P->st.out[i];
 	char text[160];
 	snprintf(text, sizeof text,

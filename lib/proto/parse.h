@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "reasm.h"
+#include "record.h"
 #include "stream.h"
 
 struct ec_parse_opts {
@@ -32,7 +33,7 @@ struct ec_parse_opts {
 
 struct ec_parse_stats {
 	uint64_t records, events, bytes, passed;
-	uint64_t out[6]; /* messages out by type */
+	uint64_t out[EC_TYPE_COUNT]; /* messages out by type */
 	uint64_t desync, gaps, lost_reports, cut, evicted, expired;
 	uint64_t decoded, closed;
 	uint64_t parts; /* parts before the last of messages sent in parts */
@@ -71,7 +72,7 @@ void ec_parse_free(struct ec_parse *p);
 /*
  * ---- For protocol decoders ----
  *
- * A protocol decoder is one file (lib/proto/http1.c, http2.c, ws.c) behind
+ * A protocol decoder is one file (lib/proto/http1.c, http2.c, ws.c, ...) behind
  * one table, struct ec_parse_proto, listed in parse.c. parse.c keeps the
  * connections, buffers bytes no decoder took yet, numbers fragments, and
  * turns what decoders emit into Events; a decoder frames messages and says
@@ -130,7 +131,23 @@ struct ec_parse_out {
 	const struct ec_parse_exchange *answers;
 	uint32_t status;
 	int64_t end_ts;
+	/* requests of the protocols past HTTP (types 6 and up): their exchange,
+	 * whose id, method, authority and path the record carries */
+	const struct ec_parse_exchange *asks;
+	/* responses past HTTP: the outcome in words ("3 rows", "ERROR 42P01")
+	 * and whether the request failed (Event.summary, Event.failed) */
+	const char *summary;
+	int failed;
 };
+
+/* What a decoder may use to tell which end of a connection speaks. */
+struct ec_parse_hint {
+	int sent; /* the traced process sent these bytes (else received them) */
+	uint32_t local_port, remote_port; /* of the traced process's end; 0 unknown */
+};
+
+/* d's hint, from its connection's capture metadata. */
+void ec_parse_hint(const struct ec_parse_dir *d, struct ec_parse_hint *h);
 
 /*
  * A decoder. st is its state for one connection (both directions), made
@@ -141,11 +158,13 @@ struct ec_parse_out {
 struct ec_parse_proto {
 	const char *name;
 	/*
-	 * From a connection's first bytes: 1 it speaks this protocol, 0 not, -1
-	 * too short to tell. Decoders are asked in list order; the first that
-	 * does not answer 0 decides. NULL: entered only by ec_parse_switch.
+	 * From a connection's first bytes (in direction d; ec_parse_hint tells
+	 * who sent them and the ports, which may confirm what the bytes suggest
+	 * but never decide alone): 1 it speaks this protocol, 0 not, -1 too
+	 * short to tell. Decoders are asked in list order; the first that does
+	 * not answer 0 decides. NULL: entered only by ec_parse_switch.
 	 */
-	int (*detect)(const uint8_t *p, size_t n);
+	int (*detect)(const struct ec_parse_dir *d, const uint8_t *p, size_t n);
 	size_t conn_size;		/* st's size: parse.c allocates it zeroed */
 	void (*conn_release)(void *st); /* free what st holds (parse.c frees st) */
 	/*

@@ -69,7 +69,14 @@ static void names(void **state)
 	assert_string_equal(ec_record_type_name(99), "?");
 	assert_int_equal(ec_record_type_parse("websocket"), 5);
 	assert_int_equal(ec_record_type_parse("4"), 4);
-	assert_int_equal(ec_record_type_parse("6"), -1);
+	assert_int_equal(ec_record_type_parse("6"), EC_TYPE_GRPC_REQUEST);
+	assert_int_equal(ec_record_type_parse("16"), -1);
+	assert_int_equal(ec_record_type_parse("pgsql-response"), EC_TYPE_PGSQL_RESPONSE);
+	assert_string_equal(ec_record_type_proto(EC_TYPE_DNS_QUERY), "dns");
+	assert_int_equal(ec_record_type_role(EC_TYPE_REDIS_REQUEST), EC_ROLE_REQUEST);
+	assert_int_equal(ec_record_type_role(EC_TYPE_MYSQL_RESPONSE), EC_ROLE_RESPONSE);
+	assert_int_equal(ec_record_type_role(EC_TYPE_WEBSOCKET), EC_ROLE_NONE);
+	assert_int_equal(ec_record_type_role(99), EC_ROLE_NONE);
 	assert_int_equal(ec_record_source_parse("nspr"), ec_record_source_parse("nss"));
 	assert_int_equal(ec_record_source_parse("postgress"), ec_record_source_parse("postgres"));
 	assert_int_equal(ec_record_source_parse("libtls"), EVENT__SOURCE__SOURCE_LIBTLS);

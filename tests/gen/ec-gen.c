@@ -7,6 +7,8 @@
  * no test depends on hand-typed bytes. HTTP/2 headers are real HPACK from
  * nghttp2's deflater.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <nghttp2/nghttp2.h>
@@ -98,6 +100,7 @@ static struct opts {
 	uint64_t seed, conns, total_conns, records, size, max_body, heartbeat;
 	unsigned h2pct;
 	int binary, keylog, v6pct;
+	const char *from;
 } o = {.seed = 1,
        .conns = 8,
        .total_conns = 64,
@@ -314,11 +317,102 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: %s [--seed N] [--conns N] [--total-conns N] [--records N] [--size BYTES]\n"
 		"          [--h2 PERCENT] [--v6 PERCENT] [--max-body N] [--heartbeat N]\n"
-		"          [--binary] [--no-keylog]\n"
+		"          [--binary] [--no-keylog] [--from FILE]\n"
 		"Writes a deterministic ec record stream on stdout. Stops after --total-conns\n"
-		"connections, or when --records or --size is reached (connections restart).\n",
+		"connections, or when --records or --size is reached (connections restart).\n"
+		"--from FILE: the events of a recorded stream, replayed by --conns copies at a\n"
+		"time (each copy's connections get ids and ports of their own).\n",
 		argv0);
 	exit(2);
+}
+
+/* One copy of --from's events in flight: where it is, and its id base. */
+struct copy {
+	size_t next;
+	uint64_t base;
+};
+
+/*
+ * --from: any protocol's recorded conversation becomes a stream of any size
+ * with --conns connections open at once (benchmarks of the decoders), the
+ * copies interleaved at random, on the generated clock.
+ */
+static int replay(struct ec_writer *w, const char *file)
+{
+	int fd = open(file, O_RDONLY);
+	if (fd < 0)
+		ec_die(1, "--from: %s: %s", file, strerror(errno));
+	struct ec_reader *r = ec_reader_new(fd, file, 16u << 20);
+	EcLogEntry **ev = NULL;
+	uint64_t *ids = NULL; /* the file's conn_ids, in order of first use */
+	size_t n = 0, nids = 0;
+	const uint8_t *buf;
+	size_t len;
+	int rc;
+	while ((rc = ec_reader_next(r, &buf, &len)) == 1) {
+		EcLogEntry *e = ec_record_decode(buf, len);
+		if (!e)
+			ec_die(1, "--from: %s: record %llu is not a LogEntry", file,
+			       (unsigned long long)ec_reader_index(r));
+		if (e->payload_case != EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD) {
+			ec_record_free(e);
+			continue;
+		}
+		size_t j = 0;
+		while (j < nids && ids[j] != e->event_payload->conn_id)
+			j++;
+		if (j == nids) {
+			ids = ec_xrealloc(ids, (nids + 1) * sizeof *ids);
+			ids[nids++] = e->event_payload->conn_id;
+		}
+		e->event_payload->conn_id = j; /* the index; each copy adds its base */
+		ev = ec_xrealloc(ev, (n + 1) * sizeof *ev);
+		ev[n++] = e;
+	}
+	if (rc < 0) {
+		char msg[512];
+		ec_reader_errmsg(r, rc, msg, sizeof msg);
+		ec_die(1, "--from: %s", msg);
+	}
+	if (!n)
+		ec_die(1, "--from: %s holds no events", file);
+	ec_reader_free(r);
+	close(fd);
+	struct copy *cs = ec_xcalloc(o.conns, sizeof *cs);
+	uint64_t started = 0;
+	for (uint64_t i = 0; i < o.conns; i++)
+		cs[i].base = nids * started++ + 1;
+	int unbounded = o.records || o.size, err = 0;
+	uint64_t active = o.conns;
+	while (active && !err) {
+		if ((o.records && ec_writer_records(w) >= o.records) ||
+		    (o.size && ec_writer_bytes(w) >= o.size))
+			break;
+		struct copy *c = &cs[rndn(o.conns)];
+		if (c->next == n)
+			continue;
+		EcEvent *e = ev[c->next]->event_payload, saved = *e;
+		e->conn_id = c->base + saved.conn_id;
+		e->src_port = 1024 + (uint32_t)(e->conn_id % 60000);
+		now_ns += 1000 + (int64_t)rndn(50000);
+		e->timestamp = now_ns;
+		err = ec_writer_put(w, ev[c->next]);
+		*e = saved;
+		if (++c->next < n)
+			continue;
+		if (unbounded || started < o.total_conns) {
+			c->next = 0;
+			c->base = nids * started++ + 1;
+		} else {
+			active--;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		ec_record_free(ev[i]);
+	free(ev);
+	free(ids);
+	free(cs);
+	return err;
 }
 
 static uint64_t num(const char *s, const char *what)
@@ -332,13 +426,12 @@ static uint64_t num(const char *s, const char *what)
 int main(int argc, char **argv)
 {
 	ec_init(argv[0]);
-	static const struct option lo[] = {{"seed", 1, 0, 's'},	       {"conns", 1, 0, 'c'},
-					   {"total-conns", 1, 0, 'T'}, {"records", 1, 0, 'r'},
-					   {"size", 1, 0, 'S'},	       {"h2", 1, 0, '2'},
-					   {"v6", 1, 0, '6'},	       {"max-body", 1, 0, 'b'},
-					   {"heartbeat", 1, 0, 'H'},   {"binary", 0, 0, 'B'},
-					   {"no-keylog", 0, 0, 'K'},   {"help", 0, 0, 'h'},
-					   {"version", 0, 0, 'V'},     {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"seed", 1, 0, 's'},    {"conns", 1, 0, 'c'},     {"total-conns", 1, 0, 'T'},
+	    {"records", 1, 0, 'r'}, {"size", 1, 0, 'S'},      {"h2", 1, 0, '2'},
+	    {"v6", 1, 0, '6'},	    {"max-body", 1, 0, 'b'},  {"heartbeat", 1, 0, 'H'},
+	    {"binary", 0, 0, 'B'},  {"no-keylog", 0, 0, 'K'}, {"from", 1, 0, 'F'},
+	    {"help", 0, 0, 'h'},    {"version", 0, 0, 'V'},   {0, 0, 0, 0}};
 	int ch;
 	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (ch) {
@@ -375,6 +468,9 @@ int main(int argc, char **argv)
 		case 'K':
 			o.keylog = 0;
 			break;
+		case 'F':
+			o.from = optarg;
+			break;
 		case 'V':
 			ec_version();
 		default:
@@ -395,6 +491,13 @@ int main(int argc, char **argv)
 		 (unsigned long long)o.seed, (unsigned long long)o.conns);
 	/* stamped with the generated clock: the same seed gives the same bytes */
 	ec_record_log_line(w, ec_record_log_format(line, sizeof line, now_ns, EC_LOG_INFO, text));
+	if (o.from) {
+		int err = replay(w, o.from), ferr = ec_writer_free(w);
+		err = err ? err : ferr;
+		if (err && err != EC_ERR_PIPE)
+			ec_die(1, "write: %s", ec_strerror(err));
+		return 0;
+	}
 	for (uint64_t i = 0; i < o.conns && (unbounded || started < o.total_conns); i++) {
 		conn_new(&cs[i]);
 		started++;

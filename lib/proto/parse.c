@@ -3,6 +3,7 @@
 #include "error.h"
 #include "http1.h"
 #include "http2.h"
+#include "pgsql.h"
 #include "reasm.h"
 #include "record.h"
 #include "util.h"
@@ -18,7 +19,7 @@
  * HTTP/1's request line) and a direction's open message is given up.
  */
 static const struct ec_parse_proto *const protos[] = {&ec_http2_proto, &ec_http1_proto,
-						      &ec_ws_proto};
+						      &ec_ws_proto, &ec_pgsql_proto};
 #define NPROTO (sizeof protos / sizeof protos[0])
 
 struct pdir {

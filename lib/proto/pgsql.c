@@ -642,7 +642,6 @@ static void end_copy_in(struct ec_parse_dir *d, struct pgconn *c, const char *wh
 	struct text t = {0};
 	copy_counts(sd, d->o->max_body, &t);
 	tput(&t, d->o->max_body, sd->ct.p, sd->ct.n);
-	x->req_end = sd->last_ts;
 	if (why)
 		ec_parse_note(note, sizeof note, why);
 	struct ec_parse_out o = {.type = EC_TYPE_PGSQL_REQUEST, .m = sd->copy_start, .asks = x};
@@ -706,10 +705,11 @@ static void startup(struct ec_parse_dir *d, struct pgconn *c, const uint8_t *p, 
 	ec_cur_be32(&cu, &code);
 	if (code == CODE_CANCEL) {
 		uint32_t pid = 0;
-		char path[48];
+		char path[48], text[64];
 		ec_cur_be32(&cu, &pid);
 		snprintf(path, sizeof path, "CancelRequest pid %u", pid);
-		lone_request(d, c, "CANCEL", path, "CancelRequest: backend pid (key hidden)");
+		snprintf(text, sizeof text, "CancelRequest: pid %u (key hidden)\n", pid);
+		lone_request(d, c, "CANCEL", path, text);
 		return;
 	}
 	d->start = sd->mstart;
@@ -846,8 +846,8 @@ static void bind_msg(struct ec_parse_dir *d, struct pgconn *c, struct ec_cur *cu
 	} else if (!s && c->sql_rank < 3) {
 		char un[80];
 		/* (its Parse came before the capture, or was forgotten) */
-		snprintf(un, sizeof un, "<statement \"%.*s\" not seen>", (int)(nn < 40 ? nn : 40),
-			 (const char *)name);
+		snprintf(un, sizeof un, "<statement %.*s%s not seen>", (int)(nn < 40 ? nn : 40),
+			 (const char *)name, nn ? "" : "(unnamed)");
 		set_sql(c, 3, (const uint8_t *)un, strlen(un));
 	}
 	for (unsigned i = 0; i < np; i++) {

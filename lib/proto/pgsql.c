@@ -1433,13 +1433,13 @@ static int plausible(const struct pgconn *c, int role, const uint8_t *p, size_t 
 /* A whole message's body is in: what it means. */
 static int message(struct ec_parse_dir *d, struct pgconn *c, struct side *sd, int role)
 {
-	int whole = sd->bn == sd->blen;
-	if (whole && !shape_ok(role, sd->type, sd->body, sd->bn))
+	const uint8_t *body = sd->bn ? sd->body : (const uint8_t *)""; /* never NULL */
+	if (sd->bn == sd->blen && !shape_ok(role, sd->type, body, sd->bn))
 		return EC_ERR_PROTO;
 	if (role == FE)
-		frontend_msg(d, c, sd, sd->type, sd->body, sd->bn);
+		frontend_msg(d, c, sd, sd->type, body, sd->bn);
 	else
-		backend_msg(d, c, sd, sd->type, sd->body, sd->bn);
+		backend_msg(d, c, sd, sd->type, body, sd->bn);
 	sd->bn = 0;
 	return 0;
 }

@@ -223,6 +223,15 @@ static void set_sql(struct pgconn *c, int rank, const uint8_t *p, size_t n)
 	c->sql_rank = rank;
 }
 
+/* A request that is not SQL: its method and path, whatever came before. */
+static void not_sql(struct pgconn *c, const char *method, const char *path)
+{
+	free(c->sql);
+	c->sql = ec_xstrdup(path);
+	c->sql_rank = 4;
+	c->method = method;
+}
+
 static const char *type_name(uint32_t oid)
 {
 	static const struct {
@@ -716,8 +725,8 @@ static void startup(struct ec_parse_dir *d, struct pgconn *c, const uint8_t *p, 
 	if (code == CODE_SSL || code == CODE_GSS) {
 		c->ssl_wait = code == CODE_SSL ? 1 : 2;
 		tstr(&sd->t, lim, code == CODE_SSL ? "SSLRequest\n" : "GSSENCRequest\n");
-		c->sql = ec_xstrdup(code == CODE_SSL ? "SSLRequest" : "GSSENCRequest");
-		c->method = code == CODE_SSL ? "SSL" : "GSSENC";
+		not_sql(c, code == CODE_SSL ? "SSL" : "GSSENC",
+			code == CODE_SSL ? "SSLRequest" : "GSSENCRequest");
 		end_request(d, c, 1, NULL);
 		return;
 	}
@@ -746,8 +755,7 @@ static void startup(struct ec_parse_dir *d, struct pgconn *c, const uint8_t *p, 
 	snprintf(c->authority, ul + dl + 2, "%.*s@%.*s", (int)ul, user ? user : "", (int)dl,
 		 db ? db : "");
 	c->in_startup = 1;
-	c->sql = ec_xstrdup("StartupMessage");
-	c->method = "STARTUP";
+	not_sql(c, "STARTUP", "StartupMessage");
 	end_request(d, c, 1, NULL);
 }
 
@@ -774,8 +782,7 @@ static void password(struct ec_parse_dir *d, struct pgconn *c, const uint8_t *p,
 		}
 	}
 	tstr(&sd->t, lim, sasl ? ": SASL (hidden)\n" : ": password (hidden)\n");
-	c->sql = ec_xstrdup(sasl ? "SASL (hidden)" : "password (hidden)");
-	c->method = "AUTH";
+	not_sql(c, "AUTH", sasl ? "SASL (hidden)" : "password (hidden)");
 	end_request(d, c, 1, NULL);
 }
 
@@ -970,8 +977,7 @@ static void frontend_msg(struct ec_parse_dir *d, struct pgconn *c, struct side *
 			char fn[40];
 			tfmt(t, lim, "FunctionCall: function oid %u\n", v);
 			snprintf(fn, sizeof fn, "function %u", v);
-			c->sql = ec_xstrdup(fn);
-			c->method = "FUNCTION";
+			not_sql(c, "FUNCTION", fn);
 		}
 		end_request(d, c, 1, NULL);
 		break;

@@ -25,6 +25,7 @@ static const struct {
     {"nss", &ec_mod_nss, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
     {"nspr", &ec_mod_nss, "alias of nss"},
     {"libtls", &ec_mod_libtls, "LibreSSL libtls tls_write/tls_read plaintext (LibreTLS)"},
+    {"sock", &ec_mod_sock, "what TCP sockets send and receive without TLS (read/write...)"},
 };
 
 static void usage(FILE *f)

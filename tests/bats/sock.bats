@@ -168,6 +168,19 @@ http_start() {
 	[ -n "$(events | jq -c 'select(.pname == "redis-server" and .direction == "DIRECTION_WRITE" and .payload == "+OK\r\n")')" ]
 }
 
+@test "sock: filters change live through --control (POST /sock)" {
+	require_root
+	http_start
+	cap_bg capturing "$T/out.pb" ec-capture sock --target-process nobody-at-all --control "$T/ctl.sock"
+	curl -s "http://127.0.0.1:$PORT/hello.txt" >/dev/null
+	run curl -s --unix-socket "$T/ctl.sock" -d '{"filters":{"target_process":["curl"]}}' http://localhost/sock
+	assert_output --partial '"code":0'
+	curl -s "http://127.0.0.1:$PORT/live.txt" >/dev/null
+	mod_stop
+	[ -z "$(events | jq -c 'select(.payload // "" | startswith("GET /hello.txt"))')" ]
+	[ -n "$(events | jq -c 'select(.payload // "" | startswith("GET /live.txt"))')" ]
+}
+
 @test "sock: bad options are one line, exit 2" {
 	run ec-capture sock --port 0
 	assert_failure 2

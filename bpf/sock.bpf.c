@@ -26,6 +26,8 @@
 #include "conn.bpf.h"
 #include "sock.h"
 
+#define MSG_PEEK 2
+
 /* --port: only connections with one of these ports at either end */
 const volatile __u32 sock_nports = 0;
 const volatile __u16 sock_ports[EC_SOCK_PORTS] = {};
@@ -128,7 +130,11 @@ int BPF_PROG(sock_enter, struct pt_regs *regs, long nr)
 	int dir = sock_dir(nr);
 	if (!dir || !ec_wanted())
 		return 0;
-	int fd = (int)BPF_CORE_READ(regs, di);
+	/* a peek leaves the bytes to the next read: they are taken then */
+	if ((nr == NR_RECVFROM && (regs->r10 & MSG_PEEK)) ||
+	    (nr == NR_RECVMSG && (regs->dx & MSG_PEEK)))
+		return 0;
+	int fd = (int)regs->di;
 	struct sock *sk = ec_fd_tcp(fd);
 	if (!sk || (sock_nports && !port_wanted(sk)) || ec_tool())
 		return 0;
@@ -140,11 +146,11 @@ int BPF_PROG(sock_enter, struct pt_regs *regs, long nr)
 						   BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!a)
 		return 0;
-	__u64 arg = BPF_CORE_READ(regs, si);
+	__u64 arg = regs->si;
 	a->buf = arg;
 	a->iovcnt = 0;
 	if (nr == NR_READV || nr == NR_WRITEV) {
-		a->iovcnt = BPF_CORE_READ(regs, dx);
+		a->iovcnt = regs->dx;
 	} else if (nr == NR_RECVMSG || nr == NR_SENDMSG) {
 		struct user_msghdr mh;
 		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)arg))
@@ -238,7 +244,7 @@ static long sock_step(__u64 i, void *unused)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sock_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 	if (!sock_dir(nr))
 		return 0;
 	struct sock_call *a = bpf_task_storage_get(&sock_calls, bpf_get_current_task_btf(), 0, 0);

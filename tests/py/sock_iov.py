@@ -12,7 +12,8 @@
                                 (os.writev + os.readv); with BODY (a byte
                                 count) a POST whose body is two iovecs.
                                 The request goes to stderr, the response
-                                to stdout.
+                                to stdout. Each peeks at the response
+                                first (MSG_PEEK: recvfrom, recvmsg).
 """
 import ctypes
 import os
@@ -75,8 +76,10 @@ def get(port, path, mode, body):
     s = socket.create_connection(("127.0.0.1", port))
     if mode == "sendmsg":
         s.sendmsg(parts)
+        s.recv(5, socket.MSG_PEEK)  # recvfrom: the bytes stay for the next read
     else:
         os.writev(s.fileno(), parts)
+        s.recvmsg(5, 0, socket.MSG_PEEK)
     a, b = bytearray(7), bytearray(65536)
     while True:
         if mode == "sendmsg":

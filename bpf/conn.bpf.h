@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Connections of the TLS modules: the 4-tuple of a socket fd from a CO-RE
- * walk fd -> file -> socket -> sock (bpf/sock.bpf.h), an id and a sequence
- * per direction for each connection, and tp_btf/inet_sock_set_state turning
- * TCP_CLOSE into an EC_KIND_CLOSE event. Include after common.bpf.h.
+ * Connections of the TLS modules and of ec-capture sock: the 4-tuple of a
+ * socket fd from a CO-RE walk fd -> file -> socket -> sock
+ * (bpf/sock.bpf.h), an id and a sequence per direction for each
+ * connection, and tp_btf/inet_sock_set_state turning TCP_CLOSE into an
+ * EC_KIND_CLOSE event. Include after common.bpf.h.
  */
 #ifndef EC_CONN_BPF_H
 #define EC_CONN_BPF_H
@@ -23,7 +24,7 @@ struct ec_conn {
 	__u16 family;
 	__u16 sport;
 	__u16 dport;
-	__u16 pad;
+	__u16 flags; /* EC_CONN_* */
 	__u32 nspid;
 	__u32 aux; /* the slot of the file whose calls made it */
 	__u64 cgroup;
@@ -31,6 +32,9 @@ struct ec_conn {
 	__u8 daddr[16];
 	char comm[EC_COMM_LEN];
 };
+
+/* ec_conn.flags */
+#define EC_CONN_SKIPPED 1 /* sock: carries TLS, its data is dropped from now on */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -42,16 +46,16 @@ struct {
 __u64 ec_next_conn_id = 0;
 
 /*
- * The connection of socket fd (created on first sight), its tuple and
- * where its process runs (cgroup, pid in its namespace: as at the
- * connection's first event) copied into e, and nchunks sequence numbers
- * taken in e->dir: the first into *seq0. NULL when fd is not a socket
- * (then e has where the current task runs).
+ * The connection of socket sk (fd in the current task; created on first
+ * sight), its tuple and where its process runs (cgroup, pid in its
+ * namespace: as at the connection's first event) copied into e, and
+ * nchunks sequence numbers taken in e->dir: the first into *seq0. NULL
+ * when sk is 0 or the table is full (then e has where the current task
+ * runs).
  */
-static __always_inline struct ec_conn *ec_conn_of(struct ec_event *e, __s32 fd, __u64 nchunks,
-						  __u64 *seq0)
+static __always_inline struct ec_conn *ec_conn_of_sk(struct ec_event *e, struct sock *sk, __s32 fd,
+						     __u64 nchunks, __u64 *seq0)
 {
-	struct sock *sk = fd >= 0 ? ec_fd_sock(fd) : 0;
 	if (!sk) {
 		ec_event_where(e);
 		return 0;
@@ -89,6 +93,13 @@ static __always_inline struct ec_conn *ec_conn_of(struct ec_event *e, __s32 fd, 
 	return c;
 }
 
+/* The same for socket fd of the current task: NULL when it is not a socket. */
+static __always_inline struct ec_conn *ec_conn_of(struct ec_event *e, __s32 fd, __u64 nchunks,
+						  __u64 *seq0)
+{
+	return ec_conn_of_sk(e, fd >= 0 ? ec_fd_sock(fd) : 0, fd, nchunks, seq0);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(ec_sock_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -98,6 +109,11 @@ int BPF_PROG(ec_sock_state, struct sock *sk, int oldstate, int newstate)
 	struct ec_conn *c = bpf_map_lookup_elem(&ec_conns, &key);
 	if (!c)
 		return 0;
+	if (!c->seq[0] &&
+	    !c->seq[1]) { /* none of its data was sent (sock: TLS): nothing to close */
+		bpf_map_delete_elem(&ec_conns, &key);
+		return 0;
+	}
 	struct ec_event *e = bpf_ringbuf_reserve(&ec_events, sizeof(*e), 0);
 	if (!e) {
 		ec_count_lost();

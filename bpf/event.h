@@ -13,7 +13,7 @@
 #define EC_MAX_CHUNKS 65536 /* bpf_loop bound: 1 GiB per call */
 
 enum ec_kind {
-	EC_KIND_DATA = 1,   /* TLS plaintext chunk of one read/write call */
+	EC_KIND_DATA = 1,   /* plaintext chunk of one read/write call */
 	EC_KIND_CLOSE = 2,  /* the connection's socket reached TCP_CLOSE */
 	EC_KIND_LINE = 3,   /* a shell command line (bash, zsh) */
 	EC_KIND_QUERY = 4,  /* an SQL query (mysqld, postgres) */
@@ -24,6 +24,9 @@ enum ec_kind {
 	EC_KIND_KEYLOG = 7, /* data: struct ec_keylog (Go's writeKeyLog) */
 	EC_KIND_FILE = 8,   /* pid mapped an executable file not seen before
 			     * (exec or mmap): data is struct ec_file_key */
+	EC_KIND_SKIP = 9,   /* sock: connection conn_id carries TLS, its data
+			     * is dropped from now on; data: the 5 bytes of
+			     * the TLS record header seen */
 };
 
 enum ec_dir {

@@ -15,6 +15,8 @@
 #define AF_INET6 10
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
+#define SOCK_STREAM 1
+#define IPPROTO_TCP 6
 
 /* x86_64 syscall numbers whose first argument is the fd */
 #define NR_READ 0
@@ -47,8 +49,8 @@ static __always_inline struct file *ec_fd_file(int fd)
 	return f;
 }
 
-/* The struct sock * behind fd of the current task, 0 if not a socket. */
-static __always_inline struct sock *ec_fd_sock(int fd)
+/* The struct socket * behind fd of the current task, 0 if not a socket. */
+static __always_inline struct socket *ec_fd_socket(int fd)
 {
 	struct file *f = ec_fd_file(fd);
 	if (!f)
@@ -56,10 +58,27 @@ static __always_inline struct sock *ec_fd_sock(int fd)
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return 0;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock)
+	return BPF_CORE_READ(f, private_data);
+}
+
+/* The struct sock * behind fd of the current task, 0 if not a socket. */
+static __always_inline struct sock *ec_fd_sock(int fd)
+{
+	struct socket *sock = ec_fd_socket(fd);
+	return sock ? BPF_CORE_READ(sock, sk) : 0;
+}
+
+/* The same, 0 unless it is a TCP socket over IPv4 or IPv6. */
+static __always_inline struct sock *ec_fd_tcp(int fd)
+{
+	struct socket *sock = ec_fd_socket(fd);
+	if (!sock || BPF_CORE_READ(sock, type) != SOCK_STREAM)
 		return 0;
-	return BPF_CORE_READ(sock, sk);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6 ? sk : 0;
 }
 
 /*

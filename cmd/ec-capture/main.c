@@ -25,6 +25,7 @@ static const struct {
     {"nss", &ec_mod_nss, "NSS (NSPR PR_Write/PR_Read...) SSL socket plaintext"},
     {"nspr", &ec_mod_nss, "alias of nss"},
     {"libtls", &ec_mod_libtls, "LibreSSL libtls tls_write/tls_read plaintext (LibreTLS)"},
+    {"sock", &ec_mod_sock, "what TCP sockets send and receive without TLS (read/write...)"},
 };
 
 static void usage(FILE *f)
@@ -46,6 +47,7 @@ static const char *const examples[] = {
     "sudo ec-capture tls --check-keys     # how the TLS key offsets are found, and the row",
     "sudo ec-capture gotls --elfpath ./server --keylogfile keys.log | ec-dump",
     "sudo ec-capture libtls | ec-parse | ec-dump",
+    "sudo ec-capture sock --target-process redis-cli | ec-parse | ec-dump",
     "ec-capture tls --pcap out.pcapng --ifname lo tcp port 443 > out.pb",
     NULL,
 };
@@ -54,7 +56,9 @@ static const char *const examples[] = {
 static void man(void)
 {
 	printf(".TH ec-capture 8 \"\" \"ec %s\" \"ec manual\"\n.SH NAME\n"
-	       "ec\\-capture \\- capture TLS plaintext, shell commands and SQL queries with eBPF\n"
+	       "ec\\-capture \\- capture TLS plaintext, plaintext sockets, shell commands and SQL "
+	       "queries "
+	       "with eBPF\n"
 	       ".SH SYNOPSIS\n.nf\n\\fBec\\-capture\\fR \\fIMODULE\\fR [options] > out.pb\n.fi\n"
 	       ".SH DESCRIPTION\nWrites ec records (protobuf LogEntry, varint-length-delimited) "
 	       "on stdout; pipe them into \\fBec\\-parse\\fR(1), \\fBec\\-dump\\fR(1) or "

@@ -15,5 +15,6 @@ extern const struct ec_mod_spec ec_mod_bash;
 extern const struct ec_mod_spec ec_mod_zsh;
 extern const struct ec_mod_spec ec_mod_mysqld;
 extern const struct ec_mod_spec ec_mod_postgres;
+extern const struct ec_mod_spec ec_mod_sock;
 
 #endif

@@ -61,7 +61,7 @@ static const struct ec_opt opts[] = {
      "dns-query, dns-response"},
     {"source", OPT_SOURCE, "SRC",
      "only this probe: openssl, boringssl, gotls, gnutls,\nnss, bash, zsh, mysqld, postgres, "
-     "packet, libtls"},
+     "packet, libtls, sock"},
     {"keep-going", OPT_KEEP, NULL, "skip undecodable bytes to the next record (exit 1\nif any)"},
     {"max-record", OPT_MAX, "SIZE", "longest input record accepted (16M)"},
     {"pcapng", OPT_PCAPNG, "OUT",

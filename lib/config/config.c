@@ -60,11 +60,12 @@ static const char *const mysqld_help[] = {"mysqldpath", "path of mysqld",
 static const char *const postgres_help[] = {"postgrespath", "path of postgres", "funcname",
 					    "function to hook (exec_simple_query)", NULL};
 
-static const char *const auto_help[] = {NULL};
+static const char *const no_fields[] = {NULL};
 
 static const struct module modules[] = {
     {"tls", "libssl", TLS_FIELDS, tls_help},
-    {"auto", "", 0, auto_help}, /* ec's: every TLS library, no path */
+    {"auto", "", 0, no_fields}, /* ec's: every TLS library, no path */
+    {"sock", "", 0, no_fields}, /* ec's: TCP sockets without TLS, no path */
     {"gotls", "elfpath",
      EC_CF_PATH | EC_CF_MODEL | EC_CF_KEYLOGFILE | EC_CF_PCAPFILE | EC_CF_IFNAME, gotls_help},
     {"gnutls", "gnutls",
@@ -80,10 +81,11 @@ static const struct module modules[] = {
 
 const char *const ec_config_routes[] = {"tls",	     "openssl", "boringssl", "gotls",  "gnutls",
 					"nss",	     "nspr",	"bash",	     "mysqld", "postgres",
-					"postgress", "auto",	NULL};
+					"postgress", "auto",	"sock",	     NULL};
 /* canonical module of each route, same order */
-static const char *const route_module[] = {"tls", "tls",  "tls",    "gotls",	"gnutls",   "nss",
-					   "nss", "bash", "mysqld", "postgres", "postgres", "auto"};
+static const char *const route_module[] = {"tls",      "tls",  "tls",  "gotls",	 "gnutls",
+					   "nss",      "nss",  "bash", "mysqld", "postgres",
+					   "postgres", "auto", "sock"};
 
 const char *ec_config_module(const char *route)
 {

@@ -376,9 +376,9 @@ static const struct {
     [EC_TYPE_DNS_QUERY] = {"dns-query", "dns", EC_ROLE_REQUEST},
     [EC_TYPE_DNS_RESPONSE] = {"dns-response", "dns", EC_ROLE_RESPONSE},
 };
-static const char *const source_names[] = {"unknown", "openssl",  "boringssl", "gotls",
-					   "gnutls",  "nss",	  "bash",      "zsh",
-					   "mysqld",  "postgres", "packet",    "libtls"};
+static const char *const source_names[] = {"unknown", "openssl", "boringssl", "gotls",	"gnutls",
+					   "nss",     "bash",	 "zsh",	      "mysqld", "postgres",
+					   "packet",  "libtls",	 "sock"};
 
 const char *ec_record_type_name(uint32_t type)
 {

@@ -670,7 +670,7 @@ void ec_parse_get_stats(const struct ec_parse *P, struct ec_parse_stats *s)
 		s->peak_conns = ec_reasm_peak(P->r);
 }
 
-/* Events from TLS libraries are streams worth parsing; the rest pass. */
+/* Events from TLS libraries and sockets are streams worth parsing; the rest pass. */
 static int parseable(const EcEvent *ev)
 {
 	switch (ev->source) {
@@ -681,6 +681,7 @@ static int parseable(const EcEvent *ev)
 	case EVENT__SOURCE__SOURCE_GNUTLS:
 	case EVENT__SOURCE__SOURCE_NSS:
 	case EVENT__SOURCE__SOURCE_LIBTLS:
+	case EVENT__SOURCE__SOURCE_SOCK:
 		return ev->type == 0 && !ev->desync;
 	default:
 		return 0;

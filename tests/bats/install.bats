@@ -78,7 +78,7 @@ page() {
 		done
 	done
 	page "$ROOT/usr/share/man/man8/ec-capture.8" >"$BATS_TEST_TMPDIR/cap.txt"
-	for t in tls gotls gnutls nss libtls bash zsh mysqld postgres; do
+	for t in tls gotls gnutls nss libtls bash zsh mysqld postgres sock; do
 		grep -q "^MODULE $t\$" "$BATS_TEST_TMPDIR/cap.txt" || missing="$missing section:$t"
 		for o in $(ec-capture "$t" --help | long_opts); do
 			grep -qF -- "$o" "$BATS_TEST_TMPDIR/cap.txt" || missing="$missing $t:$o"
@@ -135,7 +135,7 @@ complete_words() {
 			grep -qE -- "[( ]$o[ )]" "$ROOT/usr/share/zsh/vendor-completions/_$t" || missing="$missing zsh:$t:$o"
 		done
 	done
-	for m in tls gotls gnutls nss libtls bash zsh mysqld postgres; do
+	for m in tls gotls gnutls nss libtls bash zsh mysqld postgres sock; do
 		for o in $(ec-capture "$m" --help | long_opts); do
 			[[ " $(complete_words ec-capture "$m" --) " == *" $o "* ]] || missing="$missing $m:$o"
 		done

@@ -62,7 +62,8 @@ static void test_routes(void **state)
 	    {"tls", "tls"},	      {"openssl", "tls"},	 {"/boringssl", "tls"},
 	    {"gotls", "gotls"},	      {"gnutls", "gnutls"},	 {"nss", "nss"},
 	    {"nspr", "nss"},	      {"bash", "bash"},		 {"mysqld", "mysqld"},
-	    {"postgres", "postgres"}, {"postgress", "postgres"}, {"auto", "auto"}};
+	    {"postgres", "postgres"}, {"postgress", "postgres"}, {"auto", "auto"},
+	    {"sock", "sock"}};
 	for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
 		struct ec_config cfg;
 		assert_int_equal(parse(pairs[i][0], "{\"pid\":7}", &cfg), EC_RESP_OK);
@@ -74,7 +75,7 @@ static void test_routes(void **state)
 	size_t n = 0;
 	while (ec_config_routes[n])
 		n++;
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 13);
 	assert_null(ec_config_module("zsh"));
 	assert_null(ec_config_module(""));
 	expect("/zsh", "{}", EC_RESP_NOT_FOUND, "unknown module \"/zsh\"");

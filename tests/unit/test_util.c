@@ -81,6 +81,8 @@ static void names(void **state)
 	assert_int_equal(ec_record_source_parse("postgress"), ec_record_source_parse("postgres"));
 	assert_int_equal(ec_record_source_parse("libtls"), EVENT__SOURCE__SOURCE_LIBTLS);
 	assert_string_equal(ec_record_source_name(EVENT__SOURCE__SOURCE_LIBTLS), "libtls");
+	assert_int_equal(ec_record_source_parse("sock"), EVENT__SOURCE__SOURCE_SOCK);
+	assert_string_equal(ec_record_source_name(EVENT__SOURCE__SOURCE_SOCK), "sock");
 	assert_int_equal(ec_record_source_parse("nope"), -1);
 	char t[40];
 	assert_string_equal(ec_fmt_time(1764684000123456789ll, t, sizeof t),

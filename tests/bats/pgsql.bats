@@ -24,8 +24,10 @@ setup_file() {
 	cd "$pgd" # a working directory user postgres may enter
 	runuser -u postgres -- "$pgbin/initdb" -D "$pgd/data" -A trust -U postgres \
 		>"$pgd/initdb.log" 2>&1 3>&- || return 0
-	# TLS only over TCP; the Unix socket for pg_ctl's own checks
-	printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\n' >"$pgd/data/pg_hba.conf"
+	# TLS over TCP; the Unix socket for pg_ctl's own checks
+	# (plain TCP as well, for ec-capture sock)
+	printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 trust\n' \
+		>"$pgd/data/pg_hba.conf"
 	port=$(free_port)
 	runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgd/data" -l "$pgd/log" -w -t 30 \
 		-o "-k $pgd/sock -p $port -c listen_addresses=127.0.0.1 -c ssl=on \
@@ -116,4 +118,34 @@ capture_queries() {
 	assert_output --partial 'Parse statement "ec_shout": SELECT $1::text'
 	assert_output --partial 'BackendKeyData: pid '
 	assert_output --partial '(key hidden)'
+}
+
+@test "pgsql: without TLS through ec-capture sock: the same statements, outcomes and latencies" {
+	require_root
+	need_pg
+	T=$BATS_TEST_TMPDIR
+	port=$(cat "$BATS_FILE_TMPDIR/pg/port")
+	plain="host=127.0.0.1 port=$port sslmode=disable user=postgres dbname=postgres"
+	mod_start sock --port "$port"
+	run psql "$plain" -Atc "SELECT g AS n FROM generate_series(1,4) g"
+	assert_success
+	assert_line 4
+	run psql "$plain" -c 'SELECT * FROM ec_no_such_table'
+	assert_failure
+	run "$PY" "$EC_ROOT/tests/py/pg_extended.py" "$plain"
+	assert_success
+	mod_stop
+	ec-parse <"$T/out.pb" | ec-dump --exchanges >"$T/x.txt"
+	cat "$T/x.txt" >&3
+	lat=' [0-9]+ [0-9]+ [0-9]+\.[0-9]{3}ms [0-9]+\.[0-9]{3}ms$'
+	# the client's view and the backend's: both ends are plain sockets
+	for who in 'psql\([0-9]+\)' 'postgres\([0-9]+\)'; do
+		grep -Eq "^[^ ]+ $who postgresql postgres@postgres SELECT g AS n FROM generate_series\(1,4\) g -> SELECT 4$lat" "$T/x.txt"
+		grep -Eq "^[^ ]+ $who postgresql postgres@postgres SELECT \\* FROM ec_no_such_table -> ERROR 42P01$lat" "$T/x.txt"
+	done
+	# (ec-pgq is not captured: ec-capture sock skips ec- processes; its backend is)
+	grep -Eq "^[^ ]+ postgres\([0-9]+\) postgresql postgres@postgres SELECT \\\$1::int \+ 1 AS answer \[\\\$1 = '41'\] -> SELECT 1$lat" "$T/x.txt"
+	# every byte on the port decoded
+	run sh -c "ec-parse <'$T/out.pb' | ec-dump --json -e | jq -r '.event_payload | select(.length > 0 and .type == 0)' | head -1"
+	assert_output ''
 }

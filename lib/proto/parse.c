@@ -4,6 +4,7 @@
 #include "http1.h"
 #include "http2.h"
 #include "pgsql.h"
+#include "redis.h"
 #include "reasm.h"
 #include "record.h"
 #include "util.h"
@@ -18,8 +19,8 @@
  * Every decoder, in the order detection asks them (HTTP/2's preface before
  * HTTP/1's request line) and a direction's open message is given up.
  */
-static const struct ec_parse_proto *const protos[] = {&ec_http2_proto, &ec_http1_proto,
-						      &ec_ws_proto, &ec_pgsql_proto};
+static const struct ec_parse_proto *const protos[] = {
+    &ec_http2_proto, &ec_http1_proto, &ec_ws_proto, &ec_pgsql_proto, &ec_redis_proto};
 #define NPROTO (sizeof protos / sizeof protos[0])
 
 struct pdir {
@@ -348,6 +349,8 @@ void ec_parse_hint(const struct ec_parse_dir *d, struct ec_parse_hint *h)
 	h->sent = mt->direction == EVENT__DIRECTION__DIRECTION_WRITE;
 	h->local_port = mt->src_port;
 	h->remote_port = mt->dst_port;
+	h->local_ip = mt->src_ip;
+	h->remote_ip = mt->dst_ip;
 }
 
 void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr)

@@ -144,6 +144,7 @@ struct ec_parse_out {
 struct ec_parse_hint {
 	int sent; /* the traced process sent these bytes (else received them) */
 	uint32_t local_port, remote_port; /* of the traced process's end; 0 unknown */
+	const char *local_ip, *remote_ip; /* "" unknown; valid while the connection is */
 };
 
 /* d's hint, from its connection's capture metadata. */

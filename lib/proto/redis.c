@@ -3,7 +3,6 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,80 +138,46 @@ long ec_redis_frame(const uint8_t *p, size_t n, int inline_ok)
 
 /* ---- rendering ---- */
 
-static void tput(struct ec_redis_text *t, const void *s, size_t n)
-{
-	if (t->cut)
-		return;
-	if (t->len + n > t->lim) {
-		n = t->lim - t->len;
-		t->cut = 1;
-	}
-	if (t->len + n + 1 > t->cap) {
-		t->cap = 2 * (t->len + n) + 64;
-		t->p = ec_xrealloc(t->p, t->cap);
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = 0;
-}
-
-static void tputs(struct ec_redis_text *t, const char *s)
-{
-	tput(t, s, strlen(s));
-}
-
-static void tfmt(struct ec_redis_text *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void tfmt(struct ec_redis_text *t, const char *fmt, ...)
-{
-	char b[64];
-	va_list ap;
-	va_start(ap, fmt);
-	int k = vsnprintf(b, sizeof b, fmt, ap);
-	va_end(ap);
-	tput(t, b, k < 0 ? 0 : (size_t)k < sizeof b ? (size_t)k : sizeof b - 1);
-}
-
 /* A string as redis-cli quotes it (sdscatrepr): printable ASCII, else escapes. */
-static void quoted(struct ec_redis_text *t, const uint8_t *s, size_t n)
+static void quoted(struct ec_text *t, const uint8_t *s, size_t n)
 {
-	tput(t, "\"", 1);
-	for (size_t i = 0; i < n && !t->cut; i++) {
+	ec_text_put(t, "\"", 1);
+	for (size_t i = 0; i < n && !ec_text_cut(t); i++) {
 		uint8_t c = s[i];
 		switch (c) {
 		case '\\':
-			tputs(t, "\\\\");
+			ec_text_str(t, "\\\\");
 			break;
 		case '"':
-			tputs(t, "\\\"");
+			ec_text_str(t, "\\\"");
 			break;
 		case '\n':
-			tputs(t, "\\n");
+			ec_text_str(t, "\\n");
 			break;
 		case '\r':
-			tputs(t, "\\r");
+			ec_text_str(t, "\\r");
 			break;
 		case '\t':
-			tputs(t, "\\t");
+			ec_text_str(t, "\\t");
 			break;
 		default:
 			if (c >= 0x20 && c < 0x7f)
-				tput(t, &c, 1);
+				ec_text_put(t, &c, 1);
 			else
-				tfmt(t, "\\x%02x", c);
+				ec_text_fmt(t, "\\x%02x", c);
 		}
 	}
-	tput(t, "\"", 1);
+	ec_text_put(t, "\"", 1);
 }
 
 /* A command's word: bare when it reads as one, else quoted. */
-static void word(struct ec_redis_text *t, const uint8_t *s, size_t n)
+static void word(struct ec_text *t, const uint8_t *s, size_t n)
 {
 	int bare = n > 0;
 	for (size_t i = 0; i < n && bare; i++)
 		bare = s[i] > 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\'' && s[i] != '\\';
 	if (bare)
-		tput(t, s, n);
+		ec_text_put(t, s, n);
 	else
 		quoted(t, s, n);
 }
@@ -233,61 +198,61 @@ static long long head_int(const uint8_t *v, size_t vn)
 	return parse_int(v, vn, &x) ? 0 : x;
 }
 
-static void spaces(struct ec_redis_text *t, unsigned k)
+static void spaces(struct ec_text *t, unsigned k)
 {
 	static const char sp[] = "                                ";
-	while (k && !t->cut) {
+	while (k && !ec_text_cut(t)) {
 		unsigned m = k < sizeof sp - 1 ? k : (unsigned)sizeof sp - 1;
-		tput(t, sp, m);
+		ec_text_put(t, sp, m);
 		k -= m;
 	}
 }
 
-static void command(struct ec_redis_text *t, const uint8_t *p, size_t n);
+static void command(struct ec_text *t, const uint8_t *p, size_t n);
 
 /* A valid reply at p as redis-cli shows it, nested lines indented by indent. */
-static void reply(struct ec_redis_text *t, const uint8_t *p, size_t n, unsigned indent)
+static void reply(struct ec_text *t, const uint8_t *p, size_t n, unsigned indent)
 {
 	const uint8_t *v;
 	size_t vn, h = head(p, n, &v, &vn);
 	long long len;
 	switch (p[0]) {
 	case '+':
-		tput(t, v, vn);
+		ec_text_put(t, v, vn);
 		return;
 	case '-':
-		tputs(t, "(error) ");
-		tput(t, v, vn);
+		ec_text_str(t, "(error) ");
+		ec_text_put(t, v, vn);
 		return;
 	case ':':
-		tputs(t, "(integer) ");
-		tput(t, v, vn);
+		ec_text_str(t, "(integer) ");
+		ec_text_put(t, v, vn);
 		return;
 	case '(':
-		tputs(t, "(big number) ");
-		tput(t, v, vn);
+		ec_text_str(t, "(big number) ");
+		ec_text_put(t, v, vn);
 		return;
 	case ',':
-		tputs(t, "(double) ");
-		tput(t, v, vn);
+		ec_text_str(t, "(double) ");
+		ec_text_put(t, v, vn);
 		return;
 	case '#':
-		tputs(t, v[0] == 't' ? "(true)" : "(false)");
+		ec_text_str(t, v[0] == 't' ? "(true)" : "(false)");
 		return;
 	case '_':
-		tputs(t, "(nil)");
+		ec_text_str(t, "(nil)");
 		return;
 	case '$':
 	case '!':
 	case '=':
 		len = head_int(v, vn);
 		if (len < 0) {
-			tputs(t, "(nil)");
+			ec_text_str(t, "(nil)");
 			return;
 		}
 		if (p[0] == '!') {
-			tputs(t, "(error) ");
-			tput(t, p + h, (size_t)len);
+			ec_text_str(t, "(error) ");
+			ec_text_put(t, p + h, (size_t)len);
 		} else if (p[0] == '=' && len >= 4) {
 			quoted(t, p + h + 4, (size_t)len - 4); /* past "txt:" */
 		} else {
@@ -303,7 +268,7 @@ static void reply(struct ec_redis_text *t, const uint8_t *p, size_t n, unsigned 
 	}
 	len = head_int(v, vn);
 	if (len < 0) {
-		tputs(t, "(nil)");
+		ec_text_str(t, "(nil)");
 		return;
 	}
 	size_t off = h;
@@ -315,21 +280,24 @@ static void reply(struct ec_redis_text *t, const uint8_t *p, size_t n, unsigned 
 		return;
 	}
 	if (len == 0) {
-		tputs(t, p[0] == '%' ? "(empty hash)" : "(empty array)");
+		ec_text_str(t, p[0] == '%' ? "(empty hash)" : "(empty array)");
 		return;
 	}
 	unsigned w = (unsigned)snprintf(NULL, 0, "%lld", len);
-	for (long long i = 0; i < len && !t->cut; i++) {
+	for (long long i = 0; i < len && !ec_text_cut(t); i++) {
 		if (i) {
-			tput(t, "\n", 1);
+			ec_text_put(t, "\n", 1);
 			spaces(t, indent);
 		}
-		tfmt(t, "%*lld%c ", (int)w, i + 1, p[0] == '%' ? '#' : p[0] == '~' ? '~' : ')');
+		ec_text_fmt(t, "%*lld%c ", (int)w, i + 1,
+			    p[0] == '%'	  ? '#'
+			    : p[0] == '~' ? '~'
+					  : ')');
 		long k = frame(p + off, n - off, 1, 0);
 		reply(t, p + off, (size_t)k, indent + w + 2);
 		off += (size_t)k;
 		if (p[0] == '%') {
-			tputs(t, " => ");
+			ec_text_str(t, " => ");
 			k = frame(p + off, n - off, 1, 0);
 			reply(t, p + off, (size_t)k, indent + w + 2);
 			off += (size_t)k;
@@ -338,7 +306,7 @@ static void reply(struct ec_redis_text *t, const uint8_t *p, size_t n, unsigned 
 }
 
 /* A valid command: its words; an inline one split at blanks. */
-static void command(struct ec_redis_text *t, const uint8_t *p, size_t n)
+static void command(struct ec_text *t, const uint8_t *p, size_t n)
 {
 	const uint8_t *v;
 	size_t vn, h = head(p, n, &v, &vn);
@@ -354,7 +322,7 @@ static void command(struct ec_redis_text *t, const uint8_t *p, size_t n)
 				j++;
 			if (j > i) {
 				if (!first)
-					tput(t, " ", 1);
+					ec_text_put(t, " ", 1);
 				word(t, p + i, j - i);
 				first = 0;
 			}
@@ -364,10 +332,10 @@ static void command(struct ec_redis_text *t, const uint8_t *p, size_t n)
 	}
 	long long len = head_int(v, vn);
 	size_t off = h;
-	for (long long i = 0; i < len && !t->cut; i++) {
+	for (long long i = 0; i < len && !ec_text_cut(t); i++) {
 		long k = frame(p + off, n - off, 1, 0);
 		if (i)
-			tput(t, " ", 1);
+			ec_text_put(t, " ", 1);
 		const uint8_t *ev;
 		size_t evn, eh = head(p + off, (size_t)k, &ev, &evn);
 		long long el = head_int(ev, evn);
@@ -379,18 +347,12 @@ static void command(struct ec_redis_text *t, const uint8_t *p, size_t n)
 	}
 }
 
-void ec_redis_render(struct ec_redis_text *t, const uint8_t *p, size_t n, int is_command)
+void ec_redis_render(struct ec_text *t, const uint8_t *p, size_t n, int is_command)
 {
 	if (is_command)
 		command(t, p, n);
 	else
 		reply(t, p, n, 0);
-}
-
-void ec_redis_text_free(struct ec_redis_text *t)
-{
-	free(t->p);
-	memset(t, 0, sizeof *t);
 }
 
 /* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
@@ -401,7 +363,7 @@ struct rconn {
 	struct ec_parse_exchange *q; /* commands awaiting their reply: a ring */
 	size_t qhead, qn, qcap;
 	uint64_t beyond; /* commands past QMAX: their replies go unpaired */
-	struct ec_redis_text t;
+	struct ec_text t;
 };
 
 static int redis_port(uint32_t port)
@@ -481,11 +443,11 @@ static char *server_of(struct ec_parse_dir *d, const struct rconn *c)
 	return ec_xstrdup(b);
 }
 
-static void put_out(struct ec_parse_out *o, const struct ec_redis_text *t, size_t wire)
+static void put_out(struct ec_parse_out *o, const struct ec_text *t, size_t wire)
 {
-	o->a = (const uint8_t *)(t->len ? t->p : "");
+	o->a = (const uint8_t *)ec_text_get(t);
 	o->an = t->len;
-	if (t->cut) {
+	if (ec_text_cut(t)) {
 		o->truncated = 1;
 		o->orig_length = wire;
 	}
@@ -494,9 +456,7 @@ static void put_out(struct ec_parse_out *o, const struct ec_redis_text *t, size_
 static void on_command(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p, size_t n,
 		       struct ec_mark m, int64_t end)
 {
-	c->t.len = 0;
-	c->t.cut = 0;
-	c->t.lim = d->o->max_body;
+	ec_text_reset(&c->t, d->o->max_body);
 	ec_redis_render(&c->t, p, n, 1);
 	if (!c->t.len && p[0] != '*')
 		return; /* an empty inline line: the server ignores it, no reply comes */
@@ -638,9 +598,7 @@ static void on_reply(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p, 
 					*s = '?';
 		}
 	}
-	c->t.len = 0;
-	c->t.cut = 0;
-	c->t.lim = d->o->max_body;
+	ec_text_reset(&c->t, d->o->max_body);
 	ec_redis_render(&c->t, p, n, 0);
 	struct ec_parse_out o = {.type = EC_TYPE_REDIS_RESPONSE,
 				 .m = m,
@@ -702,7 +660,7 @@ static void conn_release(void *st)
 	struct rconn *c = st;
 	forget(c);
 	free(c->q);
-	ec_redis_text_free(&c->t);
+	ec_text_free(&c->t);
 }
 
 /* Values are taken whole from parse.c's buffer: nothing is held here. */

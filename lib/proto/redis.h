@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "parse.h"
+#include "text.h"
 
 #define EC_REDIS_MAX_DEPTH 16	      /* aggregates nested deeper are not RESP to us */
 #define EC_REDIS_MAX_LINE 65536	      /* longest simple string, error or inline command */
@@ -24,20 +25,12 @@
  */
 long ec_redis_frame(const uint8_t *p, size_t n, int inline_ok);
 
-/* Text out, at most lim bytes (cut set when more did not fit). */
-struct ec_redis_text {
-	char *p;
-	size_t len, cap, lim;
-	int cut;
-};
-
 /*
  * A complete value (n from ec_redis_frame) as redis-cli shows it: a
  * command as its words (`SET key "a b"`), a reply as `"value"`,
  * `(integer) 3`, `(nil)`, `(error) ERR ...`, numbered lines for arrays.
  */
-void ec_redis_render(struct ec_redis_text *t, const uint8_t *p, size_t n, int command);
-void ec_redis_text_free(struct ec_redis_text *t);
+void ec_redis_render(struct ec_text *t, const uint8_t *p, size_t n, int command);
 
 extern const struct ec_parse_proto ec_redis_proto;
 

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	int inl = data[0] & 1;
-	struct ec_redis_text t = {.lim = 1 + (size_t)(data[0] >> 1) * 16};
+	struct ec_text t = {.lim = 1 + (size_t)(data[0] >> 1) * 16};
 	data++;
 	size--;
 	size_t off = 0;
@@ -30,14 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (ec_redis_frame(data + off, (size_t)k - 1, inl) > 0)
 			abort();
 		for (int cmd = 0; cmd < 2; cmd++) {
-			t.len = 0;
-			t.cut = 0;
+			ec_text_reset(&t, t.lim);
 			ec_redis_render(&t, data + off, (size_t)k, cmd);
 			if (t.len > t.lim)
 				abort();
 		}
 		off += (size_t)k;
 	}
-	ec_redis_text_free(&t);
+	ec_text_free(&t);
 	return 0;
 }

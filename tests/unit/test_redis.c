@@ -27,12 +27,10 @@ static void whole(const char *s, int inl)
 
 static char *render(const char *s, int command)
 {
-	static struct ec_redis_text t;
-	t.len = 0;
-	t.cut = 0;
-	t.lim = 1 << 16;
+	static struct ec_text t;
+	ec_text_reset(&t, 1 << 16);
 	ec_redis_render(&t, (const uint8_t *)s, strlen(s), command);
-	return t.len ? t.p : "";
+	return (char *)ec_text_get(&t);
 }
 
 static void test_frame(void **state)
@@ -112,11 +110,11 @@ static void test_render(void **state)
 		strcat(ten, ":0\r\n");
 	assert_true(strstr(render(ten, 0), "\n 9) (integer) 0\n10) (integer) 0") != NULL);
 	/* the text is bounded, and says it was cut */
-	struct ec_redis_text t = {.lim = 8};
+	struct ec_text t = {.lim = 8};
 	ec_redis_render(&t, (const uint8_t *)"$20\r\naaaaaaaaaaaaaaaaaaaa\r\n", 27, 0);
 	assert_int_equal(t.len, 8);
-	assert_true(t.cut);
-	ec_redis_text_free(&t);
+	assert_true(ec_text_cut(&t));
+	ec_text_free(&t);
 }
 
 int main(void)

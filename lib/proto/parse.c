@@ -3,6 +3,7 @@
 #include "error.h"
 #include "http1.h"
 #include "http2.h"
+#include "mysql.h"
 #include "pgsql.h"
 #include "redis.h"
 #include "reasm.h"
@@ -19,8 +20,9 @@
  * Every decoder, in the order detection asks them (HTTP/2's preface before
  * HTTP/1's request line) and a direction's open message is given up.
  */
-static const struct ec_parse_proto *const protos[] = {
-    &ec_http2_proto, &ec_http1_proto, &ec_ws_proto, &ec_pgsql_proto, &ec_redis_proto};
+static const struct ec_parse_proto *const protos[] = {&ec_http2_proto, &ec_http1_proto,
+						      &ec_ws_proto,    &ec_mysql_proto,
+						      &ec_pgsql_proto, &ec_redis_proto};
 #define NPROTO (sizeof protos / sizeof protos[0])
 
 struct pdir {

@@ -112,7 +112,7 @@ setup() {
 	assert_output "0"
 	run bash -c "ec-dump --json --type unknown '$small' | jq -r .log_type | sort -u"
 	assert_output "LOG_TYPE_EVENT"
-	run ec-dump --type 9 "$small"
+	run ec-dump --type 16 "$small"
 	assert_failure 2
 	run ec-dump --pid abc "$small"
 	assert_failure 2
@@ -133,7 +133,7 @@ setup() {
 	assert_output "ec-dump: --every goes with --stats"
 	run ec-dump --exchanges --status 4xx,6xx
 	assert_failure 2
-	assert_output "ec-dump: --status: '4xx,6xx' is not a list of statuses (like 4xx,5xx,404,none; at most 16 codes)"
+	assert_output "ec-dump: --status: '4xx,6xx' is not a list of statuses (like 4xx,5xx,404,none,error; at most 16 codes)"
 	run ec-dump --stats --status 4xx,
 	assert_failure 2
 	run ec-dump --exchanges --slow=-1

@@ -107,6 +107,14 @@ static __always_inline int ec_call_leave(__s64 ret)
 	}
 	struct ec_active st = *a;
 	a->depth = 0;
+	if (!st.buf) {
+		/* a call kept quiet (its data is captured elsewhere): only its fd is learnt */
+		if (st.fd >= 0) {
+			struct ec_handle_key k = {.handle = st.handle, .tgid = pid_tgid >> 32};
+			bpf_map_update_elem(&ec_handle_fd, &k, &st.fd, BPF_ANY);
+		}
+		return 0;
+	}
 
 	__u64 len = 0;
 	if (st.nbytes_ptr) {

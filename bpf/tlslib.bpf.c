@@ -29,12 +29,6 @@
 #include "nss.h"
 
 SEC("uprobe")
-int BPF_KPROBE(lib_write_enter, void *handle, const void *buf)
-{
-	return ec_call_enter(ctx, EC_DIR_WRITE, (__u64)handle, (__u64)buf);
-}
-
-SEC("uprobe")
 int BPF_KPROBE(lib_read_enter, void *handle, void *buf)
 {
 	return ec_call_enter(ctx, EC_DIR_READ, (__u64)handle, (__u64)buf);
@@ -46,6 +40,47 @@ int BPF_KRETPROBE(lib_return, long ret)
 	return ec_call_leave(ret);
 }
 
+/*
+ * GnuTLS's corking: sends on a corked session only fill a buffer that
+ * gnutls_record_uncork sends at once, through gnutls_record_send2. The
+ * buffered sends are kept quiet (no fd is known then) and the flush inside
+ * uncork is captured, with the fd of its syscall.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ec_handle_key);
+	__type(value, __u8);
+} ec_corked SEC(".maps");
+
+SEC("uprobe")
+int BPF_KPROBE(lib_cork_enter, void *handle)
+{
+	struct ec_handle_key k = {.handle = (__u64)handle,
+				  .tgid = bpf_get_current_pid_tgid() >> 32};
+	__u8 one = 1;
+	bpf_map_update_elem(&ec_corked, &k, &one, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lib_uncork_enter, void *handle)
+{
+	struct ec_handle_key k = {.handle = (__u64)handle,
+				  .tgid = bpf_get_current_pid_tgid() >> 32};
+	bpf_map_delete_elem(&ec_corked, &k);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(lib_write_enter, void *handle, const void *buf)
+{
+	struct ec_handle_key k = {.handle = (__u64)handle,
+				  .tgid = bpf_get_current_pid_tgid() >> 32};
+	if (bpf_map_lookup_elem(&ec_corked, &k))
+		buf = 0; /* buffered: captured when uncork sends it */
+	return ec_call_enter(ctx, EC_DIR_WRITE, (__u64)handle, (__u64)buf);
+}
 struct pr_file_desc {
 	__u64 methods;
 	__u64 secret;

@@ -22,6 +22,7 @@
 enum { LIB, NSPR };		    /* the program's probe pairs (bpf/tlslib.bpf.c) */
 #define READ 0x10		    /* a row's function receives (else it sends) */
 #define OPTIONAL 0x20		    /* not every version exports it */
+#define CORK 0x40		    /* GnuTLS's cork (| READ: uncork): bpf/tlslib.bpf.c */
 #define NSPR_SSL "SSL sockets only" /* what the NSPR probes skip */
 
 struct row {
@@ -29,7 +30,7 @@ struct row {
 	const char *note;
 	struct {
 		const char *sym;
-		int how; /* LIB or NSPR, | READ, | OPTIONAL */
+		int how; /* LIB or NSPR, | READ, | OPTIONAL, | CORK */
 	} fns[6];
 };
 
@@ -50,6 +51,9 @@ static size_t row_hooks(const struct row *r, struct ec_mod_hook *h)
 					    lib ? tl.skel->progs.nspr_return
 						: tl.skel->progs.lib_return,
 					    !(r->fns[n].how & OPTIONAL)};
+		if (r->fns[n].how & CORK) /* (lib_return finds no call of theirs) */
+			h[n].enter = r->fns[n].how & READ ? tl.skel->progs.lib_uncork_enter
+							  : tl.skel->progs.lib_cork_enter;
 	}
 	return n;
 }
@@ -119,7 +123,10 @@ static const struct row gnutls = {&follow_gnutls,
 				  {{"gnutls_record_send", LIB},
 				   {"gnutls_record_recv", LIB | READ},
 				   {"gnutls_record_send2", LIB | OPTIONAL},
-				   {"gnutls_record_recv_seq", LIB | READ | OPTIONAL}}};
+				   {"gnutls_record_recv_seq", LIB | READ | OPTIONAL},
+				   /* a corked session's sends go out at uncork (kdig corks) */
+				   {"gnutls_record_cork", LIB | CORK | OPTIONAL},
+				   {"gnutls_record_uncork", LIB | CORK | READ | OPTIONAL}}};
 
 const struct ec_mod_spec ec_mod_gnutls = {
     .name = "gnutls",

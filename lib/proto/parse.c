@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "parse.h"
 #include "error.h"
+#include "dns.h"
 #include "http1.h"
 #include "http2.h"
 #include "mysql.h"
@@ -20,9 +21,9 @@
  * Every decoder, in the order detection asks them (HTTP/2's preface before
  * HTTP/1's request line) and a direction's open message is given up.
  */
-static const struct ec_parse_proto *const protos[] = {&ec_http2_proto, &ec_http1_proto,
-						      &ec_ws_proto,    &ec_mysql_proto,
-						      &ec_pgsql_proto, &ec_redis_proto};
+static const struct ec_parse_proto *const protos[] = {
+    &ec_http2_proto, &ec_http1_proto, &ec_ws_proto, &ec_mysql_proto,
+    &ec_pgsql_proto, &ec_redis_proto, &ec_dns_proto};
 #define NPROTO (sizeof protos / sizeof protos[0])
 
 struct pdir {
@@ -353,6 +354,19 @@ void ec_parse_hint(const struct ec_parse_dir *d, struct ec_parse_hint *h)
 	h->remote_port = mt->dst_port;
 	h->local_ip = mt->src_ip;
 	h->remote_ip = mt->dst_ip;
+}
+
+char *ec_parse_server(const struct ec_parse_dir *d)
+{
+	struct ec_parse_hint h;
+	ec_parse_hint(d, &h);
+	const char *ip = h.sent ? h.remote_ip : h.local_ip;
+	if (!*ip)
+		return NULL; /* (a capture that knows no address) */
+	char b[80];
+	snprintf(b, sizeof b, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
+		 h.sent ? h.remote_port : h.local_port);
+	return ec_xstrdup(b);
 }
 
 void ec_parse_switch(struct ec_parse_dir *d, const struct ec_parse_proto *pr)

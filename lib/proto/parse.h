@@ -149,6 +149,12 @@ struct ec_parse_hint {
 
 /* d's hint, from its connection's capture metadata. */
 void ec_parse_hint(const struct ec_parse_dir *d, struct ec_parse_hint *h);
+/*
+ * "IP:PORT" ("[IP6]:PORT") of the server when d carries requests: the
+ * remote end when the traced process sent them, else its own (malloc'd);
+ * NULL when the capture knows no address.
+ */
+char *ec_parse_server(const struct ec_parse_dir *d);
 
 /*
  * A decoder. st is its state for one connection (both directions), made

@@ -431,16 +431,13 @@ static char *dup_n(const char *s, size_t n)
 /* Where the commands go: the server's address, and the database once SELECTed. */
 static char *server_of(struct ec_parse_dir *d, const struct rconn *c)
 {
-	struct ec_parse_hint h;
-	ec_parse_hint(d, &h);
-	/* d carries commands: the process sent them when it is the client */
-	const char *ip = h.sent ? h.remote_ip : h.local_ip;
-	uint32_t port = h.sent ? h.remote_port : h.local_port;
-	char b[96];
-	int k = snprintf(b, sizeof b, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip, port);
-	if (c->db && k > 0 && (size_t)k < sizeof b)
-		snprintf(b + k, sizeof b - (size_t)k, "/%u", c->db);
-	return ec_xstrdup(b);
+	char *srv = ec_parse_server(d);
+	if (!c->db || !srv)
+		return srv;
+	size_t k = strlen(srv);
+	srv = ec_xrealloc(srv, k + 8);
+	snprintf(srv + k, 8, "/%u", c->db);
+	return srv;
 }
 
 static void put_out(struct ec_parse_out *o, const struct ec_text *t, size_t wire)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "http2.h"
+#include "grpc.h"
 #include "cursor.h"
 #include "error.h"
 #include "http1.h"
@@ -662,6 +663,7 @@ long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct 
 struct h2x {
 	uint32_t sid, status;
 	struct ec_parse_exchange x;
+	struct ec_parse_exchange g; /* the gRPC call's, when the stream is one (grpc.c) */
 };
 
 #define MAX_EXCHANGES 256 /* open exchanges followed per connection (oldest dropped) */
@@ -684,6 +686,7 @@ static struct h2x *xfind(struct h2conn *hc, uint32_t sid)
 static void xdrop(struct h2conn *hc, struct h2x *e)
 {
 	ec_parse_exchange_clear(&e->x);
+	ec_parse_exchange_clear(&e->g);
 	size_t i = (size_t)(e - hc->xs);
 	memmove(e, e + 1, (hc->nx - i - 1) * sizeof *e);
 	hc->nx--;
@@ -827,6 +830,13 @@ static void emit(struct ec_parse_dir *d, struct h2conn *hc, struct ec_http2 *h, 
 		dec = decode(d, msg, &o, note, sizeof note);
 	o.note = note;
 	ec_parse_emit(d, &o);
+	if (o.type && !msg->part && !msg->more &&
+	    !(msg->flags & (EC_HTTP2_INCOMPLETE | EC_HTTP2_INFO))) {
+		/* a gRPC call's messages, beside the HTTP/2 records */
+		struct h2x *e = xfind(hc, msg->stream_id);
+		if (e)
+			ec_grpc_message(d, msg, &e->x, &e->g, o.end_ts);
+	}
 	free(dec);
 	ec_http2_release(h);
 	if (done)

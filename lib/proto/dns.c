@@ -418,20 +418,6 @@ static void conn_release(void *st)
 	ec_text_free(&c->t);
 }
 
-/* Messages are taken whole from parse.c's buffer: nothing is held here. */
-static int busy(const void *st, int di)
-{
-	(void)st;
-	(void)di;
-	return 0;
-}
-
-static void reset(void *st, int di)
-{
-	(void)st;
-	(void)di;
-}
-
 static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
 		   const uint8_t **held, size_t *held_len)
 {
@@ -481,7 +467,7 @@ const struct ec_parse_proto ec_dns_proto = {
     .conn_size = sizeof(struct dnsconn),
     .conn_release = conn_release,
     .consume = consume,
-    .busy = busy,
-    .reset = reset,
+    .busy = ec_parse_busy_never,
+    .reset = ec_parse_reset_nothing,
     .give_up = give_up,
 };

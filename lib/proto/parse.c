@@ -382,6 +382,19 @@ static size_t tunnel_consume(struct ec_parse_dir *d, void *st, const struct ec_p
 	return s->n;
 }
 
+int ec_parse_busy_never(const void *st, int di)
+{
+	(void)st;
+	(void)di;
+	return 0;
+}
+
+void ec_parse_reset_nothing(void *st, int di)
+{
+	(void)st;
+	(void)di;
+}
+
 const struct ec_parse_proto ec_parse_tunnel = {.name = "tunnel", .consume = tunnel_consume};
 
 /* The decoder's state for pd's connection, made on first use (NULL for one without). */

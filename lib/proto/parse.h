@@ -204,6 +204,13 @@ struct ec_parse_proto {
 	void (*take_part)(struct ec_parse_dir *d, void *st);
 };
 
+/*
+ * busy and reset of a decoder that takes whole messages from parse.c's
+ * buffer and so holds no message of its own between calls (redis, dns).
+ */
+int ec_parse_busy_never(const void *st, int di);
+void ec_parse_reset_nothing(void *st, int di);
+
 /* A tunnel (CONNECT, 101 to something other than WebSocket): bytes as type 0. */
 extern const struct ec_parse_proto ec_parse_tunnel;
 

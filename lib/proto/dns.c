@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,6 +305,96 @@ int ec_dns_render(struct ec_text *t, const uint8_t *m, size_t n, struct ec_dns_f
 		ec_text_fmt(t, ";; malformed at byte %zu of %zu\n", off, n);
 	ec_text_free(&body);
 	return rc;
+}
+
+/* ---- DNS over HTTPS ---- */
+
+/* GET's ?dns= parameter, base64url without padding, decoded (malloc'd). */
+static uint8_t *dns_param(const char *path, size_t *n)
+{
+	const char *q = strchr(path, '?');
+	while (q && strncmp(q + 1, "dns=", 4))
+		q = strchr(q + 1, '&');
+	if (!q)
+		return NULL;
+	q += 5;
+	size_t k = strcspn(q, "&");
+	char *b = ec_xmalloc(k + 4);
+	for (size_t i = 0; i < k; i++)
+		b[i] = q[i] == '-' ? '+' : q[i] == '_' ? '/' : q[i];
+	while (k % 4)
+		b[k++] = '=';
+	b[k] = 0;
+	uint8_t *out = ec_xmalloc(k / 4 * 3 + 1);
+	int r = EVP_DecodeBlock(out, (const unsigned char *)b, (int)k);
+	if (r < 0) {
+		free(b);
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding's bytes too */
+	for (size_t i = k; i > 0 && b[i - 1] == '='; i--)
+		r--;
+	free(b);
+	*n = (size_t)r;
+	return out;
+}
+
+void ec_dns_doh(struct ec_parse_dir *d, const struct ec_http2_msg *msg,
+		const struct ec_parse_exchange *http, struct ec_parse_exchange *g, int64_t end_ts)
+{
+	size_t vl, bn = msg->len - msg->head_len - msg->trailer_len;
+	const uint8_t *ct = ec_parse_header(msg->data, msg->head_len, "content-type:", &vl);
+	int dm = ct && vl >= 23 && !memcmp(ct, "application/dns-message", 23);
+	int request = msg->kind == EC_HTTP2_REQUEST;
+	uint8_t *get = NULL;
+	const uint8_t *m = msg->data + msg->head_len;
+	size_t n = bn;
+	if (request && !dm && http && http->method && !strcmp(http->method, "GET") && http->path)
+		m = get = dns_param(http->path, &n);
+	if (request ? (!dm && !get) || !http : !dm || !g->id) {
+		free(get);
+		return;
+	}
+	struct ec_dns_facts f;
+	char b1[24], sum[64];
+	struct ec_text t = {0};
+	ec_text_reset(&t, d->o->max_body);
+	int bad = ec_dns_render(&t, m, n, &f);
+	struct ec_parse_out o = {.m = msg->start, .h2_stream_id = msg->stream_id};
+	o.note = bad ? "malformed DNS message" : NULL;
+	if (request) {
+		ec_parse_exchange_clear(g);
+		g->id = ec_parse_exchange_id(d);
+		g->req_end = http->req_end;
+		g->method = ec_xstrdup(ec_dns_type_name(f.qtype, b1, sizeof b1));
+		size_t pl = strlen(f.qname) + 32;
+		g->path = ec_xmalloc(pl);
+		snprintf(g->path, pl, "%s IN %s", f.qname, g->method);
+		g->authority = http->authority ? ec_xstrdup(http->authority) : NULL;
+		o.type = EC_TYPE_DNS_QUERY;
+		o.asks = g;
+	} else {
+		const char *rc = ec_dns_rcode_name(f.rcode, b1, sizeof b1);
+		if (bad)
+			snprintf(sum, sizeof sum, "malformed %s message", rc);
+		else if (f.rcode)
+			snprintf(sum, sizeof sum, "%s", rc);
+		else
+			snprintf(sum, sizeof sum, "%s %u answer%s", rc, f.ancount,
+				 f.ancount == 1 ? "" : "s");
+		o.type = EC_TYPE_DNS_RESPONSE;
+		o.summary = sum;
+		o.status = (uint32_t)f.rcode;
+		o.failed = f.rcode != 0 || bad;
+		o.answers = g;
+		o.end_ts = end_ts;
+	}
+	o.a = (const uint8_t *)ec_text_get(&t);
+	o.an = t.len;
+	ec_parse_emit(d, &o);
+	ec_text_free(&t);
+	free(get);
 }
 
 /* ---- DNS over TLS: the decoder ec-parse drives (lib/proto/parse.h) ---- */

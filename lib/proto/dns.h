@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "http2.h"
 #include "parse.h"
 #include "text.h"
 
@@ -31,6 +32,15 @@ int ec_dns_render(struct ec_text *t, const uint8_t *m, size_t n, struct ec_dns_f
 const char *ec_dns_type_name(uint16_t type, char *buf, size_t cap);
 /* An rcode's name ("NOERROR", "NXDOMAIN", "RCODE12"). */
 const char *ec_dns_rcode_name(int rcode, char *buf, size_t cap);
+
+/*
+ * DNS over HTTPS (RFC 8484) inside HTTP/2 (http2.c calls in, as for gRPC):
+ * a request with a DNS message (POST application/dns-message, or GET
+ * ?dns=BASE64URL) starts an exchange g beside the HTTP one, http; the
+ * application/dns-message response of a started one answers it.
+ */
+void ec_dns_doh(struct ec_parse_dir *d, const struct ec_http2_msg *msg,
+		const struct ec_parse_exchange *http, struct ec_parse_exchange *g, int64_t end_ts);
 
 extern const struct ec_parse_proto ec_dns_proto;
 

@@ -243,8 +243,8 @@ void ec_grpc_message(struct ec_parse_dir *d, const struct ec_http2_msg *msg,
 	char *ctype = header(head, hn, "content-type:");
 	int grpc = ctype && !strncmp(ctype, "application/grpc", 16);
 	free(ctype);
-	if (request ? !grpc || !http || !http->path : !g->id)
-		return;
+	if (!grpc || (request ? !http || !http->path : !g->id))
+		return; /* (a trailers-only answer names application/grpc too) */
 	char *enc = header(head, hn, "grpc-encoding:");
 	struct ec_text t = {0};
 	ec_text_reset(&t, d->o->max_body);

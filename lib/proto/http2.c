@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "http2.h"
+#include "dns.h"
 #include "grpc.h"
 #include "cursor.h"
 #include "error.h"
@@ -663,7 +664,7 @@ long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct 
 struct h2x {
 	uint32_t sid, status;
 	struct ec_parse_exchange x;
-	struct ec_parse_exchange g; /* the gRPC call's, when the stream is one (grpc.c) */
+	struct ec_parse_exchange g; /* a gRPC call's or DoH's (grpc.c, dns.c) */
 };
 
 #define MAX_EXCHANGES 256 /* open exchanges followed per connection (oldest dropped) */
@@ -832,10 +833,12 @@ static void emit(struct ec_parse_dir *d, struct h2conn *hc, struct ec_http2 *h, 
 	ec_parse_emit(d, &o);
 	if (o.type && !msg->part && !msg->more &&
 	    !(msg->flags & (EC_HTTP2_INCOMPLETE | EC_HTTP2_INFO))) {
-		/* a gRPC call's messages, beside the HTTP/2 records */
+		/* a gRPC call's or a DoH exchange's messages, beside the HTTP/2 records */
 		struct h2x *e = xfind(hc, msg->stream_id);
-		if (e)
+		if (e) {
 			ec_grpc_message(d, msg, &e->x, &e->g, o.end_ts);
+			ec_dns_doh(d, msg, &e->x, &e->g, o.end_ts);
+		}
 	}
 	free(dec);
 	ec_http2_release(h);

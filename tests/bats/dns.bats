@@ -1,22 +1,25 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0-only
-# ec-parse's DNS-over-TLS decoder on a real resolver: unbound serving a
-# local zone over TLS (a certificate made here) on 127.0.0.1, asked by
+# ec-parse's DNS decoder on a real resolver: unbound serving a local zone
+# over TLS and HTTPS (a certificate made here) on 127.0.0.1, asked by
 # kdig +tls (GnuTLS: ec-capture gnutls) several questions on one
-# connection, one of them NXDOMAIN; unbound's own view through ec-capture
-# tls (OpenSSL). Needs root.
+# connection, one of them NXDOMAIN, and by kdig +https (POST and GET);
+# unbound's own view through ec-capture tls (OpenSSL). Needs root.
 
 load helpers
 
 setup_file() {
 	[ "$(id -u)" = 0 ] && command -v unbound >/dev/null && command -v kdig >/dev/null || return 0
-	local d=$BATS_FILE_TMPDIR port
+	local d=$BATS_FILE_TMPDIR port hport
 	make_cert "$d"
 	port=$(free_port)
+	hport=$(free_port)
 	cat >"$d/unbound.conf" <<-EOF
 		server:
 		  interface: 127.0.0.1@$port
+		  interface: 127.0.0.1@$hport
 		  tls-port: $port
+		  https-port: $hport
 		  tls-service-key: $d/key.pem
 		  tls-service-pem: $d/cert.pem
 		  do-daemonize: no
@@ -40,6 +43,10 @@ setup_file() {
 	unbound -d -c "$d/unbound.conf" >"$d/unbound.log" 2>&1 3>&- &
 	echo $! >"$d/unbound.pid"
 	wait_port "$port" && echo "$port" >"$d/port"
+	# DNS over HTTPS needs an unbound built with nghttp2
+	if unbound -V 2>/dev/null | grep -q nghttp2 && wait_port "$hport"; then
+		echo "$hport" >"$d/hport"
+	fi
 }
 
 teardown_file() {
@@ -112,4 +119,25 @@ LAT=' [0-9]+ [0-9]+ [0-9]+\.[0-9]{3}ms [0-9]+\.[0-9]{3}ms$'
 	grep -Eq "$at nope\.ec\.test\. IN A -> NXDOMAIN$LAT" "$T/x.txt"
 	run grep -c ' dns ' "$T/x.txt"
 	assert_output 5
+}
+
+@test "dns: DNS over HTTPS (kdig +https, POST and GET): the DNS exchange beside the HTTP/2 one, paired, with its rcode" {
+	require_root
+	need_dns
+	[ -f "$BATS_FILE_TMPDIR/hport" ] || skip "this unbound has no DNS over HTTPS (built without nghttp2)"
+	hport=$(cat "$BATS_FILE_TMPDIR/hport")
+	mod_start gnutls -t kdig
+	run kdig +https @127.0.0.1 -p "$hport" www.ec.test AAAA
+	assert_output --partial '2001:db8::1'
+	run kdig +https-get @127.0.0.1 -p "$hport" nope.ec.test A
+	assert_output --partial 'status: NXDOMAIN'
+	mod_stop
+	ec-parse <"$T/out.pb" | ec-dump --exchanges >"$T/x.txt"
+	cat "$T/x.txt" >&3
+	at='^[^ ]+ kdig\([0-9]+\) dns [^ ]+'
+	grep -Eq "$at www\.ec\.test\. IN AAAA -> NOERROR 1 answer$LAT" "$T/x.txt"
+	grep -Eq "$at nope\.ec\.test\. IN A -> NXDOMAIN$LAT" "$T/x.txt"
+	# and the HTTP/2 exchanges they travelled in
+	grep -Eq '^[^ ]+ kdig\([0-9]+\) POST [^ ]+ /dns-query 200 ' "$T/x.txt"
+	grep -Eq '^[^ ]+ kdig\([0-9]+\) GET [^ ]+ /dns-query\?dns=[A-Za-z0-9_-]+ 200 ' "$T/x.txt"
 }

@@ -10,8 +10,9 @@
 
 #define QMAX 4096     /* commands awaiting their reply, per connection */
 #define PATH_MAX_ 256 /* Event.path: the command, cut here */
+#define SUM_CUT 100   /* a summary's text, cut here */
 
-/* ---- framing ---- */
+/* ---- reading a value ---- */
 
 /* The '\n' ending the line at p: 1 with *at its index, 0 need more, -1 too long. */
 static int find_line(const uint8_t *p, size_t n, size_t *at)
@@ -49,99 +50,17 @@ static int all_of(const uint8_t *s, size_t n, const char *set)
 	return 1;
 }
 
-static long frame(const uint8_t *p, size_t n, int depth, int inline_ok)
+static unsigned digits(long long n)
 {
-	size_t e;
-	if (!n)
-		return 0;
-	if (!strchr("+-:$_,#(!=%~>|*", p[0]) || !p[0]) {
-		/* an inline command: text up to its line end, known bad at once */
-		if (!inline_ok || depth)
-			return -1;
-		for (size_t i = 0; i < n && p[i] != '\n'; i++)
-			if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r')
-				return -1;
-	}
-	int r = find_line(p, n, &e);
-	if (r <= 0)
-		return r;
-	if (e == 0 || p[e - 1] != '\r') {
-		/* only an inline command may end in a bare '\n' */
-		if (!inline_ok || depth || e == 0)
-			return -1;
-	}
-	const uint8_t *v = p + 1;
-	size_t vn = e >= 2 ? e - 2 : 0; /* the line after the type byte, before "\r\n" */
-	long long len;
-	switch (p[0]) {
-	case '+':
-	case '-':
-		return (long)e + 1;
-	case ':':
-		return parse_int(v, vn, &len) ? -1 : (long)e + 1;
-	case '(':
-		return vn && all_of(v + (v[0] == '-'), vn - (v[0] == '-'), "0123456789")
-			   ? (long)e + 1
-			   : -1;
-	case ',':
-		return vn && all_of(v, vn, "0123456789+-.eEinfa") ? (long)e + 1 : -1;
-	case '#':
-		return vn == 1 && (v[0] == 't' || v[0] == 'f') ? (long)e + 1 : -1;
-	case '_':
-		return vn == 0 ? (long)e + 1 : -1;
-	case '$':
-	case '!':
-	case '=': {
-		if (parse_int(v, vn, &len))
-			return -1;
-		if (len == -1 && p[0] == '$')
-			return (long)e + 1; /* RESP2's null bulk */
-		if (len < 0 || len > EC_REDIS_MAX_BULK)
-			return -1;
-		size_t total = e + 1 + (size_t)len + 2;
-		if (n < total)
-			return 0;
-		return p[total - 2] == '\r' && p[total - 1] == '\n' ? (long)total : -1;
-	}
-	case '*':
-	case '~':
-	case '>':
-	case '%':
-	case '|': {
-		if (parse_int(v, vn, &len))
-			return -1;
-		if (len == -1 && p[0] == '*')
-			return (long)e + 1; /* RESP2's null array */
-		if (len < 0 || len > (1ll << 24) || depth >= EC_REDIS_MAX_DEPTH)
-			return -1;
-		/* a map's and an attribute's entries are pairs; an attribute
-		 * precedes the value it describes */
-		long long items = len * (p[0] == '%' || p[0] == '|' ? 2 : 1) + (p[0] == '|');
-		size_t off = e + 1;
-		for (long long i = 0; i < items; i++) {
-			long k = frame(p + off, n - off, depth + 1, 0);
-			if (k <= 0)
-				return k;
-			off += (size_t)k;
-		}
-		return (long)off;
-	}
-	default: /* an inline command, checked above */
-		return (long)e + 1;
-	}
+	unsigned w = 1;
+	for (; n >= 10; n /= 10)
+		w++;
+	return w;
 }
 
-long ec_redis_frame(const uint8_t *p, size_t n, int inline_ok)
+/* The bytes of a string inside redis-cli's quotes (sdscatrepr): printable ASCII, else escapes. */
+static void q_body(struct ec_text *t, const uint8_t *s, size_t n)
 {
-	return frame(p, n, 0, inline_ok);
-}
-
-/* ---- rendering ---- */
-
-/* A string as redis-cli quotes it (sdscatrepr): printable ASCII, else escapes. */
-static void quoted(struct ec_text *t, const uint8_t *s, size_t n)
-{
-	ec_text_put(t, "\"", 1);
 	for (size_t i = 0; i < n && !ec_text_cut(t); i++) {
 		uint8_t c = s[i];
 		switch (c) {
@@ -167,7 +86,6 @@ static void quoted(struct ec_text *t, const uint8_t *s, size_t n)
 				ec_text_fmt(t, "\\x%02x", c);
 		}
 	}
-	ec_text_put(t, "\"", 1);
 }
 
 /* A command's word: bare when it reads as one, else quoted. */
@@ -176,26 +94,13 @@ static void word(struct ec_text *t, const uint8_t *s, size_t n)
 	int bare = n > 0;
 	for (size_t i = 0; i < n && bare; i++)
 		bare = s[i] > 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\'' && s[i] != '\\';
-	if (bare)
+	if (bare) {
 		ec_text_put(t, s, n);
-	else
-		quoted(t, s, n);
-}
-
-/* The header line of a valid value: the bytes after the type byte, and where the body starts. */
-static size_t head(const uint8_t *p, size_t n, const uint8_t **v, size_t *vn)
-{
-	size_t e = 0;
-	find_line(p, n, &e);
-	*v = p + 1;
-	*vn = e >= 2 ? e - 2 : 0;
-	return e + 1;
-}
-
-static long long head_int(const uint8_t *v, size_t vn)
-{
-	long long x = 0;
-	return parse_int(v, vn, &x) ? 0 : x;
+		return;
+	}
+	ec_text_put(t, "\"", 1);
+	q_body(t, s, n);
+	ec_text_put(t, "\"", 1);
 }
 
 static void spaces(struct ec_text *t, unsigned k)
@@ -208,162 +113,398 @@ static void spaces(struct ec_text *t, unsigned k)
 	}
 }
 
-static void command(struct ec_text *t, const uint8_t *p, size_t n);
-
-/* A valid reply at p as redis-cli shows it, nested lines indented by indent. */
-static void reply(struct ec_text *t, const uint8_t *p, size_t n, unsigned indent)
+/* Where v's text goes now: NULL without one, once cut, or inside an attribute. */
+static struct ec_text *out(const struct ec_redis_val *v)
 {
-	const uint8_t *v;
-	size_t vn, h = head(p, n, &v, &vn);
-	long long len;
+	if (!v->t || ec_text_cut(v->t) || (v->depth && v->lv[v->depth - 1].mute))
+		return NULL;
+	return v->t;
+}
+
+static void keep(uint8_t *dst, size_t cap, size_t *dn, const uint8_t *s, size_t n)
+{
+	size_t room = cap - *dn, k = n < room ? n : room;
+	memcpy(dst + *dn, s, k);
+	*dn += k;
+}
+
+/*
+ * A value of this type starts: the number of its element in the aggregate
+ * around it goes out (once: an attribute before it took it), and its fact
+ * slot is chosen.
+ */
+static void begin(struct ec_redis_val *v, uint8_t type)
+{
+	v->fact = -1;
+	if (!v->depth) {
+		if (type != '|')
+			v->type = type;
+		return;
+	}
+	struct ec_redis_level *l = &v->lv[v->depth - 1];
+	struct ec_text *t = out(v);
+	if (!l->shown && t) {
+		if (v->command) {
+			if (l->k)
+				ec_text_put(t, " ", 1);
+		} else if (l->type == '%' && l->k % 2) {
+			ec_text_str(t, " => ");
+		} else {
+			if (l->k) {
+				ec_text_put(t, "\n", 1);
+				spaces(t, l->indent);
+			}
+			ec_text_fmt(t, "%*u%c ", (int)l->w, (l->type == '%' ? l->k / 2 : l->k) + 1,
+				    l->type == '%'   ? '#'
+				    : l->type == '~' ? '~'
+						     : ')');
+		}
+	}
+	l->shown = 1;
+	if (v->depth == 1 && !l->mute && l->k < EC_REDIS_FACTS && (type == '$' || type == '+')) {
+		v->fact = (int)l->k;
+		v->sn[v->fact] = 0;
+		v->strs |= 1u << v->fact;
+	}
+}
+
+/* A value is complete: counted in the aggregates around it, closing those it fills. */
+static void finish(struct ec_redis_val *v, int attr)
+{
+	while (v->depth && !attr) {
+		struct ec_redis_level *l = &v->lv[v->depth - 1];
+		l->k++;
+		l->shown = 0;
+		if (l->k < (uint64_t)l->n * (l->type == '%' || l->type == '|' ? 2 : 1))
+			return;
+		attr = l->type == '|';
+		v->depth--;
+	}
+	/* an attribute describes the value after it, still to come */
+	if (!v->depth && !attr)
+		v->done = 1;
+}
+
+static void null_value(struct ec_redis_val *v, uint8_t type)
+{
+	begin(v, type);
+	struct ec_text *t = out(v);
+	if (t)
+		ec_text_str(t, "(nil)");
+	if (!v->depth)
+		v->len = -1;
+	finish(v, 0);
+}
+
+/* A value of one line (h: after the type byte, before "\r\n"). */
+static void scalar(struct ec_redis_val *v, uint8_t type, const uint8_t *h, size_t hn)
+{
+	begin(v, type);
+	struct ec_text *t = out(v);
+	if (t && type == '#') {
+		ec_text_str(t, h[0] == 't' ? "(true)" : "(false)");
+	} else if (t && type == '_') {
+		ec_text_str(t, "(nil)");
+	} else if (t) {
+		ec_text_str(t, type == '-'   ? "(error) "
+			       : type == ':' ? "(integer) "
+			       : type == '(' ? "(big number) "
+			       : type == ',' ? "(double) "
+					     : "");
+		ec_text_put(t, h, hn);
+	}
+	if (!v->depth) {
+		v->len = type == '_' ? -1 : 0;
+		v->line_n = 0;
+		keep(v->line, sizeof v->line, &v->line_n, h, hn);
+	}
+	if (v->fact >= 0)
+		keep(v->s[v->fact], sizeof v->s[0], &v->sn[v->fact], h, hn);
+	finish(v, 0);
+}
+
+/* A bulk string starts; whole: its body when it is all here (a command's word may be bare). */
+static void bulk_open(struct ec_redis_val *v, uint8_t type, long long len, const uint8_t *whole)
+{
+	begin(v, type);
+	v->btype = type;
+	v->bleft = len;
+	v->crlf = 2;
+	v->skip = type == '=' && len >= 4 ? 4 : 0; /* a verbatim string's "txt:" */
+	v->bare = 0;
+	if (!v->depth) {
+		v->len = len;
+		v->line_n = 0;
+	}
+	struct ec_text *t = out(v);
+	if (!t)
+		return;
+	if (type == '!') {
+		ec_text_str(t, "(error) ");
+	} else if (type == '$' && v->command && whole) {
+		word(t, whole, (size_t)len);
+		v->bare = 1;
+	} else if (type == '$') {
+		ec_text_put(t, "\"", 1);
+	}
+}
+
+static void bulk_body(struct ec_redis_val *v, const uint8_t *s, size_t n)
+{
+	if (!v->depth && v->btype == '!')
+		keep(v->line, sizeof v->line, &v->line_n, s, n);
+	if (v->fact >= 0)
+		keep(v->s[v->fact], sizeof v->s[0], &v->sn[v->fact], s, n);
+	v->bleft -= (long long)n;
+	size_t k = (size_t)v->skip < n ? (size_t)v->skip : n;
+	v->skip -= (int)k;
+	struct ec_text *t = out(v);
+	if (!t || v->bare)
+		return;
+	if (v->btype == '$')
+		q_body(t, s + k, n - k);
+	else
+		ec_text_put(t, s + k, n - k); /* errors and verbatim text as they are */
+}
+
+static void bulk_close(struct ec_redis_val *v)
+{
+	struct ec_text *t = out(v);
+	if (t && v->btype == '$' && !v->bare)
+		ec_text_put(t, "\"", 1);
+	v->btype = 0;
+	finish(v, 0);
+}
+
+static int agg_open(struct ec_redis_val *v, uint8_t type, long long n)
+{
+	if (v->depth == EC_REDIS_MAX_DEPTH)
+		return -1;
+	begin(v, type);
+	struct ec_text *t = out(v);
+	const struct ec_redis_level *up = v->depth ? &v->lv[v->depth - 1] : NULL;
+	if (!up && type != '|')
+		v->len = n;
+	if (!n) {
+		if (t && type != '|' && !v->command)
+			ec_text_str(t, type == '%'   ? "(empty hash)"
+				       : type == '~' ? "(empty set)"
+						     : "(empty array)");
+		finish(v, type == '|');
+		return 0;
+	}
+	unsigned indent = up && !v->command ? up->indent + up->w + 2u : 0;
+	/* redis-cli starts a map's value on a line of its own when the value
+	 * spans lines: told here by its size, as it is not read yet */
+	if (t && type != '|' && n > 1 && up && up->type == '%' && up->k % 2) {
+		ec_text_put(t, "\n", 1);
+		spaces(t, indent);
+	}
+	v->lv[v->depth++] = (struct ec_redis_level){
+	    .type = type,
+	    .mute = type == '|' || (up && up->mute),
+	    .w = (uint8_t)digits(n),
+	    .indent = (uint16_t)indent,
+	    .n = (uint32_t)n,
+	};
+	return 0;
+}
+
+/* An inline command: a line of words ("PING\r\n"), as Redis reads one. */
+static long inline_command(struct ec_redis_val *v, const uint8_t *p, size_t n)
+{
+	/* garbage is known bad at once, not after a line's worth of bytes */
+	for (size_t i = 0; i < n && i < EC_REDIS_MAX_LINE + 2 && p[i] != '\n'; i++)
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r')
+			return -1;
+	size_t e, end;
+	int r = find_line(p, n, &e);
+	if (r <= 0)
+		return r;
+	end = e && p[e - 1] == '\r' ? e - 1 : e;
+	v->type = 0;
+	v->len = 0;
+	for (size_t i = 0; i < end;) {
+		while (i < end && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		size_t j = i;
+		while (j < end && p[j] != ' ' && p[j] != '\t')
+			j++;
+		if (j > i) {
+			if (v->t) {
+				if (v->len)
+					ec_text_put(v->t, " ", 1);
+				word(v->t, p + i, j - i);
+			}
+			if (v->len < EC_REDIS_FACTS) {
+				v->sn[v->len] = 0;
+				keep(v->s[v->len], sizeof v->s[0], &v->sn[v->len], p + i, j - i);
+				v->strs |= 1u << v->len;
+			}
+			v->len++;
+		}
+		i = j;
+	}
+	v->done = 1;
+	return (long)e + 1;
+}
+
+/* One line of a value (a short bulk with its body): bytes taken, 0 need more, -1 not RESP. */
+static long unit(struct ec_redis_val *v, const uint8_t *p, size_t n)
+{
+	if (v->command && !v->depth && p[0] != '*')
+		return inline_command(v, p, n);
+	/* a command's arguments are bulk strings (Redis closes the connection otherwise) */
+	if (v->command ? v->depth && p[0] != '$' : !p[0] || !strchr("+-:$_,#(!=%~>|*", p[0]))
+		return -1;
+	size_t e;
+	int r = find_line(p, n, &e);
+	if (r <= 0)
+		return r;
+	if (e < 2 || p[e - 1] != '\r')
+		return -1;
+	const uint8_t *h = p + 1;
+	size_t hn = e - 2, ln = e + 1;
+	long long len = 0;
 	switch (p[0]) {
 	case '+':
-		ec_text_put(t, v, vn);
-		return;
 	case '-':
-		ec_text_str(t, "(error) ");
-		ec_text_put(t, v, vn);
-		return;
+		break;
 	case ':':
-		ec_text_str(t, "(integer) ");
-		ec_text_put(t, v, vn);
-		return;
+		if (parse_int(h, hn, &len))
+			return -1;
+		break;
 	case '(':
-		ec_text_str(t, "(big number) ");
-		ec_text_put(t, v, vn);
-		return;
+		if (!hn || !all_of(h + (h[0] == '-'), hn - (h[0] == '-'), "0123456789"))
+			return -1;
+		break;
 	case ',':
-		ec_text_str(t, "(double) ");
-		ec_text_put(t, v, vn);
-		return;
+		if (!hn || !all_of(h, hn, "0123456789+-.eEinfa"))
+			return -1;
+		break;
 	case '#':
-		ec_text_str(t, v[0] == 't' ? "(true)" : "(false)");
-		return;
+		if (hn != 1 || (h[0] != 't' && h[0] != 'f'))
+			return -1;
+		break;
 	case '_':
-		ec_text_str(t, "(nil)");
-		return;
+		if (hn)
+			return -1;
+		break;
 	case '$':
 	case '!':
 	case '=':
-		len = head_int(v, vn);
-		if (len < 0) {
-			ec_text_str(t, "(nil)");
-			return;
+		if (parse_int(h, hn, &len))
+			return -1;
+		if (len == -1 && p[0] == '$' && !v->command) {
+			null_value(v, '$');
+			return (long)ln;
 		}
-		if (p[0] == '!') {
-			ec_text_str(t, "(error) ");
-			ec_text_put(t, p + h, (size_t)len);
-		} else if (p[0] == '=' && len >= 4) {
-			quoted(t, p + h + 4, (size_t)len - 4); /* past "txt:" */
+		if (len < 0 || len > EC_REDIS_MAX_BULK)
+			return -1;
+		if (len > EC_REDIS_WHOLE_BULK || !v->command) {
+			/* its body streams (only a command's word is shown bare when it
+			 * can be: that needs all of it) */
+			bulk_open(v, p[0], len, NULL);
+			return (long)ln;
+		}
+		if (n - ln < (size_t)len + 2)
+			return 0;
+		if (p[ln + (size_t)len] != '\r' || p[ln + (size_t)len + 1] != '\n')
+			return -1;
+		bulk_open(v, p[0], len, p + ln);
+		bulk_body(v, p + ln, (size_t)len);
+		bulk_close(v);
+		return (long)(ln + (size_t)len + 2);
+	default: /* the aggregates */
+		if (parse_int(h, hn, &len))
+			return -1;
+		if (v->command && (len == 0 || len == -1)) {
+			/* Redis skips an empty command: no reply comes */
+			v->type = '*';
+			v->len = 0;
+			v->done = 1;
+			return (long)ln;
+		}
+		if (len == -1 && p[0] == '*') {
+			null_value(v, '*');
+			return (long)ln;
+		}
+		if (len < 0 || len > INT32_MAX)
+			return -1;
+		return agg_open(v, p[0], len) ? -1 : (long)ln;
+	}
+	scalar(v, p[0], h, hn);
+	return (long)ln;
+}
+
+long ec_redis_feed(struct ec_redis_val *v, const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	long r = 0;
+	while (!v->done && off < n) {
+		if (v->btype && v->bleft) {
+			size_t k =
+			    (unsigned long long)v->bleft < n - off ? (size_t)v->bleft : n - off;
+			bulk_body(v, p + off, k);
+			off += k;
+		} else if (v->btype) {
+			if (p[off] != (v->crlf == 2 ? '\r' : '\n')) {
+				r = -1;
+				break;
+			}
+			off++;
+			if (!--v->crlf)
+				bulk_close(v);
 		} else {
-			quoted(t, p + h, (size_t)len);
-		}
-		return;
-	default:
-		break;
-	}
-	if (!p[0] || !strchr("*~>%|", p[0])) {
-		command(t, p, n); /* an inline command's line */
-		return;
-	}
-	len = head_int(v, vn);
-	if (len < 0) {
-		ec_text_str(t, "(nil)");
-		return;
-	}
-	size_t off = h;
-	if (p[0] == '|') {
-		/* an attribute describes the value after it: shown as that value */
-		for (long long i = 0; i < 2 * len; i++)
-			off += (size_t)frame(p + off, n - off, 1, 0);
-		reply(t, p + off, n - off, indent);
-		return;
-	}
-	if (len == 0) {
-		ec_text_str(t, p[0] == '%' ? "(empty hash)" : "(empty array)");
-		return;
-	}
-	unsigned w = (unsigned)snprintf(NULL, 0, "%lld", len);
-	for (long long i = 0; i < len && !ec_text_cut(t); i++) {
-		if (i) {
-			ec_text_put(t, "\n", 1);
-			spaces(t, indent);
-		}
-		ec_text_fmt(t, "%*lld%c ", (int)w, i + 1,
-			    p[0] == '%'	  ? '#'
-			    : p[0] == '~' ? '~'
-					  : ')');
-		long k = frame(p + off, n - off, 1, 0);
-		reply(t, p + off, (size_t)k, indent + w + 2);
-		off += (size_t)k;
-		if (p[0] == '%') {
-			ec_text_str(t, " => ");
-			k = frame(p + off, n - off, 1, 0);
-			reply(t, p + off, (size_t)k, indent + w + 2);
+			long k = unit(v, p + off, n - off);
+			if (k <= 0) {
+				r = k;
+				break;
+			}
 			off += (size_t)k;
 		}
 	}
+	v->wire += off;
+	return r < 0 ? -1 : (long)off;
 }
 
-/* A valid command: its words; an inline one split at blanks. */
-static void command(struct ec_text *t, const uint8_t *p, size_t n)
+long ec_redis_frame(const uint8_t *p, size_t n, int command)
 {
-	const uint8_t *v;
-	size_t vn, h = head(p, n, &v, &vn);
-	if (p[0] != '*') {
-		size_t end = n;
-		while (end && (p[end - 1] == '\n' || p[end - 1] == '\r'))
-			end--;
-		for (size_t i = 0, first = 1; i < end;) {
-			while (i < end && (p[i] == ' ' || p[i] == '\t'))
-				i++;
-			size_t j = i;
-			while (j < end && p[j] != ' ' && p[j] != '\t')
-				j++;
-			if (j > i) {
-				if (!first)
-					ec_text_put(t, " ", 1);
-				word(t, p + i, j - i);
-				first = 0;
-			}
-			i = j;
-		}
-		return;
-	}
-	long long len = head_int(v, vn);
-	size_t off = h;
-	for (long long i = 0; i < len && !ec_text_cut(t); i++) {
-		long k = frame(p + off, n - off, 1, 0);
-		if (i)
-			ec_text_put(t, " ", 1);
-		const uint8_t *ev;
-		size_t evn, eh = head(p + off, (size_t)k, &ev, &evn);
-		long long el = head_int(ev, evn);
-		if (p[off] == '$' && el >= 0)
-			word(t, p + off + eh, (size_t)el);
-		else
-			reply(t, p + off, (size_t)k, 0);
-		off += (size_t)k;
-	}
+	struct ec_redis_val v = {.command = command};
+	long k = ec_redis_feed(&v, p, n);
+	return k < 0 ? -1 : v.done ? k : 0;
 }
 
-void ec_redis_render(struct ec_text *t, const uint8_t *p, size_t n, int is_command)
+void ec_redis_render(struct ec_text *t, const uint8_t *p, size_t n, int command)
 {
-	if (is_command)
-		command(t, p, n);
-	else
-		reply(t, p, n, 0);
+	struct ec_redis_val v = {.command = command, .t = t};
+	ec_redis_feed(&v, p, n);
 }
 
 /* ---- the decoder ec-parse drives (lib/proto/parse.h) ---- */
 
+/* A command awaiting its reply. */
+struct pending {
+	struct ec_parse_exchange x;
+	long long channels; /* a (P|S)(UN)SUBSCRIBE's: as many confirmations come */
+};
+
+/* One direction's value in progress. */
+struct rside {
+	struct ec_redis_val v;
+	struct ec_text t;
+	struct ec_mark m; /* its first byte */
+	int open;
+};
+
 struct rconn {
 	int roles_known, client_di;
-	unsigned db;		     /* SELECTed */
-	struct ec_parse_exchange *q; /* commands awaiting their reply: a ring */
+	unsigned db;	   /* SELECTed */
+	struct pending *q; /* commands awaiting their reply: a ring */
 	size_t qhead, qn, qcap;
-	uint64_t beyond; /* commands past QMAX: their replies go unpaired */
-	struct ec_text t;
+	uint64_t beyond;    /* commands past QMAX: their replies go unpaired */
+	long long confirms; /* (un)subscribe confirmations still to come as pushes */
+	struct rside side[2];
 };
 
 static int redis_port(uint32_t port)
@@ -371,32 +512,22 @@ static int redis_port(uint32_t port)
 	return port == 6379 || port == 6380;
 }
 
-/* The first element of an array as a string (a bulk or a simple string). */
-static int first_str(const uint8_t *p, size_t n, const uint8_t **s, size_t *sn)
-{
-	const uint8_t *v;
-	size_t vn, h = head(p, n, &v, &vn);
-	if ((p[0] != '*' && p[0] != '>') || head_int(v, vn) < 1 || h >= n)
-		return 0;
-	const uint8_t *ev;
-	size_t evn, eh = head(p + h, n - h, &ev, &evn);
-	if (p[h] == '+') {
-		*s = ev;
-		*sn = evn;
-		return 1;
-	}
-	long long el = head_int(ev, evn);
-	if (p[h] != '$' || el < 0 || h + eh + (size_t)el > n)
-		return 0;
-	*s = p + h + eh;
-	*sn = (size_t)el;
-	return 1;
-}
-
 static int is_word(const uint8_t *s, size_t n, const char *w)
 {
 	return n == strlen(w) && !strncasecmp((const char *)s, w, n);
 }
+
+static int is_any(const uint8_t *s, size_t n, const char *const *ws)
+{
+	for (; *ws; ws++)
+		if (is_word(s, n, *ws))
+			return 1;
+	return 0;
+}
+
+static const char *const subscribes[] = {
+    "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", NULL};
+static const char *const messages[] = {"message", "pmessage", "smessage", NULL};
 
 /* Which end sends commands: the Redis port says, else the first bytes do. */
 static void set_roles(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p, size_t n)
@@ -415,9 +546,10 @@ static void set_roles(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p,
 static void forget(struct rconn *c)
 {
 	for (size_t i = 0; i < c->qn; i++)
-		ec_parse_exchange_clear(&c->q[(c->qhead + i) % c->qcap]);
+		ec_parse_exchange_clear(&c->q[(c->qhead + i) % c->qcap].x);
 	c->qhead = c->qn = 0;
 	c->beyond = 0;
+	c->confirms = 0;
 }
 
 static char *dup_n(const char *s, size_t n)
@@ -426,6 +558,14 @@ static char *dup_n(const char *s, size_t n)
 	memcpy(r, s, n);
 	r[n] = 0;
 	return r;
+}
+
+/* Bytes that are not printable ASCII read as '?' in a summary. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
 }
 
 /* Where the commands go: the server's address, and the database once SELECTed. */
@@ -440,52 +580,55 @@ static char *server_of(struct ec_parse_dir *d, const struct rconn *c)
 	return srv;
 }
 
-static void put_out(struct ec_parse_out *o, const struct ec_text *t, size_t wire)
+static void put_out(struct ec_parse_out *o, const struct rside *sd, const char *note)
 {
-	o->a = (const uint8_t *)ec_text_get(t);
-	o->an = t->len;
-	if (ec_text_cut(t)) {
+	o->m = sd->m;
+	o->a = (const uint8_t *)ec_text_get(&sd->t);
+	o->an = sd->t.len;
+	o->note = note;
+	if (ec_text_cut(&sd->t) || note) {
 		o->truncated = 1;
-		o->orig_length = wire;
+		o->orig_length = sd->v.wire;
 	}
 }
 
-static void on_command(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p, size_t n,
-		       struct ec_mark m, int64_t end)
+/* A command (note: what cut it short, its reply not awaited). */
+static void on_command(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, int64_t end,
+		       const char *note)
 {
-	ec_text_reset(&c->t, d->o->max_body);
-	ec_redis_render(&c->t, p, n, 1);
-	if (!c->t.len && p[0] != '*')
-		return; /* an empty inline line: the server ignores it, no reply comes */
-	struct ec_parse_exchange x = {.req_end = end};
-	const char *s = c->t.len ? c->t.p : "";
-	size_t vl = strcspn(s, " ");
-	x.method = dup_n(s, vl < 32 ? vl : 32);
-	for (char *q = x.method; *q; q++)
+	const struct ec_redis_val *v = &sd->v;
+	if (!v->len)
+		return; /* an empty command: the server skips it, no reply comes */
+	struct pending pd = {.x = {.req_end = end}};
+	size_t mn = v->strs & 1 ? (v->sn[0] < 32 ? v->sn[0] : 32) : 0;
+	pd.x.method = dup_n((const char *)v->s[0], mn);
+	for (char *q = pd.x.method; *q; q++)
 		*q = (char)toupper((unsigned char)*q);
-	x.path = dup_n(s, c->t.len < PATH_MAX_ ? c->t.len : PATH_MAX_);
-	if (!strcmp(x.method, "SELECT") && c->t.len > 7) {
-		long long db;
-		size_t dn = strcspn(s + 7, " ");
-		if (!parse_int((const uint8_t *)s + 7, dn, &db) && db >= 0 && db < 1 << 16)
-			c->db = (unsigned)db;
-	}
-	x.authority = server_of(d, c);
-	struct ec_parse_out o = {.type = EC_TYPE_REDIS_REQUEST, .m = m};
-	put_out(&o, &c->t, n);
-	if (c->beyond || c->qn == QMAX) {
+	printable(pd.x.method);
+	pd.x.path = dup_n(ec_text_get(&sd->t), sd->t.len < PATH_MAX_ ? sd->t.len : PATH_MAX_);
+	long long db;
+	if (!strcmp(pd.x.method, "SELECT") && v->strs & 2 && !parse_int(v->s[1], v->sn[1], &db) &&
+	    db >= 0 && db < 1 << 16)
+		c->db = (unsigned)db;
+	else if (!strcmp(pd.x.method, "RESET"))
+		c->db = 0;
+	pd.channels = v->len - 1;
+	pd.x.authority = server_of(d, c);
+	struct ec_parse_out o = {.type = EC_TYPE_REDIS_REQUEST};
+	put_out(&o, sd, note);
+	if (note || c->beyond || c->qn == QMAX) {
 		/* too many awaiting: this one and its reply go unpaired, in order */
-		c->beyond++;
-		o.asks = NULL;
+		if (!note)
+			c->beyond++;
 		ec_parse_emit(d, &o);
-		ec_parse_exchange_clear(&x);
+		ec_parse_exchange_clear(&pd.x);
 		return;
 	}
-	x.id = ec_parse_exchange_id(d);
+	pd.x.id = ec_parse_exchange_id(d);
 	if (c->qn == c->qcap) {
 		/* grow the ring, unrolled from its head */
 		size_t ncap = c->qcap ? 2 * c->qcap : 8;
-		struct ec_parse_exchange *nq = ec_xcalloc(ncap, sizeof *nq);
+		struct pending *nq = ec_xcalloc(ncap, sizeof *nq);
 		for (size_t i = 0; i < c->qn; i++)
 			nq[i] = c->q[(c->qhead + i) % c->qcap];
 		free(c->q);
@@ -493,133 +636,125 @@ static void on_command(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p
 		c->qcap = ncap;
 		c->qhead = 0;
 	}
-	struct ec_parse_exchange *slot = &c->q[(c->qhead + c->qn++) % c->qcap];
-	*slot = x;
-	o.asks = slot;
+	struct pending *slot = &c->q[(c->qhead + c->qn++) % c->qcap];
+	*slot = pd;
+	o.asks = &slot->x;
 	ec_parse_emit(d, &o);
 }
 
 /* The outcome in words: "OK", "12 bytes", "(integer) 3", "nil", "3 items", an error's text. */
-static void summarize(char *b, size_t cap, const uint8_t *p, size_t n, int *failed)
+static void summarize(char *b, size_t cap, const struct ec_redis_val *v, int *failed)
 {
-	const uint8_t *v;
-	size_t vn, h = head(p, n, &v, &vn);
-	long long len = 0;
-	size_t cut = vn < 60 ? vn : 60;
-	switch (p[0]) {
+	int cut = (int)(v->line_n < SUM_CUT ? v->line_n : SUM_CUT);
+	const char *line = (const char *)v->line;
+	b[0] = 0;
+	switch (v->type) {
+	case 0:
+		return; /* cut before its type */
 	case '-':
 	case '!':
 		*failed = 1;
-		if (p[0] == '!') {
-			len = head_int(v, vn);
-			v = p + h;
-			cut = (size_t)len < 60 ? (size_t)len : 60;
-		}
 		/* fall through */
 	case '+':
-		snprintf(b, cap, "%.*s", (int)cut, (const char *)v);
-		for (char *q = b; *q; q++)
-			if ((unsigned char)*q < 0x20 || (unsigned char)*q >= 0x7f)
-				*q = '?';
+		snprintf(b, cap, "%.*s", cut, line);
+		printable(b);
 		return;
 	case ':':
 	case ',':
 	case '(':
 		snprintf(b, cap, "(%s) %.*s",
-			 p[0] == ':'   ? "integer"
-			 : p[0] == ',' ? "double"
-				       : "big number",
-			 (int)cut, (const char *)v);
+			 v->type == ':'	  ? "integer"
+			 : v->type == ',' ? "double"
+					  : "big number",
+			 cut, line);
 		return;
 	case '#':
-		snprintf(b, cap, "%s", v[0] == 't' ? "true" : "false");
+		snprintf(b, cap, "%s", v->line_n && line[0] == 't' ? "true" : "false");
 		return;
-	case '|': {
-		size_t off = h;
-		for (long long i = 0; i < 2 * head_int(v, vn); i++)
-			off += (size_t)frame(p + off, n - off, 1, 0);
-		summarize(b, cap, p + off, n - off, failed);
-		return;
-	}
 	default:
 		break;
 	}
-	len = p[0] == '_' ? -1 : head_int(v, vn);
-	if (len < 0)
+	if (v->len < 0)
 		snprintf(b, cap, "nil");
-	else if (p[0] == '$' || p[0] == '=')
-		snprintf(b, cap, "%lld byte%s", len, len == 1 ? "" : "s");
+	else if (v->type == '$' || v->type == '=')
+		snprintf(b, cap, "%lld byte%s", v->len, v->len == 1 ? "" : "s");
 	else
-		snprintf(b, cap, "%lld %s%s", len, p[0] == '%' ? "pair" : "item",
-			 len == 1 ? "" : "s");
+		snprintf(b, cap, "%lld %s%s", v->len, v->type == '%' ? "pair" : "item",
+			 v->len == 1 ? "" : "s");
 }
 
-static void on_reply(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p, size_t n,
-		     struct ec_mark m, int64_t end)
+/*
+ * A reply: it answers the oldest command, unless it is a push. Pub/sub:
+ * messages are pushes, and so are a (un)subscribe's confirmations after
+ * the one that answers it (one per channel it names).
+ */
+static void on_reply(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, int64_t end,
+		     const char *note)
 {
-	char sum[96];
+	const struct ec_redis_val *v = &sd->v;
+	char sum[2 * SUM_CUT];
 	int failed = 0;
-	summarize(sum, sizeof sum, p, n, &failed);
-	struct ec_parse_exchange *x = c->qn ? &c->q[c->qhead] : NULL;
-	/* pub/sub: messages are pushes; a (un)subscribe confirmation answers
-	 * the command of its name, the ones after the first are pushes */
-	const uint8_t *kind;
-	size_t kn;
-	int push = p[0] == '>';
-	if (first_str(p, n, &kind, &kn)) {
-		if (is_word(kind, kn, "message") || is_word(kind, kn, "pmessage") ||
-		    is_word(kind, kn, "smessage"))
+	summarize(sum, sizeof sum, v, &failed);
+	struct pending *pp = c->qn ? &c->q[c->qhead] : NULL;
+	int push = v->type == '>';
+	if ((v->type == '*' || v->type == '>') && v->strs & 1) {
+		const uint8_t *kind = v->s[0];
+		size_t kn = v->sn[0];
+		int confirm = is_any(kind, kn, subscribes);
+		if (is_any(kind, kn, messages))
 			push = 1;
-		else if (is_word(kind, kn, "subscribe") || is_word(kind, kn, "psubscribe") ||
-			 is_word(kind, kn, "ssubscribe") || is_word(kind, kn, "unsubscribe") ||
-			 is_word(kind, kn, "punsubscribe") || is_word(kind, kn, "sunsubscribe"))
-			push = !x || !is_word(kind, kn, x->method);
+		else if (confirm && c->confirms > 0)
+			push = 1, c->confirms--;
+		else if (confirm)
+			push = !pp || !is_word(kind, kn, pp->x.method);
+		if (confirm && !push)
+			c->confirms = pp->channels - 1;
 		if (push) {
-			/* "message CHANNEL": the channel is the element after the pattern, if any
-			 */
-			const uint8_t *q = p, *hv;
-			size_t qn = n, hvn, off = head(p, n, &hv, &hvn);
-			long k = frame(q + off, qn - off, 1, 0);
-			off += (size_t)k;
-			if (is_word(kind, kn, "pmessage"))
-				off += (size_t)frame(q + off, qn - off, 1, 0);
-			const uint8_t *cv;
-			size_t cvn, ch = off < qn ? head(q + off, qn - off, &cv, &cvn) : 0;
-			long long cl = ch && q[off] == '$' ? head_int(cv, cvn) : -1;
-			if (cl >= 0 && off + ch + (size_t)cl <= qn)
-				snprintf(sum, sizeof sum, "%.*s %.*s", (int)(kn < 16 ? kn : 16),
-					 (const char *)kind, (int)((size_t)cl < 60 ? cl : 60),
-					 (const char *)q + off + ch);
-			for (char *s = sum; *s; s++)
-				if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-					*s = '?';
+			/* "message CHANNEL": the channel is after a pmessage's pattern */
+			int ch = is_word(kind, kn, "pmessage") ? 2 : 1;
+			int chn = v->strs >> ch & 1
+				      ? (int)(v->sn[ch] < SUM_CUT ? v->sn[ch] : SUM_CUT)
+				      : 0;
+			snprintf(sum, sizeof sum, "%.*s%s%.*s", (int)(kn < 16 ? kn : 16),
+				 (const char *)kind, chn ? " " : "", chn, (const char *)v->s[ch]);
+			printable(sum);
 		}
 	}
-	ec_text_reset(&c->t, d->o->max_body);
-	ec_redis_render(&c->t, p, n, 0);
 	struct ec_parse_out o = {.type = EC_TYPE_REDIS_RESPONSE,
-				 .m = m,
-				 .summary = sum,
+				 .summary = sum[0] ? sum : NULL,
 				 .failed = failed,
 				 .end_ts = end};
-	put_out(&o, &c->t, n);
+	put_out(&o, sd, note);
 	if (push) {
-		o.note = "push";
+		o.note = note ? note : "push";
 		ec_parse_emit(d, &o);
 		return;
 	}
-	if (!x) {
+	if (!pp) {
 		/* asked before the capture, or past QMAX */
 		if (c->beyond)
 			c->beyond--;
 		ec_parse_emit(d, &o);
 		return;
 	}
-	o.answers = x;
+	o.answers = &pp->x;
 	ec_parse_emit(d, &o);
-	ec_parse_exchange_clear(x);
+	ec_parse_exchange_clear(&pp->x);
 	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qn--;
+}
+
+static void on_value(struct ec_parse_dir *d, struct rconn *c, int64_t end, const char *note)
+{
+	struct rside *sd = &c->side[d->di];
+	sd->open = 0;
+	if (d->di == c->client_di)
+		on_command(d, c, sd, end, note);
+	else
+		on_reply(d, c, sd, end, note);
+	/* an idle connection keeps no big value's text */
+	if (sd->t.cap > 4096)
+		ec_text_free(&sd->t);
 }
 
 static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
@@ -627,27 +762,34 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 	struct rconn *c = st;
 	if (!c->roles_known)
 		set_roles(d, c, s->p + off, s->n - off);
-	int client = d->di == c->client_di;
+	struct rside *sd = &c->side[d->di];
 	while (off < s->n && d->proto == &ec_redis_proto && !ec_parse_failed(d)) {
-		long k = ec_redis_frame(s->p + off, s->n - off, client);
-		if (k == 0)
-			break;
+		if (!sd->open) {
+			memset(&sd->v, 0, sizeof sd->v);
+			sd->v.command = d->di == c->client_di;
+			sd->v.t = &sd->t;
+			ec_text_reset(&sd->t, d->o->max_body);
+			sd->m = d->start = ec_parse_mark(s, off);
+			sd->open = 1;
+		}
+		long k = ec_redis_feed(&sd->v, s->p + off, s->n - off);
 		if (k < 0) {
 			/* pairing is lost with the bytes: what is awaited is forgotten */
+			if (sd->v.wire)
+				on_value(d, c, 0, "Redis: cut by bytes that are not RESP");
+			sd->open = 0;
 			forget(c);
 			ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off, NULL, 0,
 					 1, "Redis: not a RESP value");
 			d->desync = 1;
 			return s->n;
 		}
-		d->desync = 0;
-		struct ec_mark m = ec_parse_mark(s, off);
-		int64_t end = ec_parse_mark(s, off + (size_t)k - 1).ts;
-		if (client)
-			on_command(d, c, s->p + off, (size_t)k, m, end);
-		else
-			on_reply(d, c, s->p + off, (size_t)k, m, end);
+		if (k)
+			d->desync = 0;
 		off += (size_t)k;
+		if (!sd->v.done)
+			break; /* the rest comes with the next bytes */
+		on_value(d, c, ec_parse_mark(s, off - 1).ts, NULL);
 	}
 	return off;
 }
@@ -657,24 +799,41 @@ static void conn_release(void *st)
 	struct rconn *c = st;
 	forget(c);
 	free(c->q);
-	ec_text_free(&c->t);
+	ec_text_free(&c->side[0].t);
+	ec_text_free(&c->side[1].t);
+}
+
+/* A value partly read: its bytes were taken, its text is held here. */
+static int busy(const void *st, int di)
+{
+	const struct rconn *c = st;
+	return c->side[di].open && c->side[di].v.wire;
+}
+
+static void reset(void *st, int di)
+{
+	struct rconn *c = st;
+	c->side[di].open = 0;
 }
 
 static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
 		   const uint8_t **held, size_t *held_len)
 {
-	(void)d;
-	(void)note;
+	struct rconn *c = st;
 	(void)held;
 	(void)held_len;
+	int r = busy(c, d->di);
+	if (r)
+		on_value(d, c, 0, note); /* what was read of it, typed */
+	c->side[d->di].open = 0;
 	if (desync)
-		forget(st);
-	return 0;
+		forget(c);
+	return r;
 }
 
 /*
  * A command ("*N\r\n$M\r\n") anywhere; on the Redis port also a reply or an
- * inline command whose first value frames.
+ * inline command whose first value frames as what that end sends.
  */
 static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
 {
@@ -697,9 +856,9 @@ static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
 	}
 	struct ec_parse_hint h;
 	ec_parse_hint(d, &h);
-	if (!redis_port(h.local_port) && !redis_port(h.remote_port))
+	if (redis_port(h.local_port) == redis_port(h.remote_port))
 		return 0;
-	long k = ec_redis_frame(p, n, 1);
+	long k = ec_redis_frame(p, n, h.sent == redis_port(h.remote_port));
 	return k > 0 ? 1 : k == 0 && n < 64 ? -1 : 0;
 }
 
@@ -709,7 +868,7 @@ const struct ec_parse_proto ec_redis_proto = {
     .conn_size = sizeof(struct rconn),
     .conn_release = conn_release,
     .consume = consume,
-    .busy = ec_parse_busy_never,
-    .reset = ec_parse_reset_nothing,
+    .busy = busy,
+    .reset = reset,
     .give_up = give_up,
 };

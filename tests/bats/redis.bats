@@ -102,6 +102,31 @@ LAT=' [0-9]+ [0-9]+ [0-9]+\.[0-9]{3}ms [0-9]+\.[0-9]{3}ms$'
 	assert_output $'1) "message"\n2) "ec-news"\n3) "hello subscribers"'
 }
 
+@test "redis: a 2 MiB value (past --max-buffer) read as it comes through TLS: paired, its size, its text cut at --max-body" {
+	require_root
+	need_redis
+	head -c 2097152 /dev/zero | tr '\0' v >"$T/big"
+	cap_start -t redis-cli
+	run rcli -x SET big-k <"$T/big"
+	assert_output OK
+	rcli GET big-k >"$T/got"
+	run rcli STRLEN big-k
+	assert_output 2097152
+	cap_stop
+	ec-parse --max-body 64k <"$T/out.pb" >"$T/parsed.pb"
+	ec-dump --exchanges "$T/parsed.pb" >"$T/x.txt"
+	cut -c1-200 "$T/x.txt" >&3
+	grep -Eq "redis 127\.0\.0\.1:$PORT SET big-k ..vvvv.* -> OK$LAT" "$T/x.txt"
+	grep -Eq "redis 127\.0\.0\.1:$PORT GET big-k -> 2097152 bytes$LAT" "$T/x.txt"
+	grep -Eq "redis 127\.0\.0\.1:$PORT STRLEN big-k -> \(integer\) 2097152$LAT" "$T/x.txt"
+	# the reply's text: 64 KiB of the 2 MiB, and the record says so
+	run sh -c "ec-dump --json -e '$T/parsed.pb' | jq -r '.event_payload | select(.type == 13 and .summary == \"2097152 bytes\") | [.truncated, .orig_length, .length] | @tsv'"
+	assert_output $'true\t2097164\t65536'
+	# nothing went out untyped
+	run sh -c "ec-dump --json -e '$T/parsed.pb' | jq -r '.event_payload | select(.type == 0 and .length > 0) | .uuid' | wc -l"
+	assert_output 0
+}
+
 @test "redis: without TLS through ec-capture sock: the same commands, replies and latencies" {
 	require_root
 	command -v redis-server >/dev/null || skip "redis-server not installed"

@@ -489,12 +489,11 @@ struct pending {
 	long long channels; /* a (P|S)(UN)SUBSCRIBE's: as many confirmations come */
 };
 
-/* One direction's value in progress. */
+/* One direction's value in progress (v NULL between values). */
 struct rside {
-	struct ec_redis_val v;
+	struct ec_redis_val *v;
 	struct ec_text t;
 	struct ec_mark m; /* its first byte */
-	int open;
 };
 
 struct rconn {
@@ -588,7 +587,7 @@ static void put_out(struct ec_parse_out *o, const struct rside *sd, const char *
 	o->note = note;
 	if (ec_text_cut(&sd->t) || note) {
 		o->truncated = 1;
-		o->orig_length = sd->v.wire;
+		o->orig_length = sd->v->wire;
 	}
 }
 
@@ -596,7 +595,7 @@ static void put_out(struct ec_parse_out *o, const struct rside *sd, const char *
 static void on_command(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, int64_t end,
 		       const char *note)
 {
-	const struct ec_redis_val *v = &sd->v;
+	const struct ec_redis_val *v = sd->v;
 	if (!v->len)
 		return; /* an empty command: the server skips it, no reply comes */
 	struct pending pd = {.x = {.req_end = end}};
@@ -691,7 +690,7 @@ static void summarize(char *b, size_t cap, const struct ec_redis_val *v, int *fa
 static void on_reply(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, int64_t end,
 		     const char *note)
 {
-	const struct ec_redis_val *v = &sd->v;
+	const struct ec_redis_val *v = sd->v;
 	char sum[2 * SUM_CUT];
 	int failed = 0;
 	summarize(sum, sizeof sum, v, &failed);
@@ -744,17 +743,23 @@ static void on_reply(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, 
 	c->qn--;
 }
 
+static void side_close(struct rside *sd)
+{
+	/* between values a direction holds nothing: most connections are idle */
+	free(sd->v);
+	sd->v = NULL;
+	ec_text_free(&sd->t);
+}
+
+/* The value out (note: what cut it short), and the direction ready for the next. */
 static void on_value(struct ec_parse_dir *d, struct rconn *c, int64_t end, const char *note)
 {
 	struct rside *sd = &c->side[d->di];
-	sd->open = 0;
 	if (d->di == c->client_di)
 		on_command(d, c, sd, end, note);
 	else
 		on_reply(d, c, sd, end, note);
-	/* an idle connection keeps no big value's text */
-	if (sd->t.cap > 4096)
-		ec_text_free(&sd->t);
+	side_close(sd);
 }
 
 static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_src *s, size_t off)
@@ -764,20 +769,19 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 		set_roles(d, c, s->p + off, s->n - off);
 	struct rside *sd = &c->side[d->di];
 	while (off < s->n && d->proto == &ec_redis_proto && !ec_parse_failed(d)) {
-		if (!sd->open) {
-			memset(&sd->v, 0, sizeof sd->v);
-			sd->v.command = d->di == c->client_di;
-			sd->v.t = &sd->t;
+		if (!sd->v) {
+			sd->v = ec_xcalloc(1, sizeof *sd->v);
+			sd->v->command = d->di == c->client_di;
+			sd->v->t = &sd->t;
 			ec_text_reset(&sd->t, d->o->max_body);
 			sd->m = d->start = ec_parse_mark(s, off);
-			sd->open = 1;
 		}
-		long k = ec_redis_feed(&sd->v, s->p + off, s->n - off);
+		long k = ec_redis_feed(sd->v, s->p + off, s->n - off);
 		if (k < 0) {
 			/* pairing is lost with the bytes: what is awaited is forgotten */
-			if (sd->v.wire)
+			if (sd->v->wire)
 				on_value(d, c, 0, "Redis: cut by bytes that are not RESP");
-			sd->open = 0;
+			side_close(sd);
 			forget(c);
 			ec_parse_untyped(d, ec_parse_mark(s, off), s->p + off, s->n - off, NULL, 0,
 					 1, "Redis: not a RESP value");
@@ -787,7 +791,7 @@ static size_t consume(struct ec_parse_dir *d, void *st, const struct ec_parse_sr
 		if (k)
 			d->desync = 0;
 		off += (size_t)k;
-		if (!sd->v.done)
+		if (!sd->v->done)
 			break; /* the rest comes with the next bytes */
 		on_value(d, c, ec_parse_mark(s, off - 1).ts, NULL);
 	}
@@ -799,21 +803,23 @@ static void conn_release(void *st)
 	struct rconn *c = st;
 	forget(c);
 	free(c->q);
-	ec_text_free(&c->side[0].t);
-	ec_text_free(&c->side[1].t);
+	for (int i = 0; i < 2; i++) {
+		free(c->side[i].v);
+		ec_text_free(&c->side[i].t);
+	}
 }
 
 /* A value partly read: its bytes were taken, its text is held here. */
 static int busy(const void *st, int di)
 {
 	const struct rconn *c = st;
-	return c->side[di].open && c->side[di].v.wire;
+	return c->side[di].v && c->side[di].v->wire;
 }
 
 static void reset(void *st, int di)
 {
 	struct rconn *c = st;
-	c->side[di].open = 0;
+	side_close(&c->side[di]);
 }
 
 static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desync,
@@ -825,7 +831,7 @@ static int give_up(struct ec_parse_dir *d, void *st, const char *note, int desyn
 	int r = busy(c, d->di);
 	if (r)
 		on_value(d, c, 0, note); /* what was read of it, typed */
-	c->side[d->di].open = 0;
+	side_close(&c->side[d->di]);
 	if (desync)
 		forget(c);
 	return r;

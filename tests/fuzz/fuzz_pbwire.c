@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "grpc.h"
+#include "pbwire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct ec_text t = {0};
 	ec_text_reset(&t, 1 + (size_t)data[0] * 16);
-	ec_grpc_decode_raw(&t, data + 1, size - 1);
+	ec_pbwire_render(&t, NULL, NULL, data + 1, size - 1, 0);
 	if (t.len > t.lim)
 		abort();
 	ec_text_free(&t);

@@ -6,13 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "grpc.h"
+#include "pbwire.h"
 
 static const char *raw(const void *p, size_t n, int *rc)
 {
 	static struct ec_text t;
 	ec_text_reset(&t, 4096);
-	*rc = ec_grpc_decode_raw(&t, p, n);
+	*rc = ec_pbwire_render(&t, NULL, NULL, p, n, 0);
 	return ec_text_get(&t);
 }
 

@@ -3,8 +3,10 @@
 #include "http1.h"
 #include "pbwire.h"
 #include "text.h"
+#include "utf8.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,23 @@ static struct ec_grpc_call *start(struct ec_parse_dir *d, const struct ec_http2_
 	return c;
 }
 
+/* grpc-message is percent-encoded (bytes outside printable ASCII, and '%'): decoded in place. */
+static void unpercent(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		unsigned v;
+		if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+		    sscanf(p + 1, "%2x", &v) == 1 && v) {
+			*o++ = (char)v;
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+}
+
 /* The response's status: in the trailers, or the head of a trailers-only answer. */
 static void status(const struct ec_http2_msg *msg, struct ec_text *t, struct ec_parse_out *o,
 		   char *sum, size_t cap)
@@ -192,13 +211,22 @@ static void status(const struct ec_http2_msg *msg, struct ec_text *t, struct ec_
 	const uint8_t *tr = msg->trailer_len ? msg->data + msg->len - msg->trailer_len : msg->data;
 	size_t tn = msg->trailer_len ? msg->trailer_len : msg->head_len;
 	char *st = header(tr, tn, "grpc-status:"), *gm = header(tr, tn, "grpc-message:");
+	if (gm)
+		unpercent(gm);
 	if (st) {
 		unsigned s = (unsigned)strtoul(st, NULL, 10);
 		ec_text_fmt(t, "grpc-status: %u %s", s, ec_grpc_status_name(s));
 		if (gm)
 			ec_text_fmt(t, "\ngrpc-message: %s", gm);
-		snprintf(sum, cap, "%s%s%.100s", ec_grpc_status_name(s), gm ? ": " : "",
-			 gm ? gm : "");
+		char *fixed = NULL;
+		if (gm) {
+			/* the summary is a string field: at most 100 bytes, well-formed */
+			size_t k = strlen(gm);
+			fixed = ec_utf8_fixdup((const uint8_t *)gm, k < 100 ? k : 100);
+		}
+		snprintf(sum, cap, "%s%s%s", ec_grpc_status_name(s), gm ? ": " : "",
+			 fixed ? fixed : "");
+		free(fixed);
 		o->status = s;
 		o->failed = s != 0;
 	} else {
@@ -251,7 +279,7 @@ void ec_grpc_message(struct ec_parse_dir *d, const struct ec_http2_msg *msg,
 		o.part = ++s->part;
 		o.more = !end;
 	}
-	char sum[160];
+	char sum[400]; /* a name, ": ", 100 bytes of grpc-message each up to 3 bytes as UTF-8 */
 	if (request) {
 		c->x.req_end = http ? http->req_end : msg->start.ts;
 		o.type = EC_TYPE_GRPC_REQUEST;

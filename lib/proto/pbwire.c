@@ -409,7 +409,7 @@ static int by_name(const void *a, const void *b)
 
 const struct ec_pbwire_type *ec_pbwire_type(const struct ec_pbwire_schema *s, const char *name)
 {
-	if (!s)
+	if (!s || !s->nt)
 		return NULL;
 	struct ec_pbwire_type key = {.name = (char *)(name + (*name == '.'))};
 	return bsearch(&key, s->types, s->nt, sizeof *s->types, by_name);
@@ -449,7 +449,8 @@ struct ec_pbwire_schema *ec_pbwire_from_set(const uint8_t *p, size_t n, char *er
 		for (size_t j = 0; j < fd->n_enum_type; j++)
 			add_type(s, pkg, fd->enum_type[j]->name, NULL, fd->enum_type[j]);
 	}
-	qsort(s->types, s->nt, sizeof *s->types, by_name);
+	if (s->nt)
+		qsort(s->types, s->nt, sizeof *s->types, by_name);
 	for (size_t i = 0; i < set->n_file; i++) {
 		const Google__Protobuf__FileDescriptorProto *fd = set->file[i];
 		for (size_t j = 0; j < fd->n_service; j++) {

@@ -210,7 +210,8 @@ static void status(const struct ec_http2_msg *msg, struct ec_text *t, struct ec_
 {
 	const uint8_t *tr = msg->trailer_len ? msg->data + msg->len - msg->trailer_len : msg->data;
 	size_t tn = msg->trailer_len ? msg->trailer_len : msg->head_len;
-	char *st = header(tr, tn, "grpc-status:"), *gm = header(tr, tn, "grpc-message:");
+	char *st = tn ? header(tr, tn, "grpc-status:") : NULL; /* a last part may be empty */
+	char *gm = tn ? header(tr, tn, "grpc-message:") : NULL;
 	if (gm)
 		unpercent(gm);
 	if (st) {
@@ -261,8 +262,8 @@ void ec_grpc_message(struct ec_parse_dir *d, const struct ec_http2_msg *msg,
 		return;
 	struct side *s = &c->s[!request];
 	int first = request && msg->head_len, end = !msg->more;
-	const uint8_t *body = msg->data + msg->head_len;
 	size_t bn = msg->len - msg->head_len - msg->trailer_len;
+	const uint8_t *body = bn ? msg->data + msg->head_len : NULL; /* an empty part has no data */
 	struct ec_text t = {0};
 	ec_text_reset(&t, d->o->max_body);
 	if (first)

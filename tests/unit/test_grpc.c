@@ -62,6 +62,7 @@ static void ev(struct rig *g, int dir, int64_t ts, const void *p, size_t n)
 	e.payload.data = (uint8_t *)p;
 	e.payload.len = n;
 	e.length = (uint32_t)n;
+	e.closed = !p;
 	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
 	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
 	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
@@ -380,12 +381,51 @@ static void test_trailers_only_and_cut(void **state)
 	nghttp2_hd_deflate_del(s.hd);
 }
 
+/* A call sent in parts whose connection closes before its status: the last part says so. */
+static void test_parts_cut_off(void **state)
+{
+	(void)state;
+	struct h2 c, s;
+	h2_init(&c, 1);
+	h2_init(&s, 0);
+	headers(&c, 0, 1, req_head);
+	uint8_t m[64];
+	size_t k = grpc_msg(m, 0, "\x08\x01", 2);
+	frame(&c, 0, 1, 1, m, k);
+	headers(&s, 0, 1, resp_head);
+	k = grpc_msg(m, 0, "\x08\x02", 2);
+	frame(&s, 0, 0, 1, m, k);
+	struct rig g;
+	rig_open(&g);
+	ec_parse_arrival(g.p, 1000 * MS);
+	ev(&g, W, 1000, c.b, c.n);
+	ev(&g, R, 2000, s.b, s.n);
+	quiet(&g, 1300);
+	ec_parse_arrival(g.p, 2000 * MS);
+	ev(&g, R, 3000, NULL, 0); /* closed */
+	rig_done(&g);
+	const EcEvent *e = nth(&g, EC_TYPE_GRPC_RESPONSE, 0);
+	assert_payload(e, "message 1 (2 bytes):\n  1: 2\n");
+	assert_true(e->more_parts);
+	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 1);
+	assert_non_null(e);
+	assert_int_equal(e->part, 2);
+	assert_false(e->more_parts);
+	assert_true(e->failed);
+	assert_string_equal(e->summary, "no grpc-status (incomplete)");
+	assert_non_null(strstr(e->note, "incomplete"));
+	rig_free(&g);
+	nghttp2_hd_deflate_del(c.hd);
+	nghttp2_hd_deflate_del(s.hd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unary),
 	    cmocka_unit_test(test_streaming_parts),
 	    cmocka_unit_test(test_trailers_only_and_cut),
+	    cmocka_unit_test(test_parts_cut_off),
 	};
 	return cmocka_run_group_tests_name("grpc", tests, NULL, NULL);
 }

@@ -140,13 +140,18 @@ static void feed(struct ec_parse_dir *d, struct side *s, struct ec_text *t, cons
 	}
 	if (*shown > MAX_MESSAGES)
 		ec_text_fmt(t, "(%u more messages)\n", *shown - MAX_MESSAGES);
-	if (!end || !s->npre)
-		return;
-	if (s->npre < 5)
-		ec_text_fmt(t, "(%zu bytes, not a whole message prefix)\n", s->npre);
-	else
-		render(d, s, t, shown); /* as far as it came: "(cut: ...)" */
-	s->npre = 0;
+	if (end && s->npre) {
+		if (s->npre < 5)
+			ec_text_fmt(t, "(%zu bytes, not a whole message prefix)\n", s->npre);
+		else
+			render(d, s, t, shown); /* as far as it came: "(cut: ...)" */
+		s->npre = 0;
+	}
+	if (!s->npre) {
+		/* only a message open across parts keeps its bytes between calls */
+		free(s->buf);
+		s->buf = NULL;
+	}
 }
 
 /* A header's value in head lines, as a malloc'd string (NULL when absent). */

@@ -32,9 +32,12 @@ LDLIBS := -lbpf -lelf -lz -lprotobuf-c -lpcap -lnghttp2 -lcjson \
 
 PROTO_C := $(GEN)/ecaptureq.pb-c.c
 PROTO_H := $(GEN)/ecaptureq.pb-c.h
+# protobuf's own descriptor.proto in C: ec-parse --proto reads descriptor sets with it
+DESC_C := $(GEN)/google/protobuf/descriptor.pb-c.c
+DESC_H := $(GEN)/google/protobuf/descriptor.pb-c.h
 BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_SKEL := $(patsubst bpf/%.bpf.c,$(GEN)/%.skel.h,$(BPF_SRC))
-GEN_H := $(PROTO_H) $(BPF_SKEL)
+GEN_H := $(PROTO_H) $(DESC_H) $(BPF_SKEL)
 
 # the key calibration helper (lib/sslcal.h): built plain whatever SAN says,
 # linked only to libc (it loads the libraries it calibrates itself), and
@@ -53,7 +56,8 @@ WWW_BLOB := build/www/blob.o
 
 LIB_SRC := $(wildcard lib/*.c lib/*/*.c)
 SSLROW := $(wildcard lib/sslrow.c lib/*/sslrow.c)
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB) \
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/gen/ecaptureq.pb-c.o \
+	$(BUILD)/gen/google/protobuf/descriptor.pb-c.o $(SSLCAL_BLOB) \
 	$(WWW_BLOB)
 LIBEC := $(BUILD)/libec.a
 
@@ -194,6 +198,10 @@ $(PROTO_C) $(PROTO_H): proto/ecaptureq.proto
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) --proto_path=proto ecaptureq.proto
 
+$(DESC_C) $(DESC_H): /usr/include/google/protobuf/descriptor.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) --proto_path=/usr/include google/protobuf/descriptor.proto
+
 $(GEN)/vmlinux.h:
 	@mkdir -p $(GEN)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
@@ -259,7 +267,8 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBEC)
 # fuzz targets: lib compiled again by clang with coverage instrumentation
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE $(LIB_INC) -Ibpf -I$(GEN) -DEC_VERSION=\"$(VERSION)\" \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o $(SSLCAL_BLOB) \
+FUZZ_OBJ := $(patsubst %.c,build/fuzz/%.o,$(LIB_SRC)) build/fuzz/gen/ecaptureq.pb-c.o \
+	build/fuzz/gen/google/protobuf/descriptor.pb-c.o $(SSLCAL_BLOB) \
 	$(WWW_BLOB)
 build/fuzz/gen/%.o: $(GEN)/%.c
 	@mkdir -p $(@D)

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "opt.h"
 #include "parse.h"
+#include "pbwire.h"
 #include "stream.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ enum {
 	OPT_CONNS,
 	OPT_RECORD,
 	OPT_PART,
+	OPT_PROTO,
 	OPT_STATS
 };
 
@@ -38,6 +40,10 @@ static const struct ec_opt opts[] = {
     {"part-after", OPT_PART, "MS|off",
      "live input (a pipe gone quiet): a message still open\nMS ms after its bytes came goes "
      "out in parts (200)"},
+    {"proto", OPT_PROTO, "FILE",
+     "gRPC messages' field names and types from a descriptor set\n(protoc "
+     "--descriptor_set_out=FILE "
+     "--include_imports)\nor a .proto file (protoc is run); else decoded raw"},
     {"keep-going", 'k', NULL, "skip undecodable input instead of stopping"},
     {"stats", OPT_STATS, NULL, "print a summary on stderr at the end"},
     {NULL, 0, NULL, NULL},
@@ -46,6 +52,7 @@ static const struct ec_opt opts[] = {
 struct args {
 	struct ec_parse_opts o;
 	size_t max_record;
+	const char *proto;
 	int keep_going, stats;
 };
 
@@ -95,6 +102,9 @@ static int opt(void *ctx, int key, const char *arg)
 			       &v))
 			return 2;
 		a->o.part_ns = v * 1000000ll;
+		return 0;
+	case OPT_PROTO:
+		a->proto = arg;
 		return 0;
 	case 'k':
 		a->keep_going = 1;
@@ -261,6 +271,13 @@ int main(int argc, char **argv)
 	int keep_going = a.keep_going, stats = a.stats;
 	if (o.max_buffer < 1024)
 		ec_die(2, "--max-buffer: %zu is too small (at least 1k)", o.max_buffer);
+	struct ec_pbwire_schema *schema = NULL;
+	if (a.proto) {
+		char err[512];
+		if (!(schema = ec_pbwire_load(a.proto, err, sizeof err)))
+			ec_die(2, "--proto: %s", err);
+		o.schema = schema;
+	}
 	if (isatty(1))
 		ec_die(2, "refusing to write binary records to a terminal; pipe into ec-dump");
 	struct timespec t0, t1;
@@ -293,6 +310,7 @@ int main(int argc, char **argv)
 	struct ec_parse_stats st;
 	ec_parse_get_stats(P, &st);
 	ec_parse_free(P);
+	ec_pbwire_free(schema);
 	int ferr = ec_writer_flush(w);
 	if (!err)
 		err = ferr;

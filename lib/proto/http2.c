@@ -664,7 +664,8 @@ long ec_http2_feed(struct ec_http2 *h, const uint8_t *p, size_t n, const struct 
 struct h2x {
 	uint32_t sid, status;
 	struct ec_parse_exchange x;
-	struct ec_parse_exchange g; /* a gRPC call's or DoH's (grpc.c, dns.c) */
+	struct ec_parse_exchange g; /* DoH's (dns.c) */
+	struct ec_grpc_call *call;  /* a gRPC call's (grpc.c) */
 };
 
 #define MAX_EXCHANGES 256 /* open exchanges followed per connection (oldest dropped) */
@@ -688,6 +689,7 @@ static void xdrop(struct h2conn *hc, struct h2x *e)
 {
 	ec_parse_exchange_clear(&e->x);
 	ec_parse_exchange_clear(&e->g);
+	ec_grpc_call_free(e->call);
 	size_t i = (size_t)(e - hc->xs);
 	memmove(e, e + 1, (hc->nx - i - 1) * sizeof *e);
 	hc->nx--;
@@ -831,14 +833,13 @@ static void emit(struct ec_parse_dir *d, struct h2conn *hc, struct ec_http2 *h, 
 		dec = decode(d, msg, &o, note, sizeof note);
 	o.note = note;
 	ec_parse_emit(d, &o);
-	if (o.type && !msg->part && !msg->more &&
-	    !(msg->flags & (EC_HTTP2_INCOMPLETE | EC_HTTP2_INFO))) {
-		/* a gRPC call's or a DoH exchange's messages, beside the HTTP/2 records */
-		struct h2x *e = xfind(hc, msg->stream_id);
-		if (e) {
-			ec_grpc_message(d, msg, &e->x, &e->g, o.end_ts);
+	struct h2x *e = o.type && !(msg->flags & EC_HTTP2_INFO) ? xfind(hc, msg->stream_id) : NULL;
+	if (e) {
+		/* a gRPC call's messages (its parts too), a DoH exchange's, beside the HTTP/2
+		 * records */
+		ec_grpc_message(d, msg, &e->x, &e->call, o.end_ts);
+		if (!msg->part && !msg->more)
 			ec_dns_doh(d, msg, &e->x, &e->g, o.end_ts);
-		}
 	}
 	free(dec);
 	ec_http2_release(h);

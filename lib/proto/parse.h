@@ -23,6 +23,7 @@ struct ec_parse_opts {
 	size_t max_conns;  /* connections tracked at once (LRU eviction) */
 	int decode_body;   /* inflate gzip/deflate bodies */
 	int64_t part_ns;   /* live input: open messages go out in parts after this; 0 never */
+	const struct ec_pbwire_schema *schema; /* --proto: gRPC messages' types; NULL none */
 };
 
 #define EC_PARSE_MAX_BODY_DEFAULT (1u << 20)
@@ -30,6 +31,8 @@ struct ec_parse_opts {
 #define EC_PARSE_IDLE_DEFAULT (60ll * 1000000000ll)
 #define EC_PARSE_MAX_CONNS_DEFAULT 16384
 #define EC_PARSE_PART_DEFAULT (200ll * 1000000ll)
+
+struct ec_pbwire_schema;
 
 struct ec_parse_stats {
 	uint64_t records, events, bytes, passed;

@@ -7,6 +7,10 @@ made here by grpc_tools.protoc from the service below).
   grpc_peer.py client DIR PORT GO     wait for the file GO, then call: a unary
                                       SayHello, a server-streaming SayMany of
                                       3 replies, a SayHello failing NOT_FOUND
+  grpc_peer.py live DIR PORT GO       wait for GO, then a SayMany for "slow":
+                                      the server sends its first reply, then
+                                      waits for the file DIR/release (30 s at
+                                      most) before the other two
 """
 import os
 import sys
@@ -53,6 +57,11 @@ def main():
 
             def SayMany(self, req, ctx):
                 for i in range(req.times):
+                    if i == 1 and req.name == "slow":
+                        for _ in range(600):
+                            if os.path.exists(os.path.join(d, "release")):
+                                break
+                            time.sleep(0.05)
                     yield pb.HelloReply(message="hello %s #%d" % (req.name, i + 1), n=i + 1)
 
         key = open(os.path.join(d, "key.pem"), "rb").read()
@@ -72,6 +81,10 @@ def main():
     with grpc.secure_channel("127.0.0.1:%d" % port, creds,
                              options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
         stub = rpc.GreeterStub(ch)
+        if mode == "live":
+            for r in stub.SayMany(pb.HelloRequest(name="slow", times=3), timeout=60):
+                print(r.message, flush=True)
+            return
         print(stub.SayHello(pb.HelloRequest(name="ec"), timeout=10).message)
         for r in stub.SayMany(pb.HelloRequest(name="ec", times=3), timeout=10):
             print(r.message)

@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QMAX 1024      /* commands awaiting their answer, per connection */
-#define STMTS 64       /* prepared statements remembered, per connection */
-#define MAX_COLS 4096  /* columns whose types are kept (binary rows) */
+#define QMAX 1024     /* commands awaiting their answer, per connection */
+#define STMTS 64      /* prepared statements remembered, per connection */
+#define MAX_COLS 4096 /* columns whose types are kept (binary rows) */
+#define MAX_LOGIN                                                                                  \
+	16384	       /* a HandshakeResponse longer is not one (connection attributes included)   \
+			*/
 #define KEEP_MIN 65536 /* a gathered packet's payload kept, at least (else --max-body) */
 #define PATH_MAX_ 512  /* Event.path: the statement, cut here */
 #define CAP_CONNECT_WITH_DB 0x8u
@@ -931,10 +934,11 @@ static void line(struct myconn *c, const size_t *w, const char **q, int header)
 }
 
 /* The rows kept as mysql(1) draws them: a table with the columns' names at its head. */
-static void table(struct myconn *c)
+static uint64_t table(struct myconn *c)
 {
 	struct ec_text *t = &c->t;
 	const char *q;
+	uint64_t r = 0;
 	if (c->ncol && c->kept) {
 		size_t *w = ec_xcalloc(c->ncol, sizeof *w);
 		for (size_t i = 0; i < c->ncol; i++)
@@ -954,13 +958,18 @@ static void table(struct myconn *c)
 		line(c, w, &q, 1);
 		ec_text_str(t, "\n");
 		rule(t, w, c->ncol);
+		/* rows while they fit with the last rule and the count after them */
+		size_t lw = 2;
+		for (size_t i = 0; i < c->ncol; i++)
+			lw += w[i] + 3;
 		q = c->cells.p;
-		for (uint64_t r = 0; r < c->kept && !ec_text_cut(t); r++)
+		for (r = 0; r < c->kept && t->len + 2 * lw + 96 <= t->lim; r++)
 			line(c, w, &q, 0);
 		ec_text_str(t, "\n");
 		rule(t, w, c->ncol);
 		free(w);
 	}
+	return r;
 }
 
 /* The result set ends: its table and its row count. */
@@ -969,13 +978,15 @@ static void rows_end(struct myconn *c)
 	struct ec_text *t = &c->t;
 	if (!c->rows)
 		ec_text_str(t, t->len ? "\nEmpty set" : "Empty set");
-	table(c);
-	if (c->rows && !c->ncol)
+	uint64_t shown = table(c);
+	if (c->rows && !c->ncol) {
 		ec_text_str(t, t->len ? "\n(rows not shown: their columns were not seen)"
 				      : "(rows not shown: their columns were not seen)");
-	else if (c->rows > c->kept)
-		ec_text_fmt(t, "\n(%" PRIu64 " more row%s not kept: --max-body)", c->rows - c->kept,
-			    c->rows - c->kept == 1 ? "" : "s");
+	} else if (c->rows > shown) {
+		ec_text_fmt(t, "\n(%" PRIu64 " more row%s not shown: --max-body)", c->rows - shown,
+			    c->rows - shown == 1 ? "" : "s");
+		c->acut = 1;
+	}
 	if (c->rows)
 		ec_text_fmt(t, "%s%" PRIu64 " row%s in set", t->len ? "\n" : "", c->rows,
 			    c->rows == 1 ? "" : "s");
@@ -1277,13 +1288,6 @@ static int greeting(const uint8_t *pl, size_t n, uint8_t seq)
 	return i > 2 && i < n && pl[i] == 0 && pl[1] >= '0' && pl[1] <= '9';
 }
 
-/* A command a client sends (sequence 0, a command byte, a length that fits). */
-static int command_packet(const uint8_t *pl, size_t n, uint8_t seq)
-{
-	return seq == 0 && n >= 1 && pl[0] >= COM_QUIT && pl[0] <= COM_RESET_CONNECTION &&
-	       pl[0] != 0x0a;
-}
-
 static void set_roles(struct ec_parse_dir *d, struct myconn *c, const uint8_t *pl, size_t n,
 		      uint8_t seq)
 {
@@ -1326,7 +1330,7 @@ static int may_start(const struct myconn *c, const struct ec_parse_dir *d, uint8
 {
 	if (d->di == c->client_di)
 		return c->phase == 1 || (seq && c->infile) ||
-		       ((seq == 1 || seq == 2) && len >= 32) ||
+		       ((seq == 1 || seq == 2) && len >= 32 && len <= MAX_LOGIN && c->phase != 2) ||
 		       (!seq && (b < 0 || command_byte((uint8_t)b)));
 	return server_seq_ok(c, seq);
 }
@@ -1593,6 +1597,10 @@ static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
 	if (n < 4)
 		return -1;
 	size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16;
+	/* on the port, a command's start is enough: it may be megabytes long */
+	int client = h.sent == mysql_port(h.remote_port);
+	if (len && port && client && p[3] == 0 && n > 4 && command_byte(p[4]))
+		return 1;
 	if (len == 0 || len > (1u << 20))
 		return 0;
 	if (!ec_mysql_packet(p, n, &pl, &pn, &seq)) {
@@ -1605,11 +1613,8 @@ static int detect(const struct ec_parse_dir *d, const uint8_t *p, size_t n)
 		return 1;
 	if (!port)
 		return 0;
-	/* the client's command, or the server's answer to one */
-	int client = h.sent == mysql_port(h.remote_port);
-	if (client)
-		return command_packet(pl, pn, seq);
-	return seq >= 1 && pn >= 1;
+	/* the server's answer to a command */
+	return !client && seq >= 1 && pn >= 1;
 }
 
 const struct ec_parse_proto ec_mysql_proto = {

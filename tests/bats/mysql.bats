@@ -5,7 +5,8 @@
 # (COM_QUERY: rows, an error) and by a Connector/C program
 # (tests/peers/mysql-stmt.c: a prepared statement with two parameters in
 # the binary protocol) while ec-capture tls records the clients and the
-# server. Needs root.
+# server; then a 1.5 MB query and a 17 MB row (the server's packets of
+# 0xffffff bytes continued) through the mariadb client. Needs root.
 
 load helpers
 
@@ -20,7 +21,7 @@ setup_file() {
 	port=$(free_port)
 	mariadbd --no-defaults --datadir="$d/data" --socket="$d/sock" --user=root \
 		--bind-address=127.0.0.1 --port="$port" --ssl-cert="$d/cert.pem" --ssl-key="$d/key.pem" \
-		--ssl-ca="$d/cert.pem" --pid-file="$d/pid" --log-error="$d/err.log" 3>&- &
+		--ssl-ca="$d/cert.pem" --max-allowed-packet=64M --pid-file="$d/pid" --log-error="$d/err.log" 3>&- &
 	echo $! >"$d/mariadbd.pid"
 	for i in $(seq 1 100); do [ -S "$d/sock" ] && break; sleep 0.1; done
 	mariadb --no-defaults --socket="$d/sock" -u root <<-'EOF' >"$d/init.log" 2>&1 3>&- || return 0
@@ -91,6 +92,9 @@ capture_queries() {
 		grep -Eq "$at SELECT \? \+ 1 AS answer, CONCAT\(\?, '!'\) AS word -> prepared [0-9]+$LAT" "$T/x.txt"
 		grep -Eq "$at SELECT \? \+ 1 AS answer, CONCAT\(\?, '!'\) AS word \[\? = 41, \? = 'hello'\] -> 1 row$LAT" "$T/x.txt"
 	done
+	# the execute's method is EXECUTE, its path the prepared SQL with the parameters
+	run sh -c "ec-parse <'$T/out.pb' | ec-dump --json -e | jq -r '.event_payload | select(.type == 10 and .method == \"EXECUTE\") | [.pname, .path] | @tsv' | sort -u"
+	assert_output $'mariadbd\tSELECT ? + 1 AS answer, CONCAT(?, \'!\') AS word [? = 41, ? = \'hello\']\nmysql-stmt\tSELECT ? + 1 AS answer, CONCAT(?, \'!\') AS word [? = 41, ? = \'hello\']'
 	# the error is a failure with its code; nothing went unanswered on this port
 	run sh -c "ec-parse <'$T/out.pb' | ec-dump --json -e | jq -r '.event_payload | select(.type == 11 and .failed) | [.pname, .status, .summary] | @tsv' | sort -u"
 	assert_output $'mariadb\t1146\tERROR 1146\nmariadbd\t1146\tERROR 1146'
@@ -104,18 +108,59 @@ capture_queries() {
 	capture_queries
 	ec-parse <"$T/out.pb" >"$T/parsed.pb"
 	ec-dump -e "$T/parsed.pb" >"$T/d.txt"
-	grep -A5 '^[^ ]* mariadb(.* mysql-response .*summary="3 rows"' "$T/d.txt" | tail -5 >"$T/rows.txt"
+	grep -A8 '^[^ ]* mariadb(.* mysql-response .*summary="3 rows"' "$T/d.txt" | tail -8 >"$T/rows.txt"
 	run cat "$T/rows.txt"
-	assert_output $'id | name | note\n1 | apple | NULL\n2 | pear | ripe\n3 | fig | \n3 rows in set'
+	assert_output - <<-'EOF'
+		+----+-------+------+
+		| id | name  | note |
+		+----+-------+------+
+		|  1 | apple | NULL |
+		|  2 | pear  | ripe |
+		|  3 | fig   |      |
+		+----+-------+------+
+		3 rows in set
+	EOF
 	run grep -A1 'mysql-response .*failed' "$T/d.txt"
 	assert_output --partial "ERROR 1146 (42S02): Table 'shop.no_such_table' doesn't exist"
 	# the binary row of the prepared statement, and its parameters
-	grep -A3 '^[^ ]* mysql-stmt(.* mysql-response .*summary="1 row"' "$T/d.txt" | tail -3 >"$T/bin.txt"
+	grep -A6 '^[^ ]* mysql-stmt(.* mysql-response .*summary="1 row"' "$T/d.txt" | tail -6 >"$T/bin.txt"
 	run cat "$T/bin.txt"
-	assert_output $'answer | word\n42 | hello!\n1 row in set'
+	assert_output - <<-'EOF'
+		+--------+--------+
+		| answer | word   |
+		+--------+--------+
+		|     42 | hello! |
+		+--------+--------+
+		1 row in set
+	EOF
 	grep -q "^  ? = 41, ? = 'hello'$" "$T/d.txt"
 	# the login names the user and the database; the password is never there
 	grep -q "^login: user 'ec', database 'shop', auth (hidden)$" "$T/d.txt"
 	run grep -c 'ec-pw' "$T/d.txt"
 	assert_output 0
+}
+
+@test "mysql: a query over --max-buffer and a row over 16 MiB (packets of 0xffffff bytes continued) are decoded" {
+	require_root
+	need_my
+	# a 2 MiB string literal, sent as one COM_QUERY
+	head -c 1500000 /dev/zero | tr '\0' y | sed "s/^/SELECT LENGTH('/; s/\$/') AS n;/" >"$T/big.sql"
+	cap_start -t mariadb
+	run my -N <"$T/big.sql"
+	assert_success
+	assert_output 1500000
+	run my -N --max-allowed-packet=64M -e "SELECT LENGTH(x), x FROM (SELECT REPEAT('z', 17000000) AS x) t"
+	assert_success
+	[ "${#output}" -gt 17000000 ]
+	run my -N -e 'SELECT 42'
+	assert_success
+	cap_stop
+	ec-parse <"$T/out.pb" | ec-dump --exchanges >"$T/x.txt"
+	cut -c1-200 "$T/x.txt" >&3
+	grep -Eq "^[^ ]+ mariadb\([0-9]+\) mysql ec@shop SELECT LENGTH\('yyyy.*\.\.\. -> 1 row$LAT" "$T/x.txt"
+	grep -Eq "^[^ ]+ mariadb\([0-9]+\) mysql ec@shop SELECT LENGTH\(x\), x FROM \(SELECT REPEAT\('z', 17000000\) AS x\) t -> 1 row$LAT" "$T/x.txt"
+	grep -Eq "^[^ ]+ mariadb\([0-9]+\) mysql ec@shop SELECT 42 -> 1 row$LAT" "$T/x.txt"
+	# nothing lost sync
+	run sh -c "ec-parse <'$T/out.pb' | ec-dump --json -e | jq -r 'select(.event_payload.desync) | .event_payload.note' | sort -u"
+	assert_output ''
 }

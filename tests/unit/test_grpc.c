@@ -21,93 +21,9 @@
 #include "record.h"
 #include "stream.h"
 
-#define W EVENT__DIRECTION__DIRECTION_WRITE
-#define R EVENT__DIRECTION__DIRECTION_READ
+#include "rig.h"
+
 #define MS 1000000ll
-
-struct rig {
-	FILE *f;
-	struct ec_writer *w;
-	struct ec_parse *p;
-	uint64_t seq[2];
-	EcLogEntry *out[64];
-	int nout;
-};
-
-static void rig_open(struct rig *g)
-{
-	memset(g, 0, sizeof *g);
-	g->f = tmpfile();
-	assert_non_null(g->f);
-	g->w = ec_writer_new(fileno(g->f));
-	struct ec_parse_opts o;
-	ec_parse_opts_default(&o);
-	g->p = ec_parse_new(&o, g->w);
-}
-
-static void ev(struct rig *g, int dir, int64_t ts, const void *p, size_t n)
-{
-	EcEvent e = EVENT__EVENT__INIT;
-	e.timestamp = ts;
-	e.pid = 100;
-	e.pname = "client";
-	e.src_ip = "127.0.0.1";
-	e.src_port = 40000;
-	e.dst_ip = "127.0.0.1";
-	e.dst_port = 50051;
-	e.source = EVENT__SOURCE__SOURCE_OPENSSL;
-	e.direction = dir;
-	e.conn_id = 1;
-	e.seq = g->seq[dir == R]++;
-	e.payload.data = (uint8_t *)p;
-	e.payload.len = n;
-	e.length = (uint32_t)n;
-	e.closed = !p;
-	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
-	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
-	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
-	le.event_payload = &e;
-	size_t k = event__log_entry__get_packed_size(&le);
-	uint8_t *b = malloc(k);
-	event__log_entry__pack(&le, b);
-	assert_int_equal(ec_parse_record(g->p, b, k), 0);
-	free(b);
-}
-
-static void rig_done(struct rig *g)
-{
-	assert_int_equal(ec_parse_finish(g->p), 0);
-	ec_parse_free(g->p);
-	assert_int_equal(ec_writer_free(g->w), 0);
-	rewind(g->f);
-	struct ec_reader *r = ec_reader_new(fileno(g->f), "out", 0);
-	const uint8_t *b;
-	size_t n;
-	while (ec_reader_next(r, &b, &n) == 1) {
-		assert_true(g->nout < 64);
-		g->out[g->nout++] = ec_record_decode(b, n);
-	}
-	ec_reader_free(r);
-	fclose(g->f);
-}
-
-static void rig_free(struct rig *g)
-{
-	for (int i = 0; i < g->nout; i++)
-		ec_record_free(g->out[i]);
-}
-
-/* The i-th output event of type t. */
-static const EcEvent *nth(const struct rig *g, uint32_t t, int i)
-{
-	for (int k = 0; k < g->nout; k++) {
-		const EcEvent *e = g->out[k]->event_payload;
-		if (g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD &&
-		    e->type == t && i-- == 0)
-			return e;
-	}
-	return NULL;
-}
 
 static void assert_payload(const EcEvent *e, const char *s)
 {
@@ -225,24 +141,24 @@ static void test_unary(void **state)
 	headers(&s, 1, 1, (const char *const[]){"grpc-status", "5", "grpc-message", "gone", NULL});
 	headers(&s, 1, 3, (const char *const[]){":status", "404", NULL});
 	struct rig g;
-	rig_open(&g);
+	rig_open(&g, 50051, "client", 0);
 	ev(&g, W, 1000, c.b, c.n);
 	ev(&g, R, 3000, s.b, s.n);
 	rig_done(&g);
-	const EcEvent *e = nth(&g, EC_TYPE_GRPC_REQUEST, 0);
+	const EcEvent *e = nth_type(&g, EC_TYPE_GRPC_REQUEST, 0);
 	char want[256];
 	snprintf(want, sizeof want,
 		 "/t.S/Get\nmessage 1 (6 bytes):\n  1: \"hi\"\n  2: 3\n"
 		 "message 2 (%lu bytes, compressed):\n  1: 150\n",
 		 (unsigned long)gl);
 	assert_payload(e, want);
-	assert_null(nth(&g, EC_TYPE_GRPC_REQUEST, 1));
+	assert_null(nth_type(&g, EC_TYPE_GRPC_REQUEST, 1));
 	assert_string_equal(e->method, "Get");
 	assert_string_equal(e->path, "/t.S/Get");
 	assert_string_equal(e->authority, "localhost:50051");
 	assert_int_equal(e->part, 0);
 	uint64_t id = e->exchange_id;
-	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 0);
+	e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 0);
 	assert_payload(e, "message 1 (5 bytes):\n"
 			  "  1: \"abc\"\n"
 			  "grpc-status: 5 NOT_FOUND\n"
@@ -253,10 +169,10 @@ static void test_unary(void **state)
 	assert_string_equal(e->summary, "NOT_FOUND: gone");
 	assert_string_equal(e->method, "Get");
 	assert_int_equal(e->latency_last_ns, 2000);
-	assert_null(nth(&g, EC_TYPE_GRPC_RESPONSE, 1));
+	assert_null(nth_type(&g, EC_TYPE_GRPC_RESPONSE, 1));
 	/* the HTTP/2 records stay */
-	assert_non_null(nth(&g, 2, 1));
-	assert_non_null(nth(&g, 4, 1));
+	assert_non_null(nth_type(&g, 2, 1));
+	assert_non_null(nth_type(&g, 4, 1));
 	rig_free(&g);
 	nghttp2_hd_deflate_del(c.hd);
 	nghttp2_hd_deflate_del(s.hd);
@@ -298,7 +214,7 @@ static void test_streaming_parts(void **state)
 	frame(&s, 0, 0, 1, m + 3, k - 3);
 	headers(&s, 1, 1, (const char *const[]){"grpc-status", "0", NULL});
 	struct rig g;
-	rig_open(&g);
+	rig_open(&g, 50051, "client", 0);
 	ec_parse_arrival(g.p, 1000 * MS);
 	ev(&g, W, 1000, c.b, c.n);
 	ev(&g, R, 2000, s.b, cut1);
@@ -312,30 +228,30 @@ static void test_streaming_parts(void **state)
 	ec_parse_arrival(g.p, 4000 * MS);
 	ev(&g, R, 5000, s.b + cut3, s.n - cut3);
 	rig_done(&g);
-	const EcEvent *e = nth(&g, EC_TYPE_GRPC_REQUEST, 0);
+	const EcEvent *e = nth_type(&g, EC_TYPE_GRPC_REQUEST, 0);
 	assert_payload(e, "/t.S/Get\nmessage 1 (2 bytes):\n  1: 1\n");
 	assert_int_equal(e->part, 0);
 	uint64_t id = e->exchange_id;
 	/* each part as its messages come whole; the one with none yet waits */
-	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 0);
+	e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 0);
 	assert_payload(e, "message 1 (5 bytes):\n  1: \"one\"\n");
 	assert_int_equal(e->part, 1);
 	assert_true(e->more_parts);
 	assert_int_equal(e->exchange_id, id);
 	assert_int_equal(e->latency_last_ns, 0);
-	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 1);
+	e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 1);
 	assert_payload(
 	    e, "message 2 (5 bytes):\n  1: \"two\"\nmessage 3 (7 bytes):\n  1: \"three\"\n");
 	assert_int_equal(e->part, 2);
 	assert_true(e->more_parts);
-	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 2);
+	e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 2);
 	assert_payload(e, "message 4 (6 bytes):\n  1: \"four\"\ngrpc-status: 0 OK");
 	assert_int_equal(e->part, 3);
 	assert_false(e->more_parts);
 	assert_false(e->failed);
 	assert_string_equal(e->summary, "OK");
 	assert_int_equal(e->latency_last_ns, 4000);
-	assert_null(nth(&g, EC_TYPE_GRPC_RESPONSE, 3));
+	assert_null(nth_type(&g, EC_TYPE_GRPC_RESPONSE, 3));
 	rig_free(&g);
 	nghttp2_hd_deflate_del(c.hd);
 	nghttp2_hd_deflate_del(s.hd);
@@ -362,20 +278,20 @@ static void test_trailers_only_and_cut(void **state)
 	headers(&s, 0, 3, resp_head);
 	frame(&s, 0, 0, 3, m, 2);
 	struct rig g;
-	rig_open(&g);
+	rig_open(&g, 50051, "client", 0);
 	ev(&g, W, 1000, c.b, c.n);
 	ev(&g, R, 2000, s.b, s.n);
 	rig_done(&g);
-	const EcEvent *e = nth(&g, EC_TYPE_GRPC_RESPONSE, 0);
+	const EcEvent *e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 0);
 	assert_payload(e, "grpc-status: 12 UNIMPLEMENTED\ngrpc-message: no such method");
 	assert_string_equal(e->summary, "UNIMPLEMENTED: no such method");
 	assert_int_equal(e->status, 12);
 	/* stream 3's request ended mid-message: what came, said to be cut */
-	e = nth(&g, EC_TYPE_GRPC_REQUEST, 1);
+	e = nth_type(&g, EC_TYPE_GRPC_REQUEST, 1);
 	assert_payload(e, "/t.S/Get\nmessage 1 (6 bytes):\n  (not protobuf from here)\n"
 			  "  (cut: 4 of 6 bytes)\n");
 	/* its answer never ended: no gRPC record, as for HTTP/2 (type 0 there) */
-	assert_null(nth(&g, EC_TYPE_GRPC_RESPONSE, 1));
+	assert_null(nth_type(&g, EC_TYPE_GRPC_RESPONSE, 1));
 	rig_free(&g);
 	nghttp2_hd_deflate_del(c.hd);
 	nghttp2_hd_deflate_del(s.hd);
@@ -396,7 +312,7 @@ static void test_parts_cut_off(void **state)
 	k = grpc_msg(m, 0, "\x08\x02", 2);
 	frame(&s, 0, 0, 1, m, k);
 	struct rig g;
-	rig_open(&g);
+	rig_open(&g, 50051, "client", 0);
 	ec_parse_arrival(g.p, 1000 * MS);
 	ev(&g, W, 1000, c.b, c.n);
 	ev(&g, R, 2000, s.b, s.n);
@@ -404,10 +320,10 @@ static void test_parts_cut_off(void **state)
 	ec_parse_arrival(g.p, 2000 * MS);
 	ev(&g, R, 3000, NULL, 0); /* closed */
 	rig_done(&g);
-	const EcEvent *e = nth(&g, EC_TYPE_GRPC_RESPONSE, 0);
+	const EcEvent *e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 0);
 	assert_payload(e, "message 1 (2 bytes):\n  1: 2\n");
 	assert_true(e->more_parts);
-	e = nth(&g, EC_TYPE_GRPC_RESPONSE, 1);
+	e = nth_type(&g, EC_TYPE_GRPC_RESPONSE, 1);
 	assert_non_null(e);
 	assert_int_equal(e->part, 2);
 	assert_false(e->more_parts);

@@ -20,110 +20,7 @@
 #include "record.h"
 #include "stream.h"
 
-#define W EVENT__DIRECTION__DIRECTION_WRITE
-#define R EVENT__DIRECTION__DIRECTION_READ
-
-struct rig {
-	FILE *f;
-	struct ec_writer *w;
-	struct ec_parse *p;
-	uint64_t seq[3];
-	uint32_t port;
-	EcLogEntry *out[64];
-	int nout;
-};
-
-static void rig_open(struct rig *g, uint32_t port, size_t max_body)
-{
-	memset(g, 0, sizeof *g);
-	g->f = tmpfile();
-	assert_non_null(g->f);
-	g->w = ec_writer_new(fileno(g->f));
-	struct ec_parse_opts o;
-	ec_parse_opts_default(&o);
-	if (max_body)
-		o.max_body = max_body;
-	g->p = ec_parse_new(&o, g->w);
-	g->port = port;
-}
-
-static void ev(struct rig *g, int dir, int64_t ts, const void *p, size_t n)
-{
-	EcEvent e = EVENT__EVENT__INIT;
-	e.timestamp = ts;
-	e.pid = 100;
-	e.pname = "mariadb";
-	e.tid = 100;
-	e.fd = 3;
-	e.src_ip = e.dst_ip = "127.0.0.1";
-	e.src_port = 40000;
-	e.dst_port = g->port;
-	e.source = EVENT__SOURCE__SOURCE_OPENSSL;
-	e.direction = dir;
-	e.conn_id = 1;
-	e.seq = g->seq[dir]++;
-	e.payload.data = (uint8_t *)p;
-	e.payload.len = n;
-	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
-	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
-	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
-	le.event_payload = &e;
-	size_t k = event__log_entry__get_packed_size(&le);
-	uint8_t *b = malloc(k);
-	event__log_entry__pack(&le, b);
-	assert_int_equal(ec_parse_record(g->p, b, k), 0);
-	free(b);
-}
-
-static void rig_done(struct rig *g)
-{
-	assert_int_equal(ec_parse_finish(g->p), 0);
-	ec_parse_free(g->p);
-	assert_int_equal(ec_writer_free(g->w), 0);
-	rewind(g->f);
-	struct ec_reader *r = ec_reader_new(fileno(g->f), "out", 0);
-	const uint8_t *b;
-	size_t n;
-	while (ec_reader_next(r, &b, &n) == 1) {
-		assert_true(g->nout < 64);
-		g->out[g->nout] = ec_record_decode(b, n);
-		assert_non_null(g->out[g->nout]);
-		g->nout++;
-	}
-	ec_reader_free(r);
-	fclose(g->f);
-}
-
-static void rig_free(struct rig *g)
-{
-	for (int i = 0; i < g->nout; i++)
-		ec_record_free(g->out[i]);
-}
-
-/* The i-th event out (process logs skipped: a cut is also logged). */
-static const EcEvent *nth(const struct rig *g, int i)
-{
-	for (int k = 0; k < g->nout; k++)
-		if (g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD && i-- == 0)
-			return g->out[k]->event_payload;
-	fail_msg("no event %d", i);
-	return NULL;
-}
-
-static int events(const struct rig *g)
-{
-	int n = 0;
-	for (int k = 0; k < g->nout; k++)
-		n += g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
-	return n;
-}
-
-static void assert_text(const EcEvent *e, const char *s)
-{
-	if (e->payload.len != strlen(s) || memcmp(e->payload.data, s, e->payload.len))
-		fail_msg("payload \"%.*s\" != \"%s\"", (int)e->payload.len,
-			 (const char *)e->payload.data, s);
-}
+#include "rig.h"
 
 static void test_packet(void **state)
 {
@@ -251,7 +148,7 @@ static void test_every_cut(void **state)
 	struct rig g;
 	for (size_t f = 1; f <= cln; f += 3) {
 		for (size_t b = 1; b <= svn - a_at; b++) {
-			rig_open(&g, 13306, 0);
+			rig_open(&g, 13306, "mariadb", 0);
 			/* the login, cut at f when f falls in it, then its answer */
 			ev(&g, W, 10, cl, f < q_at ? f : q_at);
 			if (f < q_at)
@@ -303,7 +200,7 @@ static void test_continuation(void **state)
 	b[4 + EC_MYSQL_MAX_PACKET + 3] = 1;
 	memcpy(b + n - 10, "aaaaaaaa' ", 10);
 	struct rig g;
-	rig_open(&g, 3306, 4096);
+	rig_open(&g, 3306, "mariadb", 4096);
 	for (size_t off = 0; off < n; off += 65536)
 		ev(&g, W, 1 + (int64_t)(off / 65536), b + off, n - off < 65536 ? n - off : 65536);
 	uint8_t ok[16];
@@ -335,7 +232,7 @@ static void test_garbage(void **state)
 	(void)state;
 	struct rig g;
 	uint8_t b[64], ok[64];
-	rig_open(&g, 3306, 0);
+	rig_open(&g, 3306, "mariadb", 0);
 	ev(&g, W, 1, b, pkt(b, 0, "\x0e", 1));
 	ev(&g, R, 2, ok, pkt(ok, 1, "\0\0\0\2\0\0\0", 7));
 	ev(&g, W, 3, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11); /* a TLS hello */
@@ -370,19 +267,19 @@ static void test_detection(void **state)
 	struct rig g;
 	uint8_t b[64];
 	size_t n = pkt(b, 0, "\x03SELECT 1", 9);
-	rig_open(&g, 13306, 0);
+	rig_open(&g, 13306, "mariadb", 0);
 	ev(&g, W, 1, b, n);
 	rig_done(&g);
 	assert_int_equal(events(&g), 1);
 	assert_int_equal(nth(&g, 0)->type, 0);
 	rig_free(&g);
-	rig_open(&g, 3306, 0);
+	rig_open(&g, 3306, "mariadb", 0);
 	ev(&g, W, 1, b, n);
 	rig_done(&g);
 	assert_int_equal(nth(&g, 0)->type, EC_TYPE_MYSQL_REQUEST);
 	rig_free(&g);
 	build();
-	rig_open(&g, 13306, 0);
+	rig_open(&g, 13306, "mariadb", 0);
 	ev(&g, W, 1, cl, q_at);
 	rig_done(&g);
 	assert_int_equal(nth(&g, 0)->type, EC_TYPE_MYSQL_REQUEST);
@@ -408,7 +305,7 @@ static void test_rows_cut(void **state)
 	for (int i = 0; i < 200; i++)
 		k += pkt(b + k, (uint8_t)(4 + i), "\0041234", 5);
 	k += pkt(b + k, (uint8_t)204, "\xfe\0\0\2\0", 5);
-	rig_open(&g, 3306, 256);
+	rig_open(&g, 3306, "mariadb", 256);
 	uint8_t q[32];
 	ev(&g, W, 1, q, pkt(q, 0, "\x03SELECT n FROM t", 16));
 	ev(&g, R, 2, b, k);

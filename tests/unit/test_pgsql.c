@@ -17,110 +17,7 @@
 #include "record.h"
 #include "stream.h"
 
-#define W EVENT__DIRECTION__DIRECTION_WRITE
-#define R EVENT__DIRECTION__DIRECTION_READ
-
-struct rig {
-	FILE *f;
-	struct ec_writer *w;
-	struct ec_parse *p;
-	uint64_t seq[3];
-	uint32_t port;
-	EcLogEntry *out[64];
-	int nout;
-};
-
-static void rig_open(struct rig *g, uint32_t port, size_t max_body)
-{
-	memset(g, 0, sizeof *g);
-	g->f = tmpfile();
-	assert_non_null(g->f);
-	g->w = ec_writer_new(fileno(g->f));
-	struct ec_parse_opts o;
-	ec_parse_opts_default(&o);
-	if (max_body)
-		o.max_body = max_body;
-	g->p = ec_parse_new(&o, g->w);
-	g->port = port;
-}
-
-static void ev(struct rig *g, int dir, int64_t ts, const void *p, size_t n)
-{
-	EcEvent e = EVENT__EVENT__INIT;
-	e.timestamp = ts;
-	e.pid = 100;
-	e.pname = "psql";
-	e.tid = 100;
-	e.fd = 3;
-	e.src_ip = e.dst_ip = "127.0.0.1";
-	e.src_port = 40000;
-	e.dst_port = g->port;
-	e.source = EVENT__SOURCE__SOURCE_OPENSSL;
-	e.direction = dir;
-	e.conn_id = 1;
-	e.seq = g->seq[dir]++;
-	e.payload.data = (uint8_t *)p;
-	e.payload.len = n;
-	EcLogEntry le = EVENT__LOG_ENTRY__INIT;
-	le.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
-	le.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
-	le.event_payload = &e;
-	size_t k = event__log_entry__get_packed_size(&le);
-	uint8_t *b = malloc(k);
-	event__log_entry__pack(&le, b);
-	assert_int_equal(ec_parse_record(g->p, b, k), 0);
-	free(b);
-}
-
-static void rig_done(struct rig *g)
-{
-	assert_int_equal(ec_parse_finish(g->p), 0);
-	ec_parse_free(g->p);
-	assert_int_equal(ec_writer_free(g->w), 0);
-	rewind(g->f);
-	struct ec_reader *r = ec_reader_new(fileno(g->f), "out", 0);
-	const uint8_t *b;
-	size_t n;
-	while (ec_reader_next(r, &b, &n) == 1) {
-		assert_true(g->nout < 64);
-		g->out[g->nout] = ec_record_decode(b, n);
-		assert_non_null(g->out[g->nout]);
-		g->nout++;
-	}
-	ec_reader_free(r);
-	fclose(g->f);
-}
-
-static void rig_free(struct rig *g)
-{
-	for (int i = 0; i < g->nout; i++)
-		ec_record_free(g->out[i]);
-}
-
-/* The i-th event out (process logs skipped: a cut is also logged). */
-static const EcEvent *nth(const struct rig *g, int i)
-{
-	for (int k = 0; k < g->nout; k++)
-		if (g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD && i-- == 0)
-			return g->out[k]->event_payload;
-	fail_msg("no event %d", i);
-	return NULL;
-}
-
-static int events(const struct rig *g)
-{
-	int n = 0;
-	for (int k = 0; k < g->nout; k++)
-		n += g->out[k]->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
-	return n;
-}
-
-static void assert_text(const EcEvent *e, const char *s)
-{
-	if (e->payload.len != strlen(s) || memcmp(e->payload.data, s, e->payload.len))
-		fail_msg("payload \"%.*s\" != \"%s\"", (int)e->payload.len,
-			 (const char *)e->payload.data, s);
-}
+#include "rig.h"
 
 /* One message: type, 4-byte length, body. */
 static size_t msg(uint8_t *o, char type, const void *body, size_t n)
@@ -160,7 +57,7 @@ static void build(void)
 
 static void run_cut(struct rig *g, size_t fcut, size_t bcut)
 {
-	rig_open(g, 0, 0);
+	rig_open(g, 0, "psql", 0);
 	/* startup, then its answer (the first 22 backend bytes), then the query */
 	size_t qat = sizeof startup - 1;
 	ev(g, W, 10, fe, fcut < qat ? fcut : qat);
@@ -209,14 +106,14 @@ static void test_detection(void **state)
 	size_t n = msg(q, 'Q', "SELECT 1\0", 9);
 	struct rig g;
 	/* mid-stream without port 5432: not decoded */
-	rig_open(&g, 15432, 0);
+	rig_open(&g, 15432, "psql", 0);
 	ev(&g, W, 1, q, n);
 	rig_done(&g);
 	assert_int_equal(events(&g), 1);
 	assert_int_equal(nth(&g, 0)->type, 0);
 	rig_free(&g);
 	/* with it: a request */
-	rig_open(&g, 5432, 0);
+	rig_open(&g, 5432, "psql", 0);
 	ev(&g, W, 1, q, n);
 	rig_done(&g);
 	assert_int_equal(nth(&g, 0)->type, EC_TYPE_PGSQL_REQUEST);
@@ -224,13 +121,13 @@ static void test_detection(void **state)
 	rig_free(&g);
 	/* the wrong shape (no NUL at the end) is not a query, even on 5432 */
 	q[n - 1] = 'x';
-	rig_open(&g, 5432, 0);
+	rig_open(&g, 5432, "psql", 0);
 	ev(&g, W, 1, q, n);
 	rig_done(&g);
 	assert_int_equal(nth(&g, 0)->type, 0);
 	rig_free(&g);
 	/* the backend's side first, mid-stream */
-	rig_open(&g, 5432, 0);
+	rig_open(&g, 5432, "psql", 0);
 	n = msg(q, 'C', "SELECT 0\0", 9);
 	n += msg(q + n, 'Z', "T", 1);
 	ev(&g, R, 1, q, n);
@@ -247,7 +144,7 @@ static void test_secrets_hidden(void **state)
 	uint8_t b[256];
 	size_t n;
 	struct rig g;
-	rig_open(&g, 0, 0);
+	rig_open(&g, 0, "psql", 0);
 	ev(&g, W, 1, startup, sizeof startup - 1);
 	n = msg(b, 'R', "\0\0\0\3", 4);
 	ev(&g, R, 2, b, n);
@@ -278,7 +175,7 @@ static void test_cut_and_hostile(void **state)
 	size_t n = 0;
 	struct rig g;
 	/* 100 rows rendered within --max-body 64: cut, counted */
-	rig_open(&g, 5432, 64);
+	rig_open(&g, 5432, "psql", 64);
 	for (int i = 0; i < 100; i++)
 		n += msg(b + n, 'D', "\0\1\0\0\0\3abc", 9);
 	n += msg(b + n, 'C', "SELECT 100\0", 11);
@@ -291,7 +188,7 @@ static void test_cut_and_hostile(void **state)
 	assert_string_equal(nth(&g, 0)->summary, "SELECT 100");
 	rig_free(&g);
 	/* a length of 2 GiB, then an unknown type: sync lost, bytes out as type 0 */
-	rig_open(&g, 5432, 0);
+	rig_open(&g, 5432, "psql", 0);
 	n = msg(b, 'Q', "SELECT 1\0", 9);
 	memcpy(b + n, "Q\x80\0\0\0zzzz", 9);
 	ev(&g, W, 1, b, n + 9);

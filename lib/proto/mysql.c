@@ -102,9 +102,8 @@ struct myconn {
 	uint32_t caps;
 	char *who; /* user@schema */
 	char user[64], schema[64];
-	struct req *q; /* a ring */
-	size_t qhead, qn, qcap;
-	uint64_t beyond; /* commands past QMAX: their answers go unpaired */
+	struct ec_parse_queue q; /* of struct req */
+	uint64_t beyond;	 /* commands past QMAX: their answers go unpaired */
 	struct stmt st[STMTS];
 	unsigned next_st;
 	/* the answer being read */
@@ -302,7 +301,7 @@ static int binval(struct ec_text *t, uint8_t ty, int is_unsigned, const uint8_t 
 
 static struct req *q_head(struct myconn *c)
 {
-	return c->qn ? &c->q[c->qhead] : NULL;
+	return ec_parse_queue_head(&c->q);
 }
 
 static void req_clear(struct req *r)
@@ -314,14 +313,13 @@ static void req_clear(struct req *r)
 
 static void q_pop(struct myconn *c)
 {
-	req_clear(&c->q[c->qhead]);
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qn--;
+	req_clear(ec_parse_queue_head(&c->q));
+	ec_parse_queue_pop(&c->q);
 }
 
 static void forget(struct myconn *c)
 {
-	while (c->qn)
+	while (c->q.n)
 		q_pop(c);
 	c->beyond = 0;
 	c->state = S_IDLE;
@@ -414,7 +412,7 @@ static void emit_request(struct ec_parse_dir *d, struct myconn *c, struct ec_mar
 		o.truncated = 1;
 		o.orig_length = c->wire;
 	}
-	if (!answered || c->beyond || c->qn == QMAX) {
+	if (!answered || c->beyond || c->q.n == QMAX) {
 		/* no answer comes (or too many await): facts without an exchange */
 		if (answered)
 			c->beyond++;
@@ -424,18 +422,7 @@ static void emit_request(struct ec_parse_dir *d, struct myconn *c, struct ec_mar
 		return;
 	}
 	r.x.id = ec_parse_exchange_id(d);
-	if (c->qn == c->qcap) {
-		size_t ncap = c->qcap ? 2 * c->qcap : 8;
-		struct req *nq = ec_xcalloc(ncap, sizeof *nq);
-		for (size_t i = 0; i < c->qn; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qcap = ncap;
-		c->qhead = 0;
-	}
-	struct req *slot = &c->q[(c->qhead + c->qn++) % c->qcap];
-	*slot = r;
+	struct req *slot = ec_parse_queue_push(&c->q, &r, sizeof r);
 	o.asks = &slot->x;
 	ec_parse_emit(d, &o);
 }
@@ -1311,7 +1298,8 @@ static int server_seq_ok(const struct myconn *c, uint8_t seq)
 {
 	if (c->open)
 		return seq == (uint8_t)((c->infile ? c->g[c->client_di].last : c->sseq) + 1);
-	return !c->qn || seq == (uint8_t)(c->q[c->qhead].seq + 1);
+	const struct req *r = ec_parse_queue_head(&c->q);
+	return !r || seq == (uint8_t)(r->seq + 1);
 }
 
 /* A command byte a client sends: COM_QUIT to COM_RESET_CONNECTION, MariaDB's bulk execute. */
@@ -1523,7 +1511,7 @@ static void conn_release(void *st)
 {
 	struct myconn *c = st;
 	forget(c);
-	free(c->q);
+	ec_parse_queue_free(&c->q);
 	for (unsigned i = 0; i < STMTS; i++)
 		stmt_drop(&c->st[i]);
 	for (int i = 0; i < 2; i++)

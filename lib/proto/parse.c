@@ -382,6 +382,47 @@ static size_t tunnel_consume(struct ec_parse_dir *d, void *st, const struct ec_p
 	return s->n;
 }
 
+void *ec_parse_queue_at(const struct ec_parse_queue *q, size_t i)
+{
+	return q->p + ((q->head + i) % q->cap) * q->size;
+}
+
+void *ec_parse_queue_head(const struct ec_parse_queue *q)
+{
+	return q->n ? ec_parse_queue_at(q, 0) : NULL;
+}
+
+void *ec_parse_queue_push(struct ec_parse_queue *q, const void *e, size_t size)
+{
+	if (q->n == q->cap) {
+		/* grow, the ring unrolled from its head */
+		size_t ncap = q->cap ? 2 * q->cap : 8;
+		char *np = ec_xmalloc(ncap * size);
+		for (size_t i = 0; i < q->n; i++)
+			memcpy(np + i * size, ec_parse_queue_at(q, i), size);
+		free(q->p);
+		q->p = np;
+		q->cap = ncap;
+		q->head = 0;
+	}
+	q->size = size;
+	void *slot = ec_parse_queue_at(q, q->n++);
+	memcpy(slot, e, size);
+	return slot;
+}
+
+void ec_parse_queue_pop(struct ec_parse_queue *q)
+{
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+}
+
+void ec_parse_queue_free(struct ec_parse_queue *q)
+{
+	free(q->p);
+	memset(q, 0, sizeof *q);
+}
+
 int ec_parse_busy_never(const void *st, int di)
 {
 	(void)st;

@@ -208,6 +208,26 @@ struct ec_parse_proto {
 };
 
 /*
+ * What a connection's requests await, first in first out (pipelining): a
+ * ring of elements of one size (each a decoder's own struct, its exchange
+ * and what answering needs), grown as needed. Zeroed is empty.
+ */
+struct ec_parse_queue {
+	char *p;
+	size_t size, head, n, cap;
+};
+
+/* Copy e (size bytes, the same for every push) to the tail; returns its slot. */
+void *ec_parse_queue_push(struct ec_parse_queue *q, const void *e, size_t size);
+/* The oldest element; NULL when empty. */
+void *ec_parse_queue_head(const struct ec_parse_queue *q);
+/* The i-th element from the oldest (i < q->n). */
+void *ec_parse_queue_at(const struct ec_parse_queue *q, size_t i);
+/* Drop the oldest (what it holds is the caller's to free first). */
+void ec_parse_queue_pop(struct ec_parse_queue *q);
+void ec_parse_queue_free(struct ec_parse_queue *q);
+
+/*
  * busy and reset of a decoder that takes whole messages from parse.c's
  * buffer and so holds no message of its own between calls (redis, dns).
  */

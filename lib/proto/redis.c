@@ -498,11 +498,10 @@ struct rside {
 
 struct rconn {
 	int roles_known, client_di;
-	unsigned db;	   /* SELECTed */
-	struct pending *q; /* commands awaiting their reply: a ring */
-	size_t qhead, qn, qcap;
-	uint64_t beyond;    /* commands past QMAX: their replies go unpaired */
-	long long confirms; /* (un)subscribe confirmations still to come as pushes */
+	unsigned db;		 /* SELECTed */
+	struct ec_parse_queue q; /* of struct pending: commands awaiting their reply */
+	uint64_t beyond;	 /* commands past QMAX: their replies go unpaired */
+	long long confirms;	 /* (un)subscribe confirmations still to come as pushes */
 	struct rside side[2];
 };
 
@@ -544,9 +543,10 @@ static void set_roles(struct ec_parse_dir *d, struct rconn *c, const uint8_t *p,
 
 static void forget(struct rconn *c)
 {
-	for (size_t i = 0; i < c->qn; i++)
-		ec_parse_exchange_clear(&c->q[(c->qhead + i) % c->qcap].x);
-	c->qhead = c->qn = 0;
+	while (c->q.n) {
+		ec_parse_exchange_clear(&((struct pending *)ec_parse_queue_head(&c->q))->x);
+		ec_parse_queue_pop(&c->q);
+	}
 	c->beyond = 0;
 	c->confirms = 0;
 }
@@ -615,7 +615,7 @@ static void on_command(struct ec_parse_dir *d, struct rconn *c, struct rside *sd
 	pd.x.authority = server_of(d, c);
 	struct ec_parse_out o = {.type = EC_TYPE_REDIS_REQUEST};
 	put_out(&o, sd, note);
-	if (note || c->beyond || c->qn == QMAX) {
+	if (note || c->beyond || c->q.n == QMAX) {
 		/* too many awaiting: this one and its reply go unpaired, in order */
 		if (!note)
 			c->beyond++;
@@ -624,19 +624,7 @@ static void on_command(struct ec_parse_dir *d, struct rconn *c, struct rside *sd
 		return;
 	}
 	pd.x.id = ec_parse_exchange_id(d);
-	if (c->qn == c->qcap) {
-		/* grow the ring, unrolled from its head */
-		size_t ncap = c->qcap ? 2 * c->qcap : 8;
-		struct pending *nq = ec_xcalloc(ncap, sizeof *nq);
-		for (size_t i = 0; i < c->qn; i++)
-			nq[i] = c->q[(c->qhead + i) % c->qcap];
-		free(c->q);
-		c->q = nq;
-		c->qcap = ncap;
-		c->qhead = 0;
-	}
-	struct pending *slot = &c->q[(c->qhead + c->qn++) % c->qcap];
-	*slot = pd;
+	struct pending *slot = ec_parse_queue_push(&c->q, &pd, sizeof pd);
 	o.asks = &slot->x;
 	ec_parse_emit(d, &o);
 }
@@ -694,7 +682,7 @@ static void on_reply(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, 
 	char sum[2 * SUM_CUT];
 	int failed = 0;
 	summarize(sum, sizeof sum, v, &failed);
-	struct pending *pp = c->qn ? &c->q[c->qhead] : NULL;
+	struct pending *pp = ec_parse_queue_head(&c->q);
 	int push = v->type == '>';
 	if ((v->type == '*' || v->type == '>') && v->strs & 1) {
 		const uint8_t *kind = v->s[0];
@@ -739,8 +727,7 @@ static void on_reply(struct ec_parse_dir *d, struct rconn *c, struct rside *sd, 
 	o.answers = &pp->x;
 	ec_parse_emit(d, &o);
 	ec_parse_exchange_clear(&pp->x);
-	c->qhead = (c->qhead + 1) % c->qcap;
-	c->qn--;
+	ec_parse_queue_pop(&c->q);
 }
 
 static void side_close(struct rside *sd)
@@ -802,7 +789,7 @@ static void conn_release(void *st)
 {
 	struct rconn *c = st;
 	forget(c);
-	free(c->q);
+	ec_parse_queue_free(&c->q);
 	for (int i = 0; i < 2; i++) {
 		free(c->side[i].v);
 		ec_text_free(&c->side[i].t);

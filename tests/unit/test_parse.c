@@ -692,6 +692,33 @@ static void test_parts_incomplete_at_close(void **state)
 	rig_free(&g);
 }
 
+/* The pipelining queue: first in first out across growth while its head has moved. */
+static void test_queue(void **state)
+{
+	(void)state;
+	struct ec_parse_queue q = {0};
+	assert_null(ec_parse_queue_head(&q));
+	uint64_t next_in = 0, next_out = 0;
+	for (int round = 0; round < 50; round++) {
+		for (int k = 0; k < 3; k++, next_in++)
+			assert_int_equal(
+			    *(uint64_t *)ec_parse_queue_push(&q, &next_in, sizeof next_in),
+			    next_in);
+		assert_int_equal(*(uint64_t *)ec_parse_queue_head(&q), next_out);
+		ec_parse_queue_pop(&q);
+		next_out++;
+		for (size_t i = 0; i < q.n; i++)
+			assert_int_equal(*(uint64_t *)ec_parse_queue_at(&q, i), next_out + i);
+	}
+	assert_int_equal(q.n, 100);
+	while (q.n) {
+		assert_int_equal(*(uint64_t *)ec_parse_queue_head(&q), next_out++);
+		ec_parse_queue_pop(&q);
+	}
+	assert_int_equal(next_out, 150);
+	ec_parse_queue_free(&q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +734,7 @@ int main(void)
 	    cmocka_unit_test(test_parts_only_when_due),
 	    cmocka_unit_test(test_parts_http2_live),
 	    cmocka_unit_test(test_parts_incomplete_at_close),
+	    cmocka_unit_test(test_queue),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

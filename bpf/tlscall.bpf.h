@@ -93,6 +93,33 @@ static __always_inline int ec_call_enter(void *ctx, __u32 dir, __u64 handle, __u
 	return ec_call_enter_ex(ctx, dir, handle, buf, 0);
 }
 
+/*
+ * Return of a call kept without a buffer (a handshake): its state into *st
+ * with st->fd from its syscalls, else the last one seen for its handle.
+ * 0 when this is the outermost call's return, else 1 (nothing to do).
+ */
+static __always_inline int ec_call_leave_quiet(struct ec_active *st)
+{
+	struct ec_active *a = bpf_task_storage_get(&ec_active, bpf_get_current_task_btf(), 0, 0);
+	if (!a || !a->depth)
+		return 1;
+	if (a->depth > 1) {
+		a->depth--;
+		return 1;
+	}
+	*st = *a;
+	a->depth = 0;
+	struct ec_handle_key k = {.handle = st->handle, .tgid = bpf_get_current_pid_tgid() >> 32};
+	if (st->fd >= 0) {
+		bpf_map_update_elem(&ec_handle_fd, &k, &st->fd, BPF_ANY);
+	} else {
+		__s32 *pfd = bpf_map_lookup_elem(&ec_handle_fd, &k);
+		if (pfd)
+			st->fd = *pfd;
+	}
+	return 0;
+}
+
 /* Return of a library call that returned ret: the bytes moved (ret, or
  * *nbytes_ptr when the call returned 1), 0 or less: nothing to emit. */
 static __always_inline int ec_call_leave(__s64 ret)

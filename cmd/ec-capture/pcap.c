@@ -63,6 +63,8 @@ struct held {
 	struct held *next;
 	uint64_t ts_ns;
 	uint32_t len, caplen, ifindex, egress;
+	int has_tuple;
+	struct ec_synth_tuple t;
 	uint8_t data[];
 };
 
@@ -123,7 +125,7 @@ int pktcap_args(struct pktcap_opts *o, int argc, char **argv, int first)
 	size_t n = 0;
 	for (int i = first; i < argc; i++) {
 		int k = snprintf(filter + n, sizeof filter - n, "%s%s", n ? " " : "", argv[i]);
-		if (!o->path) {
+		if (!o->path && !o->keys_only) {
 			ec_warn("%s: unexpected argument '%s' (see --help)", argv[0], argv[i]);
 			return 2;
 		}
@@ -135,8 +137,8 @@ int pktcap_args(struct pktcap_opts *o, int argc, char **argv, int first)
 		n += (size_t)k;
 	}
 	o->filter = n ? filter : NULL;
-	if (o->ifname && !o->path) {
-		ec_warn("%s: --ifname is for --pcap FILE (see --help)", argv[0]);
+	if (o->ifname && !o->path && !o->keys_only) {
+		ec_warn("%s: --ifname is for --pcap FILE or --keys-only (see --help)", argv[0]);
 		return 2;
 	}
 	return 0;
@@ -146,7 +148,8 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 {
 	*status = 2;
 	if (!o->ifname) {
-		ec_warn("--pcap needs --ifname IF: the interface to capture on (e.g. lo, eth0)");
+		ec_warn("%s needs --ifname IF: the interface to capture on (e.g. lo, eth0)",
+			o->keys_only ? "--keys-only" : "--pcap");
 		return NULL;
 	}
 	if (o->snaplen < 64 || o->snaplen > TC_SNAP_MAX) {
@@ -182,6 +185,9 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 		*status = 2;
 		goto fail;
 	}
+	p->owners = ec_xcalloc(OWNERS, sizeof *p->owners);
+	if (!o->path)
+		return p; /* --keys-only: the records alone */
 	p->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (p->fd < 0) {
 		ec_warn("--pcap %s: %s", o->path, strerror(errno));
@@ -193,7 +199,6 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 		ec_warn("--pcap %s: cannot write: %s", o->path, strerror(errno));
 		goto fail;
 	}
-	p->owners = ec_xcalloc(OWNERS, sizeof *p->owners);
 	return p;
 fail:
 	pktcap_close(p);
@@ -211,7 +216,8 @@ static uint32_t tuple_slot(const struct ec_synth_tuple *t)
 
 void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 {
-	if (!p || te->kind != EC_KIND_DATA || (te->family != 2 && te->family != 10))
+	if (!p || (te->kind != EC_KIND_DATA && te->kind != EC_KIND_KEYS) ||
+	    (te->family != 2 && te->family != 10))
 		return;
 	struct ec_synth_tuple t;
 	memset(&t, 0, sizeof t);
@@ -259,14 +265,18 @@ static int write_held(struct pktcap *p, const struct held *h)
 {
 	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", uuid[96] = "";
 	EcEvent ev = EVENT__EVENT__INIT;
-	struct ec_synth_tuple t;
-	if (ec_synth_packet_tuple(p->linktype, h->data, h->caplen, &t) == 0) {
-		int af = t.family == 4 ? AF_INET : AF_INET6;
-		inet_ntop(af, t.src, src, sizeof src);
-		inet_ntop(af, t.dst, dst, sizeof dst);
-		ev.src_port = t.sport;
-		ev.dst_port = t.dport;
-		const struct owner *o = owner_of(p, &t);
+	const struct owner *o = h->has_tuple ? owner_of(p, &h->t) : NULL;
+	if (!o && p->o.owned_only) {
+		p->filtered++; /* no process the filters select keyed this connection */
+		return 0;
+	}
+	if (h->has_tuple) {
+		const struct ec_synth_tuple *t = &h->t;
+		int af = t->family == 4 ? AF_INET : AF_INET6;
+		inet_ntop(af, t->src, src, sizeof src);
+		inet_ntop(af, t->dst, dst, sizeof dst);
+		ev.src_port = t->sport;
+		ev.dst_port = t->dport;
 		if (o) {
 			ev.pid = o->pid;
 			ev.tid = o->tid;
@@ -298,7 +308,7 @@ static int write_held(struct pktcap *p, const struct held *h)
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
 	e.event_payload = &ev;
 	e.record_kind = EVENT__RECORD_KIND__RECORD_KIND_PACKET;
-	int err = ec_synth_record(p->synth, &e);
+	int err = p->synth ? ec_synth_record(p->synth, &e) : 0;
 	if (err)
 		return err;
 	p->written++;
@@ -308,36 +318,49 @@ static int write_held(struct pktcap *p, const struct held *h)
 	return 0;
 }
 
-/* Write what has been held long enough (everything when all is set). */
+/*
+ * Write what has been held long enough (everything when all is set); with
+ * --keys-only also, in their order, the packets of connections whose keys
+ * are in, wherever they wait.
+ */
 static int release(struct pktcap *p, int all)
 {
 	uint64_t now = mono_ns();
 	int err = 0;
-	while (p->head && !err &&
-	       (all || p->held_bytes > PCAP_HOLD_BYTES || p->head->ts_ns + PCAP_HOLD_NS <= now)) {
-		struct held *h = p->head;
-		p->head = h->next;
-		if (!p->head)
-			p->tail = NULL;
+	struct held **pp = &p->head, *prev = NULL;
+	while (*pp && !err) {
+		struct held *h = *pp;
+		int due = all || p->held_bytes > PCAP_HOLD_BYTES || h->ts_ns + PCAP_HOLD_NS <= now;
+		if (!due && !(p->o.keys_only && h->has_tuple && owner_of(p, &h->t))) {
+			if (!p->o.keys_only)
+				break; /* in order: the rest are younger */
+			prev = h;
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
+		if (p->tail == h)
+			p->tail = prev;
 		p->held_bytes -= sizeof *h + h->caplen;
 		err = write_held(p, h);
 		free(h);
 	}
-	if (!err)
+	if (!err && p->png)
 		err = ec_pcapng_flush(p->png);
 	return err;
 }
 
-static int on_tick(void *ctx)
+void pktcap_tick(struct pktcap *p)
 {
-	struct pktcap *p = ctx;
+	if (!p || p->err)
+		return;
 	int err = release(p, 0);
-	if (err && !p->err) {
+	if (err) {
 		p->err = err;
-		ec_warn("--pcap %s: %s", p->o.path,
-			err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
+		if (err != EC_ERR_PIPE)
+			ec_warn("--pcap %s: %s", p->o.path ? p->o.path : "records",
+				err == EC_ERR_IO ? strerror(errno) : ec_strerror(err));
 	}
-	return err;
 }
 
 static int on_packet(void *ctx, const void *data, size_t size)
@@ -354,6 +377,7 @@ static int on_packet(void *ctx, const void *data, size_t size)
 	struct held *h = malloc(sizeof *h + tp->caplen);
 	if (!h)
 		return EC_ERR_NOMEM;
+	h->has_tuple = ec_synth_packet_tuple(p->linktype, tp->data, tp->caplen, &h->t) == 0;
 	h->next = NULL;
 	h->ts_ns = tp->ts_ns;
 	h->len = tp->len;
@@ -361,6 +385,12 @@ static int on_packet(void *ctx, const void *data, size_t size)
 	h->ifindex = tp->ifindex;
 	h->egress = tp->egress;
 	memcpy(h->data, tp->data, tp->caplen);
+	if (p->o.keys_only && !p->head && h->has_tuple && owner_of(p, &h->t)) {
+		/* its keys are in and nothing waits before it: out now */
+		int err = write_held(p, h);
+		free(h);
+		return err;
+	}
 	if (p->tail)
 		p->tail->next = h;
 	else
@@ -372,7 +402,7 @@ static int on_packet(void *ctx, const void *data, size_t size)
 
 int pktcap_keyline(struct pktcap *p, const char *line)
 {
-	if (!p)
+	if (!p || !p->synth)
 		return 0;
 	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_PROCESS_LOG;
@@ -584,13 +614,13 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 		ec_warn("cannot poll the packet ring buffer: %s", strerror(errno));
 		return EC_ERR_IO;
 	}
-	ec_capture_set_tick(cap, on_tick, p);
+	const char *to = p->o.path ? p->o.path : "records only";
 	ec_record_log(ec_capture_writer(cap), EC_LOG_INFO,
-		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s", p->o.path,
+		      "pcap: %s %s (ifindex %d, %s), snap length %u, filter '%s', %s", to,
 		      p->o.ifname, p->ifindex,
 		      p->linktype == EC_LINKTYPE_ETHERNET ? "Ethernet" : "raw IP", p->o.snaplen,
 		      p->o.filter ? p->o.filter : "", how);
-	fprintf(stderr, "%s: pcap: %s on %s, %s%s%s\n", argv0, p->o.path, p->o.ifname, how,
+	fprintf(stderr, "%s: pcap: %s on %s, %s%s%s\n", argv0, to, p->o.ifname, how,
 		p->o.filter ? ", filter: " : "", p->o.filter ? p->o.filter : "");
 	return 0;
 }
@@ -646,10 +676,10 @@ int pktcap_close(struct pktcap *p)
 		free(h);
 	}
 	if (p->cap)
-		fprintf(stderr,
-			"%s: pcap: %llu packets written to %s, %llu filtered out, %llu lost\n",
-			argv0, (unsigned long long)p->written, p->o.path,
-			(unsigned long long)p->filtered, (unsigned long long)tc_lost(p));
+		fprintf(
+		    stderr, "%s: pcap: %llu packets written to %s, %llu filtered out, %llu lost\n",
+		    argv0, (unsigned long long)p->written, p->o.path ? p->o.path : "the records",
+		    (unsigned long long)p->filtered, (unsigned long long)tc_lost(p));
 	int e2 = ec_synth_free(p->synth);
 	int e3 = ec_pcapng_free(p->png);
 	err = err ? err : e2 ? e2 : e3;

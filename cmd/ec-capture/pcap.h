@@ -20,19 +20,24 @@ struct pktcap_opts {
 	char *filter;	    /* pcap filter expression, NULL: every packet */
 	uint32_t snaplen;   /* bytes kept per packet */
 	int debug;
+	/* --keys-only: the packets are what the records decrypt from, FILE is
+	 * optional, and a packet goes out as soon as its connection's keys
+	 * are in (pktcap_note_conn), else after the hold */
+	int keys_only;
+	int owned_only; /* a process filter is set: packets of no keyed connection are dropped */
 };
 
 struct pktcap;
 
 /*
  * The operands argv[first..] as the pcap filter (tcpdump's way: words
- * joined), and --ifname without --pcap refused. 0, or 2 after a one-line
+ * joined), and --ifname without --pcap or --keys-only refused. 0, or 2 after a one-line
  * error.
  */
 int pktcap_args(struct pktcap_opts *o, int argc, char **argv, int first);
 
 /*
- * Check the options, compile the filter and create FILE (before any BPF).
+ * Check the options, compile the filter and create FILE if given (before any BPF).
  * NULL after a one-line error on stderr; *status is then the exit code.
  */
 struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status);
@@ -44,8 +49,11 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status);
  * Negative ec_error after a one-line error on stderr.
  */
 int pktcap_attach(struct pktcap *p, struct ec_capture *cap);
-/* A TLS event: remember which process owns its 4-tuple (packet comments). */
+/* A TLS data or keys event: remember which process owns its 4-tuple (packet
+ * comments, records, and --keys-only's release). */
 void pktcap_note_conn(struct pktcap *p, const struct ec_event *te);
+/* The capture loop's turn (every ≤ 10 ms): packets held long enough go out. */
+void pktcap_tick(struct pktcap *p);
 /* A key log line: into a Decryption Secrets Block at once. */
 int pktcap_keyline(struct pktcap *p, const char *line);
 /*

@@ -41,7 +41,8 @@ enum {
 	OPT_PCAP,
 	OPT_IF,
 	OPT_SNAP,
-	OPT_MAXFILES
+	OPT_MAXFILES,
+	OPT_KEYSONLY
 };
 
 static const struct ec_opt opts[] = {
@@ -61,7 +62,10 @@ static const struct ec_opt opts[] = {
     {"pcap", OPT_PCAP, "FILE",
      "also write IF's packets (TC) to FILE as pcapng with\nthe TLS keys in it; FILTER: "
      "pcap-filter(7) words"},
-    {"ifname", OPT_IF, "IF", "the interface for --pcap"},
+    {"keys-only", OPT_KEYSONLY, NULL,
+     "hook the handshake only (no probe per SSL_read/SSL_write):\nkeys and IF's packets as "
+     "records, for ec-parse to\ndecrypt (needs --ifname; docs/DECRYPT.md)"},
+    {"ifname", OPT_IF, "IF", "the interface for --pcap or --keys-only"},
     {"snaplen", OPT_SNAP, "N", "bytes kept per packet (default and most 65535)"},
     {"max-files", OPT_MAXFILES, "N",
      "following the host: hook at most N files (default 64,\nmost 256)"},
@@ -108,6 +112,9 @@ static int opt(struct ec_mod *m, int key, const char *arg)
 		return 0;
 	case OPT_MAXFILES:
 		return follow_max_opt(arg, &t.max_files);
+	case OPT_KEYSONLY:
+		t.pcap.keys_only = 1;
+		return 0;
 	default: /* OPT_SNAP */
 		if (ec_opt_int(arg, 64, 65535, "a number from 64 to 65535", &v))
 			return 2;
@@ -121,6 +128,16 @@ static int check(struct ec_mod *m, int argc, char **argv, int first)
 	const char *cmd = argv[0];
 	if (pktcap_args(&t.pcap, argc, argv, first))
 		return 2;
+	if (t.pcap.keys_only && !t.pcap.ifname && !t.check_keys) {
+		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
+			"decrypted (e.g. lo, eth0)",
+			cmd);
+		return 2;
+	}
+	/* the packets of connections no selected process keyed stay out */
+	t.pcap.owned_only =
+	    t.pcap.keys_only && (m->o.pid || m->o.uid_set || m->o.ntargets || m->o.nignores ||
+				 m->o.ncgroups || m->o.ncontainers);
 	t.pcap.debug = m->o.debug;
 	if (!strcmp(cmd, "boringssl"))
 		m->source = EVENT__SOURCE__SOURCE_BORINGSSL;
@@ -173,6 +190,13 @@ static int keys(struct ec_mod *m, struct follow_file *f, const char *path)
 static const struct ec_mod_hook *hooks(size_t *n)
 {
 	static struct ec_mod_hook h[4];
+	if (t.pcap.keys_only) {
+		/* SSL_connect and SSL_accept call it (BoringSSL's too) */
+		h[0] = (struct ec_mod_hook){"SSL_do_handshake", t.skel->progs.ssl_hs_keys_enter,
+					    t.skel->progs.ssl_hs_keys_return, 1};
+		*n = 1;
+		return h;
+	}
 	h[0] = (struct ec_mod_hook){"SSL_write", t.skel->progs.ssl_write_enter,
 				    t.skel->progs.ssl_return, 1};
 	h[1] = (struct ec_mod_hook){"SSL_read", t.skel->progs.ssl_read_enter,
@@ -239,7 +263,7 @@ static int setup_kinds(struct ec_mod *m, const struct follow_kind *const *kinds,
 	}
 	if (t.check_keys)
 		return ec_sslsel_report(&f->sel, m, &t.keys, path, f->version) ? 1 : EC_MOD_DONE;
-	if (t.pcap.path && !(t.pc = pktcap_open(&t.pcap, &err)))
+	if ((t.pcap.path || t.pcap.keys_only) && !(t.pc = pktcap_open(&t.pcap, &err)))
 		return err;
 	if (m->discover ? ec_mod_start(m, "every file processes map that defines SSL_write",
 				       path[0] ? "following the host"
@@ -278,6 +302,17 @@ static int setup_auto(struct ec_mod *m)
 	return setup_kinds(m, kinds, 4);
 }
 
+/* --keys-only: who finished the handshake of which connection, after its
+ * key lines; its packets may go out from now on. */
+static int handshake(struct ec_mod *m, const struct ec_event *e)
+{
+	const struct tls_keys *k = (const void *)e->data;
+	if (e->len < sizeof *k || !(k->valid & TLS_KEYS_HAVE_RANDOM))
+		return 0;
+	pktcap_note_conn(t.pc, e);
+	return ec_mod_put_handshake(m, e, k->client_random);
+}
+
 static int event(struct ec_mod *m, const struct ec_event *e)
 {
 	if (e->kind == EC_KIND_FILE) {
@@ -286,12 +321,21 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 	}
 	if (e->kind == EC_KIND_KEYS || e->kind == EC_KIND_HELLO) {
 		struct follow_file *f = follow_of(e);
-		return f ? ec_sslsel_event(&f->sel, e) : 0;
+		int err = f ? ec_sslsel_event(&f->sel, e) : 0;
+		if (!err && e->kind == EC_KIND_KEYS && t.pcap.keys_only)
+			err = handshake(m, e);
+		return err;
 	}
 	if (e->kind != EC_KIND_DATA && e->kind != EC_KIND_CLOSE)
 		return 0;
 	pktcap_note_conn(t.pc, e);
 	return ec_mod_put(m, e, NULL, 0, NULL);
+}
+
+static void tick(struct ec_mod *m)
+{
+	follow_tick(m);
+	pktcap_tick(t.pc);
 }
 
 static int keyline(struct ec_mod *m, const char *line)
@@ -323,7 +367,7 @@ static void cleanup(struct ec_mod *m)
 const struct ec_mod_spec ec_mod_tls = {
     .name = "tls",
     .what = "Capture the plaintext of OpenSSL/BoringSSL SSL_read/SSL_write as records.",
-    .usage = "[options] [--pcap FILE --ifname IF [FILTER...]] > out.pb",
+    .usage = "[options] [--keys-only] [--pcap FILE] [--ifname IF [FILTER...]] > out.pb",
     .source = EVENT__SOURCE__SOURCE_OPENSSL,
     .flags = EC_MOD_KEYLOG | EC_MOD_OWN_START | EC_MOD_DISCOVER,
     .path_opt = "libssl",
@@ -341,7 +385,7 @@ const struct ec_mod_spec ec_mod_tls = {
     .stop = stop,
     .keyline = keyline,
     .origin = follow_origin,
-    .tick = follow_tick,
+    .tick = tick,
     .status = follow_status,
     .cleanup = cleanup,
 };
@@ -364,7 +408,7 @@ const struct ec_mod_spec ec_mod_auto = {
     .stop = stop,
     .keyline = keyline,
     .origin = follow_origin,
-    .tick = follow_tick,
+    .tick = tick,
     .status = follow_status,
     .cleanup = cleanup,
 };

@@ -944,8 +944,9 @@ static struct fmt_entry *fmt_cached(const struct ec_event *e)
 	return fe;
 }
 
-int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload, size_t len,
-	       const char *note)
+/* me as an Event record; a handshake record when random is set (no payload). */
+static int put(struct ec_mod *m, const struct ec_event *me, const void *payload, size_t len,
+	       const char *note, const uint8_t *random)
 {
 	struct fmt_entry *fe = fmt_cached(me);
 	if (!payload) {
@@ -989,7 +990,10 @@ int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload,
 		ev.note = (char *)note;
 	if (me->flags & EC_F_RETVAL)
 		ev.retval = me->retval;
-	if (me->kind == EC_KIND_CLOSE) {
+	if (random) {
+		ev.client_random.data = (uint8_t *)random;
+		ev.client_random.len = 32;
+	} else if (me->kind == EC_KIND_CLOSE) {
 		ev.closed = 1;
 	} else {
 		if (me->dir)
@@ -1008,11 +1012,24 @@ int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload,
 	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
 	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
 	e.event_payload = &ev;
+	if (random)
+		e.record_kind = EVENT__RECORD_KIND__RECORD_KIND_HANDSHAKE;
 	int err = ec_writer_put(ec_capture_writer(m->cap), &e);
 	if (err)
 		return err;
 	ec_capture_count(m->cap, len);
 	return 0;
+}
+
+int ec_mod_put(struct ec_mod *m, const struct ec_event *me, const void *payload, size_t len,
+	       const char *note)
+{
+	return put(m, me, payload, len, note, NULL);
+}
+
+int ec_mod_put_handshake(struct ec_mod *m, const struct ec_event *me, const uint8_t random[32])
+{
+	return put(m, me, NULL, 0, NULL, random);
 }
 
 int ec_mod_keyline(struct ec_mod *m, const char *line)

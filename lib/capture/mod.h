@@ -259,6 +259,9 @@ void ec_mod_detach(struct bpf_link **links, int n);
 /* Write e as an Event record with this payload (NULL = e->data) and note. */
 int ec_mod_put(struct ec_mod *m, const struct ec_event *e, const void *payload, size_t len,
 	       const char *note);
+/* A RECORD_KIND_HANDSHAKE record: e's process and tuple finished the TLS
+ * handshake whose ClientHello carried random (ec-capture tls --keys-only). */
+int ec_mod_put_handshake(struct ec_mod *m, const struct ec_event *e, const uint8_t random[32]);
 
 /* One NSS key log line: a key-log record (once per line), --keylogfile,
  * spec->keyline. 0 or a negative ec_error. */

@@ -119,6 +119,11 @@ static void text_event(FILE *f, const EcEvent *ev, const char *host,
 		fprintf(f, " truncated(orig=%" PRIu64 ")", ev->orig_length);
 	if (ev->closed)
 		fprintf(f, " closed");
+	if (ev->client_random.len) { /* a handshake record (ec-capture tls --keys-only) */
+		fputs(" handshake random=", f);
+		for (size_t i = 0; i < ev->client_random.len; i++)
+			fprintf(f, "%02x", ev->client_random.data[i]);
+	}
 	if (ev->desync)
 		fprintf(f, " desync");
 	if (ev->retval)
@@ -309,6 +314,14 @@ static cJSON *json_event(const EcEvent *ev, const struct ec_record_strs *raw)
 	}
 	if (ev->closed)
 		cJSON_AddTrueToObject(o, "closed");
+	if (ev->client_random.len) {
+		char hex[2 * 64 + 1];
+		size_t n = ev->client_random.len < 64 ? ev->client_random.len : 64;
+		for (size_t i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", ev->client_random.data[i]);
+		hex[2 * n] = '\0';
+		cJSON_AddStringToObject(o, "client_random", hex);
+	}
 	if (ev->type == 5) {
 		unum(o, "ws_opcode", ev->ws_opcode);
 		cJSON_AddBoolToObject(o, "ws_fin", ev->ws_fin);

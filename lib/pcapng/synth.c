@@ -763,6 +763,8 @@ int ec_synth_record(struct ec_synth *s, const EcLogEntry *e)
 		const EcEvent *ev = e->event_payload;
 		if (e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_PACKET)
 			rc = raw_packet(s, ev);
+		else if (e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_HANDSHAKE)
+			; /* its connection's packets carry what it says */
 		else if (ev->type != 0)
 			s->st.skipped_typed++;
 		else

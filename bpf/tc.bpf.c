@@ -25,6 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 snaplen = TC_SNAP_MAX;
 const volatile __u32 skip_ingress = 0;
+const volatile __u64 wakeup_bytes = 2 << 20; /* a quarter of the ring user space sizes */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -85,7 +86,13 @@ static __always_inline int copy(struct __sk_buff *skb, __u32 egress)
 	h->len = skb->len;
 	h->caplen = (__u32)n;
 	h->egress = egress;
-	if (bpf_ringbuf_output(&tc_packets, s, sizeof(*h) + n, 0))
+	/* user space drains the ring every turn of its loop (<= 10 ms): waking
+	 * it per packet would cost a context switch each; only a filling ring
+	 * is worth one */
+	__u64 flags = bpf_ringbuf_query(&tc_packets, BPF_RB_AVAIL_DATA) > wakeup_bytes
+			  ? BPF_RB_FORCE_WAKEUP
+			  : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&tc_packets, s, sizeof(*h) + n, flags))
 		lost();
 	return TC_NEXT;
 }

@@ -588,6 +588,7 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap)
 	p->skel->rodata->snaplen = p->o.snaplen;
 	p->skel->rodata->skip_ingress = (uint32_t)p->loopback;
 	bpf_map__set_max_entries(p->skel->maps.tc_packets, PCAP_RING);
+	p->skel->rodata->wakeup_bytes = PCAP_RING / 4;
 	int ncpus = libbpf_num_possible_cpus();
 	bpf_map__set_max_entries(p->skel->maps.tc_scratch, ncpus > 0 ? (uint32_t)ncpus : 1);
 	if ((err = tc_bpf__load(p->skel))) {

@@ -25,7 +25,9 @@ enum {
 	OPT_RECORD,
 	OPT_PART,
 	OPT_PROTO,
-	OPT_STATS
+	OPT_STATS,
+	OPT_DECRYPT,
+	OPT_PACKETS
 };
 
 static const struct ec_opt opts[] = {
@@ -44,6 +46,11 @@ static const struct ec_opt opts[] = {
      "gRPC messages' field names and types from a descriptor set\n(protoc "
      "--descriptor_set_out=FILE "
      "--include_imports)\nor a .proto file (protoc is run); else decoded raw"},
+    {"decrypt", OPT_DECRYPT, NULL,
+     "decrypt the TLS in packet records with the key log lines\nbeside them also for "
+     "connections no handshake record\nnames (ec-capture --pcap, a pcap and a key log)"},
+    {"keep-packets", OPT_PACKETS, NULL,
+     "pass packet records on too (they are decrypted, then\ndropped)"},
     {"keep-going", 'k', NULL, "skip undecodable input instead of stopping"},
     {"stats", OPT_STATS, NULL, "print a summary on stderr at the end"},
     {NULL, 0, NULL, NULL},
@@ -109,6 +116,12 @@ static int opt(void *ctx, int key, const char *arg)
 	case 'k':
 		a->keep_going = 1;
 		return 0;
+	case OPT_DECRYPT:
+		a->o.decrypt_all = 1;
+		return 0;
+	case OPT_PACKETS:
+		a->o.keep_packets = 1;
+		return 0;
 	default: /* OPT_STATS */
 		a->stats = 1;
 		return 0;
@@ -147,6 +160,13 @@ static void print_stats(const struct ec_parse_stats *s, double secs)
 		(unsigned long long)s->expired, (unsigned long long)s->closed,
 		(unsigned long long)s->decoded, (unsigned long long)s->parts, s->peak_conns, argv0,
 		secs, secs > 0 ? s->bytes / secs / 1e6 : 0.0, secs > 0 ? msgs / secs : 0.0);
+	if (s->packets)
+		fprintf(stderr,
+			"%s: decrypted: %llu packets in, %llu connections, %llu bytes of "
+			"plaintext; %llu connections not decrypted (said why)\n",
+			argv0, (unsigned long long)s->packets,
+			(unsigned long long)s->decrypted_conns, (unsigned long long)s->plain_bytes,
+			(unsigned long long)s->undecrypted_conns);
 }
 
 /* A terminal on stderr gets live counters, once a second. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "parse.h"
+#include "decrypt.h"
 #include "error.h"
 #include "dns.h"
 #include "http1.h"
@@ -59,6 +60,8 @@ struct ec_parse {
 	int64_t arrival;
 	struct pdir *qhead, *qtail;
 	uint64_t exchanges; /* ids handed out */
+	struct ec_decrypt *decrypt;
+	int64_t decrypt_sweep;
 };
 
 static struct pdir *pdir_of(struct ec_parse_dir *d)
@@ -701,6 +704,9 @@ static struct pconn *pconn_new(struct ec_parse *P, struct ec_rconn *c)
 	return pc;
 }
 
+static void on_plain(void *ctx, const EcEvent *ev);
+static void on_decrypt_note(void *ctx, int64_t ts, const char *line);
+
 struct ec_parse *ec_parse_new(const struct ec_parse_opts *o, struct ec_writer *w)
 {
 	struct ec_parse *P = ec_xcalloc(1, sizeof *P);
@@ -710,6 +716,12 @@ struct ec_parse *ec_parse_new(const struct ec_parse_opts *o, struct ec_writer *w
 	P->r = ec_reasm_new(o->max_conns, drop_conn, P);
 	if (!P->r)
 		ec_die(1, "out of memory");
+	struct ec_decrypt_opts dopts;
+	ec_decrypt_opts_default(&dopts);
+	dopts.all = o->decrypt_all;
+	dopts.max_conns = o->max_conns;
+	static const struct ec_decrypt_cb dcb = {on_plain, on_decrypt_note};
+	P->decrypt = ec_decrypt_new(&dopts, &dcb, P);
 	return P;
 }
 
@@ -717,6 +729,7 @@ void ec_parse_free(struct ec_parse *P)
 {
 	if (!P)
 		return;
+	ec_decrypt_free(P->decrypt);
 	ec_reasm_free(P->r);
 	free(P->tmp);
 	ec_decoder_free(P->dec);
@@ -725,6 +738,7 @@ void ec_parse_free(struct ec_parse *P)
 
 int ec_parse_finish(struct ec_parse *P)
 {
+	ec_decrypt_finish(P->decrypt); /* its connections' last bytes and closes first */
 	if (ec_reasm_peak(P->r) > P->st.peak_conns)
 		P->st.peak_conns = ec_reasm_peak(P->r);
 	while (ec_reasm_count(P->r)) {
@@ -739,6 +753,11 @@ int ec_parse_finish(struct ec_parse *P)
 void ec_parse_get_stats(const struct ec_parse *P, struct ec_parse_stats *s)
 {
 	*s = P->st;
+	struct ec_decrypt_stats ds;
+	ec_decrypt_get_stats(P->decrypt, &ds);
+	s->decrypted_conns = ds.decrypted_conns;
+	s->plain_bytes = ds.plain_bytes;
+	s->undecrypted_conns = ds.no_keys + ds.midstream;
 	if (P->r && ec_reasm_peak(P->r) > s->peak_conns)
 		s->peak_conns = ec_reasm_peak(P->r);
 }
@@ -855,12 +874,53 @@ static void on_heartbeat(struct ec_parse *P, const EcHeartbeat *hb)
 	set_err(P, ec_writer_put(P->w, &e));
 }
 
+/* A decrypted event (lib/decrypt/decrypt.h): on, as a capture's. */
+static void on_plain(void *ctx, const EcEvent *ev)
+{
+	struct ec_parse *P = ctx;
+	P->st.events++;
+	if (!ev->closed) {
+		on_event(P, ev, NULL, 0);
+		return;
+	}
+	EcLogEntry e = EVENT__LOG_ENTRY__INIT;
+	e.log_type = EVENT__LOG_TYPE__LOG_TYPE_EVENT;
+	e.payload_case = EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD;
+	e.event_payload = (EcEvent *)ev;
+	size_t n = event__log_entry__get_packed_size(&e);
+	uint8_t *b = ec_xmalloc(n ? n : 1);
+	event__log_entry__pack(&e, b);
+	on_event(P, ev, b, n); /* the close record goes out as it is */
+	free(b);
+}
+
+static void on_decrypt_note(void *ctx, int64_t ts, const char *line)
+{
+	struct ec_parse *P = ctx;
+	(void)ts;
+	fprintf(stderr, "ec-parse: %s\n", line);
+	set_err(P, ec_record_log(P->w, EC_LOG_WARN, "%s", line));
+}
+
 int ec_parse_record(struct ec_parse *P, const uint8_t *buf, size_t len)
 {
 	EcLogEntry *e = ec_decoder_decode(P->dec, buf, len);
 	if (!e)
 		return EC_ERR_DECODE;
 	P->st.records++;
+	if (e->record_kind != EVENT__RECORD_KIND__RECORD_KIND_DEFAULT &&
+	    ec_decrypt_record(P->decrypt, e)) {
+		/* a packet: what it carried went on decrypted */
+		P->st.packets++;
+		int64_t ts = e->event_payload->timestamp;
+		if (ts - P->decrypt_sweep > 1000000000ll) {
+			ec_decrypt_expire(P->decrypt, ts);
+			P->decrypt_sweep = ts;
+		}
+		if (P->o.keep_packets)
+			set_err(P, ec_writer_put_raw(P->w, buf, len));
+		return P->err;
+	}
 	if (e->payload_case == EVENT__LOG_ENTRY__PAYLOAD_EVENT_PAYLOAD &&
 	    e->record_kind == EVENT__RECORD_KIND__RECORD_KIND_DEFAULT &&
 	    parseable(e->event_payload)) {

@@ -2,9 +2,11 @@
 /*
  * The ec-parse filter: reads capture records, re-emits connection bytes as
  * typed protocol messages (HTTP/1 requests and responses, HTTP/2 streams,
- * WebSocket frames; type 0 for the rest) and passes every other record
- * (process logs, heartbeats, key-log lines, packets, already typed events)
- * through unchanged and in order.
+ * WebSocket frames; type 0 for the rest), decrypts the TLS of packet
+ * records with the key log lines beside them (lib/decrypt/decrypt.h) into
+ * such bytes first, and passes every other record (process logs,
+ * heartbeats, key-log lines, handshakes, already typed events) through
+ * unchanged and in order.
  */
 #ifndef EC_PARSE_H
 #define EC_PARSE_H
@@ -24,6 +26,10 @@ struct ec_parse_opts {
 	int decode_body;   /* inflate gzip/deflate bodies */
 	int64_t part_ns;   /* live input: open messages go out in parts after this; 0 never */
 	const struct ec_pbwire_schema *schema; /* --proto: gRPC messages' types; NULL none */
+	/* packet records (ec-capture tls --keys-only): decrypted (lib/decrypt/decrypt.h),
+	 * then dropped unless keep_packets; decrypt_all: also connections no
+	 * handshake record names */
+	int keep_packets, decrypt_all;
 };
 
 #define EC_PARSE_MAX_BODY_DEFAULT (1u << 20)
@@ -41,6 +47,8 @@ struct ec_parse_stats {
 	uint64_t decoded, closed;
 	uint64_t parts; /* parts before the last of messages sent in parts */
 	size_t peak_conns;
+	/* decryption of packet records */
+	uint64_t packets, decrypted_conns, plain_bytes, undecrypted_conns;
 };
 
 struct ec_parse;

@@ -17,6 +17,8 @@
 #include "event.h"
 #include "follow.h"
 #include "goelf.h"
+#include "keysonly.h"
+#include "pcap.h"
 #include "gotls.skel.h"
 #include "mod.h"
 #include "modules.h"
@@ -29,7 +31,7 @@
 #define FN_WRITE "crypto/tls.(*Conn).writeRecordLocked"
 #define FN_KEYLOG "crypto/tls.(*Config).writeKeyLog"
 
-enum { OPT_MAXFILES = 300 };
+enum { OPT_MAXFILES = 300, OPT_KEYSONLY, OPT_IF };
 
 static const struct ec_opt opts[] = {
     {"abi", 'a', "reg|stack", "Go calling convention (default: from the Go version)"},
@@ -37,6 +39,10 @@ static const struct ec_opt opts[] = {
      "following the host: hook at most N programs (default\n64, most 256)"},
     {"pclntab", 'P', NULL, "find functions in .gopclntab even when .symtab exists"},
     {"dry-run", 'n', NULL, "print the resolved hooks and exit (no root needed)"},
+    {"keys-only", OPT_KEYSONLY, NULL,
+     "hook writeKeyLog only (no probe per Read/Write): keys\nand IF's packets as records, "
+     "for ec-parse to decrypt\n(needs --ifname; docs/DECRYPT.md)"},
+    {"ifname", OPT_IF, "IF", "the interface for --keys-only"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -52,12 +58,22 @@ static struct {
 	struct ec_goelf *g;
 	struct gotls_bpf *skel;
 	unsigned max_files;
-} go = {.max_files = 64};
+	struct pktcap_opts pcap;
+	struct pktcap *pc;
+} go = {.max_files = 64, .pcap = {.snaplen = 65535}};
 
 static int opt(struct ec_mod *m, int key, const char *arg)
 {
 	if (key == OPT_MAXFILES)
 		return follow_max_opt(arg, &go.max_files);
+	if (key == OPT_KEYSONLY) {
+		go.pcap.keys_only = keysonly_on = 1;
+		return 0;
+	}
+	if (key == OPT_IF) {
+		go.pcap.ifname = arg;
+		return 0;
+	}
 	if (key == 'P')
 		go.pclntab_only = 1;
 	else if (key == 'n')
@@ -118,7 +134,19 @@ static int go_load(struct ec_mod *m, int primary, uint64_t conn_base);
 
 static int check(struct ec_mod *m, int argc, char **argv, int first)
 {
-	(void)argc, (void)first;
+	if (pktcap_args(&go.pcap, argc, argv, first))
+		return 2;
+	if (go.pcap.keys_only && !go.pcap.ifname && !m->o.dry_run) {
+		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
+			"decrypted (e.g. lo, eth0)",
+			argv[0]);
+		return 2;
+	}
+	/* Go's handshakes name no socket: with a process filter only the
+	 * packets of ClientHellos whose random a selected process logged go out */
+	go.pcap.owned_only =
+	    go.pcap.keys_only && (m->o.pid || m->o.uid_set || m->o.ntargets || m->o.nignores ||
+				  m->o.ncgroups || m->o.ncontainers);
 	if (m->o.dry_run && !m->o.path && !m->o.pid) {
 		ec_warn("%s --dry-run: which Go program? give --elfpath BIN or --pid PID", argv[0]);
 		return 2;
@@ -185,19 +213,28 @@ static int hook_file(struct ec_mod *m, const char *path, const char *shown, uint
 		uint64_t off;
 	} at[MAX_RETS + 3];
 	int n = 0;
-	at[n++] = (typeof(at[0])){go.skel->progs.go_write, wr.offset};
-	at[n++] = (typeof(at[0])){go.skel->progs.go_read_enter, rd.offset};
+	if (keysonly_on && !have_kl) {
+		ec_warn("%s: --keys-only: no %s to hook", shown, FN_KEYLOG);
+		return 1;
+	}
+	if (!keysonly_on) {
+		at[n++] = (typeof(at[0])){go.skel->progs.go_write, wr.offset};
+		at[n++] = (typeof(at[0])){go.skel->progs.go_read_enter, rd.offset};
+		for (int i = 0; i < nrets; i++)
+			at[n++] = (typeof(at[0])){go.skel->progs.go_read_ret, rets[i].offset};
+	}
 	if (have_kl)
 		at[n++] = (typeof(at[0])){go.skel->progs.go_keylog, kl.offset};
-	for (int i = 0; i < nrets; i++)
-		at[n++] = (typeof(at[0])){go.skel->progs.go_read_ret, rets[i].offset};
 	for (int i = 0; i < n; i++) {
 		struct bpf_link *l = ec_mod_uprobe_link_at(m, at[i].p, path, at[i].off, slot);
 		if (!l || (f ? (f->links[f->nlinks++] = l, 0) : ec_mod_keep(m, l)))
 			return 1;
 	}
-	ec_mod_say(m, "hooked %s, %s (entry and %d RETs)%s in %s", FN_WRITE, FN_READ, nrets,
-		   have_kl ? ", " FN_KEYLOG : "", shown);
+	if (keysonly_on)
+		ec_mod_say(m, "hooked %s only (--keys-only) in %s", FN_KEYLOG, shown);
+	else
+		ec_mod_say(m, "hooked %s, %s (entry and %d RETs)%s in %s", FN_WRITE, FN_READ, nrets,
+			   have_kl ? ", " FN_KEYLOG : "", shown);
 	return 0;
 }
 
@@ -237,7 +274,44 @@ static struct bpf_object *go_obj(void)
 const struct follow_kind follow_gotls = {
     "gotls", EVENT__SOURCE__SOURCE_GOTLS, go_load, go_is, go_hook, go_obj, NULL};
 
+static int setup_hooks(struct ec_mod *m);
+
 static int setup(struct ec_mod *m)
+{
+	int err;
+	if (go.pcap.keys_only && !m->o.dry_run && !(go.pc = pktcap_open(&go.pcap, &err)))
+		return err;
+	if ((err = setup_hooks(m)))
+		return err;
+	return go.pc && pktcap_attach(go.pc, m->cap) ? 1 : 0;
+}
+
+static int event(struct ec_mod *m, const struct ec_event *e)
+{
+	if (e->kind == EC_KIND_KEYLOG)
+		return keysonly_go_keylog(m, go.pc, e);
+	return follow_spec_event(m, e);
+}
+
+static void tick(struct ec_mod *m)
+{
+	follow_tick(m);
+	pktcap_tick(go.pc);
+}
+
+static int stop(struct ec_mod *m, int status)
+{
+	int err;
+	follow_spec_stop(m, status);
+	if ((err = pktcap_close(go.pc)) && err != EC_ERR_PIPE && status == 0) {
+		ec_warn("--keys-only: %s", ec_strerror(err));
+		status = 1;
+	}
+	go.pc = NULL;
+	return status;
+}
+
+static int setup_hooks(struct ec_mod *m)
 {
 	static const struct follow_kind *const kinds[] = {&follow_gotls};
 	char exe[64], shown[4096];
@@ -286,7 +360,8 @@ static void cleanup(struct ec_mod *m)
 const struct ec_mod_spec ec_mod_gotls = {
     .name = "gotls",
     .what = "Capture the plaintext of Go programs' crypto/tls (stripped binaries too).",
-    .usage = "[--elfpath BIN | --pid PID] [options] > out.pb   (or | ec-dump)",
+    .usage = "[--elfpath BIN | --pid PID] [options] [--keys-only --ifname IF [FILTER...]] > "
+	     "out.pb",
     .source = EVENT__SOURCE__SOURCE_GOTLS,
     .flags = EC_MOD_KEYLOG | EC_MOD_DISCOVER,
     .path_opt = "elfpath",
@@ -295,12 +370,13 @@ const struct ec_mod_spec ec_mod_gotls = {
 		 "processes run)",
     .opts = opts,
     .opt = opt,
+    .operands = 1 << 20,
     .check = check,
     .setup = setup,
-    .event = follow_spec_event,
-    .stop = follow_spec_stop,
+    .event = event,
+    .stop = stop,
     .origin = follow_origin,
-    .tick = follow_tick,
+    .tick = tick,
     .status = follow_status,
     .cleanup = cleanup,
 };

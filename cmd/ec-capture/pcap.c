@@ -37,6 +37,9 @@
 #define PCAP_RING (32u << 20)
 /* Direct-mapped cache of 4-tuple -> process, from the TLS events. */
 #define OWNERS 65536
+/* --keys-only: direct-mapped client random -> 4-tuple, from ClientHellos,
+ * for the handshakes that name no socket (Go, memory BIOs) */
+#define HELLOS 4096
 
 #define PCAP_ERR_LEN 512
 
@@ -93,6 +96,10 @@ struct pktcap {
 	struct held *head, *tail;
 	size_t held_bytes;
 	struct owner *owners;
+	struct hello {
+		uint8_t random[32];
+		struct ec_synth_tuple t; /* src: the client */
+	} * hellos;
 	uint64_t seen, filtered, written;
 	int stream_gone; /* EPIPE on stdout: packets go to FILE only */
 	int err;
@@ -186,6 +193,8 @@ struct pktcap *pktcap_open(const struct pktcap_opts *o, int *status)
 		goto fail;
 	}
 	p->owners = ec_xcalloc(OWNERS, sizeof *p->owners);
+	if (o->keys_only)
+		p->hellos = ec_xcalloc(HELLOS, sizeof *p->hellos);
 	if (!o->path)
 		return p; /* --keys-only: the records alone */
 	p->fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -214,6 +223,8 @@ static uint32_t tuple_slot(const struct ec_synth_tuple *t)
 	return (uint32_t)(h ^ (h >> 32)) % OWNERS;
 }
 
+static void note_owner(struct pktcap *p, const struct ec_synth_tuple *t, const struct ec_event *te);
+
 void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 {
 	if (!p || (te->kind != EC_KIND_DATA && te->kind != EC_KIND_KEYS) ||
@@ -234,6 +245,12 @@ void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 	}
 	t.sport = te->sport;
 	t.dport = te->dport;
+	note_owner(p, &t, te);
+}
+
+static void note_owner(struct pktcap *p, const struct ec_synth_tuple *tp, const struct ec_event *te)
+{
+	struct ec_synth_tuple t = *tp;
 	struct owner *o = &p->owners[tuple_slot(&t)];
 	o->t = t;
 	o->conn_id = te->conn_id;
@@ -243,6 +260,31 @@ void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 	o->fd = te->fd;
 	memcpy(o->comm, te->comm, EC_COMM_LEN);
 	o->comm[EC_COMM_LEN] = 0;
+}
+
+void pktcap_note_random(struct pktcap *p, const struct ec_event *te, const uint8_t random[32])
+{
+	if (!p || !p->hellos)
+		return;
+	const struct hello *h = &p->hellos[(random[0] | random[1] << 8) % HELLOS];
+	if (!memcmp(h->random, random, 32))
+		note_owner(p, &h->t, te);
+}
+
+/* --keys-only: a ClientHello's random and tuple (the random is in the
+ * first segment, whatever the hello's length). */
+static void note_hello(struct pktcap *p, const uint8_t *d, size_t n)
+{
+	struct ec_synth_tuple t;
+	size_t off;
+	if (ec_synth_packet_l4(p->linktype, d, n, &t, &off) || n - off < 43)
+		return;
+	const uint8_t *b = d + off;
+	if (b[0] != 0x16 || b[1] != 3 || b[5] != 1 || b[9] != 3)
+		return;
+	struct hello *h = &p->hellos[(b[11] | b[12] << 8) % HELLOS];
+	memcpy(h->random, b + 11, 32);
+	h->t = t;
 }
 
 /* The process at the packet's source end, else at its destination end. */
@@ -378,6 +420,8 @@ static int on_packet(void *ctx, const void *data, size_t size)
 	if (!h)
 		return EC_ERR_NOMEM;
 	h->has_tuple = ec_synth_packet_tuple(p->linktype, tp->data, tp->caplen, &h->t) == 0;
+	if (p->hellos && h->has_tuple)
+		note_hello(p, tp->data, tp->caplen);
 	h->next = NULL;
 	h->ts_ns = tp->ts_ns;
 	h->len = tp->len;
@@ -689,6 +733,7 @@ int pktcap_close(struct pktcap *p)
 	pcapfilter_free(p->filter);
 	tc_bpf__destroy(p->skel);
 	free(p->owners);
+	free(p->hellos);
 	free(p);
 	return err;
 }

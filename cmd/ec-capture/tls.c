@@ -22,6 +22,7 @@
 #include "error.h"
 #include "event.h"
 #include "follow.h"
+#include "keysonly.h"
 #include "mod.h"
 #include "modules.h"
 #include "pcap.h"
@@ -113,7 +114,7 @@ static int opt(struct ec_mod *m, int key, const char *arg)
 	case OPT_MAXFILES:
 		return follow_max_opt(arg, &t.max_files);
 	case OPT_KEYSONLY:
-		t.pcap.keys_only = 1;
+		t.pcap.keys_only = keysonly_on = 1;
 		return 0;
 	default: /* OPT_SNAP */
 		if (ec_opt_int(arg, 64, 65535, "a number from 64 to 65535", &v))
@@ -299,7 +300,10 @@ static int setup_auto(struct ec_mod *m)
 {
 	static const struct follow_kind *const kinds[] = {&follow_openssl, &follow_gotls,
 							  &follow_gnutls, &follow_nss};
-	return setup_kinds(m, kinds, 4);
+	if (keysonly_on) /* GnuTLS and NSS have no handshake hook yet: they would cost per call */
+		ec_mod_say(m,
+			   "--keys-only: OpenSSL/BoringSSL and Go only, GnuTLS and NSS not hooked");
+	return setup_kinds(m, kinds, keysonly_on ? 2 : 4);
 }
 
 /* --keys-only: who finished the handshake of which connection, after its
@@ -309,7 +313,10 @@ static int handshake(struct ec_mod *m, const struct ec_event *e)
 	const struct tls_keys *k = (const void *)e->data;
 	if (e->len < sizeof *k || !(k->valid & TLS_KEYS_HAVE_RANDOM))
 		return 0;
-	pktcap_note_conn(t.pc, e);
+	if (e->family)
+		pktcap_note_conn(t.pc, e);
+	else /* no socket seen (a memory BIO): the ClientHello's tuple */
+		pktcap_note_random(t.pc, e, k->client_random);
 	return ec_mod_put_handshake(m, e, k->client_random);
 }
 
@@ -326,6 +333,8 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 			err = handshake(m, e);
 		return err;
 	}
+	if (e->kind == EC_KIND_KEYLOG) /* a Go program's, in auto */
+		return keysonly_go_keylog(m, t.pc, e);
 	if (e->kind != EC_KIND_DATA && e->kind != EC_KIND_CLOSE)
 		return 0;
 	pktcap_note_conn(t.pc, e);

@@ -1088,8 +1088,10 @@ static int on_sample(void *ctx, const void *data, size_t size)
 	const struct ec_event *e = data;
 	if (size < sizeof *e || e->len > size - sizeof *e)
 		return 0; /* not ours: ignore rather than misread */
-	if (e->kind == EC_KIND_KEYLOG)
-		return on_keylog(m, e);
+	if (e->kind == EC_KIND_KEYLOG) {
+		int err = on_keylog(m, e);
+		return err || !m->spec->event ? err : m->spec->event(m, e);
+	}
 	if (m->spec->event)
 		return m->spec->event(m, e);
 	if (e->kind == EC_KIND_DATA || e->kind == EC_KIND_CLOSE || e->kind == EC_KIND_LINE ||

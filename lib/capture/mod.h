@@ -92,7 +92,8 @@ struct ec_mod_spec {
 	 * an exit status (EC_MOD_DONE: exit 0 now) */
 	int (*setup)(struct ec_mod *m);
 	/* one ring-buffer event (checked to hold e->len bytes of data); NULL:
-	 * ec_mod_put for DATA/CLOSE/LINE/QUERY; KEYLOG is the runner's */
+	 * ec_mod_put for DATA/CLOSE/LINE/QUERY; a KEYLOG event comes here too
+	 * after the runner wrote its line */
 	int (*event)(struct ec_mod *m, const struct ec_event *e);
 	/* after detach and before the writer is freed: status in, status out */
 	int (*stop)(struct ec_mod *m, int status);

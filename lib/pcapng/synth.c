@@ -932,6 +932,12 @@ static uint16_t rd16be(const uint8_t *p)
 
 int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t)
 {
+	return ec_synth_packet_l4(linktype, p, n, t, NULL);
+}
+
+int ec_synth_packet_l4(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t,
+		       size_t *payload)
+{
 	size_t off = 0;
 	uint16_t et;
 	memset(t, 0, sizeof *t);
@@ -980,5 +986,11 @@ int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct 
 	}
 	t->sport = rd16be(p + l4);
 	t->dport = rd16be(p + l4 + 2);
+	if (payload) {
+		size_t doff = n - l4 >= 13 ? (size_t)(p[l4 + 12] >> 4) * 4 : 0;
+		if (doff < 20 || doff > n - l4)
+			return EC_ERR_PROTO;
+		*payload = l4 + doff;
+	}
 	return 0;
 }

@@ -115,6 +115,10 @@ struct ec_synth_tuple {
  * is not TCP over IPv4/IPv6 or too short to tell (every read is bounded).
  */
 int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t);
+/* The same, and where its TCP payload starts (*payload, <= n); EC_ERR_PROTO
+ * also when the TCP header is cut. */
+int ec_synth_packet_l4(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t,
+		       size_t *payload);
 
 /* Internet checksum (RFC 1071) helpers, exposed for tests. */
 uint64_t ec_synth_csum_add(uint64_t sum, const void *p, size_t n);

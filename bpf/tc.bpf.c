@@ -86,6 +86,7 @@ static __always_inline int copy(struct __sk_buff *skb, __u32 egress)
 	h->len = skb->len;
 	h->caplen = (__u32)n;
 	h->egress = egress;
+	h->pid = egress ? bpf_get_current_pid_tgid() >> 32 : 0;
 	/* user space drains the ring every turn of its loop (<= 10 ms): waking
 	 * it per packet would cost a context switch each; only a filling ring
 	 * is worth one */

@@ -16,6 +16,11 @@ struct tc_pkt {
 	__u32 len;     /* bytes on the wire (skb->len) */
 	__u32 caplen;  /* bytes in data[] (at most the snap length) */
 	__u32 egress;  /* 1: sent, 0: received */
+	/* egress: the task running when it was sent (its tgid); the sender for a
+	 * packet sent by a system call (a ClientHello), anyone for one sent
+	 * from a timer or softirq */
+	__u32 pid;
+	__u32 pad;
 	__u8 data[];
 };
 

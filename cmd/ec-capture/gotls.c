@@ -296,6 +296,8 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 static void tick(struct ec_mod *m)
 {
 	follow_tick(m);
+	if (keysonly_on && keysonly_tick(m, go.pc))
+		ec_warn("cannot write a handshake record");
 	pktcap_tick(go.pc);
 }
 

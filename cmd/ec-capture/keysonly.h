@@ -3,6 +3,8 @@
  * --keys-only (docs/DECRYPT.md): the modules hook only what runs once per
  * handshake (OpenSSL's SSL_do_handshake, Go's writeKeyLog), and the
  * interface's packets go to the records (pcap.h) for ec-parse to decrypt.
+ * No probe reads a socket: a handshake's connection is the one whose
+ * ClientHello carried its client random.
  */
 #ifndef EC_CAPTURE_KEYSONLY_H
 #define EC_CAPTURE_KEYSONLY_H
@@ -17,11 +19,18 @@
 extern int keysonly_on;
 
 /*
- * A Go writeKeyLog call (EC_KIND_KEYLOG): the first time its process and
- * client random are seen, a handshake record naming the process (Go gives
- * no socket: the record has no tuple), and its packets are let out (pc:
- * the ClientHello's tuple). 0 or a negative ec_error.
+ * Process e finished the handshake whose ClientHello carried random: a
+ * handshake record naming it and its end of the connection, and its
+ * packets let out. Its ClientHello may still wait in the packet ring:
+ * then the record waits (keysonly_tick), at most 1 s, after which it goes
+ * out without a tuple. Once per process and random (Go logs up to five
+ * secrets a handshake). 0 or a negative ec_error.
  */
+int keysonly_handshake(struct ec_mod *m, struct pktcap *pc, const struct ec_event *e,
+		       const uint8_t random[32]);
+/* A Go writeKeyLog call (EC_KIND_KEYLOG): keysonly_handshake with its random. */
 int keysonly_go_keylog(struct ec_mod *m, struct pktcap *pc, const struct ec_event *e);
+/* The capture loop's turn: the handshakes waiting for their ClientHello. */
+int keysonly_tick(struct ec_mod *m, struct pktcap *pc);
 
 #endif

@@ -99,6 +99,7 @@ struct pktcap {
 	struct hello {
 		uint8_t random[32];
 		struct ec_synth_tuple t; /* src: the client */
+		uint32_t pid;		 /* who sent it, when it went out here (egress) */
 	} * hellos;
 	uint64_t seen, filtered, written;
 	int stream_gone; /* EPIPE on stdout: packets go to FILE only */
@@ -227,7 +228,8 @@ static void note_owner(struct pktcap *p, const struct ec_synth_tuple *t, const s
 
 void pktcap_note_conn(struct pktcap *p, const struct ec_event *te)
 {
-	if (!p || (te->kind != EC_KIND_DATA && te->kind != EC_KIND_KEYS) ||
+	if (!p ||
+	    (te->kind != EC_KIND_DATA && te->kind != EC_KIND_KEYS && te->kind != EC_KIND_KEYLOG) ||
 	    (te->family != 2 && te->family != 10))
 		return;
 	struct ec_synth_tuple t;
@@ -262,18 +264,30 @@ static void note_owner(struct pktcap *p, const struct ec_synth_tuple *tp, const 
 	o->comm[EC_COMM_LEN] = 0;
 }
 
-void pktcap_note_random(struct pktcap *p, const struct ec_event *te, const uint8_t random[32])
+int pktcap_hello_conn(struct pktcap *p, struct ec_event *te, const uint8_t random[32])
 {
 	if (!p || !p->hellos)
-		return;
+		return -1;
 	const struct hello *h = &p->hellos[(random[0] | random[1] << 8) % HELLOS];
-	if (!memcmp(h->random, random, 32))
-		note_owner(p, &h->t, te);
+	if (memcmp(h->random, random, 32))
+		return -1;
+	int client = h->pid && h->pid == te->pid;
+	const struct ec_synth_tuple *t = &h->t;
+	size_t n = t->family == 4 ? 4 : 16;
+	memset(te->saddr, 0, sizeof te->saddr);
+	memset(te->daddr, 0, sizeof te->daddr);
+	memcpy(te->saddr, client ? t->src : t->dst, n);
+	memcpy(te->daddr, client ? t->dst : t->src, n);
+	te->sport = client ? t->sport : t->dport;
+	te->dport = client ? t->dport : t->sport;
+	te->family = t->family == 4 ? 2 : 10;
+	pktcap_note_conn(p, te);
+	return 0;
 }
 
 /* --keys-only: a ClientHello's random and tuple (the random is in the
  * first segment, whatever the hello's length). */
-static void note_hello(struct pktcap *p, const uint8_t *d, size_t n)
+static void note_hello(struct pktcap *p, const uint8_t *d, size_t n, uint32_t pid)
 {
 	struct ec_synth_tuple t;
 	size_t off;
@@ -285,6 +299,7 @@ static void note_hello(struct pktcap *p, const uint8_t *d, size_t n)
 	struct hello *h = &p->hellos[(b[11] | b[12] << 8) % HELLOS];
 	memcpy(h->random, b + 11, 32);
 	h->t = t;
+	h->pid = pid;
 }
 
 /* The process at the packet's source end, else at its destination end. */
@@ -421,7 +436,7 @@ static int on_packet(void *ctx, const void *data, size_t size)
 		return EC_ERR_NOMEM;
 	h->has_tuple = ec_synth_packet_tuple(p->linktype, tp->data, tp->caplen, &h->t) == 0;
 	if (p->hellos && h->has_tuple)
-		note_hello(p, tp->data, tp->caplen);
+		note_hello(p, tp->data, tp->caplen, tp->egress ? tp->pid : 0);
 	h->next = NULL;
 	h->ts_ns = tp->ts_ns;
 	h->len = tp->len;

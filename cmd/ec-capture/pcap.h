@@ -52,9 +52,14 @@ int pktcap_attach(struct pktcap *p, struct ec_capture *cap);
 /* A TLS data or keys event: remember which process owns its 4-tuple (packet
  * comments, records, and --keys-only's release). */
 void pktcap_note_conn(struct pktcap *p, const struct ec_event *te);
-/* --keys-only: a handshake that named no socket (Go, a memory BIO): the
- * process owns the connection whose ClientHello carried random, if seen. */
-void pktcap_note_random(struct pktcap *p, const struct ec_event *te, const uint8_t random[32]);
+/*
+ * --keys-only: process te finished the handshake whose ClientHello carried
+ * random. Its end of that connection (the ClientHello's sender if te's
+ * process sent it, else its receiver) into te's family, addresses and
+ * ports, and its packets let out. 0, or -1 when that ClientHello has not
+ * been seen (yet).
+ */
+int pktcap_hello_conn(struct pktcap *p, struct ec_event *te, const uint8_t random[32]);
 /* The capture loop's turn (every ≤ 10 ms): packets held long enough go out. */
 void pktcap_tick(struct pktcap *p);
 /* A key log line: into a Decryption Secrets Block at once. */

@@ -129,6 +129,8 @@ static int check(struct ec_mod *m, int argc, char **argv, int first)
 	const char *cmd = argv[0];
 	if (pktcap_args(&t.pcap, argc, argv, first))
 		return 2;
+	/* the handshake's connection comes from its ClientHello: no fd needed */
+	m->no_fds = t.pcap.keys_only;
 	if (t.pcap.keys_only && !t.pcap.ifname && !t.check_keys) {
 		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
 			"decrypted (e.g. lo, eth0)",
@@ -313,11 +315,7 @@ static int handshake(struct ec_mod *m, const struct ec_event *e)
 	const struct tls_keys *k = (const void *)e->data;
 	if (e->len < sizeof *k || !(k->valid & TLS_KEYS_HAVE_RANDOM))
 		return 0;
-	if (e->family)
-		pktcap_note_conn(t.pc, e);
-	else /* no socket seen (a memory BIO): the ClientHello's tuple */
-		pktcap_note_random(t.pc, e, k->client_random);
-	return ec_mod_put_handshake(m, e, k->client_random);
+	return keysonly_handshake(m, t.pc, e, k->client_random);
 }
 
 static int event(struct ec_mod *m, const struct ec_event *e)
@@ -344,6 +342,8 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 static void tick(struct ec_mod *m)
 {
 	follow_tick(m);
+	if (keysonly_on && keysonly_tick(m, t.pc))
+		ec_warn("cannot write a handshake record");
 	pktcap_tick(t.pc);
 }
 

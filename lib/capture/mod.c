@@ -557,15 +557,16 @@ int ec_mod_hooks(struct ec_mod *m, const struct ec_mod_hook *h, size_t n, const 
 			 m->path);
 	else
 		snprintf(done, sizeof done, "no library yet;");
-	for (size_t i = 0; i < sizeof tps / sizeof *tps; i++) {
+	for (size_t i = 0, k = 0; i < sizeof tps / sizeof *tps; i++) {
 		struct bpf_program *p = bpf_object__find_program_by_name(m->obj, tps[i][0]);
 		char what[64];
 		snprintf(what, sizeof what, "tp_btf/%s", tps[i][1]);
-		if (p && ec_mod_attach(m, p, what))
+		if (!p || (i == 0 && m->no_fds)) /* no fds wanted: every system call would pay */
+			continue;
+		if (ec_mod_attach(m, p, what))
 			return 1;
-		if (p)
-			snprintf(done + strlen(done), sizeof done - strlen(done), "%s %s",
-				 i ? "," : "", tps[i][1]);
+		snprintf(done + strlen(done), sizeof done - strlen(done), "%s %s", k++ ? "," : "",
+			 tps[i][1]);
 	}
 	ec_mod_say(m, "hooked %s", done);
 	return 0;

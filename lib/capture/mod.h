@@ -156,10 +156,11 @@ struct ec_mod {
 	void *seen;	   /* key log lines already written */
 	void *skel;	   /* the loaded skeleton (freed by the runner) */
 	struct bpf_object_skeleton *skeleton;
-	char path[4096];				   /* spec->target found */
-	char sym[512];					   /* its spec->target.sym, full name */
-	void *priv;					   /* the module's own state */
-	int discover;					   /* EC_MOD_DISCOVER in effect */
+	char path[4096]; /* spec->target found */
+	char sym[512];	 /* its spec->target.sym, full name */
+	void *priv;	 /* the module's own state */
+	int discover;	 /* EC_MOD_DISCOVER in effect */
+	int no_fds;	 /* set by a module: calls need no fd (ec_mod_hooks leaves sys_enter out) */
 	struct ec_cgroup_cache *cgroups;		   /* cgroup id -> path, container */
 	int64_t next_containers;			   /* when --container is looked up again */
 	struct bpf_object_skeleton *more[EC_MOD_MAX_MORE]; /* ec_mod_load_more's */

@@ -500,22 +500,27 @@ static long trial(struct ec_tlsdec *t, int dir, int e, const uint8_t *rec, size_
 	k0 = e == d->ep ? d->rs_k0 : 0;
 	if (k0 > d->rs_hi)
 		k0 = d->rs_hi;
+	/* k0, k0 + 1, k0 - 1, k0 + 2, ... within [0, rs_hi] */
 	for (uint64_t i = 0, tries = 0; tries < TRIALS; i++) {
-		uint64_t off[2];
-		int m = 0;
-		if (k0 + i <= d->rs_hi)
-			off[m++] = k0 + i;
-		if (i > 0 && i <= k0)
-			off[m++] = k0 - i;
-		if (m == 0)
-			break;
-		for (int j = 0; j < m; j++, tries++) {
-			n = aead_open(t, k, base + off[j], rec, rec + HDR, len - HDR, d->out);
+		int any = 0;
+		for (int below = 0; below < 2; below++) {
+			uint64_t off;
+			if (!below && k0 + i <= d->rs_hi)
+				off = k0 + i;
+			else if (below && i > 0 && i <= k0)
+				off = k0 - i;
+			else
+				continue;
+			any = 1;
+			tries++;
+			n = aead_open(t, k, base + off, rec, rec + HDR, len - HDR, d->out);
 			if (n >= 0) {
-				*seq = base + off[j];
+				*seq = base + off;
 				return n;
 			}
 		}
+		if (!any)
+			break;
 	}
 	return -1;
 }
@@ -1218,11 +1223,13 @@ static void scan(struct ec_tlsdec *t, int dir, const uint8_t *p, size_t n, int64
 			i += HDR + l;
 		} else if (d->scanned > SCAN_MAX) {
 			/* a real header was within reach: it did not authenticate */
-			note(t, dir, d->scan_lost + d->in_len - i + n, ts,
+			uint64_t lost = d->scan_lost + (d->in_len - i) + n;
+			note(t, dir, lost, ts,
 			     "%" PRIu64 " bytes lost from the %s: no record authenticated after "
 			     "them, direction given up",
-			     d->scan_lost, who(t, dir));
+			     lost, who(t, dir));
 			d->scan = d->rs = 0;
+			d->in_len = 0;
 			give_up(t, dir);
 			return;
 		}

@@ -576,8 +576,6 @@ static void tls13_suite(const char *suite)
 	k = keys_from_log(NULL);
 	snprintf(desc, sizeof(desc), "TLS 1.3 %s", suite);
 	check_all(&n, k, desc);
-	if (!strcmp(suite, "TLS_AES_128_GCM_SHA256"))
-		dump_corpus("tls13_aes128gcm", &n);
 	ec_tlskeys_free(k);
 	net_free(&n);
 	ctxs_free(&x);
@@ -628,8 +626,6 @@ static void tls12_suite(const char *ossl, const char *iana)
 	k = keys_from_log(NULL);
 	snprintf(desc, sizeof(desc), "TLS 1.2 %s", iana);
 	check_all(&n, k, desc);
-	if (!strcmp(ossl, "ECDHE-RSA-AES128-GCM-SHA256"))
-		dump_corpus("tls12_aes128gcm", &n);
 	ec_tlskeys_free(k);
 	net_free(&n);
 	ctxs_free(&x);
@@ -706,7 +702,6 @@ static void test_key_update(void **state)
 	finish(&n);
 	k = keys_from_log(NULL);
 	check_all(&n, k, "TLS 1.3 TLS_AES_256_GCM_SHA384");
-	dump_corpus("tls13_keyupdate", &n);
 	ec_tlskeys_free(k);
 	net_free(&n);
 	ctxs_free(&x);
@@ -840,7 +835,6 @@ static void test_hrr(void **state)
 	assert_memory_equal(n.wire[1].p + 11, hrr, 32);
 	k = keys_from_log(NULL);
 	check_all(&n, k, "TLS 1.3 TLS_CHACHA20_POLY1305_SHA256");
-	dump_corpus("tls13_hrr", &n);
 	ec_tlskeys_free(k);
 	net_free(&n);
 	ctxs_free(&x);
@@ -896,7 +890,6 @@ static void test_early_data(void **state)
 	/* with the early secret: everything */
 	k = keys_from_log(NULL);
 	check_all(&n, k, "TLS 1.3 TLS_AES_128_GCM_SHA256");
-	dump_corpus("tls13_early", &n);
 	ec_tlskeys_free(k);
 
 	/* without: a note, and the rest */
@@ -1258,6 +1251,46 @@ static void test_not_tls(void **state)
 	out_free(&out);
 }
 
+/* EC_TLSDEC_CORPUS=dir: small real connections as fuzz_tlsdec seeds */
+static void test_corpus(void **state)
+{
+	static const struct {
+		const char *name;
+		struct opt o;
+	} cases[] = {
+	    {"tls13_aes128gcm", {.suites = "TLS_AES_128_GCM_SHA256"}},
+	    {"tls13_ccm8", {.suites = "TLS_AES_128_CCM_8_SHA256"}},
+	    {"tls13_chacha_hrr",
+	     {.suites = "TLS_CHACHA20_POLY1305_SHA256",
+	      .cgroups = "X25519:P-256",
+	      .sgroups = "P-256"}},
+	    {"tls12_aes256gcm", {.tls12 = 1, .ciphers = "ECDHE-RSA-AES256-GCM-SHA384"}},
+	    {"tls12_chacha", {.tls12 = 1, .ciphers = "ECDHE-RSA-CHACHA20-POLY1305"}},
+	};
+	struct ctxs x;
+	struct net n;
+
+	(void)state;
+	if (!getenv("EC_TLSDEC_CORPUS"))
+		skip();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g_nlog = 0;
+		ctxs_new(&x, &cases[i].o);
+		net_open(&n, &x, NULL);
+		pump(&n);
+		talk(&n, 2);
+		if (!cases[i].o.tls12) {
+			assert_true(SSL_key_update(n.c, SSL_KEY_UPDATE_REQUESTED));
+			say(&n, 0, "after a key update", 18);
+			say(&n, 1, "and the server's", 16);
+		}
+		finish(&n);
+		dump_corpus(cases[i].name, &n);
+		net_free(&n);
+		ctxs_free(&x);
+	}
+}
+
 static int setup(void **state)
 {
 	X509_NAME *name;
@@ -1303,6 +1336,7 @@ int main(void)
 	    cmocka_unit_test(test_max_held),	    cmocka_unit_test(test_gap_tls13),
 	    cmocka_unit_test(test_gap_tls12),	    cmocka_unit_test(test_gap_give_up),
 	    cmocka_unit_test(test_flipped_bit),	    cmocka_unit_test(test_not_tls),
+	    cmocka_unit_test(test_corpus),
 	};
 	return cmocka_run_group_tests_name("tlsdec", tests, setup, teardown);
 }

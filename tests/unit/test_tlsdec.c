@@ -707,6 +707,31 @@ static void test_key_update(void **state)
 	ctxs_free(&x);
 }
 
+/* no handshake secrets: the handshake records are passed over by trial */
+static void test_app_secrets_only(void **state)
+{
+	static const char *const no_hs[] = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+					    "SERVER_HANDSHAKE_TRAFFIC_SECRET", NULL};
+	struct opt o = {.suites = "TLS_AES_256_GCM_SHA384"};
+	struct ctxs x;
+	struct net n;
+	struct ec_tlskeys *k;
+
+	(void)state;
+	g_nlog = 0;
+	ctxs_new(&x, &o);
+	converse(&n, &x, NULL);
+	assert_true(SSL_key_update(n.s, SSL_KEY_UPDATE_REQUESTED));
+	say(&n, 1, "updated", 7);
+	say(&n, 0, "me too", 6);
+	finish(&n);
+	k = keys_from_log(no_hs);
+	check_all(&n, k, "TLS 1.3 TLS_AES_256_GCM_SHA384");
+	ec_tlskeys_free(k);
+	net_free(&n);
+	ctxs_free(&x);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -1322,21 +1347,37 @@ static int teardown(void **state)
 
 int main(void)
 {
+	// clang-format off
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keys_table),	    cmocka_unit_test(test_tls13_aes128gcm),
-	    cmocka_unit_test(test_tls13_aes256gcm), cmocka_unit_test(test_tls13_chacha),
-	    cmocka_unit_test(test_tls13_ccm),	    cmocka_unit_test(test_tls13_ccm8),
-	    cmocka_unit_test(test_tls12_aes128gcm), cmocka_unit_test(test_tls12_aes256gcm),
-	    cmocka_unit_test(test_tls12_chacha),    cmocka_unit_test(test_tls12_cbc),
-	    cmocka_unit_test(test_key_update),	    cmocka_unit_test(test_many_records),
-	    cmocka_unit_test(test_resume_tls12_id), cmocka_unit_test(test_resume_tls12_ticket),
-	    cmocka_unit_test(test_resume_tls13),    cmocka_unit_test(test_hrr),
-	    cmocka_unit_test(test_early_data),	    cmocka_unit_test(test_keys_late_tls13),
-	    cmocka_unit_test(test_keys_late_tls12), cmocka_unit_test(test_keys_never),
-	    cmocka_unit_test(test_max_held),	    cmocka_unit_test(test_gap_tls13),
-	    cmocka_unit_test(test_gap_tls12),	    cmocka_unit_test(test_gap_give_up),
-	    cmocka_unit_test(test_flipped_bit),	    cmocka_unit_test(test_not_tls),
-	    cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_keys_table),
+		cmocka_unit_test(test_tls13_aes128gcm),
+		cmocka_unit_test(test_tls13_aes256gcm),
+		cmocka_unit_test(test_tls13_chacha),
+		cmocka_unit_test(test_tls13_ccm),
+		cmocka_unit_test(test_tls13_ccm8),
+		cmocka_unit_test(test_tls12_aes128gcm),
+		cmocka_unit_test(test_tls12_aes256gcm),
+		cmocka_unit_test(test_tls12_chacha),
+		cmocka_unit_test(test_tls12_cbc),
+		cmocka_unit_test(test_key_update),
+		cmocka_unit_test(test_app_secrets_only),
+		cmocka_unit_test(test_many_records),
+		cmocka_unit_test(test_resume_tls12_id),
+		cmocka_unit_test(test_resume_tls12_ticket),
+		cmocka_unit_test(test_resume_tls13),
+		cmocka_unit_test(test_hrr),
+		cmocka_unit_test(test_early_data),
+		cmocka_unit_test(test_keys_late_tls13),
+		cmocka_unit_test(test_keys_late_tls12),
+		cmocka_unit_test(test_keys_never),
+		cmocka_unit_test(test_max_held),
+		cmocka_unit_test(test_gap_tls13),
+		cmocka_unit_test(test_gap_tls12),
+		cmocka_unit_test(test_gap_give_up),
+		cmocka_unit_test(test_flipped_bit),
+		cmocka_unit_test(test_not_tls),
+		cmocka_unit_test(test_corpus),
 	};
+	// clang-format on
 	return cmocka_run_group_tests_name("tlsdec", tests, setup, teardown);
 }

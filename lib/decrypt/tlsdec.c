@@ -26,6 +26,7 @@
 #define REC_MAX (16384 + 2048)	       /* TLSCiphertext.length limit (RFC 5246 6.2.3) */
 #define HS_MAX (1 << 17)	       /* a larger handshake message is skipped, not kept */
 #define TRIALS 4096		       /* decryptions tried per record when resynchronising */
+#define BUDGET (4 * TRIALS)	       /* and for one resynchronisation in all */
 #define SCAN_MAX (2 * (HDR + REC_MAX)) /* a real header must be within this after a gap */
 
 enum aead { A_GCM, A_CHACHA, A_CCM, A_CBC };
@@ -152,9 +153,10 @@ struct dir {
 	 * seq + [0, rs_hi], most likely seq + rs_k0 */
 	int rs, scan;
 	uint64_t rs_hi, rs_k0, rs_seq, scan_lost, scanned;
-	uint64_t recs, rec_bytes;	 /* records decrypted, for their mean size */
-	uint64_t undone;		 /* ciphertext bytes never decrypted, not yet in a note */
-	uint64_t early_lost;		 /* 0-RTT bytes skipped, not yet in a note */
+	uint32_t budget;	  /* decryptions left for that search: hostile bytes stay cheap */
+	uint64_t recs, rec_bytes; /* records decrypted, for their mean size */
+	uint64_t undone;	  /* ciphertext bytes never decrypted, not yet in a note */
+	uint64_t early_lost;	  /* 0-RTT bytes skipped, not yet in a note */
 	uint64_t dropped, dropped_bytes; /* held records dropped, not yet in a note */
 };
 
@@ -511,6 +513,9 @@ static long trial(struct ec_tlsdec *t, int dir, int e, const uint8_t *rec, size_
 				off = k0 - i;
 			else
 				continue;
+			if (!d->budget)
+				return -1;
+			d->budget--;
 			any = 1;
 			tries++;
 			n = aead_open(t, k, base + off, rec, rec + HDR, len - HDR, d->out);
@@ -1008,6 +1013,7 @@ static void drop_front(struct ec_tlsdec *t)
 		d->rs = 1;
 		d->rs_hi++;
 		d->rs_k0 = d->rs_hi;
+		d->budget = BUDGET;
 	}
 	d->dropped++;
 	d->dropped_bytes += h->len - HDR;
@@ -1025,6 +1031,7 @@ static void hold(struct ec_tlsdec *t, int dir, const uint8_t *rec, size_t len, i
 		if (rec[0] == 23 || t->d[dir].ccs) {
 			t->d[dir].rs = 1;
 			t->d[dir].rs_k0 = ++t->d[dir].rs_hi;
+			t->d[dir].budget = BUDGET;
 		}
 		return;
 	}
@@ -1221,7 +1228,7 @@ static void scan(struct ec_tlsdec *t, int dir, const uint8_t *p, size_t n, int64
 			     "%" PRIu64 " bytes lost, %" PRIu64 " records, from the %s",
 			     d->scan_lost, d->rs_seq, who(t, dir));
 			i += HDR + l;
-		} else if (d->scanned > SCAN_MAX) {
+		} else if (d->scanned > SCAN_MAX || !d->budget) {
 			/* a real header was within reach: it did not authenticate */
 			uint64_t lost = d->scan_lost + (d->in_len - i) + n;
 			note(t, dir, lost, ts,
@@ -1342,6 +1349,7 @@ void ec_tlsdec_gap(struct ec_tlsdec *t, int dir, uint64_t n, int64_t ts)
 	d->scan = 1;
 	d->scan_lost = n + d->in_len;
 	d->scanned = 0;
+	d->budget = BUDGET;
 	d->rs_hi = d->rs_k0 = d->rs_seq = 0;
 	/* a partial record is lost too: the next one is one further */
 	widen(t, d, n);

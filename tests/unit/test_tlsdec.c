@@ -649,6 +649,13 @@ static void test_tls12_chacha(void **state)
 	tls12_suite("ECDHE-RSA-CHACHA20-POLY1305", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 }
 
+static void test_tls12_ccm(void **state)
+{
+	(void)state;
+	tls12_suite("AES128-CCM", "TLS_RSA_WITH_AES_128_CCM");
+	tls12_suite("AES256-CCM8", "TLS_RSA_WITH_AES_256_CCM_8");
+}
+
 static void test_tls12_cbc(void **state)
 {
 	struct opt o = {.tls12 = 1, .ciphers = "ECDHE-RSA-AES128-SHA256"};
@@ -1358,6 +1365,7 @@ int main(void)
 		cmocka_unit_test(test_tls12_aes128gcm),
 		cmocka_unit_test(test_tls12_aes256gcm),
 		cmocka_unit_test(test_tls12_chacha),
+		cmocka_unit_test(test_tls12_ccm),
 		cmocka_unit_test(test_tls12_cbc),
 		cmocka_unit_test(test_key_update),
 		cmocka_unit_test(test_app_secrets_only),

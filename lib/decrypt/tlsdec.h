@@ -33,6 +33,7 @@ enum ec_tlsdec_state {
 	EC_TLSDEC_FAILED,     /* gave up (the note said why) */
 };
 
+/* The callbacks must not call back into the same ec_tlsdec. */
 struct ec_tlsdec_cb {
 	/* n bytes of application data sent by direction dir, in order; ts is
 	 * the time of the record that carried them. */

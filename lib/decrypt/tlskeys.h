@@ -34,10 +34,12 @@ struct ec_tlskeys;
 
 struct ec_tlskeys *ec_tlskeys_new(size_t max_randoms);
 /*
- * One NSS key log line ("LABEL <64 hex random> <hex secret>", no newline
- * needed; comments and blank lines are ignored: 0). Returns 1 when it added
- * a secret (or changed one), 0 for a line that adds nothing, EC_ERR_PROTO
- * for a malformed line or an unknown label.
+ * One NSS key log line ("LABEL <64 hex random> <hex secret>", hex in either
+ * case, no newline needed; comments and blank lines are ignored: 0). Returns
+ * 1 when it added a secret (or changed one), 0 for a line that adds nothing
+ * (already known, or a label kept by nobody: EARLY_EXPORTER_SECRET, RSA,
+ * ECH_*, OpenSSL's *_TRAFFIC_SECRET_N after a KeyUpdate), EC_ERR_PROTO for a
+ * malformed line or an unknown label. Secrets are 1 to 64 bytes.
  */
 int ec_tlskeys_add_line(struct ec_tlskeys *k, const char *line, size_t n);
 /* The secrets of a client random; NULL when none. Valid until the next add. */

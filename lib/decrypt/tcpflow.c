@@ -392,8 +392,6 @@ static int hole_expired(const struct ec_tcpflow *f, const struct dir *d)
 static void emit(struct ec_tcpflow *f, struct dir *d, const uint8_t *p, uint32_t n, int lost,
 		 int64_t ts)
 {
-	if (!n)
-		return;
 	if (lost) {
 		f->st.gaps++;
 		f->st.gap_bytes += n;
@@ -541,6 +539,7 @@ static void conn_close(struct ec_tcpflow *f, struct conn *c, enum ec_tcpflow_why
 	c->user = NULL;
 }
 
+/* A closed connection out of the table. */
 static void conn_free(struct ec_tcpflow *f, struct conn *c)
 {
 	struct conn **pp = &f->tab[c->hash & (f->nbuckets - 1)];
@@ -548,12 +547,7 @@ static void conn_free(struct ec_tcpflow *f, struct conn *c)
 		pp = &(*pp)->hnext;
 	*pp = c->hnext;
 	lru_unlink(f, c);
-	for (int i = 0; i < 2; i++) {
-		hole_unlink(f, &c->d[i]);
-		while (c->d[i].held)
-			unhold(&c->d[i], c->d[i].held);
-	}
-	free(c);
+	free(c); /* closed first: nothing held, no hole waiting */
 	f->count--;
 }
 
@@ -721,10 +715,8 @@ int ec_tcpflow_packet(struct ec_tcpflow *f, uint32_t link_type, const uint8_t *p
 	if (!c) {
 		if (k.flags & TH_RST || (!syn && !k.wire))
 			return 0; /* nothing to open a connection for */
-		if (syn && ack)	  /* the SYN-ACK's receiver is the client */
-			c = conn_new(f, &k.dst, &k.src, 1, ts), dir = 1;
-		else
-			c = conn_new(f, &k.src, &k.dst, syn, ts), dir = 0;
+		dir = syn && ack; /* the SYN-ACK's receiver is the client */
+		c = dir ? conn_new(f, &k.dst, &k.src, 1, ts) : conn_new(f, &k.src, &k.dst, syn, ts);
 		if (!c)
 			return 0;
 	}

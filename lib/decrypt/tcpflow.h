@@ -51,7 +51,8 @@ enum ec_tcpflow_why {
 struct ec_tcpflow_cb {
 	/* A new connection; returns the caller's state for it (may be NULL). */
 	void *(*open)(void *ctx, const struct ec_tcpflow_tuple *t, int64_t ts);
-	/* n in-order bytes sent by end[dir], the segment carrying their first byte at ts. */
+	/* n in-order bytes sent by end[dir], the segment carrying their first byte at ts;
+	 * p is valid during the call only. */
 	void (*data)(void *ctx, void *user, int dir, const uint8_t *p, size_t n, int64_t ts);
 	/* n bytes sent by end[dir] were never seen; the next data follows them. */
 	void (*gap)(void *ctx, void *user, int dir, uint64_t n, int64_t ts);

@@ -10,8 +10,13 @@
  * start), so the caller learns it never saw the SYN.
  *
  * Bounds: at most max_conns connections (least recently active evicted) and
- * max_ooo bytes of out-of-order segments held per direction; a hole older
- * than hole_ns (packet time) is given up. Nothing is unbounded.
+ * max_ooo bytes (and 4096 pieces) of out-of-order segments held per
+ * direction; a hole older than hole_ns (packet time) is given up. Nothing is
+ * unbounded.
+ *
+ * Where bytes overlap, the first copy seen wins. A connection closed by FIN
+ * or RST stays known (counted in max_conns) until idle_ns or eviction, so its
+ * late segments open nothing; a SYN on its 4-tuple starts a new one.
  */
 #ifndef EC_TCPFLOW_H
 #define EC_TCPFLOW_H
@@ -36,16 +41,18 @@ struct ec_tcpflow_tuple {
 
 enum ec_tcpflow_why {
 	EC_TCPFLOW_FIN = 0, /* both directions sent FIN (and their bytes are out) */
-	EC_TCPFLOW_RST,	    /* a reset */
+	EC_TCPFLOW_RST,	    /* a reset, or a new SYN on its 4-tuple */
 	EC_TCPFLOW_IDLE,    /* no packet for idle_ns (ec_tcpflow_expire) */
 	EC_TCPFLOW_EVICT,   /* pushed out by max_conns */
 	EC_TCPFLOW_END,	    /* ec_tcpflow_free: end of input */
 };
 
+/* All four are required; none may call back into the same ec_tcpflow. */
 struct ec_tcpflow_cb {
 	/* A new connection; returns the caller's state for it (may be NULL). */
 	void *(*open)(void *ctx, const struct ec_tcpflow_tuple *t, int64_t ts);
-	/* n in-order bytes sent by end[dir], the segment carrying their first byte at ts. */
+	/* n in-order bytes sent by end[dir], the segment carrying their first byte at ts;
+	 * p is valid during the call only. */
 	void (*data)(void *ctx, void *user, int dir, const uint8_t *p, size_t n, int64_t ts);
 	/* n bytes sent by end[dir] were never seen; the next data follows them. */
 	void (*gap)(void *ctx, void *user, int dir, uint64_t n, int64_t ts);
@@ -62,19 +69,23 @@ struct ec_tcpflow_opts {
 
 struct ec_tcpflow_stats {
 	uint64_t packets, not_tcp, bad; /* bad: malformed or cut headers */
+	/* bytes delivered; retrans: segments with bytes seen before; ooo: segments
+	 * held for a hole; gaps, gap_bytes reported; conns opened; evicted (live) */
 	uint64_t bytes, retrans, ooo, gaps, gap_bytes, conns, evicted;
 };
 
 struct ec_tcpflow;
 
 void ec_tcpflow_opts_default(struct ec_tcpflow_opts *o);
+/* NULL when a callback is missing (or no memory); o NULL: the defaults. */
 struct ec_tcpflow *ec_tcpflow_new(const struct ec_tcpflow_opts *o, const struct ec_tcpflow_cb *cb,
 				  void *ctx);
 /*
  * One packet as captured: link_type is pcap's LINKTYPE_ETHERNET (1, also
  * with 802.1Q tags), LINKTYPE_RAW (101), LINKTYPE_LINUX_SLL (113) or
  * LINKTYPE_NULL/LOOP (0, 108); caplen bytes at p, the packet being origlen
- * long on the wire (a cut packet's missing bytes are a gap). IPv4 (no
+ * long on the wire: the payload bytes a cut packet misses are a gap when
+ * their turn comes (a retransmission does not fill it). IPv4 (no
  * fragments reassembled: a fragment counts as not_tcp) and IPv6 (extension
  * headers skipped). Returns 0, or EC_ERR_PROTO for a packet that is not
  * TCP or is malformed (counted; nothing else happens).

@@ -21,7 +21,7 @@
 #define REPLAY_MAX (256u << 10)
 #define REPLAY_NS (2ll * 1000000000ll)
 /* Synthetic connection ids when a handshake record gives none. */
-#define CONN_ID_BASE (1ull << 62)
+#define CONN_ID_BASE (1ull << 32)
 
 struct owners {
 	uint8_t random[32];
@@ -342,18 +342,27 @@ static void on_plain(void *ctx, int dir, const uint8_t *p, size_t n, int64_t ts)
 		emit(c, k, dir, p, n, ts, 0);
 }
 
+/* Bytes of dir are lost: the decoders must not join what came before to
+ * what comes after, so each owner's sequence skips one. */
+static void skip_seq(struct dconn *c, int dir)
+{
+	for (int k = 0; k < c->nown; k++)
+		c->seq[k][dir != c->end[k]]++;
+}
+
 static void on_note(void *ctx, int dir, const char *what, uint64_t lost, int64_t ts)
 {
 	struct dconn *c = ctx;
-	(void)dir;
-	if (lost) {
-		/* the decoders must not join what came before to what comes after */
-		for (int k = 0; k < c->nown; k++)
-			c->seq[k][dir != c->end[k]]++;
-		c->d->st.gaps++;
-	}
+	if (lost)
+		skip_seq(c, dir);
 	if (strncmp(what, "no keys", 7) == 0)
 		c->d->st.no_keys++;
+	/* bytes that are not TLS are not ours to decrypt (a connection that
+	 * began before the capture is said once, by on_data) */
+	if (!strncmp(what, "not TLS", 7) ||
+	    (c->midstream && !strncmp(what, "no ClientHello", 14)) ||
+	    ec_tlsdec_state(c->tls) == EC_TLSDEC_NOT_TLS)
+		return;
 	say(c, ts, what);
 }
 
@@ -431,6 +440,8 @@ static void on_gap(void *ctx, void *user, int dir, uint64_t n, int64_t ts)
 {
 	struct dconn *c = user;
 	(void)ctx;
+	c->d->st.gaps++;
+	skip_seq(c, dir);
 	if (!c->given_up)
 		ec_tlsdec_gap(c->tls, dir, n, ts);
 }

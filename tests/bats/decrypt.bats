@@ -23,6 +23,7 @@ setup_file() {
 
 setup() {
 	T=$BATS_TEST_TMPDIR
+	B=$BATS_FILE_TMPDIR
 	NETNS=
 	NS2=
 	[ "$(id -u)" = 0 ] || return 0
@@ -44,10 +45,11 @@ nx() {
 servers_start() {
 	P1=$(free_port)
 	P2=$(free_port)
-	bg_start nx $PY "$EC_ROOT/tests/py/origin.py" --port "$P1" --cert "$B/cert.pem" \
-		--key "$B/key.pem" --quiet
+	bg_start ip netns exec "$NETNS" $PY "$EC_ROOT/tests/py/origin.py" --port "$P1" \
+		--cert "$B/cert.pem" --key "$B/key.pem" --quiet
 	wait_port "$P1"
-	bg_start nx nghttpd -a 127.0.0.1 -d "$B/www" "$P2" "$B/key.pem" "$B/cert.pem"
+	bg_start ip netns exec "$NETNS" nghttpd -a 127.0.0.1 -d "$B/www" "$P2" "$B/key.pem" \
+		"$B/cert.pem"
 	wait_port "$P2"
 	PY_PID=$(nx ss -Htlnp "sport = :$P1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
 	NGHTTPD_PID=$(nx ss -Htlnp "sport = :$P2" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
@@ -63,7 +65,7 @@ traffic() { # MODE
 		"--http2 --tls-max 1.2 --ciphers ECDHE-RSA-CHACHA20-POLY1305 https://127.0.0.1:$P2/h2-12.txt"; do
 		i=$((i + 1))
 		# shellcheck disable=SC2086
-		nx curl -sk $c -o "$T/$1-$i.body" &
+		ip netns exec "$NETNS" curl -sk $c -o "$T/$1-$i.body" &
 		echo $! >"$T/$1-$i.pid"
 		wait $!
 	done
@@ -97,7 +99,7 @@ msgs() { # MODE
 
 	msgs uprobe >"$T/uprobe.msgs"
 	msgs keys >"$T/keys.msgs"
-	cat "$T/keys.parse.err"
+	cat "$T/keys.parse.err" "$T/keys.msgs"
 	diff "$T/uprobe.msgs" "$T/keys.msgs"
 	# each client's request and response, and each server's view of them
 	[ "$(grep -c '^curl' "$T/keys.msgs")" = 8 ]
@@ -113,21 +115,24 @@ msgs() { # MODE
 		-T fields -e http.request.uri -e http2.headers.path
 	assert_success
 	[ "$(echo "$output" | tr '\t' '\n' | grep . | sort -u | tr '\n' ' ')" = "/get12 /h2-12.txt /h2-13.txt /post " ]
-	run --separate-stderr tshark -r "$T/keys.pcapng" -Y 'http.response.code == 200 or http2.headers.status == "200"' -T fields -e frame.number
+	run --separate-stderr tshark -r "$T/keys.pcapng" -Y 'http.response.code == 200 or http2.headers.status == 200' -T fields -e frame.number -e http.response.code -e http2.headers.status
+	echo "$output"
 	[ "${#lines[@]}" = 4 ]
 }
 
 @test "keys-only: the records come out of ec-parse while the capture runs" {
 	require_root
 	servers_start
-	nx sh -c "ec-capture tls --keys-only --ifname lo --target-process curl,nghttpd --heartbeat 0 2>'$T/cap.err' | ec-parse | ec-dump --exchanges >'$T/live.txt'" &
+	nx sh -c "{ ec-capture tls --keys-only --ifname lo --target-process curl,nghttpd \
+		--heartbeat 0 2>'$T/cap.err' & echo \$! >'$T/cap.pid'; wait; } |
+		ec-parse | ec-dump --exchanges >'$T/live.txt'" &
 	CAP_SH=$!
 	EC_PIDS="$EC_PIDS $CAP_SH"
 	wait_log "$T/cap.err" capturing 400
 	nx curl -sk --http2 "https://127.0.0.1:$P2/h2-13.txt" -o /dev/null
 	# the exchange is on screen before the capture stops
 	wait_log "$T/live.txt" 'curl.*GET .*/h2-13.txt.* 200' 100
-	pkill -INT -f 'ec-capture tls --keys-only --ifname lo --target-process curl,nghttpd'
+	kill -INT "$(cat "$T/cap.pid")"
 	wait "$CAP_SH"
 }
 
@@ -137,14 +142,14 @@ msgs() { # MODE
 	[ -x "$B/peer" ] || go build -o "$B/peer" "$GOSRC"
 	servers_start
 	cap_bg capturing "$T/uprobe.pb" ec-capture gotls --elfpath "$B/peer" --heartbeat 0
-	nx "$B/peer" client "https://127.0.0.1:$P1" 2 >"$T/go1.out" &
+	ip netns exec "$NETNS" "$B/peer" client "https://127.0.0.1:$P1" 2 >"$T/go1.out" &
 	echo $! >"$T/uprobe-1.pid"
 	wait $!
 	cap_stop
 	cap_bg capturing "$T/keys.pb" ec-capture gotls --keys-only --ifname lo --elfpath "$B/peer" \
 		--heartbeat 0
 	grep -q 'hooked crypto/tls.(\*Config).writeKeyLog only' "$T/cap.err"
-	nx "$B/peer" client "https://127.0.0.1:$P1" 2 >"$T/go2.out" &
+	ip netns exec "$NETNS" "$B/peer" client "https://127.0.0.1:$P1" 2 >"$T/go2.out" &
 	echo $! >"$T/keys-1.pid"
 	wait $!
 	cap_stop
@@ -168,8 +173,18 @@ veth_pair() {
 	ip netns exec "$NS2" ip link set lo up
 	ip netns exec "$NS2" ip addr add 10.77.0.2/24 dev ecvb$$
 	ip netns exec "$NS2" ip link set ecvb$$ up
-	# the server's packets: 3% lost (TCP retransmits them), some reordered
-	ip netns exec "$NS2" tc qdisc add dev ecvb$$ root netem loss 3% delay 2ms reorder 10% 50%
+	# the server's packets: 3% lost (TCP retransmits them), some reordered;
+	# a kernel without netem (CONFIG_NET_SCH_NETEM unset, as here) drops
+	# them with nftables instead
+	ip netns exec "$NS2" tc qdisc add dev ecvb$$ root netem loss 3% delay 2ms reorder 10% 50% ||
+		ip netns exec "$NS2" nft -f - <<-EOF
+			table inet lossy {
+				chain out {
+					type filter hook output priority 0;
+					tcp sport 4433 numgen random mod 100 < 3 drop
+				}
+			}
+		EOF
 }
 
 @test "keys-only: a 2 MB download over a lossy veth decrypts whole; packets missing from the capture are gaps, never wrong bytes" {

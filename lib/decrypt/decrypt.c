@@ -188,12 +188,16 @@ static void end_str(const struct ec_tcpflow_end *e, char *ip, size_t n)
 		inet_ntop(AF_INET6, e->addr, ip, (socklen_t)n);
 }
 
+static void resolve(struct dconn *c, int64_t ts);
+
 static void say(struct dconn *c, int64_t ts, const char *what)
 {
+	if (!c->nown)
+		resolve(c, ts); /* name the process, if a handshake record did */
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], who[64] = "", line[512];
 	end_str(&c->t.end[0], a, sizeof a);
 	end_str(&c->t.end[1], b, sizeof b);
-	if (c->nown)
+	if (c->nown && c->own[0])
 		snprintf(who, sizeof who, " %s(%" PRId64 ")",
 			 c->own[0]->pname ? c->own[0]->pname : "?", c->own[0]->pid);
 	snprintf(line, sizeof line, "decrypt: %s:%u - %s:%u%s: %s", a, c->t.end[0].port, b,

@@ -77,6 +77,8 @@ struct owner {
 	uint32_t pid, tid, uid;
 	int32_t fd;
 	char comm[EC_COMM_LEN + 1];
+	/* its packets' strings, made once: t's ends and the uuid */
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], uuid[96];
 };
 
 struct pktcap {
@@ -215,13 +217,15 @@ fail:
 	return NULL;
 }
 
+/* Every packet looks its owner up: a word-wise mix, not a byte loop. */
 static uint32_t tuple_slot(const struct ec_synth_tuple *t)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	const uint8_t *b = (const uint8_t *)t;
-	for (size_t i = 0; i < sizeof *t; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return (uint32_t)(h ^ (h >> 32)) % OWNERS;
+	uint64_t w[4], h = (uint64_t)t->family << 32 | (uint64_t)t->sport << 16 | t->dport;
+	memcpy(w, t->src, 16);
+	memcpy(w + 2, t->dst, 16);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h ^ (h >> 29)) % OWNERS;
 }
 
 static void note_owner(struct pktcap *p, const struct ec_synth_tuple *t, const struct ec_event *te);
@@ -262,6 +266,10 @@ static void note_owner(struct pktcap *p, const struct ec_synth_tuple *tp, const 
 	o->fd = te->fd;
 	memcpy(o->comm, te->comm, EC_COMM_LEN);
 	o->comm[EC_COMM_LEN] = 0;
+	int af = t.family == 4 ? AF_INET : AF_INET6;
+	inet_ntop(af, t.src, o->src, sizeof o->src);
+	inet_ntop(af, t.dst, o->dst, sizeof o->dst);
+	snprintf(o->uuid, sizeof o->uuid, "%u_%u_%s_%d_0", o->pid, o->tid, o->comm, o->fd);
 }
 
 int pktcap_hello_conn(struct pktcap *p, struct ec_event *te, const uint8_t random[32])
@@ -320,35 +328,37 @@ static const struct owner *owner_of(struct pktcap *p, const struct ec_synth_tupl
 /* One held packet: a RECORD_KIND_PACKET record and an EPB. */
 static int write_held(struct pktcap *p, const struct held *h)
 {
-	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "", uuid[96] = "";
+	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
 	EcEvent ev = EVENT__EVENT__INIT;
 	const struct owner *o = h->has_tuple ? owner_of(p, &h->t) : NULL;
 	if (!o && p->o.owned_only) {
 		p->filtered++; /* no process the filters select keyed this connection */
 		return 0;
 	}
-	if (h->has_tuple) {
-		const struct ec_synth_tuple *t = &h->t;
-		int af = t->family == 4 ? AF_INET : AF_INET6;
-		inet_ntop(af, t->src, src, sizeof src);
-		inet_ntop(af, t->dst, dst, sizeof dst);
-		ev.src_port = t->sport;
-		ev.dst_port = t->dport;
-		if (o) {
-			ev.pid = o->pid;
-			ev.tid = o->tid;
-			ev.uid = o->uid;
-			ev.fd = o->fd;
-			ev.pname = (char *)o->comm;
-			ev.conn_id = o->conn_id;
-			snprintf(uuid, sizeof uuid, "%u_%u_%s_%d_0", o->pid, o->tid, o->comm,
-				 o->fd);
-		}
-	}
-	ev.timestamp = ec_capture_walltime(h->ts_ns);
-	ev.uuid = uuid;
+	ev.uuid = "";
 	ev.src_ip = src;
 	ev.dst_ip = dst;
+	if (o) {
+		int same = o->t.sport == h->t.sport && !memcmp(o->t.src, h->t.src, 16);
+		ev.src_ip = (char *)(same ? o->src : o->dst);
+		ev.dst_ip = (char *)(same ? o->dst : o->src);
+		ev.pid = o->pid;
+		ev.tid = o->tid;
+		ev.uid = o->uid;
+		ev.fd = o->fd;
+		ev.pname = (char *)o->comm;
+		ev.conn_id = o->conn_id;
+		ev.uuid = (char *)o->uuid;
+	} else if (h->has_tuple) {
+		int af = h->t.family == 4 ? AF_INET : AF_INET6;
+		inet_ntop(af, h->t.src, src, sizeof src);
+		inet_ntop(af, h->t.dst, dst, sizeof dst);
+	}
+	if (h->has_tuple) {
+		ev.src_port = h->t.sport;
+		ev.dst_port = h->t.dport;
+	}
+	ev.timestamp = ec_capture_walltime(h->ts_ns);
 	ev.length = h->caplen;
 	ev.payload.data = (uint8_t *)h->data;
 	ev.payload.len = h->caplen;

@@ -228,3 +228,33 @@ for line in open(sys.argv[1]):
 assert 0 < n < len(body), n
 EOF
 }
+
+@test "keys-only: BoringSSL (bssl-tool client, SSL_do_handshake) decrypts over TLS 1.3 and 1.2" {
+	require_root
+	command -v bssl-tool >/dev/null || skip "bssl-tool (android-boringssl) not installed"
+	lib=/usr/lib/x86_64-linux-gnu/android/libssl.so.0
+	port=$(free_port)
+	s_server_start "$port"
+	cap_bg capturing "$T/keys.pb" ec-capture tls --keys-only --ifname lo --libssl "$lib" \
+		--keys-cache "$T/kc" --heartbeat 0
+	grep -q 'target .* (BoringSSL)' "$T/cap.err"
+	for v in tls1.3 tls1.2; do
+		# (ip netns exec runs bssl-tool as itself: $! is its pid)
+		printf 'GET /%s HTTP/1.0\r\n\r\n' $v |
+			ip netns exec "$NETNS" bssl-tool client -connect "127.0.0.1:$port" \
+				-max-version $v >"$T/out.$v" 2>&1 &
+		echo $! >"$T/$v.pid"
+		for _ in $(seq 1 100); do kill -0 "$(cat "$T/$v.pid")" 2>/dev/null || break; sleep 0.1; done
+		kill "$(cat "$T/$v.pid")" 2>/dev/null || true
+	done
+	cap_stop
+	ec-parse <"$T/keys.pb" 2>"$T/parse.err" | ec-dump --json |
+		$PY "$MSGS" "$(cat "$T/tls1.3.pid")=v13" "$(cat "$T/tls1.2.pid")=v12" >"$T/msgs"
+	cat "$T/parse.err" "$T/msgs"
+	grep -q '^v13 write GET /tls1.3 HTTP/1.0 ' "$T/msgs"
+	grep -q '^v12 write GET /tls1.2 HTTP/1.0 ' "$T/msgs"
+	[ "$(grep -c '^v1[23] read HTTP/1.0 200 ok ' "$T/msgs")" = 2 ]
+	# BoringSSL's source on the records
+	ec-parse <"$T/keys.pb" 2>/dev/null | ec-dump --json |
+		jq -e -s '[.[] | .event_payload | select(.type == 1) | .source] | unique == ["SOURCE_BORINGSSL"]'
+}

@@ -191,14 +191,17 @@ events() {
 }
 
 # None of our BPF programs (named in $@) is still loaded: a link left
-# attached would hold its program.
+# attached would hold its program. The kernel frees a released program
+# after an RCU grace period, so one is given up to 3 s to go; a leak stays.
 no_links_left() {
-	local p
+	local p i
 	for p in "$@"; do
-		if bpftool prog list 2>/dev/null | grep -q "name ${p:0:15} "; then
-			echo "program $p still loaded (a link left attached?)" >&2
-			return 1
-		fi
+		for i in $(seq 1 60); do
+			bpftool prog list 2>/dev/null | grep -q "name ${p:0:15} " || continue 2
+			sleep 0.05
+		done
+		echo "program $p still loaded (a link left attached?)" >&2
+		return 1
 	done
 }
 

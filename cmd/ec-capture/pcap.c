@@ -289,24 +289,28 @@ int pktcap_hello_conn(struct pktcap *p, struct ec_event *te, const uint8_t rando
 	te->sport = client ? t->sport : t->dport;
 	te->dport = client ? t->dport : t->sport;
 	te->family = t->family == 4 ? 2 : 10;
-	pktcap_note_conn(p, te);
+	struct ec_synth_tuple mine = *t; /* the process's end as src */
+	if (!client) {
+		memcpy(mine.src, t->dst, 16);
+		memcpy(mine.dst, t->src, 16);
+		mine.sport = t->dport;
+		mine.dport = t->sport;
+	}
+	note_owner(p, &mine, te);
 	return 0;
 }
 
-/* --keys-only: a ClientHello's random and tuple (the random is in the
- * first segment, whatever the hello's length). */
-static void note_hello(struct pktcap *p, const uint8_t *d, size_t n, uint32_t pid)
+/* --keys-only: a ClientHello's random and tuple, from the TCP payload b
+ * (n bytes) of packet t (the random is in the first segment, whatever the
+ * hello's length). */
+static void note_hello(struct pktcap *p, const struct ec_synth_tuple *t, const uint8_t *b, size_t n,
+		       uint32_t pid)
 {
-	struct ec_synth_tuple t;
-	size_t off;
-	if (ec_synth_packet_l4(p->linktype, d, n, &t, &off) || n - off < 43)
-		return;
-	const uint8_t *b = d + off;
-	if (b[0] != 0x16 || b[1] != 3 || b[5] != 1 || b[9] != 3)
+	if (n < 43 || b[0] != 0x16 || b[1] != 3 || b[5] != 1 || b[9] != 3)
 		return;
 	struct hello *h = &p->hellos[(b[11] | b[12] << 8) % HELLOS];
 	memcpy(h->random, b + 11, 32);
-	h->t = t;
+	h->t = *t;
 	h->pid = pid;
 }
 
@@ -325,12 +329,17 @@ static const struct owner *owner_of(struct pktcap *p, const struct ec_synth_tupl
 	return o->pid && !memcmp(&o->t, &r, sizeof r) ? o : NULL;
 }
 
-/* One held packet: a RECORD_KIND_PACKET record and an EPB. */
-static int write_held(struct pktcap *p, const struct held *h)
+/* The owner of a held packet's connection, NULL when none is known. */
+static const struct owner *held_owner(struct pktcap *p, const struct held *h)
+{
+	return h->has_tuple ? owner_of(p, &h->t) : NULL;
+}
+
+/* One held packet, whose owner is o: a RECORD_KIND_PACKET record and an EPB. */
+static int write_held(struct pktcap *p, const struct held *h, const struct owner *o)
 {
 	char src[INET6_ADDRSTRLEN] = "", dst[INET6_ADDRSTRLEN] = "";
 	EcEvent ev = EVENT__EVENT__INIT;
-	const struct owner *o = h->has_tuple ? owner_of(p, &h->t) : NULL;
 	if (!o && p->o.owned_only) {
 		p->filtered++; /* no process the filters select keyed this connection */
 		return 0;
@@ -398,7 +407,8 @@ static int release(struct pktcap *p, int all)
 	while (*pp && !err) {
 		struct held *h = *pp;
 		int due = all || p->held_bytes > PCAP_HOLD_BYTES || h->ts_ns + PCAP_HOLD_NS <= now;
-		if (!due && !(p->o.keys_only && h->has_tuple && owner_of(p, &h->t))) {
+		const struct owner *o = due || p->o.keys_only ? held_owner(p, h) : NULL;
+		if (!due && !(p->o.keys_only && o)) {
 			if (!p->o.keys_only)
 				break; /* in order: the rest are younger */
 			prev = h;
@@ -409,7 +419,7 @@ static int release(struct pktcap *p, int all)
 		if (p->tail == h)
 			p->tail = prev;
 		p->held_bytes -= sizeof *h + h->caplen;
-		err = write_held(p, h);
+		err = write_held(p, h, o);
 		free(h);
 	}
 	if (!err && p->png)
@@ -444,9 +454,10 @@ static int on_packet(void *ctx, const void *data, size_t size)
 	struct held *h = malloc(sizeof *h + tp->caplen);
 	if (!h)
 		return EC_ERR_NOMEM;
-	h->has_tuple = ec_synth_packet_tuple(p->linktype, tp->data, tp->caplen, &h->t) == 0;
+	size_t off = 0;
+	h->has_tuple = ec_synth_packet_l4(p->linktype, tp->data, tp->caplen, &h->t, &off) == 0;
 	if (p->hellos && h->has_tuple)
-		note_hello(p, tp->data, tp->caplen, tp->egress ? tp->pid : 0);
+		note_hello(p, &h->t, tp->data + off, tp->caplen - off, tp->egress ? tp->pid : 0);
 	h->next = NULL;
 	h->ts_ns = tp->ts_ns;
 	h->len = tp->len;
@@ -454,9 +465,9 @@ static int on_packet(void *ctx, const void *data, size_t size)
 	h->ifindex = tp->ifindex;
 	h->egress = tp->egress;
 	memcpy(h->data, tp->data, tp->caplen);
-	if (p->o.keys_only && !p->head && h->has_tuple && owner_of(p, &h->t)) {
-		/* its keys are in and nothing waits before it: out now */
-		int err = write_held(p, h);
+	const struct owner *o = p->o.keys_only && !p->head ? held_owner(p, h) : NULL;
+	if (o) { /* its keys are in and nothing waits before it: out now */
+		int err = write_held(p, h, o);
 		free(h);
 		return err;
 	}

@@ -986,11 +986,9 @@ int ec_synth_packet_l4(uint32_t linktype, const uint8_t *p, size_t n, struct ec_
 	}
 	t->sport = rd16be(p + l4);
 	t->dport = rd16be(p + l4 + 2);
-	if (payload) {
+	if (payload) { /* a cut or bad TCP header: no payload, the tuple stands */
 		size_t doff = n - l4 >= 13 ? (size_t)(p[l4 + 12] >> 4) * 4 : 0;
-		if (doff < 20 || doff > n - l4)
-			return EC_ERR_PROTO;
-		*payload = l4 + doff;
+		*payload = doff < 20 || doff > n - l4 ? n : l4 + doff;
 	}
 	return 0;
 }

@@ -115,8 +115,8 @@ struct ec_synth_tuple {
  * is not TCP over IPv4/IPv6 or too short to tell (every read is bounded).
  */
 int ec_synth_packet_tuple(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t);
-/* The same, and where its TCP payload starts (*payload, <= n); EC_ERR_PROTO
- * also when the TCP header is cut. */
+/* The same, and where its TCP payload starts (*payload, <= n; n when the
+ * TCP header is cut or malformed: no payload). */
 int ec_synth_packet_l4(uint32_t linktype, const uint8_t *p, size_t n, struct ec_synth_tuple *t,
 		       size_t *payload);
 

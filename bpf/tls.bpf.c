@@ -155,10 +155,10 @@ int BPF_KRETPROBE(ssl_return)
 /*
  * --keys-only: the keys once per handshake instead of data per call. A
  * handshake call (SSL_do_handshake, which SSL_connect and SSL_accept call
- * too) is kept like a data call without a buffer, so the socket syscalls
- * inside it give its fd; when it returns 1 the handshake is done and the
- * keys go out with the connection's 4-tuple. Nothing fires per
- * SSL_read/SSL_write.
+ * too) is kept like a data call without a buffer; when it returns 1 the
+ * handshake is done and the keys go out. No socket is read here (sys_enter
+ * is not attached): user space finds the connection by the ClientHello's
+ * random (cmd/ec-capture/keysonly.h). Nothing fires per SSL_read/SSL_write.
  */
 SEC("uprobe")
 int BPF_KPROBE(ssl_hs_keys_enter, void *ssl)
@@ -170,17 +170,14 @@ SEC("uretprobe")
 int BPF_KRETPROBE(ssl_hs_keys_return)
 {
 	struct ec_active st;
-	if (ec_call_leave_quiet(&st) || (int)PT_REGS_RC(ctx) != 1)
+	if (ec_call_pop(&st) || (int)PT_REGS_RC(ctx) != 1)
 		return 0;
-	struct ec_event *e = ec_event_new_data();
+	struct ec_event *e = ec_event_new(EC_KIND_DATA);
 	if (!e)
 		return 0;
 	e->dir = EC_DIR_WRITE;
-	e->fd = st.fd;
 	e->handle = st.handle;
 	e->aux = st.slot;
-	__u64 seq0 = 0;
-	ec_conn_of(e, st.fd, 0, &seq0);
 	struct ec_handle_key key = {.handle = st.handle, .tgid = e->pid};
 	emit_keys(&key, e);
 	return 0;

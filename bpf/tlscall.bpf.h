@@ -94,11 +94,11 @@ static __always_inline int ec_call_enter(void *ctx, __u32 dir, __u64 handle, __u
 }
 
 /*
- * Return of a call kept without a buffer (a handshake): its state into *st
- * with st->fd from its syscalls, else the last one seen for its handle.
- * 0 when this is the outermost call's return, else 1 (nothing to do).
+ * Return of a library call: the call kept at its entry into *st, and 0,
+ * when this is the outermost call's return; 1 for a nested call's or a
+ * call not kept (nothing to do).
  */
-static __always_inline int ec_call_leave_quiet(struct ec_active *st)
+static __always_inline int ec_call_pop(struct ec_active *st)
 {
 	struct ec_active *a = bpf_task_storage_get(&ec_active, bpf_get_current_task_btf(), 0, 0);
 	if (!a || !a->depth)
@@ -109,14 +109,6 @@ static __always_inline int ec_call_leave_quiet(struct ec_active *st)
 	}
 	*st = *a;
 	a->depth = 0;
-	struct ec_handle_key k = {.handle = st->handle, .tgid = bpf_get_current_pid_tgid() >> 32};
-	if (st->fd >= 0) {
-		bpf_map_update_elem(&ec_handle_fd, &k, &st->fd, BPF_ANY);
-	} else {
-		__s32 *pfd = bpf_map_lookup_elem(&ec_handle_fd, &k);
-		if (pfd)
-			st->fd = *pfd;
-	}
 	return 0;
 }
 
@@ -125,15 +117,9 @@ static __always_inline int ec_call_leave_quiet(struct ec_active *st)
 static __always_inline int ec_call_leave(__s64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ec_active *a = bpf_task_storage_get(&ec_active, bpf_get_current_task_btf(), 0, 0);
-	if (!a || !a->depth)
+	struct ec_active st;
+	if (ec_call_pop(&st))
 		return 0;
-	if (a->depth > 1) {
-		a->depth--;
-		return 0;
-	}
-	struct ec_active st = *a;
-	a->depth = 0;
 	if (!st.buf) {
 		/* a call kept quiet (its data is captured elsewhere): only its fd is learnt */
 		if (st.fd >= 0) {

@@ -134,19 +134,8 @@ static int go_load(struct ec_mod *m, int primary, uint64_t conn_base);
 
 static int check(struct ec_mod *m, int argc, char **argv, int first)
 {
-	if (pktcap_args(&go.pcap, argc, argv, first))
+	if (keysonly_check(m, &go.pcap, argc, argv, first, m->o.dry_run))
 		return 2;
-	if (go.pcap.keys_only && !go.pcap.ifname && !m->o.dry_run) {
-		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
-			"decrypted (e.g. lo, eth0)",
-			argv[0]);
-		return 2;
-	}
-	/* Go's handshakes name no socket: with a process filter only the
-	 * packets of ClientHellos whose random a selected process logged go out */
-	go.pcap.owned_only =
-	    go.pcap.keys_only && (m->o.pid || m->o.uid_set || m->o.ntargets || m->o.nignores ||
-				  m->o.ncgroups || m->o.ncontainers);
 	if (m->o.dry_run && !m->o.path && !m->o.pid) {
 		ec_warn("%s --dry-run: which Go program? give --elfpath BIN or --pid PID", argv[0]);
 		return 2;
@@ -296,9 +285,7 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 static void tick(struct ec_mod *m)
 {
 	follow_tick(m);
-	if (keysonly_on && keysonly_tick(m, go.pc))
-		ec_warn("cannot write a handshake record");
-	pktcap_tick(go.pc);
+	keysonly_tick(m, go.pc);
 }
 
 static int stop(struct ec_mod *m, int status)

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
+#include "util.h"
+
 int keysonly_on;
 
 /* (pid, random) pairs already named */
@@ -80,18 +83,36 @@ int keysonly_go_keylog(struct ec_mod *m, struct pktcap *pc, const struct ec_even
 	return keysonly_handshake(m, pc, e, k->random);
 }
 
-int keysonly_tick(struct ec_mod *m, struct pktcap *pc)
+int keysonly_check(struct ec_mod *m, struct pktcap_opts *o, int argc, char **argv, int first,
+		   int dry)
+{
+	if (pktcap_args(o, argc, argv, first))
+		return 2;
+	if (o->keys_only && !o->ifname && !dry) {
+		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
+			"decrypted (e.g. lo, eth0)",
+			argv[0]);
+		return 2;
+	}
+	o->owned_only = o->keys_only && (m->o.pid || m->o.uid_set || m->o.ntargets ||
+					 m->o.nignores || m->o.ncgroups || m->o.ncontainers);
+	return 0;
+}
+
+void keysonly_tick(struct ec_mod *m, struct pktcap *pc)
 {
 	int64_t now = mono_ns();
-	for (unsigned i = 0; i < WAITING; i++) {
+	for (unsigned i = 0; keysonly_on && i < WAITING; i++) {
 		struct waiting *w = &waiting[i];
 		if (!w->used)
 			continue;
 		int err = put(m, pc, &w->e, w->random, now - w->since > WAIT_NS);
-		if (err < 0)
-			return err;
+		if (err < 0) {
+			ec_warn("cannot write a handshake record: %s", ec_strerror(err));
+			break;
+		}
 		if (err == 0)
 			w->used = 0;
 	}
-	return 0;
+	pktcap_tick(pc);
 }

@@ -30,7 +30,17 @@ int keysonly_handshake(struct ec_mod *m, struct pktcap *pc, const struct ec_even
 		       const uint8_t random[32]);
 /* A Go writeKeyLog call (EC_KIND_KEYLOG): keysonly_handshake with its random. */
 int keysonly_go_keylog(struct ec_mod *m, struct pktcap *pc, const struct ec_event *e);
-/* The capture loop's turn: the handshakes waiting for their ClientHello. */
-int keysonly_tick(struct ec_mod *m, struct pktcap *pc);
+/*
+ * A module's check of its packet options o (--keys-only, --ifname, the
+ * FILTER operands argv[first..]; dry: nothing will be captured): a usage
+ * error, or which packets --keys-only lets out (with a process filter,
+ * only those of connections a selected process keyed). 0, or 2 after a
+ * one-line error.
+ */
+int keysonly_check(struct ec_mod *m, struct pktcap_opts *o, int argc, char **argv, int first,
+		   int dry);
+/* The capture loop's turn: the handshakes waiting for their ClientHello,
+ * then the packets held long enough. */
+void keysonly_tick(struct ec_mod *m, struct pktcap *pc);
 
 #endif

@@ -127,20 +127,10 @@ static int opt(struct ec_mod *m, int key, const char *arg)
 static int check(struct ec_mod *m, int argc, char **argv, int first)
 {
 	const char *cmd = argv[0];
-	if (pktcap_args(&t.pcap, argc, argv, first))
+	if (keysonly_check(m, &t.pcap, argc, argv, first, t.check_keys))
 		return 2;
 	/* the handshake's connection comes from its ClientHello: no fd needed */
 	m->no_fds = t.pcap.keys_only;
-	if (t.pcap.keys_only && !t.pcap.ifname && !t.check_keys) {
-		ec_warn("%s: --keys-only needs --ifname IF: the interface whose packets are "
-			"decrypted (e.g. lo, eth0)",
-			cmd);
-		return 2;
-	}
-	/* the packets of connections no selected process keyed stay out */
-	t.pcap.owned_only =
-	    t.pcap.keys_only && (m->o.pid || m->o.uid_set || m->o.ntargets || m->o.nignores ||
-				 m->o.ncgroups || m->o.ncontainers);
 	t.pcap.debug = m->o.debug;
 	if (!strcmp(cmd, "boringssl"))
 		m->source = EVENT__SOURCE__SOURCE_BORINGSSL;
@@ -342,9 +332,7 @@ static int event(struct ec_mod *m, const struct ec_event *e)
 static void tick(struct ec_mod *m)
 {
 	follow_tick(m);
-	if (keysonly_on && keysonly_tick(m, t.pc))
-		ec_warn("cannot write a handshake record");
-	pktcap_tick(t.pc);
+	keysonly_tick(m, t.pc);
 }
 
 static int keyline(struct ec_mod *m, const char *line)

@@ -493,22 +493,10 @@ struct ec_decrypt *ec_decrypt_new(const struct ec_decrypt_opts *o, const struct 
 /* A key log line: the connections waiting for its random get it now. */
 static void keyline(struct ec_decrypt *d, const char *line)
 {
-	size_t n = strlen(line);
-	if (ec_tlskeys_add_line(d->keys, line, n) != 1)
+	if (ec_tlskeys_add_line(d->keys, line, strlen(line)) != 1)
 		return;
-	const char *sp = strchr(line, ' ');
-	uint8_t r[32];
-	if (!sp || strlen(sp + 1) < 64)
-		return;
-	for (int i = 0; i < 32; i++) {
-		unsigned v;
-		if (sscanf(sp + 1 + 2 * i, "%2x", &v) != 1)
-			return;
-		r[i] = (uint8_t)v;
-	}
-	const struct ec_tlskeys_entry *k = ec_tlskeys_find(d->keys, r);
-	if (!k)
-		return;
+	const struct ec_tlskeys_entry *k = ec_tlskeys_last(d->keys);
+	const uint8_t *r = k->random;
 	for (struct dconn *c = d->byrand[hash32(r) % d->nbuckets]; c; c = c->hnext)
 		if (!c->given_up && !memcmp(ec_tlsdec_client_random(c->tls), r, 32))
 			give_keys(c, k);

@@ -14,9 +14,10 @@ struct ec_tlskeys {
 	size_t n;    /* slots in use */
 	size_t head; /* the oldest slot */
 	struct ec_tlskeys_entry *e;
-	uint32_t *next;	  /* hash chain, per slot */
-	uint32_t *bucket; /* first slot of each chain */
-	size_t nbucket;	  /* a power of two */
+	uint32_t *next;			     /* hash chain, per slot */
+	uint32_t *bucket;		     /* first slot of each chain */
+	size_t nbucket;			     /* a power of two */
+	const struct ec_tlskeys_entry *last; /* what the last add changed */
 };
 
 static const struct {
@@ -215,5 +216,11 @@ int ec_tlskeys_add_line(struct ec_tlskeys *k, const char *line, size_t n)
 	e->have |= 1u << label;
 	e->len[label] = (uint8_t)(len[2] / 2);
 	memcpy(e->secret[label], secret, len[2] / 2);
+	k->last = e;
 	return 1;
+}
+
+const struct ec_tlskeys_entry *ec_tlskeys_last(const struct ec_tlskeys *k)
+{
+	return k->last;
 }

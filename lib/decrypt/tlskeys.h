@@ -42,6 +42,9 @@ struct ec_tlskeys *ec_tlskeys_new(size_t max_randoms);
  * malformed line or an unknown label. Secrets are 1 to 64 bytes.
  */
 int ec_tlskeys_add_line(struct ec_tlskeys *k, const char *line, size_t n);
+/* The entry the last ec_tlskeys_add_line that returned 1 changed; valid
+ * until the next add. */
+const struct ec_tlskeys_entry *ec_tlskeys_last(const struct ec_tlskeys *k);
 /* The secrets of a client random; NULL when none. Valid until the next add. */
 const struct ec_tlskeys_entry *ec_tlskeys_find(const struct ec_tlskeys *k,
 					       const uint8_t random[32]);
